@@ -1,0 +1,56 @@
+# Two commands do all the set-up on a fresh Debian/Ubuntu machine:
+#   make run   - create .venv, install what is missing, start the kiosk offline
+#   make test  - install what the tests need (system packages too), run the suite headless
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time.
+SYSTEM_PACKAGES := libgl1 libegl1 libmtdev1 libzbar0
+LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
+CATALOGS := $(LOCALES:.po=.mo)
+
+.PHONY: run test bench system-deps locale clean-venv
+
+run: system-deps $(VENV)/.installed locale
+	$(BIN)/kiosk run
+
+test: system-deps $(VENV)/.test-installed locale
+	@mkdir -p tests/artifacts
+	KIVY_NO_ARGS=1 KIVY_LOG_MODE=PYTHON $(BIN)/python -m pytest tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+bench: system-deps $(VENV)/.test-installed locale
+	$(BIN)/python -m benchmarks
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python requirements.txt pyproject.toml
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
+	$(BIN)/pip install -q -r requirements-test.txt
+	@touch $@
+
+locale: $(CATALOGS)
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile -q -i $< -o $@
+
+clean-venv:
+	rm -rf $(VENV)

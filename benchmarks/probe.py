@@ -1,0 +1,74 @@
+"""A process the benchmarks start: the real kiosk, or a bare Kivy app as the baseline.
+
+It prints ``FIRST_FRAME <epoch seconds>`` after the first frame with the Welcome screen
+(or the bare app's root) has been drawn, then keeps running until it is killed, so the
+parent can measure idle CPU and resident memory.
+
+    python -m benchmarks.probe kiosk DATA_DIR
+    python -m benchmarks.probe bare
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def _announce_first_frame(window) -> None:
+    def on_flip(*_args):
+        window.unbind(on_flip=on_flip)
+        print(f"FIRST_FRAME {time.time():.6f}", flush=True)
+
+    window.bind(on_flip=on_flip)
+
+
+def run_bare() -> None:
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "1280")
+    Config.set("graphics", "height", "800")
+    from kivy.app import App
+    from kivy.core.window import Window
+    from kivy.uix.button import Button
+
+    class Bare(App):
+        def build(self):
+            return Button(text="Bare Kivy")
+
+    app = Bare()
+    app.bind(on_start=lambda *_: _announce_first_frame(Window))
+    app.run()
+
+
+def run_kiosk(data_dir: str) -> None:
+    from kiosk.config import load_config
+    from screens.app import build_app, configure_kivy
+
+    config = load_config(_empty_config(data_dir), environ={})
+    configure_kivy(config)
+    from kivy.core.window import Window
+
+    from kiosk.env import build_env
+
+    env = build_env(config)
+    app = build_app(env)
+    app.bind(on_start=lambda *_: _announce_first_frame(Window))
+    app.run()
+
+
+def _empty_config(data_dir: str):
+    from pathlib import Path
+
+    path = Path(data_dir) / "bench.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'data_dir = "{data_dir}"\n', encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    if sys.argv[1] == "bare":
+        run_bare()
+    else:
+        run_kiosk(sys.argv[2])

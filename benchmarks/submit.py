@@ -1,0 +1,56 @@
+"""Time from "Kirim" to the receipt bytes reaching the printer, through the real parts."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from devices.printer.file import FilePrinter
+from kiosk import reference
+from kiosk.config import load_config
+from kiosk.domain import ReportKind
+from kiosk.env import build_env
+from kiosk.flow import FilingFlow
+from kiosk.i18n import gettext_for
+from kiosk.receipt_content import receipt_content
+
+
+class _TimedFilePrinter(FilePrinter):
+    """The file printer, noting when the bytes are handed over."""
+
+    handed_at: float = 0.0
+
+    def _send(self, data: bytes, *args, **kwargs):
+        self.handed_at = time.perf_counter()
+        return super()._send(data, *args, **kwargs)
+
+
+def submit_latencies(data_dir: Path, count: int) -> list[float]:
+    config_file = data_dir / "bench.toml"
+    config_file.write_text(f'data_dir = "{data_dir}"\n', encoding="utf-8")
+    config = load_config(config_file, environ={})
+    printer = _TimedFilePrinter(config.receipts_path)
+    env = build_env(config, printer=printer)
+    try:
+        category = reference.categories(env.store, "id")[0].code
+        kecamatan = reference.kecamatan(env.store)[0].code
+        gettext = gettext_for("id")
+        latencies = []
+        for i in range(count):
+            flow = FilingFlow(today=env.today)
+            flow.choose_kind(ReportKind.PENGADUAN)
+            flow.choose_category(category)
+            flow.next()
+            flow.set_text("title", f"Antrean pelayanan nomor {i}")
+            flow.set_text("description", "Antrean di loket pelayanan sangat panjang dan tidak tertib. " * 20)
+            flow.next()
+            flow.choose_kecamatan(kecamatan)
+            flow.next()
+            flow.set_text("reporter_name", "Warga")
+            flow.next()
+            started = time.perf_counter()  # the tap on "Kirim"
+            saved = flow.submit(env.reports.submit)
+            env.print_async(receipt_content(saved, env, "id"), gettext).result()
+            latencies.append((printer.handed_at - started) * 1000)
+        return latencies
+    finally:
+        env.close()

@@ -1,0 +1,75 @@
+"""The ``kiosk`` command (also ``python -m kiosk``): ``kiosk run`` starts the kiosk.
+
+Later issues add technician subcommands (doctor, queue, sync, reprint, ...).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from kiosk.config import Config, ConfigError, load_config
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="SP4N LAPOR! kiosk")
+    parser.add_argument("--config", type=Path, help="TOML config file (default: KIOSK_CONFIG or the user config dir)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="start the kiosk")
+    run.add_argument("--data-dir", help="where the database and receipts live")
+    run.add_argument("--fullscreen", action="store_true", default=None, help="fullscreen, borderless")
+    run.add_argument("--windowed", dest="fullscreen", action="store_false", help="a window (default)")
+    run.add_argument("--size", metavar="WxH", help="window size, e.g. 1280x800")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    out: dict = {}
+    if getattr(args, "data_dir", None):
+        out["data_dir"] = args.data_dir
+    if getattr(args, "fullscreen", None) is not None:
+        out["fullscreen"] = args.fullscreen
+    if getattr(args, "size", None):
+        try:
+            w, h = args.size.lower().split("x")
+            out["window_width"], out["window_height"] = int(w), int(h)
+        except ValueError:
+            raise ConfigError("command line", "--size", f"expected WIDTHxHEIGHT, got {args.size!r}") from None
+    return out
+
+
+def setup_logging(config: Config) -> None:
+    """Log to stderr and a rotated file in the data directory. Never complaint text."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(fmt)
+    root.addHandler(stderr)
+    try:
+        logs = config.data_path / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(logs / "kiosk.log", maxBytes=1_000_000, backupCount=5)
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    except OSError as exc:
+        log.warning("log file unavailable (%s); logging to stderr only", exc.strerror)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = load_config(args.config, overrides=_overrides(args))
+    except ConfigError as exc:
+        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        setup_logging(config)
+        from screens.app import run_kiosk  # Kivy is imported only here
+
+        return run_kiosk(config)
+    return 1

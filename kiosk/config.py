@@ -1,0 +1,176 @@
+"""Kiosk configuration: every key declared once, typed, with its default.
+
+Values come from, in rising order of precedence: the defaults below, the TOML file
+(``--config`` or ``KIOSK_CONFIG`` or ``<user config dir>/kiosk.toml``), and environment
+variables ``KIOSK_<KEY>`` (upper case). A bad value stops start-up with a
+:class:`ConfigError` that names the file, the key and what is wrong.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+import platformdirs
+
+APP_NAME = "lapor-kiosk"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or wrong; the message says where and why."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        super().__init__(f"{source}: {key}: {problem}")
+        self.source, self.key, self.problem = source, key, problem
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigVar:
+    """One configuration key: its type, default, and an optional check."""
+
+    key: str
+    type_: type
+    default: Any
+    help: str
+    check: Callable[[Any], str | None] | None = None  # returns a problem or None
+
+
+def _one_of(*allowed: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}"
+
+
+def _between(lo: float, hi: float) -> Callable[[Any], str | None]:
+    return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
+
+
+def _kiosk_code(value: str) -> str | None:
+    from kiosk.tracking_id import normalize_kiosk_code, TrackingIdError
+
+    try:
+        normalize_kiosk_code(value)
+    except TrackingIdError as exc:
+        return str(exc)
+    return None
+
+
+VARS: tuple[ConfigVar, ...] = (
+    ConfigVar("data_dir", str, "", "Where the database and receipts live; empty means the per-user data directory."),
+    ConfigVar("database_path", str, "", "SQLite file; empty means <data_dir>/kiosk.sqlite3."),
+    ConfigVar("kiosk_code", str, "MT01", "Four Crockford base32 symbols, unique per kiosk; embedded in every Tracking ID.", _kiosk_code),
+    ConfigVar("kiosk_location", str, "Mal Pelayanan Publik Muara Teweh", "Where the kiosk stands; printed on receipts."),
+    ConfigVar("region_name", str, "Kabupaten Barito Utara", "Shown on the Welcome screen."),
+    ConfigVar("institution_name", str, "Pemerintah Kabupaten Barito Utara", "Receipt header."),
+    ConfigVar("language", str, "id", "Default language for each new citizen.", _one_of("id", "en")),
+    ConfigVar("fullscreen", bool, False, "Run fullscreen (deployments: true)."),
+    ConfigVar("window_width", int, 1280, "Window width in pixels when not fullscreen.", _between(320, 7680)),
+    ConfigVar("window_height", int, 800, "Window height in pixels when not fullscreen.", _between(240, 4320)),
+    ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
+    ConfigVar("idle_warning_s", float, 30.0, "Seconds the idle warning counts down (at least 20: WCAG 2.2.1).", _between(20, 600)),
+    ConfigVar("receipt_timeout_s", float, 45.0, "Seconds the receipt screen stays before returning to Welcome.", _between(5, 600)),
+    ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts.", _one_of("file")),
+    ConfigVar("printer_qr", str, "native", "QR code on the receipt: the printer's native command, or an image.", _one_of("native", "image")),
+    ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
+    ConfigVar("idle_fps", float, 10.0, "Frame rate cap while nobody touches the screen.", _between(1, 60)),
+)
+_BY_KEY = {v.key: v for v in VARS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The kiosk's resolved configuration. Build it with :func:`load_config`."""
+
+    values: dict[str, Any]
+    source: str
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self.values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.values["data_dir"]) if self.values["data_dir"] else Path(
+            platformdirs.user_data_dir(APP_NAME, appauthor=False)
+        )
+
+    @property
+    def database_file(self) -> Path:
+        return Path(self.values["database_path"]) if self.values["database_path"] else self.data_path / "kiosk.sqlite3"
+
+    @property
+    def receipts_path(self) -> Path:
+        return self.data_path / "receipts"
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "kiosk.toml"
+
+
+def _coerce(var: ConfigVar, raw: Any, source: str) -> Any:
+    if var.type_ is bool:
+        if isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, str) and raw.strip().lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            value = raw.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            raise ConfigError(source, var.key, f"expected true or false, got {raw!r}")
+    elif var.type_ in (int, float):
+        if isinstance(raw, bool):
+            raise ConfigError(source, var.key, f"expected a number, got {raw!r}")
+        try:
+            value = var.type_(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(source, var.key, f"expected {'a whole number' if var.type_ is int else 'a number'}, got {raw!r}") from None
+    else:
+        if not isinstance(raw, str):
+            raise ConfigError(source, var.key, f"expected text, got {raw!r}")
+        value = raw
+    problem = var.check(value) if var.check else None
+    if problem:
+        raise ConfigError(source, var.key, problem)
+    return value
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Config:
+    """Read defaults, then the TOML file (if present), then ``KIOSK_*`` variables, then overrides."""
+    environ = os.environ if environ is None else environ
+    explicit = path is not None or "KIOSK_CONFIG" in environ
+    path = Path(path or environ.get("KIOSK_CONFIG") or default_config_file())
+    values = {v.key: v.default for v in VARS}
+    source = "defaults"
+    if path.exists():
+        source = str(path)
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(source, "(file)", f"not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(source, "(file)", f"cannot be read: {exc.strerror}") from None
+        section = data.get("kiosk", data)
+        for key, raw in section.items():
+            if key not in _BY_KEY:
+                raise ConfigError(source, key, "unknown key (see docs/CONFIG.md)")
+            values[key] = _coerce(_BY_KEY[key], raw, source)
+    elif explicit:
+        raise ConfigError(str(path), "(file)", "does not exist")
+    for var in VARS:
+        env_key = "KIOSK_" + var.key.upper()
+        if env_key in environ:
+            values[var.key] = _coerce(var, environ[env_key], f"environment {env_key}")
+    for key, raw in (overrides or {}).items():
+        if key not in _BY_KEY:
+            raise ConfigError("overrides", key, "unknown key")
+        values[key] = _coerce(_BY_KEY[key], raw, "command line")
+    from kiosk.tracking_id import normalize_kiosk_code
+
+    values["kiosk_code"] = normalize_kiosk_code(values["kiosk_code"])
+    return Config(values=values, source=source)

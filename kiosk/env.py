@@ -1,0 +1,72 @@
+"""One replaceable environment: everything the kiosk touches outside itself.
+
+``main.py``/``kiosk run`` builds it from the configuration; tests build it with
+temporary paths and file-backed devices. The UI receives it and never reaches past it.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from devices.printer.base import PrintOutcome, ReceiptPrinter
+from devices.printer.file import FilePrinter
+from kiosk.config import Config
+from kiosk.receipt import ReceiptContent
+from kiosk.reports import ReportService
+from kiosk.store.db import Store, open_store
+from kiosk import reference
+
+log = logging.getLogger(__name__)
+
+#: Kabupaten Barito Utara keeps Western Indonesia Time.
+LOCAL_TZ = ZoneInfo("Asia/Jakarta")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclasses.dataclass
+class KioskEnv:
+    """Config, clocks, store, services and devices of one running kiosk."""
+
+    config: Config
+    store: Store
+    reports: ReportService
+    printer: ReceiptPrinter
+    now: Callable[[], dt.datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
+    _print_pool: ThreadPoolExecutor = dataclasses.field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="printer")
+    )
+
+    def today(self) -> dt.date:
+        """The kiosk's local date (WIB)."""
+        return self.now().astimezone(LOCAL_TZ).date()
+
+    def print_async(self, content: ReceiptContent, gettext: Callable[[str], str]) -> Future[PrintOutcome]:
+        """Print on the printer's worker thread; the caller gets a future at once."""
+        return self._print_pool.submit(self.printer.print_receipt, content, gettext=gettext)
+
+    def close(self) -> None:
+        self._print_pool.shutdown(wait=True)
+        self.printer.close()
+        self.store.close()
+
+
+def build_env(config: Config, **overrides) -> KioskEnv:
+    """Open the store (migrating it), load seed data, and create the devices."""
+    data = config.data_path
+    store = open_store(config.database_file, key_file=data / "secret.key")
+    reference.load_seed_if_empty(store, reference.SEED_FILE)
+    now = overrides.pop("now", utc_now)
+    reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now)
+    printer = overrides.pop("printer", None) or FilePrinter(
+        config.receipts_path, qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm
+    )
+    return KioskEnv(config=config, store=store, reports=reports, printer=printer, now=now, **overrides)

@@ -1,0 +1,29 @@
+"""Turn a saved report into what its receipt says, in the citizen's language."""
+from __future__ import annotations
+
+from kiosk import reference
+from kiosk.domain import SavedReport
+from kiosk.i18n import gettext_for
+from kiosk.labels import KIND_LABELS
+from kiosk.receipt import ReceiptContent
+
+
+def receipt_content(saved: SavedReport, env, language: str, *, copy: bool = False) -> ReceiptContent:
+    _ = gettext_for(language)
+    draft = saved.draft
+    category = next(
+        (c.label for c in reference.categories(env.store, language) if c.code == draft.category_code),
+        draft.category_code or "",
+    )
+    return ReceiptContent(
+        tracking_id=saved.tracking_id,
+        created_at=saved.created_at,
+        institution=env.config.institution_name,
+        kiosk_location=env.config.kiosk_location,
+        kind_label=_(KIND_LABELS[draft.kind]),
+        category_label=category,
+        title=draft.title,
+        confidential=draft.confidential,
+        language=language,
+        copy=copy,
+    )

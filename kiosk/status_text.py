@@ -1,0 +1,28 @@
+"""Words for the local status lookup (before the central system is reachable)."""
+from __future__ import annotations
+
+from kiosk.i18n import gettext_for
+from kiosk.labels import long_date
+from kiosk.tracking_id import format_tracking_id
+
+#: Crockford base32: the only symbols a Tracking ID uses (no I, L, O, U).
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def keypad_symbols() -> tuple[str, ...]:
+    return tuple(CROCKFORD)
+
+
+def describe_local_status(status, language: str) -> str:
+    """What this kiosk knows about one of its reports: saved, waiting or sent."""
+    from zoneinfo import ZoneInfo
+
+    _ = gettext_for(language)
+    local = status.created_at.astimezone(ZoneInfo("Asia/Jakarta"))
+    saved = _("Report {id} was saved on this kiosk on {date} at {time} WIB.").format(
+        id=format_tracking_id(status.tracking_id), date=long_date(local.date(), language), time=local.strftime("%H:%M")
+    )
+    state = getattr(status.outbox_state, "value", status.outbox_state)
+    if state == "sent":
+        return saved + "\n" + _("It has been sent to the central office.")
+    return saved + "\n" + _("It is waiting to be sent to the central office; this happens by itself when the network is available.")

@@ -1,0 +1,91 @@
+"""Widgets and helpers shared by the kiosk's screens (thin: no business logic)."""
+from __future__ import annotations
+
+import io
+import logging
+
+from kivy.core.image import Image as CoreImage
+from kivy.core.window import Window
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.textinput import TextInput
+from kivy.uix.vkeyboard import VKeyboard
+
+from kiosk.i18n import gettext_for
+from kiosk.textclean import clean_input
+
+log = logging.getLogger(__name__)
+
+# High contrast on a light background: readable in a bright service hall.
+INK = (0.08, 0.09, 0.12, 1)
+PAPER = (0.96, 0.97, 0.98, 1)
+PRIMARY = (0.04, 0.31, 0.61, 1)
+PRIMARY_DARK = (0.02, 0.2, 0.42, 1)
+ACCENT = (0.0, 0.5, 0.3, 1)
+DANGER = (0.7, 0.1, 0.1, 1)
+MUTED = (0.33, 0.36, 0.42, 1)
+SELECTED = (0.98, 0.75, 0.1, 1)
+
+
+def tr(language: str, msgid: str, **params: object) -> str:
+    """Translate ``msgid`` for ``language``; kv rules call it with ``app.lang`` so a
+    language switch re-evaluates every label."""
+    text = gettext_for(language)(msgid)
+    return text.format(**params) if params else text
+
+
+def qr_texture(payload: str, box_size: int = 10):
+    """A Kivy texture of a QR code (for the receipt screen)."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=2, box_size=box_size, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(payload)
+    qr.make(fit=True)
+    img = qr.make_image(fill_color="black", back_color="white").convert("RGB")
+    buf = io.BytesIO()
+    img.save(buf, format="png")
+    buf.seek(0)
+    texture = CoreImage(buf, ext="png").texture
+    texture.mag_filter = "nearest"
+    return texture
+
+
+class KioskKeyboard(VKeyboard):
+    """Kivy's on-screen keyboard, docked at the bottom with large key labels.
+
+    Its height is about 45% of a 1280x800 screen once scaled to the window width.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("size", (700, 200))
+        super().__init__(**kwargs)
+        self.font_size = 24
+
+
+def docked_keyboard_height() -> float:
+    """Height in pixels the docked on-screen keyboard covers (0 when hidden)."""
+    for child in Window.children:
+        if isinstance(child, VKeyboard):
+            return child.height * child.scale
+    return 0.0
+
+
+class KioskTextInput(TextInput):
+    """A text field that cleans what is typed or pasted before it is inserted.
+
+    ``max_chars`` caps the text, so a 100,000-character paste never reaches the
+    widget; ``notice`` says (as a msgid) what cleaning removed.
+    """
+
+    max_chars = NumericProperty(200)
+    notice = StringProperty("")
+    field = StringProperty("")
+    was_cleaned = BooleanProperty(False)
+
+    def insert_text(self, substring: str, from_undo: bool = False):
+        room = max(0, int(self.max_chars) - len(self.text))
+        result = clean_input(substring, max_len=max(room, 0), multiline=self.multiline)
+        if result.truncated or result.removed_unsupported or result.removed_controls:
+            self.was_cleaned = True
+        if not result.text:
+            return None
+        return super().insert_text(result.text, from_undo=from_undo)

@@ -1,0 +1,338 @@
+"""The filing screens: one question per screen, a thin view over :class:`FilingFlow`."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.factory import Factory
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from kiosk import reference
+from kiosk.domain import ReportKind
+from kiosk.flow import Step
+from kiosk.labels import KIND_EXPLANATIONS, KIND_LABELS, long_date
+from screens.common import docked_keyboard_height, tr
+
+log = logging.getLogger(__name__)
+
+
+class StepBar(BoxLayout):
+    """Back, "Step 2 of 5", Next: at the top, so the docked keyboard never hides them."""
+
+    progress = StringProperty("")
+    next_text = StringProperty("")
+    __events__ = ("on_back", "on_next")
+
+    def on_back(self):
+        pass
+
+    def on_next(self):
+        pass
+
+
+class StepScreen(Screen):
+    """Shared behaviour of the question screens."""
+
+    step: Step
+    progress = StringProperty("")
+    error_text = StringProperty("")
+    keyboard_space = NumericProperty(0)
+
+    def __init__(self, **kwargs):
+        super().__init__(name=self.step.value, **kwargs)
+        self._kb_event = None
+
+    @property
+    def app(self):
+        return App.get_running_app()
+
+    @property
+    def flow(self):
+        return self.app.flow
+
+    def tr(self, msgid: str, **params) -> str:
+        return tr(self.app.lang, msgid, **params)
+
+    def on_pre_enter(self, *args):
+        self.refresh()
+        self._kb_event = Clock.schedule_interval(self._follow_keyboard, 0.1)
+
+    def on_leave(self, *args):
+        if self._kb_event:
+            self._kb_event.cancel()
+        Window.release_all_keyboards()
+        self.keyboard_space = 0
+
+    def _follow_keyboard(self, _dt):
+        """Keep the focused field above the docked keyboard."""
+        height = docked_keyboard_height()
+        if height != self.keyboard_space:
+            self.keyboard_space = height
+            focused = next((w for w in self.walk() if getattr(w, "focus", False)), None)
+            scroll = self.ids.get("scroll")
+            if focused is not None and scroll is not None:
+                Clock.schedule_once(lambda _dt: scroll.scroll_to(focused, padding=20, animate=False), 0)
+
+    def refresh(self) -> None:
+        """Show the flow's state: progress, errors, and the screen's own fields."""
+        flow = self.flow
+        if flow is None:
+            return
+        number = flow.question_number
+        self.progress = (
+            self.tr("Step {n} of {total}", n=number, total=flow.question_count) if number else self.tr("Check your report")
+        )
+        self.error_text = "\n".join(e.message.render(self.app.gettext) for e in flow.errors)
+        self.show_state()
+
+    def show_state(self) -> None:
+        """Screen-specific: copy the draft into the widgets."""
+
+    def collect(self) -> None:
+        """Screen-specific: copy the widgets into the flow before moving."""
+
+    def go_back(self) -> None:
+        self.collect()
+        if self.flow.back():
+            self.app.show_step()
+        else:
+            self.app.leave_flow()
+
+    def go_next(self) -> None:
+        self.collect()
+        self.flow.next()
+        self.app.show_step()
+
+    def reset(self) -> None:
+        """Forget everything shown (the session ended)."""
+        self.error_text = ""
+
+
+class KindScreen(StepScreen):
+    step = Step.KIND
+
+    def show_state(self):
+        box = self.ids.choices
+        box.clear_widgets()
+        for kind in ReportKind:
+            btn = Factory.KindChoice(
+                title=self.tr(KIND_LABELS[kind]),
+                explanation=self.tr(KIND_EXPLANATIONS[kind]),
+                state="down" if self.flow.draft.kind is kind else "normal",
+            )
+            btn.kind = kind
+            btn.bind(on_release=self._chosen)
+            box.add_widget(btn)
+
+    def _chosen(self, btn):
+        self.flow.choose_kind(btn.kind)
+        self.app.show_step()
+
+
+class CategoryScreen(StepScreen):
+    step = Step.CATEGORY
+
+    def show_state(self):
+        store, lang, draft = self.app.env.store, self.app.lang, self.flow.draft
+        grid = self.ids.categories
+        grid.clear_widgets()
+        for choice in reference.categories(store, lang):
+            btn = Factory.ChoiceButton(text=choice.label, group="category")
+            btn.state = "down" if draft.category_code == choice.code else "normal"
+            btn.code = choice.code
+            btn.bind(on_release=lambda b: self._category(b.code))
+            grid.add_widget(btn)
+        agencies = self.ids.agencies
+        agencies.clear_widgets()
+        options = [(None, self.tr("I don't know (the central office will route it)"))]
+        options += [(a.code, a.label) for a in reference.agencies(store, lang)]
+        for code, label in options:
+            btn = Factory.ChoiceButton(text=label, group="agency")
+            btn.state = "down" if draft.agency_code == code else "normal"
+            btn.code = code
+            btn.bind(on_release=lambda b: self.flow.choose_agency(b.code))
+            agencies.add_widget(btn)
+
+    def _category(self, code):
+        self.flow.choose_category(code)
+        self.error_text = ""
+
+
+class DescribeScreen(StepScreen):
+    step = Step.DESCRIBE
+    counter = StringProperty("")
+    title_notice = StringProperty("")
+    description_notice = StringProperty("")
+
+    def show_state(self):
+        draft = self.flow.draft
+        self.ids.title.text = draft.title
+        self.ids.description.text = draft.description
+        self._update_counter()
+        self.title_notice = self._notice("title")
+        self.description_notice = self._notice("description")
+
+    def _notice(self, field: str) -> str:
+        return " ".join(m.render(self.app.gettext) for m in self.flow.notices.get(field, []))
+
+    def _update_counter(self):
+        self.counter = self.tr("{count} of {limit} characters", count=len(self.ids.description.text), limit=4000)
+
+    def text_changed(self, field: str, widget):
+        """Each edit goes through the flow's cleaning; the widget shows the result."""
+        if self.flow is None:
+            return
+        cleaned = self.flow.set_text(field, widget.text)
+        if cleaned != widget.text:
+            widget.text = cleaned
+        if widget.was_cleaned and not self.flow.notices.get(field):
+            # The widget already removed something on insert; say so.
+            self.flow.set_text(field, widget.text)
+        setattr(self, f"{field}_notice", self._notice(field) or (self._cleaned_notice() if widget.was_cleaned else ""))
+        widget.was_cleaned = False
+        if field == "description":
+            self._update_counter()
+
+    def _cleaned_notice(self) -> str:
+        return self.tr("Some characters cannot be used here and were left out, or the text was too long.")
+
+    def reset(self):
+        super().reset()
+        for key in ("title", "description"):
+            self.ids[key].text = ""
+        self.title_notice = self.description_notice = ""
+
+
+class WhenWhereScreen(StepScreen):
+    step = Step.WHEN_WHERE
+    date_text = StringProperty("")
+    date_error = StringProperty("")
+
+    def show_state(self):
+        draft = self.flow.draft
+        self._show_date()
+        grid = self.ids.kecamatan
+        grid.clear_widgets()
+        for choice in reference.kecamatan(self.app.env.store):
+            btn = Factory.ChoiceButton(text=choice.label, group="kecamatan")
+            btn.state = "down" if draft.kecamatan_code == choice.code else "normal"
+            btn.code = choice.code
+            btn.bind(on_release=lambda b: self._kecamatan(b.code))
+            grid.add_widget(btn)
+        self.ids.location.text = draft.location_text
+
+    def _show_date(self):
+        date = self.flow.draft.incident_date
+        self.date_text = long_date(date, self.app.lang) if date else ""
+        self.ids.later.disabled = date is None or date >= self.app.env.today()
+
+    def _kecamatan(self, code):
+        self.flow.choose_kecamatan(code)
+        self.error_text = ""
+
+    def shift(self, days: int = 0, months: int = 0):
+        """Date picker: move by days or months; the flow refuses the future."""
+        errors = self.flow.shift_date(days=days, months=months)
+        self.date_error = errors[0].message.render(self.app.gettext) if errors else ""
+        self._show_date()
+
+    def set_today(self, offset_days: int = 0):
+        self.flow.set_date(self.app.env.today() - dt.timedelta(days=offset_days))
+        self.date_error = ""
+        self._show_date()
+
+    def text_changed(self, widget):
+        if self.flow is None:
+            return
+        cleaned = self.flow.set_text("location_text", widget.text)
+        if cleaned != widget.text:
+            widget.text = cleaned
+
+    def reset(self):
+        super().reset()
+        self.ids.location.text = ""
+        self.date_error = ""
+
+
+class IdentityScreen(StepScreen):
+    step = Step.IDENTITY
+
+    def show_state(self):
+        draft = self.flow.draft
+        self.ids.name.text = draft.reporter_name
+        self.ids.phone.text = draft.reporter_phone
+        self.ids.anonymous.state = "down" if draft.anonymous else "normal"
+        self.ids.confidential.state = "down" if draft.confidential else "normal"
+
+    def text_changed(self, field: str, widget):
+        if self.flow is None:
+            return
+        cleaned = self.flow.set_text(field, widget.text)
+        if cleaned != widget.text:
+            widget.text = cleaned
+
+    def flag(self, name: str, down: bool):
+        self.flow.set_flag(name, down)
+
+    def reset(self):
+        super().reset()
+        self.ids.name.text = self.ids.phone.text = ""
+        self.ids.anonymous.state = self.ids.confidential.state = "normal"
+
+
+class ReviewScreen(StepScreen):
+    step = Step.REVIEW
+    save_error = StringProperty("")
+
+    def show_state(self):
+        from kiosk.review import review_rows
+
+        box = self.ids.rows
+        box.clear_widgets()
+        for row in review_rows(self.flow.draft, self.app.env.store, self.app.lang):
+            item = Factory.ReviewRow(label=row.label, value=row.value)
+            item.step = row.step
+            item.bind(on_edit=lambda w: self._edit(w.step))
+            box.add_widget(item)
+
+    def _edit(self, step: Step):
+        self.flow.edit(step)
+        self.app.show_step()
+
+    def go_next(self):
+        """ "Send": save durably, then the receipt. A storage fault keeps the draft."""
+        from kiosk.store.db import StoreError
+
+        try:
+            saved = self.flow.submit(self.app.env.reports.submit)
+        except StoreError:
+            log.error("report could not be saved (storage fault); draft kept on screen")
+            self.save_error = self.tr("Your report could not be saved just now. Nothing is lost: please try again.")
+            return
+        if saved is None:
+            self.app.show_step()
+            return
+        self.save_error = ""
+        self.app.submitted(saved)
+
+    def reset(self):
+        super().reset()
+        self.ids.rows.clear_widgets()
+        self.save_error = ""
+
+
+class ReviewRow(BoxLayout):
+    label = StringProperty("")
+    value = StringProperty("")
+    __events__ = ("on_edit",)
+
+    def on_edit(self):
+        pass
+
+
+STEP_SCREENS = (KindScreen, CategoryScreen, DescribeScreen, WhenWhereScreen, IdentityScreen, ReviewScreen)

@@ -1,0 +1,25 @@
+"""Full-screen idle warning with a countdown and a big "Continue" button."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, NumericProperty
+from kivy.uix.modalview import ModalView
+
+
+class IdleOverlay(ModalView):
+    seconds = NumericProperty(0)
+    is_open = BooleanProperty(False)
+    __events__ = ("on_continue",)
+
+    def show(self, seconds_left: int) -> None:
+        self.seconds = seconds_left
+        if not self.is_open:
+            self.is_open = True
+            self.open(animation=False)
+
+    def dismiss_now(self) -> None:
+        if self.is_open:
+            self.is_open = False
+            self.dismiss(animation=False)
+
+    def on_continue(self):
+        pass

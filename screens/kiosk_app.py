@@ -1,0 +1,179 @@
+"""KioskApp: screens, the citizen session, the idle watch and the safety net.
+
+The App holds only what ties the screens together; questions and validation live in
+:class:`kiosk.flow.FilingFlow`, storage in the environment's services.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+
+from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.flow import FilingFlow, Step
+from kiosk.i18n import gettext_for
+from kiosk.idle import IdleMonitor, IdleState
+from screens.app import ACTIVE_FPS, KV_DIR
+from screens.common import PAPER, KioskKeyboard
+
+log = logging.getLogger(__name__)
+
+#: Seconds without a touch before the frame rate drops to the configured idle rate.
+THROTTLE_AFTER_S = 3.0
+KV_FILES = ("common.kv", "welcome.kv", "filing.kv", "receipt.kv", "status.kv", "idle.kv", "error.kv")
+
+
+class _SafetyNet(ExceptionHandler):
+    """Turns an unexpected exception into the apology screen instead of a crash."""
+
+    def __init__(self, app: "KioskApp"):
+        self.app = app
+
+    def handle_exception(self, exception):
+        # The type and where it came from, never the message: it may quote citizen text.
+        frames = "".join(traceback.format_tb(exception.__traceback__))
+        log.error("unexpected %s\n%s", type(exception).__name__, frames)
+        try:
+            self.app.show_apology()
+        except Exception:  # noqa: BLE001 - the net must never tear
+            log.exception("apology screen failed")
+        return ExceptionManager.PASS
+
+
+class KioskApp(App):
+    """The kiosk's Kivy application for one :class:`kiosk.env.KioskEnv`."""
+
+    lang = StringProperty("id")
+    flow = ObjectProperty(None, allownone=True)
+    title = "SP4N LAPOR! Kiosk"
+
+    def __init__(self, *, env, **kwargs):
+        super().__init__(**kwargs)
+        self.env = env
+        self.lang = env.config.language
+        self.idle = IdleMonitor(env.monotonic, idle_after=env.config.idle_timeout_s, warn_for=env.config.idle_warning_s)
+        self._last_activity = env.monotonic()
+        self._receipt_deadline: float | None = None
+        self._safety_net = _SafetyNet(self)
+
+    # -- lifecycle ------------------------------------------------------------------
+    def load_kv(self, filename=None):  # our kv files live beside the screens
+        return True
+
+    def build(self):
+        from screens import error, filing, idle_overlay, receipt, status, welcome  # noqa: F401 (kv classes)
+
+        for name in KV_FILES:
+            Builder.load_file(str(KV_DIR / name))
+        Window.clearcolor = PAPER
+        Window.set_vkeyboard_class(KioskKeyboard)
+        manager = ScreenManager(transition=NoTransition())
+        manager.add_widget(welcome.WelcomeScreen(name="welcome"))
+        for screen_cls in filing.STEP_SCREENS:
+            manager.add_widget(screen_cls())
+        manager.add_widget(receipt.ReceiptScreen(name="receipt"))
+        manager.add_widget(status.StatusScreen(name="status"))
+        manager.add_widget(error.ApologyScreen(name="apology"))
+        self.idle_overlay = idle_overlay.IdleOverlay()
+        self.idle_overlay.bind(on_continue=lambda *_: self.touch())
+        Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        ExceptionManager.add_handler(self._safety_net)
+        self._tick_event = Clock.schedule_interval(self._tick, 0.25)
+        return manager
+
+    def on_stop(self):
+        ExceptionManager.remove_handler(self._safety_net)
+        Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+
+    # -- language ---------------------------------------------------------------------
+    def gettext(self, msgid: str) -> str:
+        return gettext_for(self.lang)(msgid)
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+
+    # -- the citizen session ---------------------------------------------------------------
+    def start_filing(self) -> None:
+        self.flow = FilingFlow(today=self.env.today, language=self.lang)
+        self.idle.arm()
+        self.show_step()
+
+    def start_status(self) -> None:
+        self.idle.arm()
+        self.root.current = "status"
+
+    def show_step(self) -> None:
+        """Show the screen of the flow's current step."""
+        self.root.get_screen(self.flow.step.value).refresh()
+        self.root.current = self.flow.step.value
+
+    def leave_flow(self) -> None:
+        """Back from the first question: the draft is discarded with the session."""
+        self.end_session()
+
+    def submitted(self, saved) -> None:
+        """The report is durably saved: show the receipt and print it."""
+        self.idle.disarm()
+        self._receipt_deadline = self.env.monotonic() + self.env.config.receipt_timeout_s
+        screen = self.root.get_screen("receipt")
+        screen.show(saved)
+        self.root.current = "receipt"
+
+    def end_session(self) -> None:
+        """Forget the citizen: draft, typed text, language; back to Welcome."""
+        self.idle.disarm()
+        self._receipt_deadline = None
+        self.idle_overlay.dismiss_now()
+        Window.release_all_keyboards()
+        self.flow = None
+        for screen in self.root.screens:
+            reset = getattr(screen, "reset", None)
+            if reset:
+                reset()
+        self.lang = self.env.config.language
+        self.root.current = "welcome"
+
+    def show_apology(self) -> None:
+        self.idle_overlay.dismiss_now()
+        self.root.get_screen("apology").prepare(can_resume=self.flow is not None and self.flow.step is not Step.DONE)
+        self.root.current = "apology"
+        if not self.idle.armed:
+            self.idle.arm()
+
+    def resume_after_apology(self) -> None:
+        if self.flow is not None and self.flow.step is not Step.DONE:
+            self.show_step()
+        else:
+            self.end_session()
+
+    # -- activity, idle and frame rate ----------------------------------------------------
+    def _on_activity(self, *args):
+        self.touch()
+        return False  # let the touch reach the widgets
+
+    def touch(self) -> None:
+        self.idle.touch()
+        self._last_activity = self.env.monotonic()
+        Clock._max_fps = ACTIVE_FPS  # noqa: SLF001 - Kivy reads it every frame
+        if self.idle_overlay.is_open:
+            self.idle_overlay.dismiss_now()
+
+    def _tick(self, _dt) -> None:
+        now = self.env.monotonic()
+        if now - self._last_activity > THROTTLE_AFTER_S:
+            Clock._max_fps = self.env.config.idle_fps  # noqa: SLF001
+        if self._receipt_deadline is not None and now >= self._receipt_deadline:
+            self.end_session()
+            return
+        state = self.idle.poll()
+        if state is IdleState.WARNING:
+            self.idle_overlay.show(self.idle.seconds_left())
+        elif state is IdleState.EXPIRED:
+            log.info("idle timeout: session reset")
+            self.end_session()

@@ -1,0 +1,73 @@
+"""Cek Status (local for now): type the Tracking ID on a keypad, see what the kiosk knows."""
+from __future__ import annotations
+
+import logging
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.properties import StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.status_text import describe_local_status, keypad_symbols
+from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+from screens.common import tr
+
+log = logging.getLogger(__name__)
+
+
+class StatusScreen(Screen):
+    typed = StringProperty("")
+    result = StringProperty("")
+    result_kind = StringProperty("")  # "", "found", "unknown", "invalid"
+
+    def on_kv_post(self, base_widget):
+        grid = self.ids.keypad
+        for symbol in keypad_symbols():
+            key = Factory.KeypadKey(text=symbol)
+            key.bind(on_release=lambda k: self.press(k.text))
+            grid.add_widget(key)
+
+    def press(self, symbol: str) -> None:
+        if len(self.typed.replace("-", "")) < 16:
+            self.typed += symbol
+        self.result, self.result_kind = "", ""
+
+    def backspace(self) -> None:
+        self.typed = self.typed[:-1]
+        self.result, self.result_kind = "", ""
+
+    def clear(self) -> None:
+        self.typed, self.result, self.result_kind = "", "", ""
+
+    def check(self) -> None:
+        app = App.get_running_app()
+        lang = app.lang
+        try:
+            tracking_id = parse_tracking_id(self.typed)
+        except TrackingIdError as exc:
+            self.result = describe_invalid(lang, exc.code)
+            self.result_kind = "invalid"
+            return
+        status = app.env.reports.find(tracking_id)
+        if status is None:
+            self.result = tr(lang, "No report with this number was found on this kiosk.")
+            self.result_kind = "unknown"
+            return
+        self.result = describe_local_status(status, lang)
+        self.result_kind = "found"
+
+    def back(self):
+        App.get_running_app().end_session()
+
+    def reset(self):
+        self.clear()
+
+
+def describe_invalid(lang: str, code: str) -> str:
+    if code == "empty":
+        return tr(lang, "Type the number printed on your receipt.")
+    if code == "length":
+        return tr(lang, "A report number has 14 letters and numbers, for example MT01-14D2P-F2DBX.")
+    if code == "symbol":
+        return tr(lang, "This number contains a character that report numbers do not use.")
+    return tr(lang, "This number is not right: a letter or number is probably mistyped. Please check it against your receipt.")

@@ -1,0 +1,92 @@
+"""Shared fixtures: a hermetic config, a controllable clock, a real environment, the UI.
+
+Kivy reads its environment at import, so the variables are set here, before any test
+module imports Kivy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
+os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
+
+
+class FakeClock:
+    """Wall clock and monotonic clock the test moves by hand."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        self.wall = start or dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc)  # 10:30 WIB
+        self.mono = 1000.0
+
+    def now(self) -> dt.datetime:
+        return self.wall
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        self.wall += dt.timedelta(seconds=seconds)
+        self.mono += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def config(config_file: Path):
+    from kiosk.config import load_config
+
+    return load_config(config_file, environ={})
+
+
+@pytest.fixture
+def env(config, clock):
+    from kiosk.env import build_env
+
+    environment = build_env(config, now=clock.now, monotonic=clock.monotonic)
+    yield environment
+    environment.close()
+
+
+@pytest.fixture(scope="session")
+def kivy_window():
+    """Configure Kivy (1280x800, docked keyboard) and open the one test window."""
+    from screens.app import configure_kivy
+
+    configure_kivy(_default_config())
+    from kivy.base import EventLoop
+
+    EventLoop.ensure_window()
+    return EventLoop.window
+
+
+def _default_config():
+    from kiosk.config import Config, VARS
+
+    return Config(values={v.key: v.default for v in VARS}, source="tests")
+
+
+@pytest.fixture
+def kiosk(kivy_window, env):
+    """The real kiosk app on the test window, torn down after the test."""
+    from tests.ui_driver import KioskDriver
+
+    driver = KioskDriver(env)
+    yield driver
+    driver.close()

@@ -1,0 +1,207 @@
+"""The whole filing flow on the real Kivy window, with real touches and the on-screen keyboard.
+
+Each test saves screenshots of the screens it passes under tests/artifacts/<lang>/.
+"""
+from __future__ import annotations
+
+import pytest
+from kivy.core.window import Window
+
+from devices.escpos_sim import parse_escpos
+from kiosk.tracking_id import format_tracking_id, parse_tracking_id
+from screens.common import tr
+
+pytestmark = pytest.mark.ui
+
+
+def T(kiosk, msgid, **params):
+    return tr(kiosk.app.lang, msgid, **params)
+
+
+def start_report(kiosk, lang):
+    if lang == "en":
+        kiosk.tap(kiosk.screen.ids.lang_en)
+    assert kiosk.app.lang == lang
+    kiosk.screenshot("01-welcome")
+    kiosk.tap(kiosk.screen.ids.start)
+    assert kiosk.current == "kind"
+
+
+def go_next(kiosk):
+    kiosk.tap(kiosk.bar("next"))
+
+
+def fill_category(kiosk):
+    assert T(kiosk, "Step {n} of {total}", n=2, total=5) in kiosk.all_text()
+    categories = kiosk.screen.ids.categories.children[::-1]
+    kiosk.tap(categories[0])
+    agencies = kiosk.screen.ids.agencies.children[::-1]
+    kiosk.scroll_into_view(agencies[1])
+    kiosk.tap(agencies[1])
+    kiosk.screenshot("03-category")
+    go_next(kiosk)
+
+
+def type_into(kiosk, field, text):
+    kiosk.focus(field)
+    kiosk.type_keys(text)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang):
+    """GIVEN the Welcome screen WHEN a citizen answers every question with touches and the
+    on-screen keyboard and taps Send THEN the report is in the database with its outbox
+    entry, the receipt is printed with the Tracking ID, and the screen shows that ID."""
+    start_report(kiosk, lang)
+    assert T(kiosk, "Step {n} of {total}", n=1, total=5) in kiosk.all_text()
+    kiosk.screenshot("02-kind")
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])  # first: Pengaduan / Complaint
+    assert kiosk.current == "category"
+    fill_category(kiosk)
+
+    assert kiosk.current == "describe"
+    title, description = kiosk.screen.ids.title, kiosk.screen.ids.description
+    type_into(kiosk, title, "antrean ktp lama")
+    keyboard_top = kiosk.keyboard.y + kiosk.keyboard.height * kiosk.keyboard.scale
+    assert keyboard_top <= Window.height * 0.5, "the keyboard should take the bottom half at most"
+    next_button = kiosk.bar("next")
+    for widget in (title, next_button):
+        assert widget.to_window(widget.x, widget.y)[1] >= keyboard_top, f"{widget} hidden by the keyboard"
+    kiosk.screenshot("04-describe-keyboard")
+    type_into(kiosk, description, "saya menunggu lima jam di loket")
+    assert description.to_window(description.x, description.y)[1] >= keyboard_top - 1
+    assert T(kiosk, "{count} of {limit} characters", count=31, limit=4000) in kiosk.all_text()
+    go_next(kiosk)
+
+    assert kiosk.current == "when_where", kiosk.all_text()
+    assert env.today().strftime("%Y") in kiosk.screen.date_text
+    kiosk.tap_text(T(kiosk, "Yesterday"))
+    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
+    kiosk.screenshot("05-when-where")
+    go_next(kiosk)
+
+    assert kiosk.current == "identity"
+    type_into(kiosk, kiosk.screen.ids.name, "Budi")
+    kiosk.tap(kiosk.screen.ids.confidential)
+    kiosk.screenshot("06-identity")
+    go_next(kiosk)
+
+    assert kiosk.current == "review"
+    shown = kiosk.all_text()
+    for expected in ("Antrean ktp lama", "saya menunggu lima jam di loket", "Budi", T(kiosk, "Confidential: yes")):
+        assert expected.lower() in shown.lower()
+    kiosk.screenshot("07-review")
+    go_next(kiosk)  # Send
+
+    assert kiosk.current == "receipt"
+    receipt_screen = kiosk.screen
+    kiosk.wait_until(lambda: receipt_screen.print_state != "printing", what="printing")
+    assert receipt_screen.print_state == "printed"
+    tracking_id = parse_tracking_id(receipt_screen.tracking_text)
+    assert format_tracking_id(tracking_id) in kiosk.all_text()
+    kiosk.screenshot("08-receipt")
+
+    stored = env.reports.find(tracking_id)
+    assert stored is not None and stored.confidential
+    assert getattr(stored.outbox_state, "value", stored.outbox_state) == "pending"
+    bins = sorted(env.config.receipts_path.glob(f"{tracking_id}*.bin"))
+    assert len(bins) == 1 and bins[0].with_suffix(".png").exists()
+    parsed = parse_escpos(bins[0].read_bytes())
+    assert parsed.qr_payloads == [tracking_id]
+    assert "lama" not in parsed.text.lower(), "a confidential title must not be printed"
+
+    kiosk.tap(receipt_screen.ids.done)
+    assert kiosk.current == "welcome"
+    assert kiosk.app.lang == env.config.language
+
+
+def test_back_never_loses_what_was_typed(kiosk):
+    start_report(kiosk, "id")
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    fill_category(kiosk)
+    type_into(kiosk, kiosk.screen.ids.title, "lampu jalan mati")
+    kiosk.tap(kiosk.bar("back"))
+    assert kiosk.current == "category"
+    kiosk.tap(kiosk.bar("back"))
+    assert kiosk.current == "kind"
+    kiosk.tap(kiosk.bar("next"))
+    kiosk.tap(kiosk.bar("next"))
+    assert kiosk.current == "describe"
+    assert kiosk.screen.ids.title.text == "Lampu jalan mati" or kiosk.screen.ids.title.text == "lampu jalan mati"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_missing_answers_are_explained_in_the_citizens_language(kiosk, lang):
+    start_report(kiosk, lang)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    go_next(kiosk)  # no category chosen
+    assert kiosk.current == "category"
+    assert T(kiosk, "Choose a category.") in kiosk.all_text()
+    kiosk.screenshot("03-category-error")
+    fill_category(kiosk)
+    go_next(kiosk)  # nothing typed
+    assert kiosk.current == "describe"
+    assert T(kiosk, "Please write a short title.") in kiosk.all_text()
+    assert T(kiosk, "Please tell us what happened.") in kiosk.all_text()
+    kiosk.screenshot("04-describe-errors")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_hostile_text_is_cleaned_with_a_message(kiosk, env, lang):
+    """Pasting 100,000 characters, emoji, right-to-left text and control characters:
+    the kiosk keeps going, keeps what it can, and says what it did."""
+    start_report(kiosk, lang)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    fill_category(kiosk)
+    title, description = kiosk.screen.ids.title, kiosk.screen.ids.description
+    kiosk.focus(description)
+    description.insert_text("x" * 100_000)  # what TextInput.paste() does with the clipboard
+    kiosk.frames(3)
+    assert len(description.text) == 4000
+    assert len(kiosk.app.flow.draft.description) == 4000
+    assert T(kiosk, "{count} of {limit} characters", count=4000, limit=4000) in kiosk.all_text()
+    kiosk.focus(title)
+    title.insert_text("Jalan\x1b@\x1dV rusak \U0001F621 \u202e\u0627\u0644\u0637\u0631\u064a\u0642")
+    kiosk.frames(3)
+    assert kiosk.app.flow.draft.title.startswith("Jalan")
+    for bad in ("\x1b", "\x1d", "\U0001F621", "\u202e", "\u0627"):
+        assert bad not in title.text and bad not in kiosk.app.flow.draft.title
+    assert kiosk.screen.title_notice, "the citizen is told characters were left out"
+    kiosk.screenshot("04-describe-hostile")
+    go_next(kiosk)
+    assert kiosk.current == "when_where"
+
+
+def test_unexpected_error_shows_apology_and_keeps_the_draft(kiosk, env):
+    """A bug while saving must not crash the kiosk or show a traceback."""
+    start_report(kiosk, "id")
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    fill_category(kiosk)
+    type_into(kiosk, kiosk.screen.ids.title, "sampah menumpuk")
+    type_into(kiosk, kiosk.screen.ids.description, "sampah tidak diangkut seminggu")
+    go_next(kiosk)
+    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
+    go_next(kiosk)
+    go_next(kiosk)
+    assert kiosk.current == "review"
+
+    real_submit = env.reports.submit
+
+    def broken_submit(draft):
+        raise RuntimeError("simulated bug with citizen text: sampah menumpuk")
+
+    env.reports.submit = broken_submit
+    try:
+        go_next(kiosk)
+        kiosk.frames(3)
+        assert kiosk.current == "apology"
+        text = kiosk.all_text()
+        assert "Traceback" not in text and "RuntimeError" not in text
+        kiosk.screenshot("09-apology")
+        kiosk.tap(kiosk.screen.ids.resume)
+        assert kiosk.current == "review"
+        assert kiosk.app.flow.draft.title.lower() == "sampah menumpuk"
+    finally:
+        env.reports.submit = real_submit
+    go_next(kiosk)
+    assert kiosk.current == "receipt"

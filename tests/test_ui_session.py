@@ -1,0 +1,155 @@
+"""Idle reset and the local status lookup, on the real Kivy window."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kiosk.domain import Draft, ReportKind
+from kiosk.tracking_id import format_tracking_id
+from screens.common import tr
+
+pytestmark = pytest.mark.ui
+
+SECRET = "rahasiabudi"
+
+
+def T(kiosk, msgid, **params):
+    return tr(kiosk.app.lang, msgid, **params)
+
+
+def every_text_in_app(kiosk) -> str:
+    texts = []
+    for screen in kiosk.app.root.screens:
+        for widget in screen.walk():
+            text = getattr(widget, "text", None)
+            if isinstance(text, str):
+                texts.append(text)
+    for widget in kiosk.app.idle_overlay.walk():
+        texts.append(str(getattr(widget, "text", "")))
+    return "\n".join(texts)
+
+
+def wait_overlay(kiosk, open_: bool):
+    kiosk.wait_until(lambda: kiosk.app.idle_overlay.is_open is open_, what=f"idle overlay open={open_}")
+    kiosk.frames(2)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_idle_warning_then_reset_leaves_nothing_behind(kiosk, clock, env, lang):
+    """GIVEN a citizen halfway through a report WHEN nobody touches the screen for the idle
+    time THEN a full-screen warning counts down at least 20 s with a big Continue button;
+    Continue keeps the draft; letting it run out returns to Welcome with nothing left."""
+    if lang == "en":
+        kiosk.tap(kiosk.screen.ids.lang_en)
+    kiosk.tap(kiosk.screen.ids.start)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    kiosk.tap(kiosk.screen.ids.categories.children[-1])
+    kiosk.tap(kiosk.bar("next"))
+    kiosk.focus(kiosk.screen.ids.title)
+    kiosk.type_keys(SECRET)
+    assert kiosk.app.flow.draft.title.lower() == SECRET
+
+    clock.advance(env.config.idle_timeout_s + 0.5)
+    wait_overlay(kiosk, True)
+    seconds = kiosk.app.idle_overlay.seconds
+    assert 20 <= seconds <= env.config.idle_warning_s
+    assert T(kiosk, "For your privacy, this report will be erased in {seconds} seconds.", seconds=int(seconds)) in kiosk.all_text()
+    kiosk.screenshot("10-idle-warning")
+
+    kiosk.tap(kiosk.app.idle_overlay.ids.continue_button)
+    wait_overlay(kiosk, False)
+    assert kiosk.current == "describe"
+    assert kiosk.app.flow.draft.title.lower() == SECRET
+
+    clock.advance(env.config.idle_timeout_s + env.config.idle_warning_s + 1)
+    kiosk.wait_until(lambda: kiosk.current == "welcome", what="reset to Welcome")
+    kiosk.frames(3)
+    assert kiosk.app.flow is None
+    assert kiosk.app.lang == env.config.language
+    assert SECRET not in every_text_in_app(kiosk).lower()
+
+    kiosk.tap(kiosk.screen.ids.start)  # the next citizen starts from nothing
+    kiosk.tap(kiosk.bar("next"))
+    assert kiosk.current == "kind"
+    assert SECRET not in every_text_in_app(kiosk).lower()
+
+
+def test_no_idle_warning_on_welcome(kiosk, clock, env):
+    clock.advance(env.config.idle_timeout_s * 5)
+    kiosk.frames(30)
+    assert not kiosk.app.idle_overlay.is_open
+    assert kiosk.current == "welcome"
+
+
+def saved_report(env) -> str:
+    draft = Draft(
+        kind=ReportKind.PENGADUAN, category_code=_first_category(env), title="Lampu jalan padam",
+        description="Lampu jalan di depan pasar padam sejak minggu lalu.", incident_date=env.today(),
+        kecamatan_code=_first_kecamatan(env),
+    )
+    return env.reports.submit(draft).tracking_id
+
+
+def _first_category(env):
+    from kiosk import reference
+
+    return reference.categories(env.store, "id")[0].code
+
+
+def _first_kecamatan(env):
+    from kiosk import reference
+
+    return reference.kecamatan(env.store)[0].code
+
+
+def type_on_keypad(kiosk, text: str):
+    keys = {k.text: k for k in kiosk.screen.ids.keypad.children}
+    for symbol in text:
+        kiosk.tap(keys[symbol])
+
+
+def _mistype(tracking_id: str) -> str:
+    """Change one random-part symbol to another valid symbol."""
+    position = 6
+    replacement = "7" if tracking_id[position] != "7" else "8"
+    return tracking_id[:position] + replacement + tracking_id[position + 1:]
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_status_lookup_on_the_keypad(kiosk, env, lang):
+    tracking_id = saved_report(env)
+    if lang == "en":
+        kiosk.tap(kiosk.screen.ids.lang_en)
+    kiosk.tap(kiosk.screen.ids.status)
+    assert kiosk.current == "status"
+    kiosk.screenshot("11-status-empty")
+
+    type_on_keypad(kiosk, _mistype(tracking_id))
+    kiosk.tap(kiosk.screen.ids.check)
+    assert kiosk.screen.result_kind == "invalid"
+    assert T(kiosk, "This number is not right: a letter or number is probably mistyped. Please check it against your receipt.") in kiosk.all_text()
+    kiosk.screenshot("12-status-mistyped")
+
+    kiosk.screen.clear()
+    type_on_keypad(kiosk, tracking_id)
+    kiosk.tap(kiosk.screen.ids.check)
+    assert kiosk.screen.result_kind == "found"
+    shown = kiosk.all_text()
+    assert format_tracking_id(tracking_id) in shown
+    assert T(kiosk, "It is waiting to be sent to the central office; this happens by itself when the network is available.") in shown
+    assert "Lampu jalan" not in shown  # the status never shows content
+    kiosk.screenshot("13-status-found")
+
+    from kiosk.tracking_id import new_tracking_id
+
+    unknown = new_tracking_id("MT01")
+    kiosk.screen.clear()
+    type_on_keypad(kiosk, unknown)
+    kiosk.tap(kiosk.screen.ids.check)
+    assert kiosk.screen.result_kind == "unknown"
+    assert T(kiosk, "No report with this number was found on this kiosk.") in kiosk.all_text()
+    kiosk.screenshot("14-status-unknown")
+
+    kiosk.tap(kiosk.screen.ids.back)
+    assert kiosk.current == "welcome"
