@@ -120,11 +120,9 @@ class KindScreen(StepScreen):
         box = self.ids.choices
         box.clear_widgets()
         for kind in ReportKind:
-            btn = Factory.KindChoice(
-                title=self.tr(KIND_LABELS[kind]),
-                explanation=self.tr(KIND_EXPLANATIONS[kind]),
-                state="down" if self.flow.draft.kind is kind else "normal",
-            )
+            btn = Factory.KindChoice(state="down" if self.flow.draft.kind is kind else "normal")
+            btn.title = self.tr(KIND_LABELS[kind])
+            btn.explanation = self.tr(KIND_EXPLANATIONS[kind])
             btn.kind = kind
             btn.bind(on_release=self._chosen)
             box.add_widget(btn)
@@ -277,7 +275,8 @@ class IdentityScreen(StepScreen):
             widget.text = cleaned
 
     def flag(self, name: str, down: bool):
-        self.flow.set_flag(name, down)
+        if self.flow is not None:  # resetting the toggles also fires on_state
+            self.flow.set_flag(name, down)
 
     def reset(self):
         super().reset()

@@ -70,7 +70,9 @@ class KioskApp(App):
         from screens import error, filing, idle_overlay, receipt, status, welcome  # noqa: F401 (kv classes)
 
         for name in KV_FILES:
-            Builder.load_file(str(KV_DIR / name))
+            path = str(KV_DIR / name)
+            if path not in Builder.files:  # rules are global: once per process
+                Builder.load_file(path)
         Window.clearcolor = PAPER
         Window.set_vkeyboard_class(KioskKeyboard)
         manager = ScreenManager(transition=NoTransition())
@@ -130,7 +132,7 @@ class KioskApp(App):
         self.idle.disarm()
         self._receipt_deadline = None
         self.idle_overlay.dismiss_now()
-        Window.release_all_keyboards()
+        self._unfocus_all()
         self.flow = None
         for screen in self.root.screens:
             reset = getattr(screen, "reset", None)
@@ -138,6 +140,14 @@ class KioskApp(App):
                 reset()
         self.lang = self.env.config.language
         self.root.current = "welcome"
+
+    def _unfocus_all(self) -> None:
+        """Drop focus from every field, which also hides the on-screen keyboard."""
+        for screen in self.root.screens:
+            for widget in screen.walk():
+                if getattr(widget, "focus", False):
+                    widget.focus = False
+        Window.release_all_keyboards()
 
     def show_apology(self) -> None:
         self.idle_overlay.dismiss_now()
@@ -173,6 +183,8 @@ class KioskApp(App):
             return
         state = self.idle.poll()
         if state is IdleState.WARNING:
+            if not self.idle_overlay.is_open:
+                self._unfocus_all()  # the docked keyboard must not cover the warning
             self.idle_overlay.show(self.idle.seconds_left())
         elif state is IdleState.EXPIRED:
             log.info("idle timeout: session reset")

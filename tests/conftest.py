@@ -64,12 +64,16 @@ def env(config, clock):
     environment.close()
 
 
-@pytest.fixture(scope="session")
-def kivy_window():
-    """Configure Kivy (1280x800, docked keyboard) and open the one test window."""
+def pytest_configure(config):
+    """Configure Kivy (1280x800, docked keyboard) before any test module imports its window."""
     from screens.app import configure_kivy
 
     configure_kivy(_default_config())
+
+
+@pytest.fixture(scope="session")
+def kivy_window():
+    """The one test window."""
     from kivy.base import EventLoop
 
     EventLoop.ensure_window()

@@ -40,22 +40,25 @@ class KioskDriver:
             self._one_frame()
 
     @staticmethod
-    def _one_frame() -> None:
+    def _guarded(step: Callable[[], None]) -> None:
+        """Run ``step`` as Kivy's main loop runs its work: exceptions go to the ExceptionManager."""
         try:
-            EventLoop.idle()
-            EventLoop.window.mainloop()
+            step()
         except BaseException as exc:  # as kivy.base.EventLoopBase.mainloop does
             if ExceptionManager.handle_exception(exc) == ExceptionManager.RAISE:
                 raise
 
-    def wait_until(self, predicate: Callable[[], bool], *, max_frames: int = 600, what: str = "condition") -> None:
+    def _one_frame(self) -> None:
+        self._guarded(lambda: (EventLoop.idle(), EventLoop.window.mainloop()))
+
+    def wait_until(self, predicate: Callable[[], bool], *, max_frames: int = 600, what="condition") -> None:
         """Pump frames until ``predicate`` holds (synchronisation, not a sleep)."""
         for _ in range(max_frames):
             if predicate():
                 return
             self._one_frame()
         if not predicate():
-            raise UiTimeout(f"timed out waiting for {what}")
+            raise UiTimeout(f"timed out waiting for {what() if callable(what) else what}")
 
     # -- what is shown ------------------------------------------------------------------
     @property
@@ -97,17 +100,13 @@ class KioskDriver:
         assert widget.get_root_window() is not None, f"{widget!r} is not on screen"
         x, y = widget.to_window(*widget.center)
         assert 0 <= x <= Window.width and 0 <= y <= Window.height, f"{widget!r} is off screen at {(x, y)}"
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        self.frames(1)
-        touch.touch_up()
-        self.frames(2)
+        self.tap_at(x, y)
 
     def tap_at(self, x: float, y: float) -> None:
         touch = UnitTestTouch(x, y)
-        touch.touch_down()
+        self._guarded(touch.touch_down)
         self.frames(1)
-        touch.touch_up()
+        self._guarded(touch.touch_up)
         self.frames(2)
 
     def tap_text(self, text: str, root=None) -> None:
@@ -140,7 +139,11 @@ class KioskDriver:
     def focus(self, text_input) -> None:
         self.scroll_into_view(text_input)
         self.tap(text_input)
-        self.wait_until(lambda: self.keyboard is not None and text_input.focus, what="keyboard")
+        self.wait_until(
+            lambda: self.keyboard is not None and text_input.focus,
+            what=lambda: f"keyboard for {text_input.field} (focus={text_input.focus}, keyboard={self.keyboard}, "
+            f"at={text_input.to_window(*text_input.center)})",
+        )
         self.frames(5)
 
     def _key_center(self, vk: VKeyboard, wanted: str, mode: str):
@@ -149,7 +152,7 @@ class KioskDriver:
             for index, key in enumerate(layout[f"{mode}_{line}"]):
                 if key[1] == wanted or key[2] == wanted:
                     (x, y), (w, h) = vk.layout_geometry[f"LINE_{line}"][index]
-                    return vk.to_window(x + w / 2, y + h / 2)
+                    return vk.to_window(x + w / 2, y + h / 2, initial=False)  # through the scatter
         return None
 
     def press_key(self, wanted: str) -> None:
@@ -175,7 +178,7 @@ class KioskDriver:
     def close(self) -> None:
         app = self.app
         app.end_session()
-        app.on_stop()
+        app.dispatch("on_stop")  # also clears kv's cached `app` proxy
         app._tick_event.cancel()
         Window.release_all_keyboards()
         Window.remove_widget(app.root)

@@ -1,0 +1,1 @@
+"""Durable storage on the kiosk: SQLite through SQLAlchemy 2, schema by Alembic."""

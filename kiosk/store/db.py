@@ -1,0 +1,100 @@
+"""Open the kiosk's SQLite store: durable settings on every connection, schema by Alembic.
+
+WAL with ``synchronous=FULL`` makes a commit durable before it returns (a power cut
+after the receipt prints cannot lose the report). Transactions start with
+``BEGIN IMMEDIATE`` so two writers never deadlock upgrading a read lock.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.store.crypto import SealError, Sealer, load_or_create_key
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written; the message says what to check."""
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _make_engine(db_file: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{db_file}", connect_args={"timeout": 5})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Store:
+    """The open database: an engine, sessions, and the key that seals personal data."""
+
+    def __init__(self, engine: Engine, sealer: Sealer, path: Path):
+        self.engine = engine
+        self.sealer = sealer
+        self.path = path
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(db_file: Path, *, key_file: Path) -> Store:
+    """Open (creating and migrating as needed) the database at ``db_file``."""
+    db_file = Path(db_file)
+    try:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        sealer = load_or_create_key(Path(key_file))
+    except (OSError, SealError) as exc:
+        raise StoreError(f"cannot prepare {db_file.parent}: {exc}") from None
+    engine = _make_engine(db_file)
+    try:
+        with engine.begin() as conn:
+            cfg = _alembic_config()
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except (SQLAlchemyError, DBAPIError, OSError) as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the database {db_file}: {getattr(exc, 'orig', None) or exc}") from None
+    log.info("store open at schema revision %s", head_revision())
+    return Store(engine, sealer, db_file)
