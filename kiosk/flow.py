@@ -18,7 +18,7 @@ from typing import Callable
 from kiosk import domain
 from kiosk.domain import Draft, ReportKind, SavedReport
 from kiosk.i18n import N_
-from kiosk.textclean import clean_input
+from kiosk.textclean import CleanResult, clean_input
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +176,17 @@ class FilingFlow:
             raise ValueError(name)
         setattr(self.draft, name, bool(value))
 
-    def set_text(self, field: str, raw: str) -> str:
+    def set_text(self, field: str, raw: str, *, cleaned_before: CleanResult | None = None) -> str:
         """Store cleaned text for ``field`` and return it (the screen shows that text).
 
         Notices say what cleaning did (shortened, characters removed), in the citizen's
-        language once rendered.
+        language once rendered; ``cleaned_before`` reports cleaning the text field already
+        did while the text was typed or pasted.
         """
         max_len, multiline = TEXT_FIELDS[field]
         result = clean_input(raw, max_len=max_len, multiline=multiline)
+        if cleaned_before is not None:
+            result = result.merged(cleaned_before)
         notes: list[Message] = []
         if result.truncated:
             notes.append(_msg(N_("The text was shortened to {n} characters."), n=max_len))

@@ -13,6 +13,12 @@ def keypad_symbols() -> tuple[str, ...]:
     return tuple(CROCKFORD)
 
 
+def group_typed(typed: str) -> str:
+    """Show what is typed on the keypad in the receipt's 4-5-5 groups."""
+    parts = [typed[:4], typed[4:9], typed[9:]]
+    return "-".join(p for p in parts if p)
+
+
 def describe_local_status(status, language: str) -> str:
     """What this kiosk knows about one of its reports: saved, waiting or sent."""
     from zoneinfo import ZoneInfo

@@ -47,6 +47,15 @@ class CleanResult:
     removed_unsupported: bool
     truncated: bool
 
+    def merged(self, earlier: "CleanResult") -> "CleanResult":
+        """This result, also flagging what an earlier pass over the same text removed."""
+        return CleanResult(
+            self.text,
+            self.removed_controls or earlier.removed_controls,
+            self.removed_unsupported or earlier.removed_unsupported,
+            self.truncated or earlier.truncated,
+        )
+
 
 def _strip_controls(text: str, multiline: bool) -> tuple[str, bool]:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")

@@ -6,7 +6,7 @@ import logging
 
 from kivy.core.image import Image as CoreImage
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.textinput import TextInput
 from kivy.uix.vkeyboard import VKeyboard
 
@@ -61,6 +61,25 @@ class KioskKeyboard(VKeyboard):
         self.font_size = 24
 
 
+def ensure_visible(scroll, widget, padding: float = 56) -> None:
+    """Scroll ``scroll`` just enough that ``widget`` is inside its viewport.
+
+    Kivy's ``scroll_to`` also moves content that is already visible (and content shorter
+    than the viewport), so it is called only when the widget is really out of view.
+    """
+    if widget is None or scroll is None or not scroll.children:
+        return
+    content = scroll.children[0]
+    if content.height <= scroll.height:
+        scroll.scroll_y = 1
+        return
+    _x, bottom = widget.to_window(widget.x, widget.y)
+    _x, top = widget.to_window(widget.x, widget.top)
+    _x, view_bottom = scroll.to_window(scroll.x, scroll.y)
+    if bottom < view_bottom or top > view_bottom + scroll.height:
+        scroll.scroll_to(widget, padding=padding, animate=False)
+
+
 def docked_keyboard_height() -> float:
     """Height in pixels the docked on-screen keyboard covers (0 when hidden)."""
     for child in Window.children:
@@ -77,15 +96,22 @@ class KioskTextInput(TextInput):
     """
 
     max_chars = NumericProperty(200)
-    notice = StringProperty("")
     field = StringProperty("")
-    was_cleaned = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cleaned = None  # a CleanResult describing what insert_text removed
+
+    def take_cleaned(self):
+        """What cleaning removed since the last call (or None), for the screen's notice."""
+        cleaned, self.cleaned = self.cleaned, None
+        return cleaned
 
     def insert_text(self, substring: str, from_undo: bool = False):
         room = max(0, int(self.max_chars) - len(self.text))
-        result = clean_input(substring, max_len=max(room, 0), multiline=self.multiline)
+        result = clean_input(substring, max_len=room, multiline=self.multiline)
         if result.truncated or result.removed_unsupported or result.removed_controls:
-            self.was_cleaned = True
+            self.cleaned = result if self.cleaned is None else result.merged(self.cleaned)
         if not result.text:
             return None
         return super().insert_text(result.text, from_undo=from_undo)

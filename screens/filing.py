@@ -16,7 +16,7 @@ from kiosk import reference
 from kiosk.domain import ReportKind
 from kiosk.flow import Step
 from kiosk.labels import KIND_EXPLANATIONS, KIND_LABELS, long_date
-from screens.common import docked_keyboard_height, tr
+from screens.common import docked_keyboard_height, ensure_visible, tr
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class StepScreen(Screen):
             focused = next((w for w in self.walk() if getattr(w, "focus", False)), None)
             scroll = self.ids.get("scroll")
             if focused is not None and scroll is not None:
-                Clock.schedule_once(lambda _dt: scroll.scroll_to(focused, padding=20, animate=False), 0)
+                Clock.schedule_once(lambda _dt: ensure_visible(scroll, focused), 0)
 
     def refresh(self) -> None:
         """Show the flow's state: progress, errors, and the screen's own fields."""
@@ -185,19 +185,12 @@ class DescribeScreen(StepScreen):
         """Each edit goes through the flow's cleaning; the widget shows the result."""
         if self.flow is None:
             return
-        cleaned = self.flow.set_text(field, widget.text)
+        cleaned = self.flow.set_text(field, widget.text, cleaned_before=widget.take_cleaned())
         if cleaned != widget.text:
             widget.text = cleaned
-        if widget.was_cleaned and not self.flow.notices.get(field):
-            # The widget already removed something on insert; say so.
-            self.flow.set_text(field, widget.text)
-        setattr(self, f"{field}_notice", self._notice(field) or (self._cleaned_notice() if widget.was_cleaned else ""))
-        widget.was_cleaned = False
+        setattr(self, f"{field}_notice", self._notice(field))
         if field == "description":
             self._update_counter()
-
-    def _cleaned_notice(self) -> str:
-        return self.tr("Some characters cannot be used here and were left out, or the text was too long.")
 
     def reset(self):
         super().reset()

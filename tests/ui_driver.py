@@ -121,7 +121,9 @@ class KioskDriver:
     def scroll_into_view(self, widget) -> None:
         scroll = self.screen.ids.get("scroll") if hasattr(self.screen, "ids") else None
         if scroll is not None and widget in list(scroll.walk()):
-            scroll.scroll_to(widget, padding=10, animate=False)
+            from screens.common import ensure_visible
+
+            ensure_visible(scroll, widget)
             self.frames(3)
 
     def bar(self, which: str):
