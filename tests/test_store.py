@@ -1,0 +1,203 @@
+"""The kiosk's store on a real SQLite file: durable, atomic, encrypted at rest."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from kiosk import reference
+from kiosk.domain import Draft, ReportKind
+from kiosk.reports import IncompleteDraft, ReportService
+from kiosk.store.db import StoreError, head_revision, open_store
+from kiosk.tracking_id import new_tracking_id
+from sync_queue.outbox import OutboxState
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc)
+SECRETS = ("Siti Rahmawati", "081234567890", "pungutan liar di loket tujuh", "Jalan Pramuka nomor 12")
+
+
+def draft(**changes) -> Draft:
+    values = dict(
+        kind=ReportKind.PENGADUAN, category_code="PUNGLI", title=SECRETS[2], description=f"Petugas meminta uang: {SECRETS[2]}.",
+        incident_date=dt.date(2026, 11, 20), kecamatan_code="TEWEH_TENGAH", location_text=SECRETS[3],
+        reporter_name=SECRETS[0], reporter_phone=SECRETS[1], anonymous=True, confidential=True,
+    )
+    values.update(changes)
+    return Draft(**values)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
+    reference.load_seed_if_empty(opened)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def service(store):
+    return ReportService(store, kiosk_code="MT01", clock=lambda: NOW)
+
+
+def test_durability_settings_on_every_connection(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_schema_comes_from_alembic_and_reopening_is_idempotent(tmp_path, store, service):
+    assert store.schema_revision() == head_revision()
+    saved = service.submit(draft())
+    store.close()
+    again = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
+    assert again.schema_revision() == head_revision()
+    assert ReportService(again, kiosk_code="MT01", clock=lambda: NOW).find(saved.tracking_id) is not None
+    again.close()
+
+
+def test_submit_writes_report_and_outbox_entry(service, store):
+    saved = service.submit(draft())
+    status = service.find(saved.tracking_id)
+    assert status.outbox_state is OutboxState.PENDING
+    assert status.created_at == NOW and status.confidential
+    assert service.count_waiting() == 1
+    assert service.load_draft(saved.tracking_id).reporter_name == SECRETS[0]
+
+
+def test_both_rows_or_neither(service, store):
+    """GIVEN the outbox refuses the insert WHEN a report is submitted THEN no report row stays."""
+    with store.engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk says no'); END"))
+    with pytest.raises(StoreError):
+        service.submit(draft())
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM reports")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 0
+
+
+def test_incomplete_draft_is_refused(service):
+    with pytest.raises(IncompleteDraft) as info:
+        service.submit(draft(title="  "))
+    assert info.value.field == "title"
+
+
+def test_repeated_tracking_id_draws_a_new_one(service, store):
+    first = service.submit(draft())
+    drawn = iter([first.tracking_id, new_tracking_id("MT01")])
+    service.id_factory = lambda code: next(drawn)
+    second = service.submit(draft())
+    assert second.tracking_id != first.tracking_id
+    assert service.find(second.tracking_id) is not None
+    assert service.count_waiting() == 2
+
+
+def test_personal_data_and_text_are_encrypted_at_rest(tmp_path, service, store):
+    service.submit(draft())
+    store.close()  # checkpoint nothing on purpose: look at the -wal file too
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("kiosk.sqlite3*"))
+    for secret in SECRETS:
+        assert secret.encode() not in raw, secret
+    mode = stat.S_IMODE((tmp_path / "secret.key").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_wrong_key_gives_a_clear_error(tmp_path, service, store):
+    saved = service.submit(draft())
+    store.close()
+    other = tmp_path / "other"
+    other.mkdir()
+    stranger = open_store(tmp_path / "kiosk.sqlite3", key_file=other / "secret.key")
+    with pytest.raises(Exception, match="key file does not belong"):
+        ReportService(stranger, kiosk_code="MT01", clock=lambda: NOW).load_draft(saved.tracking_id)
+    stranger.close()
+
+
+def test_delete_personal_data(service):
+    saved = service.submit(draft())
+    service.delete_personal_data(saved.tracking_id)
+    kept = service.load_draft(saved.tracking_id)
+    assert (kept.reporter_name, kept.reporter_phone) == ("", "")
+    assert kept.title == SECRETS[2]
+
+
+def test_unwritable_location_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError):
+        open_store(blocker / "kiosk.sqlite3", key_file=blocker / "secret.key")
+
+
+def test_corrupt_database_is_a_store_error(tmp_path):
+    db = tmp_path / "kiosk.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError):
+        open_store(db, key_file=tmp_path / "secret.key")
+
+
+@pytest.mark.parametrize("kill_after", [1, 7, 23])
+def test_killed_mid_commit_leaves_no_half_report(tmp_path, kill_after):
+    """GIVEN a process submitting reports in a loop WHEN it is SIGKILLed at some point
+    THEN every ID it reported as saved is there with its outbox entry, and no report
+    exists without its entry (or the other way round)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.submit_loop", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    saved = []
+    try:
+        assert proc.stdout.readline().strip() == "READY", proc.stderr.read()
+        while len(saved) < kill_after:
+            line = proc.stdout.readline()
+            assert line, proc.stderr.read()
+            saved.append(line.strip())
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    con = sqlite3.connect(tmp_path / "kiosk.sqlite3")
+    try:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        reports = {r for (r,) in con.execute("SELECT tracking_id FROM reports")}
+        entries = {r for (r,) in con.execute("SELECT tracking_id FROM outbox")}
+    finally:
+        con.close()
+    assert reports == entries
+    assert set(saved) <= reports
+    assert len(reports) - len(saved) <= 1  # at most the one committed but not yet printed
+
+
+def test_reference_seed(store):
+    kec = reference.kecamatan(store)
+    assert len(kec) == 9 and {"Teweh Tengah", "Gunung Purei", "Montallat"} <= {c.label for c in kec}
+    agencies_id = {a.label for a in reference.agencies(store, "id")}
+    assert {"Disdukcapil", "Dinas Kesehatan", "Dinas Pendidikan", "Dinas PUPR", "Dinas Perhubungan", "Dinas Sosial",
+            "RSUD Muara Teweh", "Satpol PP"} <= agencies_id
+    assert reference.categories(store, "en")[0].label.startswith("Civil registration")
+    assert reference.version(store)
+    assert reference.load_seed_if_empty(store) is False  # loaded once
+
+
+def test_reference_replacement_is_all_or_nothing(store):
+    before = reference.categories(store, "id")
+    with pytest.raises(reference.ReferenceDataError, match=r"kecamatan\[1\]\.name"):
+        reference.replace_reference_data(store, {
+            "version": "x", "categories": [{"code": "A", "name_id": "A", "name_en": "A"}],
+            "agencies": [{"code": "B", "name_id": "B", "name_en": "B"}],
+            "kecamatan": [{"code": "C", "name": "C"}, {"code": "D", "name": ""}],
+        })
+    assert reference.categories(store, "id") == before
+    reference.replace_reference_data(store, {
+        "version": "v2", "categories": [{"code": "A", "name_id": "Satu", "name_en": "One"}],
+        "agencies": [{"code": "B", "name_id": "Dua", "name_en": "Two"}], "kecamatan": [{"code": "C", "name": "Tiga"}],
+    })
+    assert [c.label for c in reference.categories(store, "en")] == ["One"]
+    assert reference.version(store) == "v2"
