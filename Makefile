@@ -50,7 +50,7 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 locale: $(CATALOGS)
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -i $< -o $@
+	$(BIN)/pybabel compile -i $< -o $@
 
 clean-venv:
 	rm -rf $(VENV)
