@@ -48,10 +48,7 @@ def run_kiosk(data_dir: str) -> None:
     configure_kivy(config)
     from kivy.core.window import Window
 
-    from kiosk.env import build_env
-
-    env = build_env(config)
-    app = build_app(env)
+    app = build_app(config)
     app.bind(on_start=lambda *_: _announce_first_frame(Window))
     app.run()
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date
-
 from kiosk.domain import ReportKind
 from kiosk.i18n import N_
 
@@ -23,4 +21,6 @@ KIND_EXPLANATIONS: dict[ReportKind, str] = {
 
 def long_date(value: dt.date, language: str) -> str:
     """``23 November 2026`` in Indonesian or English."""
+    from babel.dates import format_date  # loads locale data: not at start-up
+
     return format_date(value, format="long", locale="id" if language == "id" else "en")

@@ -11,13 +11,14 @@ import dataclasses
 import datetime as dt
 import logging
 import textwrap
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
-
-from escpos.escpos import Escpos
 
 from kiosk.textclean import clean_for_printer
 from kiosk.tracking_id import format_tracking_id
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class ReceiptContent:
 class _Writer:
     """Cleans, wraps and encodes every line for one printer, paper width and code page."""
 
-    def __init__(self, printer: Escpos, width: int, encoding: str):
+    def __init__(self, printer: "Escpos", width: int, encoding: str):
         self.p, self.width, self.encoding = printer, width, encoding
 
     def line(self, text: str, *, width: int | None = None) -> None:
@@ -63,7 +64,7 @@ class _Writer:
 
 
 def write_receipt(
-    printer: Escpos,
+    printer: "Escpos",
     content: ReceiptContent,
     *,
     gettext: Callable[[str], str],

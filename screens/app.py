@@ -35,27 +35,30 @@ def configure_kivy(config: Config) -> None:
     KivyConfig.set("kivy", "log_level", "info")
 
 
-def build_app(env):
-    """The application object for ``env`` (imported lazily: Kivy must be configured)."""
+def build_app(config: Config, env_factory=None, **kwargs):
+    """The application object (imported lazily: Kivy must be configured first).
+
+    ``env_factory`` builds the environment (store, devices) right after the first frame;
+    by default from ``config``.
+    """
     from screens.kiosk_app import KioskApp
 
-    return KioskApp(env=env)
+    if env_factory is None:
+        def env_factory():
+            from kiosk.env import build_env
+
+            return build_env(config)
+
+    return KioskApp(kiosk_config=config, env_factory=env_factory, **kwargs)
 
 
 def run_kiosk(config: Config) -> int:
-    """``kiosk run``: open the store, build the devices, show the Welcome screen."""
+    """``kiosk run``: show Welcome, then open the store and devices behind it."""
     configure_kivy(config)
-    from kiosk.env import build_env
-    from kiosk.store.db import StoreError
-
+    app = build_app(config)
     try:
-        env = build_env(config)
-    except StoreError as exc:
-        log.error("cannot open the kiosk database: %s", exc)
-        print(f"kiosk: cannot open the database: {exc}")
-        return 3
-    try:
-        build_app(env).run()
+        app.run()
     finally:
-        env.close()
+        if app.env is not None:
+            app.env.close()
     return 0

@@ -6,6 +6,7 @@ The App holds only what ties the screens together; questions and validation live
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 
 from kivy.app import App
@@ -13,7 +14,7 @@ from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.flow import FilingFlow, Step
@@ -26,7 +27,15 @@ log = logging.getLogger(__name__)
 
 #: Seconds without a touch before the frame rate drops to the configured idle rate.
 THROTTLE_AFTER_S = 3.0
-KV_FILES = ("common.kv", "welcome.kv", "filing.kv", "receipt.kv", "status.kv", "idle.kv", "error.kv")
+FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
+LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv")
+
+
+def _load_kv(names) -> None:
+    for name in names:
+        path = str(KV_DIR / name)
+        if path not in Builder.files:  # rules are global: once per process
+            Builder.load_file(path)
 
 
 class _SafetyNet(ExceptionHandler):
@@ -53,12 +62,18 @@ class KioskApp(App):
     flow = ObjectProperty(None, allownone=True)
     title = "SP4N LAPOR! Kiosk"
 
-    def __init__(self, *, env, **kwargs):
+    ready = BooleanProperty(False)
+    out_of_service = BooleanProperty(False)
+
+    def __init__(self, *, kiosk_config, env_factory, monotonic=time.monotonic, **kwargs):
         super().__init__(**kwargs)
-        self.env = env
-        self.lang = env.config.language
-        self.idle = IdleMonitor(env.monotonic, idle_after=env.config.idle_timeout_s, warn_for=env.config.idle_warning_s)
-        self._last_activity = env.monotonic()
+        self.kiosk_config = kiosk_config
+        self.env = None  # opened right after the first frame: Welcome needs only the config
+        self._env_factory = env_factory
+        self._monotonic = monotonic
+        self.lang = kiosk_config.language
+        self.idle = IdleMonitor(monotonic, idle_after=kiosk_config.idle_timeout_s, warn_for=kiosk_config.idle_warning_s)
+        self._last_activity = monotonic()
         self._receipt_deadline: float | None = None
         self._safety_net = _SafetyNet(self)
 
@@ -67,27 +82,52 @@ class KioskApp(App):
         return True
 
     def build(self):
-        from screens import error, filing, idle_overlay, receipt, status, welcome  # noqa: F401 (kv classes)
+        """Only what the first frame needs: Welcome and the idle overlay."""
+        from screens import idle_overlay, welcome
 
-        for name in KV_FILES:
-            path = str(KV_DIR / name)
-            if path not in Builder.files:  # rules are global: once per process
-                Builder.load_file(path)
+        _load_kv(FIRST_KV_FILES)
         Window.clearcolor = PAPER
         Window.set_vkeyboard_class(KioskKeyboard)
         manager = ScreenManager(transition=NoTransition())
         manager.add_widget(welcome.WelcomeScreen(name="welcome"))
-        for screen_cls in filing.STEP_SCREENS:
-            manager.add_widget(screen_cls())
-        manager.add_widget(receipt.ReceiptScreen(name="receipt"))
-        manager.add_widget(status.StatusScreen(name="status"))
-        manager.add_widget(error.ApologyScreen(name="apology"))
         self.idle_overlay = idle_overlay.IdleOverlay()
         self.idle_overlay.bind(on_continue=lambda *_: self.touch())
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         ExceptionManager.add_handler(self._safety_net)
         self._tick_event = Clock.schedule_interval(self._tick, 0.25)
         return manager
+
+    def on_start(self):
+        def after_first_frame(*_args):
+            Window.unbind(on_flip=after_first_frame)
+            Clock.schedule_once(lambda _dt: self.finish_start(), 0)
+
+        Window.bind(on_flip=after_first_frame)
+
+    def finish_start(self) -> None:
+        """Open the store and build the other screens, once Welcome is on screen."""
+        if self.ready or self.out_of_service:
+            return
+        from kiosk.store.db import StoreError
+
+        try:
+            self.env = self.env or self._env_factory()
+        except StoreError as exc:
+            log.error("kiosk cannot take reports: %s", exc)
+            self.out_of_service = True
+            return
+        from screens import error, filing, receipt, status
+
+        _load_kv(LATER_KV_FILES)
+        manager = self.root
+        for screen_cls in filing.STEP_SCREENS:
+            manager.add_widget(screen_cls())
+        manager.add_widget(receipt.ReceiptScreen(name="receipt"))
+        manager.add_widget(status.StatusScreen(name="status"))
+        manager.add_widget(error.ApologyScreen(name="apology"))
+        self.ready = True
+        # Load the printing libraries on the printer's thread, ahead of the first receipt.
+        Clock.schedule_once(lambda _dt: self.env.warm_up(), 1.0)
 
     def on_stop(self):
         ExceptionManager.remove_handler(self._safety_net)
@@ -102,11 +142,17 @@ class KioskApp(App):
 
     # -- the citizen session ---------------------------------------------------------------
     def start_filing(self) -> None:
+        self.finish_start()
+        if not self.ready:
+            return
         self.flow = FilingFlow(today=self.env.today, language=self.lang)
         self.idle.arm()
         self.show_step()
 
     def start_status(self) -> None:
+        self.finish_start()
+        if not self.ready:
+            return
         self.idle.arm()
         self.root.current = "status"
 
@@ -122,7 +168,7 @@ class KioskApp(App):
     def submitted(self, saved) -> None:
         """The report is durably saved: show the receipt and print it."""
         self.idle.disarm()
-        self._receipt_deadline = self.env.monotonic() + self.env.config.receipt_timeout_s
+        self._receipt_deadline = self._monotonic() + self.kiosk_config.receipt_timeout_s
         screen = self.root.get_screen("receipt")
         screen.show(saved)
         self.root.current = "receipt"
@@ -138,7 +184,7 @@ class KioskApp(App):
             reset = getattr(screen, "reset", None)
             if reset:
                 reset()
-        self.lang = self.env.config.language
+        self.lang = self.kiosk_config.language
         self.root.current = "welcome"
 
     def _unfocus_all(self) -> None:
@@ -151,6 +197,8 @@ class KioskApp(App):
 
     def show_apology(self) -> None:
         self.idle_overlay.dismiss_now()
+        if not self.ready:
+            return
         self.root.get_screen("apology").prepare(can_resume=self.flow is not None and self.flow.step is not Step.DONE)
         self.root.current = "apology"
         if not self.idle.armed:
@@ -169,15 +217,15 @@ class KioskApp(App):
 
     def touch(self) -> None:
         self.idle.touch()
-        self._last_activity = self.env.monotonic()
+        self._last_activity = self._monotonic()
         Clock._max_fps = ACTIVE_FPS  # noqa: SLF001 - Kivy reads it every frame
         if self.idle_overlay.is_open:
             self.idle_overlay.dismiss_now()
 
     def _tick(self, _dt) -> None:
-        now = self.env.monotonic()
+        now = self._monotonic()
         if now - self._last_activity > THROTTLE_AFTER_S:
-            Clock._max_fps = self.env.config.idle_fps  # noqa: SLF001
+            Clock._max_fps = self.kiosk_config.idle_fps  # noqa: SLF001
         if self._receipt_deadline is not None and now >= self._receipt_deadline:
             self.end_session()
             return

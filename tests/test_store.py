@@ -16,7 +16,7 @@ from sqlalchemy import text
 from kiosk import reference
 from kiosk.domain import Draft, ReportKind
 from kiosk.reports import IncompleteDraft, ReportService
-from kiosk.store.db import StoreError, head_revision, open_store
+from kiosk.store.db import SCHEMA_HEAD, StoreError, head_revision, open_store
 from kiosk.tracking_id import new_tracking_id
 from sync_queue.outbox import OutboxState
 
@@ -56,7 +56,7 @@ def test_durability_settings_on_every_connection(store):
 
 
 def test_schema_comes_from_alembic_and_reopening_is_idempotent(tmp_path, store, service):
-    assert store.schema_revision() == head_revision()
+    assert store.schema_revision() == head_revision() == SCHEMA_HEAD
     saved = service.submit(draft())
     store.close()
     again = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")

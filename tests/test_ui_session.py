@@ -153,3 +153,28 @@ def test_status_lookup_on_the_keypad(kiosk, env, lang):
 
     kiosk.tap(kiosk.screen.ids.back)
     assert kiosk.current == "welcome"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_kiosk_that_cannot_keep_reports_says_so(kivy_window, env, lang):
+    """GIVEN a database that cannot be opened THEN Welcome still shows, says the kiosk
+    cannot take reports, and its buttons do nothing: no report is accepted that could
+    not be kept."""
+    from kiosk.store.db import StoreError
+    from tests.ui_driver import KioskDriver
+
+    def broken_store():
+        raise StoreError("database is on a full disk")
+
+    kiosk = KioskDriver(env, env_factory=broken_store)
+    try:
+        if lang == "en":
+            kiosk.tap(kiosk.screen.ids.lang_en)
+        assert kiosk.app.out_of_service and not kiosk.app.ready
+        assert T(kiosk, "Sorry, this kiosk cannot take reports right now. Please ask the staff at the counter.") in kiosk.all_text()
+        kiosk.screenshot("15-out-of-service")
+        kiosk.tap(kiosk.screen.ids.start)
+        kiosk.tap(kiosk.screen.ids.status)
+        assert kiosk.current == "welcome"
+    finally:
+        kiosk.close()

@@ -25,13 +25,14 @@ class UiTimeout(AssertionError):
 class KioskDriver:
     """One running KioskApp on the shared test window."""
 
-    def __init__(self, env):
-        from screens.kiosk_app import KioskApp
+    def __init__(self, env, *, env_factory=None):
+        from screens.app import build_app
 
         self.env = env
-        self.app = KioskApp(env=env)
+        self.app = build_app(env.config, env_factory=env_factory or (lambda: env), monotonic=env.monotonic)
         self.app._run_prepare()  # build() and attach the root to the window, as run() does
-        self.frames(3)
+        self.wait_until(lambda: self.app.ready or self.app.out_of_service, what="the screens behind Welcome")
+        self.frames(2)
 
     # -- time -------------------------------------------------------------------------
     def frames(self, count: int = 1) -> None:

@@ -11,8 +11,6 @@ import logging
 from pathlib import Path
 from typing import Callable
 
-from escpos.printer import Dummy
-
 from devices.printer.errors import PrinterError
 from kiosk.receipt import ReceiptContent, write_receipt
 
@@ -34,6 +32,8 @@ class ReceiptPrinter(abc.ABC):
         self.qr_mode, self.paper_width_mm, self.encoding = qr_mode, paper_width_mm, encoding
 
     def receipt_bytes(self, content: ReceiptContent, *, gettext: Callable[[str], str]) -> bytes:
+        from escpos.printer import Dummy  # imported on the printer thread: it costs ~150 ms
+
         dummy = Dummy()
         write_receipt(dummy, content, gettext=gettext, qr_mode=self.qr_mode,
                       paper_width_mm=self.paper_width_mm, encoding=self.encoding)
@@ -51,6 +51,11 @@ class ReceiptPrinter(abc.ABC):
     @abc.abstractmethod
     def _send(self, data: bytes, *, name: str) -> Path | None:
         """Deliver the bytes; raise a :class:`PrinterError` when that fails."""
+
+    @staticmethod
+    def warm_up() -> None:
+        """Import python-escpos ahead of the first receipt (run on the printer thread)."""
+        import escpos.printer  # noqa: F401
 
     def close(self) -> None:
         """Release the connection (nothing to release for most printers)."""

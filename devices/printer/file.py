@@ -6,7 +6,6 @@ import logging
 import os
 from pathlib import Path
 
-from devices.escpos_sim import parse_escpos, render_png
 from devices.printer.base import ReceiptPrinter
 from devices.printer.errors import PrinterUnavailable
 
@@ -21,6 +20,8 @@ class FilePrinter(ReceiptPrinter):
         self.directory = Path(directory)
 
     def _send(self, data: bytes, *, name: str) -> Path:
+        from devices.escpos_sim import parse_escpos, render_png  # Pillow: only when printing
+
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         target = self.directory / f"{name}-{stamp}.bin"
         try:
