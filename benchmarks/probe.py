@@ -5,6 +5,7 @@ It prints ``FIRST_FRAME <epoch seconds>`` after the first frame with the Welcome
 parent can measure idle CPU and resident memory.
 
     python -m benchmarks.probe kiosk DATA_DIR
+    python -m benchmarks.probe kiosk-used DATA_DIR   (files one report first: SESSION_DONE)
     python -m benchmarks.probe bare
 """
 from __future__ import annotations
@@ -40,7 +41,42 @@ def run_bare() -> None:
     app.run()
 
 
-def run_kiosk(data_dir: str) -> None:
+def _file_one_report(app) -> None:
+    """What one citizen does, without touches: every screen built, one report filed and
+    printed, then back to Welcome. Prints SESSION_DONE when the receipt is out."""
+    from kivy.clock import Clock
+
+    from kiosk import reference
+    from kiosk.domain import ReportKind
+
+    app.finish_start()
+    for name in list(app._factories):
+        app.screen(name)
+    app.start_filing()
+    flow, store = app.flow, app.env.store
+    flow.choose_kind(ReportKind.PENGADUAN)
+    flow.choose_category(reference.categories(store, "id")[0].code)
+    flow.next()
+    flow.set_text("title", "Antrean pelayanan lama")
+    flow.set_text("description", "Antrean di loket pelayanan sangat panjang dan tidak tertib.")
+    flow.next()
+    flow.choose_kecamatan(reference.kecamatan(store)[0].code)
+    flow.next()
+    flow.next()
+    app.submitted(flow.submit(app.env.reports.submit))
+    receipt = app.screen("receipt")
+
+    def wait_for_print(_dt):
+        if receipt.print_state == "printing":
+            Clock.schedule_once(wait_for_print, 0.1)
+            return
+        app.end_session()
+        print("SESSION_DONE", flush=True)
+
+    Clock.schedule_once(wait_for_print, 0.1)
+
+
+def run_kiosk(data_dir: str, used: bool = False) -> None:
     from kiosk.config import load_config
     from screens.app import build_app, configure_kivy
 
@@ -50,6 +86,10 @@ def run_kiosk(data_dir: str) -> None:
 
     app = build_app(config)
     app.bind(on_start=lambda *_: _announce_first_frame(Window))
+    if used:
+        from kivy.clock import Clock
+
+        app.bind(on_start=lambda *_: Clock.schedule_once(lambda _dt: _file_one_report(app), 0.5))
     app.run()
 
 
@@ -68,4 +108,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "bare":
         run_bare()
     else:
-        run_kiosk(sys.argv[2])
+        run_kiosk(sys.argv[2], used=sys.argv[1] == "kiosk-used")

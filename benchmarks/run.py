@@ -35,15 +35,28 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _start(kind: str, data_dir: str | None = None):
+def _start(kind: str, data_dir: str | None = None, marker: str = "FIRST_FRAME"):
     args = [sys.executable, "-m", "benchmarks.probe", kind] + ([data_dir] if data_dir else [])
     started = time.time()
     proc = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = None
     for line in proc.stdout:
         if line.startswith("FIRST_FRAME"):
-            return proc, float(line.split()[1]) - started
+            first = float(line.split()[1]) - started
+        if line.startswith(marker):
+            return proc, first
     proc.wait()
-    raise RuntimeError(f"{kind} probe exited with {proc.returncode} before drawing")
+    raise RuntimeError(f"{kind} probe exited with {proc.returncode} before {marker}")
+
+
+def measure_rss_after_session() -> float:
+    """RSS on Welcome after one report was filed and printed (every screen built)."""
+    with tempfile.TemporaryDirectory() as data:
+        proc, _ = _start("kiosk-used", data, marker="SESSION_DONE")
+        time.sleep(4)
+        rss = psutil.Process(proc.pid).memory_info().rss
+        _stop(proc)
+    return rss / 2**20
 
 
 def _stop(proc) -> None:
@@ -125,6 +138,7 @@ def machine() -> str:
 def main() -> int:
     bare = measure_process("bare")
     kiosk = measure_process("kiosk")
+    used_rss = measure_rss_after_session()
     submit = measure_submit()
     sqlite_floor = measure_sqlite_baseline()
     ratio_start = kiosk["startup_s"] / bare["startup_s"]
@@ -134,7 +148,8 @@ def main() -> int:
         ("First start ever (creates, migrates and seeds the database)", f"{kiosk['first_start_s']:.2f} s", f"bare Kivy {bare['first_start_s']:.2f} s", f"{kiosk['first_start_s'] / bare['first_start_s']:.2f}x", "-"),
         ("Kirim -> receipt bytes to printer, p95", f"{submit['p95_ms']:.1f} ms (p50 {submit['p50_ms']:.1f}, max {submit['max_ms']:.1f})", f"bare SQLite commit p95 {sqlite_floor['p95_ms']:.1f} ms", "", "under 50 ms"),
         ("Idle CPU on Welcome", f"{kiosk['idle_cpu'] * 100:.2f}% of a core", f"bare Kivy {bare['idle_cpu'] * 100:.2f}%", "", "under 1%"),
-        ("Resident memory", f"{kiosk['rss_mb']:.0f} MiB", f"bare Kivy {bare['rss_mb']:.0f} MiB", f"{ratio_rss:.2f}x", "within 1.3x"),
+        ("Resident memory, idle on Welcome after start-up", f"{kiosk['rss_mb']:.0f} MiB", f"bare Kivy {bare['rss_mb']:.0f} MiB", f"{ratio_rss:.2f}x", "within 1.3x"),
+        ("Resident memory, idle on Welcome after one report filed and printed", f"{used_rss:.0f} MiB", f"bare Kivy {bare['rss_mb']:.0f} MiB", f"{used_rss / bare['rss_mb']:.2f}x", "within 1.3x"),
     ]
     lines = [
         "# Performance",
@@ -158,9 +173,13 @@ def main() -> int:
         "- Kirim -> printer: `FilingFlow.submit` through the real `ReportService` (one durable",
         "  transaction: report + outbox), the receipt layout and the file printer, until the",
         "  printer's `_send` receives the bytes (`benchmarks/submit.py`).",
+        "  The first receipt after start-up also imports python-escpos on the printer thread",
+        "  (the `max` figure); the kiosk does not preload it, to keep memory within its goal.",
         "- Idle CPU: user+system CPU time of the process over the idle window, after 4 s without",
         "  input (the kiosk lowers its frame-rate cap 3 s after the last touch).",
-        "- Memory: resident set size at the end of the idle window.",
+        "- Memory: resident set size at the end of the idle window; and again in a process that",
+        "  first built every screen, filed and printed one report (python-escpos, Pillow and",
+        "  qrcode are then loaded) and went back to Welcome. Screens are built on first use.",
         "",
     ]
     out = ROOT / "docs" / "PERFORMANCE.md"

@@ -53,10 +53,6 @@ class KioskEnv:
         """Print on the printer's worker thread; the caller gets a future at once."""
         return self._print_pool.submit(self.printer.print_receipt, content, gettext=gettext)
 
-    def warm_up(self) -> None:
-        """Load the printing libraries on the printer thread while the citizen reads Welcome."""
-        self._print_pool.submit(self.printer.warm_up)
-
     def close(self) -> None:
         self._print_pool.shutdown(wait=True)
         self.printer.close()

@@ -119,15 +119,25 @@ class KioskApp(App):
         from screens import error, filing, receipt, status
 
         _load_kv(LATER_KV_FILES)
-        manager = self.root
-        for screen_cls in filing.STEP_SCREENS:
-            manager.add_widget(screen_cls())
-        manager.add_widget(receipt.ReceiptScreen(name="receipt"))
-        manager.add_widget(status.StatusScreen(name="status"))
-        manager.add_widget(error.ApologyScreen(name="apology"))
+        # Screens are built the first time they are shown: an idle kiosk holds only Welcome.
+        self._factories = {cls.step.value: cls for cls in filing.STEP_SCREENS}
+        self._factories.update(
+            receipt=lambda: receipt.ReceiptScreen(name="receipt"),
+            status=lambda: status.StatusScreen(name="status"),
+            apology=lambda: error.ApologyScreen(name="apology"),
+        )
         self.ready = True
-        # Load the printing libraries on the printer's thread, ahead of the first receipt.
-        Clock.schedule_once(lambda _dt: self.env.warm_up(), 1.0)
+
+    def screen(self, name: str):
+        """The screen called ``name``, built on first use."""
+        if not self.root.has_screen(name):
+            self.root.add_widget(self._factories[name]())
+        return self.root.get_screen(name)
+
+    def show(self, name: str):
+        screen = self.screen(name)
+        self.root.current = name
+        return screen
 
     def on_stop(self):
         ExceptionManager.remove_handler(self._safety_net)
@@ -154,12 +164,12 @@ class KioskApp(App):
         if not self.ready:
             return
         self.idle.arm()
-        self.root.current = "status"
+        self.show("status")
 
     def show_step(self) -> None:
         """Show the screen of the flow's current step."""
-        self.root.get_screen(self.flow.step.value).refresh()
-        self.root.current = self.flow.step.value
+        self.screen(self.flow.step.value).refresh()
+        self.show(self.flow.step.value)
 
     def leave_flow(self) -> None:
         """Back from the first question: the draft is discarded with the session."""
@@ -169,9 +179,8 @@ class KioskApp(App):
         """The report is durably saved: show the receipt and print it."""
         self.idle.disarm()
         self._receipt_deadline = self._monotonic() + self.kiosk_config.receipt_timeout_s
-        screen = self.root.get_screen("receipt")
-        screen.show(saved)
-        self.root.current = "receipt"
+        self.screen("receipt").show(saved)
+        self.show("receipt")
 
     def end_session(self) -> None:
         """Forget the citizen: draft, typed text, language; back to Welcome."""
@@ -199,8 +208,8 @@ class KioskApp(App):
         self.idle_overlay.dismiss_now()
         if not self.ready:
             return
-        self.root.get_screen("apology").prepare(can_resume=self.flow is not None and self.flow.step is not Step.DONE)
-        self.root.current = "apology"
+        self.screen("apology").prepare(can_resume=self.flow is not None and self.flow.step is not Step.DONE)
+        self.show("apology")
         if not self.idle.armed:
             self.idle.arm()
 

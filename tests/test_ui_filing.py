@@ -172,9 +172,10 @@ def test_hostile_text_is_cleaned_with_a_message(kiosk, env, lang):
     assert kiosk.current == "when_where"
 
 
-def test_unexpected_error_shows_apology_and_keeps_the_draft(kiosk, env):
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_unexpected_error_shows_apology_and_keeps_the_draft(kiosk, env, lang):
     """A bug while saving must not crash the kiosk or show a traceback."""
-    start_report(kiosk, "id")
+    start_report(kiosk, lang)
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
     fill_category(kiosk)
     type_into(kiosk, kiosk.screen.ids.title, "sampah menumpuk")

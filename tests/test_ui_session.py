@@ -178,3 +178,44 @@ def test_kiosk_that_cannot_keep_reports_says_so(kivy_window, env, lang):
         assert kiosk.current == "welcome"
     finally:
         kiosk.close()
+
+
+def _show_receipt_for_saved_report(kiosk, env):
+    saved = env.reports.submit(Draft(
+        kind=ReportKind.ASPIRASI, category_code=_first_category(env), title="Tambah halte bus",
+        description="Mohon ditambah halte bus di depan kantor kecamatan.", incident_date=env.today(),
+        kecamatan_code=_first_kecamatan(env),
+    ))
+    kiosk.app.submitted(saved)
+    kiosk.frames(2)
+    return saved
+
+
+def test_receipt_screen_returns_to_welcome_after_its_timeout(kiosk, clock, env):
+    _show_receipt_for_saved_report(kiosk, env)
+    assert kiosk.current == "receipt"
+    kiosk.wait_until(lambda: kiosk.screen.print_state == "printed", what="printing")
+    clock.advance(env.config.receipt_timeout_s + 1)
+    kiosk.wait_until(lambda: kiosk.current == "welcome", what="back to Welcome")
+    assert kiosk.app.root.get_screen("receipt").tracking_text == ""
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_printer_failure_shows_the_number_to_write_down(kiosk, env, lang):
+    """GIVEN a printer that cannot print WHEN a report is saved THEN the citizen sees the
+    Tracking ID large and is told to write it down; the report stays saved."""
+    from devices.printer.file import FilePrinter
+
+    blocker = env.config.data_path / "blocked"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the receipts directory should be")
+    env.printer = FilePrinter(blocker / "receipts")
+    kiosk.app.lang = lang
+    saved = _show_receipt_for_saved_report(kiosk, env)
+    kiosk.wait_until(lambda: kiosk.screen.print_state != "printing", what="printing")
+    assert kiosk.screen.print_state == "failed"
+    shown = kiosk.all_text()
+    assert T(kiosk, "The receipt could not be printed. Please write down this number.") in shown
+    assert format_tracking_id(saved.tracking_id) in shown
+    assert env.reports.find(saved.tracking_id) is not None
+    kiosk.screenshot("08-receipt-printer-failed")
