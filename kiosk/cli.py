@@ -50,6 +50,7 @@ def setup_logging(config: Config) -> None:
     stderr = logging.StreamHandler()
     stderr.setFormatter(fmt)
     root.addHandler(stderr)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         logs = config.data_path / "logs"
         logs.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,12 @@ ACTIVE_FPS = 60
 def configure_kivy(config: Config) -> None:
     """Window size, fullscreen, docked keyboard; before any Kivy window exists."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # Kivy logs through Python's logging into our handlers (cli.setup_logging) instead of
+    # installing its own console and file handlers.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    # The kiosk needs no X selection tools (xclip/xsel): SDL2's own clipboard is enough.
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")
     from kivy.config import Config as KivyConfig
 
     KivyConfig.set("graphics", "width", str(config.window_width))
