@@ -1,4 +1,8 @@
-"""Printer errors, one family: the UI turns each into a sentence for the citizen."""
+"""Printer errors, one family: the UI turns each type into a sentence for the citizen.
+
+The message (``str(error)``) and :attr:`PrinterError.technician_hint` are short English
+text for the technician's log and admin screen; they never carry complaint text.
+"""
 from __future__ import annotations
 
 
@@ -7,18 +11,29 @@ class PrinterError(Exception):
 
     technician_hint = "check the printer"
 
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.technician_hint)
+
 
 class PrinterUnavailable(PrinterError):
+    """The printer (or the receipts directory) cannot be reached or written."""
+
     technician_hint = "printer not reachable: check the cable/power, the configured connection, and permissions"
 
 
 class PrinterOutOfPaper(PrinterError):
+    """The paper roll is empty."""
+
     technician_hint = "printer is out of paper: load a new roll"
 
 
 class PrinterCoverOpen(PrinterError):
+    """The printer's cover is open."""
+
     technician_hint = "printer cover is open: close it"
 
 
 class PrinterTimeout(PrinterError):
+    """The printer did not accept or answer in time."""
+
     technician_hint = "printer did not answer in time: check the connection, then power-cycle the printer"

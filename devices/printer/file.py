@@ -1,39 +1,119 @@
-"""The offline default printer: each receipt becomes ``<id>-<time>.bin`` + a ``.png`` preview."""
+"""The offline default printer: each receipt becomes ``<ID>-<time>[-copy].bin`` + a ``.png`` preview.
+
+The ``.bin`` holds exactly the ESC/POS bytes a real printer would get (``cat x.bin >
+/dev/usb/lp0`` prints it); the ``.png`` is what the paper would show, drawn by
+:mod:`devices.escpos_sim`. Both appear atomically (temporary file, fsync, rename).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 from devices.printer.base import ReceiptPrinter
 from devices.printer.errors import PrinterUnavailable
+from kiosk.receipt import ReceiptContent
 
 log = logging.getLogger(__name__)
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class FilePrinter(ReceiptPrinter):
-    """Writes the ESC/POS bytes atomically, then renders what the paper would show."""
+    """Writes each receipt's bytes, then renders what the paper would show next to them.
 
-    def __init__(self, directory: Path, **kwargs):
-        super().__init__(**kwargs)
+    The directory is created on the first print, not before.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        qr_mode: str = "native",
+        paper_width_mm: int = 80,
+        encoding: str = "cp437",
+        now: Callable[[], dt.datetime] = _utc_now,
+    ):
+        super().__init__(qr_mode=qr_mode, paper_width_mm=paper_width_mm, encoding=encoding)
         self.directory = Path(directory)
+        self._now = now
 
-    def _send(self, data: bytes, *, name: str) -> Path:
-        from devices.escpos_sim import parse_escpos, render_png  # Pillow: only when printing
-
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-        target = self.directory / f"{name}-{stamp}.bin"
+    def _send(self, data: bytes, *, content: ReceiptContent) -> Path:
+        stamp = self._now().astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stem = f"{content.tracking_id}-{stamp}" + ("-copy" if content.copy else "")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
+            target = _publish(self.directory, stem, ".bin", data)
+        except OSError as exc:
+            raise PrinterUnavailable(f"cannot write receipts to {self.directory}: {exc.strerror or exc}") from None
+        try:
+            self._write_preview(data, target.with_suffix(".png"))
+        except Exception as exc:  # the receipt itself is written; a missing preview is not a failed print
+            log.warning("receipt preview not written: %s: %s", type(exc).__name__, getattr(exc, "strerror", ""))
+        return target
+
+    def _write_preview(self, data: bytes, png: Path) -> None:
+        from devices.escpos_sim import parse_escpos, render_png  # Pillow: only when printing
+
+        fd, tmp = tempfile.mkstemp(dir=png.parent, prefix=f".{png.stem}-", suffix=".png.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                render_png(parse_escpos(data, encoding=self.encoding), fh, paper_width_mm=self.paper_width_mm)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, target)
-            render_png(parse_escpos(data, encoding=self.encoding), target.with_suffix(".png"),
-                       paper_width_mm=self.paper_width_mm)
-        except OSError as exc:
-            raise PrinterUnavailable(f"cannot write receipts to {self.directory}: {exc.strerror}") from None
-        return target
+            os.replace(tmp, png)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        _fsync_dir(png.parent)
+
+
+def _publish(directory: Path, stem: str, suffix: str, data: bytes) -> Path:
+    """Write ``data`` durably under a new name; never replaces an existing receipt."""
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{stem}-", suffix=suffix + ".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        for n in range(1, 1000):
+            target = directory / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+            try:
+                os.link(tmp, target)  # atomic, and fails instead of overwriting
+                break
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links here (e.g. FAT): rename onto a name that is free
+                if target.exists():
+                    continue
+                os.replace(tmp, target)
+                break
+        else:
+            raise FileExistsError(f"too many receipts named {stem}")
+    finally:
+        _unlink_quietly(tmp)
+    _fsync_dir(directory)
+    return target
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable across a power cut (POSIX only)."""
+    if os.name != "posix":
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
