@@ -71,6 +71,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("receipt_timeout_s", float, 45.0, "Seconds the receipt screen stays before returning to Welcome.", _between(5, 600)),
     ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts.", _one_of("file")),
     ConfigVar("printer_qr", str, "native", "QR code on the receipt: the printer's native command, or an image.", _one_of("native", "image")),
+    ConfigVar("printer_code_page", str, "cp437", "The one code page sent to the printer (ESC t): cp437, or cp858 (with the euro sign).", _one_of("cp437", "cp858")),
     ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
     ConfigVar("idle_fps", float, 10.0, "Frame rate cap while nobody touches the screen.", _between(1, 60)),
 )

@@ -67,6 +67,7 @@ def build_env(config: Config, **overrides) -> KioskEnv:
     now = overrides.pop("now", utc_now)
     reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now)
     printer = overrides.pop("printer", None) or FilePrinter(
-        config.receipts_path, qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm
+        config.receipts_path, qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm,
+        encoding=config.printer_code_page,
     )
     return KioskEnv(config=config, store=store, reports=reports, printer=printer, now=now, **overrides)

@@ -228,3 +228,21 @@ def test_bad_printer_options_fail_at_construction(tmp_path):
     for options in ({"qr_mode": "svg"}, {"paper_width_mm": 76}, {"encoding": "utf-8"}):
         with pytest.raises(ValueError):
             FilePrinter(tmp_path, **options)
+
+
+def test_configured_code_page_reaches_the_printer(tmp_path):
+    """GIVEN printer_code_page = cp858 in the kiosk config THEN the receipt selects
+    code page 19 (ESC t 19) and its text decodes in CP858."""
+    from kiosk.config import load_config
+    from kiosk.env import build_env
+
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nprinter_code_page = "cp858"\n', encoding="utf-8")
+    env = build_env(load_config(config_file, environ={}))
+    try:
+        outcome = env.printer.print_receipt(content(category_label="Biaya 5 \u20ac"), gettext=gettext_for("id"))
+    finally:
+        env.close()
+    parsed = parse_escpos(outcome.path.read_bytes(), encoding="cp858")
+    assert parsed.codepages == [19]
+    assert "Biaya 5 \u20ac" in parsed.text
