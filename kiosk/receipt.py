@@ -86,6 +86,16 @@ class _Writer:
             self.p.set(align=align, bold=bold, normal_textsize=True)
 
 
+def check_print_settings(qr_mode: str, paper_width_mm: int, encoding: str) -> None:
+    """Raise ``ValueError`` for a QR mode, paper width or code page the layout cannot do."""
+    if qr_mode not in QR_MODES:
+        raise ValueError(f"qr_mode must be one of {QR_MODES}, not {qr_mode!r}")
+    if paper_width_mm not in LINE_WIDTH:
+        raise ValueError(f"paper_width_mm must be one of {sorted(LINE_WIDTH)}, not {paper_width_mm!r}")
+    if encoding not in CODE_PAGES:
+        raise ValueError(f"encoding must be one of {sorted(CODE_PAGES)}, not {encoding!r}")
+
+
 def write_receipt(
     printer: "Escpos",
     content: ReceiptContent,
@@ -99,12 +109,7 @@ def write_receipt(
 
     Raises ``ValueError`` for an unsupported ``qr_mode``, paper width or encoding.
     """
-    if qr_mode not in QR_MODES:
-        raise ValueError(f"qr_mode must be one of {QR_MODES}, not {qr_mode!r}")
-    if paper_width_mm not in LINE_WIDTH:
-        raise ValueError(f"paper_width_mm must be one of {sorted(LINE_WIDTH)}, not {paper_width_mm!r}")
-    if encoding not in CODE_PAGES:
-        raise ValueError(f"encoding must be one of {sorted(CODE_PAGES)}, not {encoding!r}")
+    check_print_settings(qr_mode, paper_width_mm, encoding)
     _ = gettext
     width = LINE_WIDTH[paper_width_mm]
     w = _Writer(printer, width, encoding)

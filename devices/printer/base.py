@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from devices.printer.errors import PrinterError
-from kiosk.receipt import CODE_PAGES, LINE_WIDTH, QR_MODES, ReceiptContent, write_receipt
+from kiosk.receipt import ReceiptContent, check_print_settings, write_receipt
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,7 @@ class ReceiptPrinter(abc.ABC):
     """A receipt printer: lays the receipt out once, then hands the bytes to :meth:`_send`."""
 
     def __init__(self, *, qr_mode: str = "native", paper_width_mm: int = 80, encoding: str = "cp437"):
-        if qr_mode not in QR_MODES:
-            raise ValueError(f"qr_mode must be one of {QR_MODES}, not {qr_mode!r}")
-        if paper_width_mm not in LINE_WIDTH:
-            raise ValueError(f"paper_width_mm must be one of {sorted(LINE_WIDTH)}, not {paper_width_mm!r}")
-        if encoding not in CODE_PAGES:
-            raise ValueError(f"encoding must be one of {sorted(CODE_PAGES)}, not {encoding!r}")
+        check_print_settings(qr_mode, paper_width_mm, encoding)
         self.qr_mode, self.paper_width_mm, self.encoding = qr_mode, paper_width_mm, encoding
 
     def receipt_bytes(self, content: ReceiptContent, *, gettext: Callable[[str], str]) -> bytes:
