@@ -167,9 +167,12 @@ class KioskApp(App):
         self.show("status")
 
     def show_step(self) -> None:
-        """Show the screen of the flow's current step."""
-        self.screen(self.flow.step.value).refresh()
-        self.show(self.flow.step.value)
+        """Show the screen of the flow's current step (refreshed on entering it)."""
+        name = self.flow.step.value
+        if self.root.current == name:
+            self.screen(name).refresh()  # staying (e.g. a missing answer): no on_pre_enter
+        else:
+            self.show(name)
 
     def leave_flow(self) -> None:
         """Back from the first question: the draft is discarded with the session."""

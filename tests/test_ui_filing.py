@@ -4,6 +4,8 @@ Each test saves screenshots of the screens it passes under tests/artifacts/<lang
 """
 from __future__ import annotations
 
+import logging
+
 import pytest
 from kivy.core.window import Window
 
@@ -48,10 +50,12 @@ def type_into(kiosk, field, text):
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
-def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang):
+def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang, caplog):
     """GIVEN the Welcome screen WHEN a citizen answers every question with touches and the
     on-screen keyboard and taps Send THEN the report is in the database with its outbox
-    entry, the receipt is printed with the Tracking ID, and the screen shows that ID."""
+    entry, the receipt is printed with the Tracking ID, and the screen shows that ID.
+    Nothing the citizen typed appears in the logs."""
+    caplog.set_level(logging.DEBUG)
     start_report(kiosk, lang)
     assert T(kiosk, "Step {n} of {total}", n=1, total=5) in kiosk.all_text()
     kiosk.screenshot("02-kind")
@@ -113,6 +117,10 @@ def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang):
     kiosk.tap(receipt_screen.ids.done)
     assert kiosk.current == "welcome"
     assert kiosk.app.lang == env.config.language
+    logged = caplog.text.lower()
+    assert "report saved" in logged  # the log is really captured
+    for typed in ("antrean", "menunggu lima jam", "budi"):
+        assert typed not in logged, f"{typed!r} leaked into the logs"
 
 
 def test_back_never_loses_what_was_typed(kiosk):
