@@ -49,6 +49,20 @@ def type_into(kiosk, field, text):
     kiosk.type_keys(text)
 
 
+def assert_above_keyboard(kiosk, field):
+    """The docked keyboard leaves the focused field and the Next button in view."""
+    keyboard = kiosk.keyboard
+    assert keyboard is not None and field.focus
+    keyboard_top = keyboard.y + keyboard.height * keyboard.scale
+    next_button = kiosk.bar("next")
+    bar_bottom = next_button.parent.y
+    field_bottom = field.to_window(field.x, field.y)[1]
+    field_top = field.to_window(field.x, field.top)[1]
+    assert keyboard_top - 1 <= field_bottom and field_top <= bar_bottom + 1, (
+        f"field spans {field_bottom:.0f}-{field_top:.0f}, visible band {keyboard_top:.0f}-{bar_bottom:.0f}")
+    assert next_button.to_window(next_button.x, next_button.y)[1] >= keyboard_top
+
+
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang, caplog):
     """GIVEN the Welcome screen WHEN a citizen answers every question with touches and the
@@ -68,12 +82,10 @@ def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang, caplog):
     type_into(kiosk, title, "antrean ktp lama")
     keyboard_top = kiosk.keyboard.y + kiosk.keyboard.height * kiosk.keyboard.scale
     assert keyboard_top <= Window.height * 0.5, "the keyboard should take the bottom half at most"
-    next_button = kiosk.bar("next")
-    for widget in (title, next_button):
-        assert widget.to_window(widget.x, widget.y)[1] >= keyboard_top, f"{widget} hidden by the keyboard"
+    assert_above_keyboard(kiosk, title)
     kiosk.screenshot("04-describe-keyboard")
     type_into(kiosk, description, "saya menunggu lima jam di loket")
-    assert description.to_window(description.x, description.y)[1] >= keyboard_top - 1
+    assert_above_keyboard(kiosk, description)
     assert T(kiosk, "{count} of {limit} characters", count=31, limit=4000) in kiosk.all_text()
     go_next(kiosk)
 
@@ -82,10 +94,14 @@ def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang, caplog):
     kiosk.tap_text(T(kiosk, "Yesterday"))
     kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
     kiosk.screenshot("05-when-where")
+    type_into(kiosk, kiosk.screen.ids.location, "depan pasar")
+    assert_above_keyboard(kiosk, kiosk.screen.ids.location)
+    kiosk.screenshot("05-when-where-keyboard")
     go_next(kiosk)
 
     assert kiosk.current == "identity"
     type_into(kiosk, kiosk.screen.ids.name, "Budi")
+    assert_above_keyboard(kiosk, kiosk.screen.ids.name)
     kiosk.tap(kiosk.screen.ids.confidential)
     kiosk.screenshot("06-identity")
     go_next(kiosk)
