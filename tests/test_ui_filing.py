@@ -230,3 +230,32 @@ def test_unexpected_error_shows_apology_and_keeps_the_draft(kiosk, env, lang):
         env.reports.submit = real_submit
     go_next(kiosk)
     assert kiosk.current == "receipt"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_storage_fault_keeps_the_draft_and_says_try_again(kiosk, env, lang):
+    """GIVEN a database that refuses the write (here: a trigger, as a full disk would)
+    WHEN Send is tapped THEN the citizen is told nothing is lost and to try again, the
+    review stays with every answer, and once the fault is gone Send works."""
+    from sqlalchemy import text
+
+    start_report(kiosk, lang)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    fill_category(kiosk)
+    type_into(kiosk, kiosk.screen.ids.title, "jembatan rusak")
+    type_into(kiosk, kiosk.screen.ids.description, "jembatan kayu di desa patah")
+    go_next(kiosk)
+    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
+    go_next(kiosk)
+    go_next(kiosk)
+    with env.store.engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER full_disk BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+    go_next(kiosk)
+    assert kiosk.current == "review"
+    assert T(kiosk, "Your report could not be saved just now. Nothing is lost: please try again.") in kiosk.all_text()
+    assert "jembatan rusak" in kiosk.all_text().lower()
+    kiosk.screenshot("07-review-save-failed")
+    with env.store.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER full_disk"))
+    go_next(kiosk)
+    assert kiosk.current == "receipt"
