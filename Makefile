@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0
 LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
 CATALOGS := $(LOCALES:.po=.mo)
 
-.PHONY: run test bench system-deps locale clean-venv
+.PHONY: run test bench central system-deps locale clean-venv
 
 run: system-deps $(VENV)/.installed locale
 	$(BIN)/kiosk run
@@ -20,6 +20,11 @@ test: system-deps $(VENV)/.test-installed locale
 	@mkdir -p tests/artifacts
 	KIVY_NO_ARGS=1 KIVY_LOG_MODE=PYTHON $(BIN)/python -m pytest tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# The central service the kiosks sync to (SQLite in the user data dir unless
+# CENTRAL_DATABASE_URL or ARGS="--database-url ..." says otherwise).
+central: $(VENV)/.central-installed
+	$(BIN)/python -m central $(ARGS) serve
 
 bench: system-deps $(VENV)/.test-installed locale
 	$(BIN)/python -m benchmarks
@@ -43,7 +48,11 @@ $(VENV)/.installed: $(VENV)/bin/python requirements.txt pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	@touch $@
 
-$(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
+$(VENV)/.central-installed: $(VENV)/.installed requirements-central.txt
+	$(BIN)/pip install -q -r requirements-central.txt
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.central-installed requirements-test.txt
 	$(BIN)/pip install -q -r requirements-test.txt
 	@touch $@
 

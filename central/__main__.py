@@ -1,0 +1,74 @@
+"""``python -m central``: serve the API, and manage kiosks.
+
+    python -m central serve [--host H] [--port P] [--database-url URL]
+    python -m central kiosk add CODE --location "..."      (prints the token once)
+    python -m central kiosk revoke CODE
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from central.db import Database, default_database_url, migrate
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m central")
+    parser.add_argument("--database-url", default=os.environ.get("CENTRAL_DATABASE_URL"),
+                        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--workers", type=int, default=1)
+    kiosk = sub.add_parser("kiosk", help="register or revoke kiosks")
+    kiosk_sub = kiosk.add_subparsers(dest="kiosk_command", required=True)
+    add = kiosk_sub.add_parser("add")
+    add.add_argument("code")
+    add.add_argument("--location", required=True)
+    revoke = kiosk_sub.add_parser("revoke")
+    revoke.add_argument("code")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    url = args.database_url or default_database_url()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        import uvicorn
+
+        if args.workers > 1:  # stateless app: each worker process opens the same database
+            os.environ["CENTRAL_DATABASE_URL"] = url
+            uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+            return 0
+        from central.app import create_app
+
+        uvicorn.run(create_app(url), host=args.host, port=args.port, log_level="info")
+        return 0
+    db = Database(url)
+    try:
+        migrate(db.engine)
+        from central import service
+        from kiosk.tracking_id import TrackingIdError
+
+        if args.kiosk_command == "add":
+            try:
+                token = service.add_kiosk(db, args.code, args.location)
+            except (service.KioskExists, TrackingIdError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            print(token)
+            return 0
+        if not service.revoke_kiosk(db, args.code):
+            print(f"error: no kiosk {args.code}", file=sys.stderr)
+            return 2
+        return 0
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

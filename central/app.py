@@ -1,0 +1,142 @@
+"""The HTTP API kiosks sync to (FastAPI). Stateless: every request reads the database, so
+several workers or machines can serve one PostgreSQL database behind a load balancer.
+
+Contract (also in docs/ARCHITECTURE.md and /openapi.json):
+- ``POST /api/v1/reports``: ``{"reports": [...]}`` (1 to 500); one result per report:
+  ``created``, ``duplicate`` (same body again: same result), ``conflict`` (a different
+  body under an existing Tracking ID: recorded, never applied) or ``invalid`` (with the
+  field and the reason).
+- ``GET /api/v1/reference``: categories, agencies, kecamatan with an ETag; 304 when the
+  kiosk's ``If-None-Match`` is current.
+- ``GET /api/v1/reports/{tracking_id}/status``: what the citizen may see.
+Every kiosk request carries ``Authorization: Bearer <token>``; a wrong or revoked token
+gets 401.
+"""
+
+import datetime as dt
+import logging
+from typing import Annotated, Literal
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
+
+from central import service
+from central.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+
+class ReportIn(BaseModel):
+    """One report as a kiosk sends it."""
+
+    model_config = {"extra": "forbid"}
+
+    tracking_id: str
+    kind: Literal["pengaduan", "aspirasi", "permintaan_informasi"]
+    category_code: str = Field(min_length=1, max_length=64)
+    agency_code: str | None = Field(default=None, max_length=64)
+    title: str = Field(min_length=1, max_length=150)
+    description: str = Field(min_length=1, max_length=4000)
+    incident_date: dt.date
+    kecamatan_code: str = Field(min_length=1, max_length=64)
+    location_text: str = Field(default="", max_length=200)
+    reporter_name: str = Field(default="", max_length=100)
+    reporter_phone: str = Field(default="", max_length=20)
+    anonymous: bool
+    confidential: bool
+    language: Literal["id", "en"]
+    created_at: dt.datetime
+
+    @field_validator("tracking_id")
+    @classmethod
+    def _valid_tracking_id(cls, value: str) -> str:
+        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+
+        try:
+            canonical = parse_tracking_id(value)
+        except TrackingIdError as exc:
+            raise ValueError(str(exc)) from None
+        if canonical != value:
+            raise ValueError("tracking id must be sent in canonical form (14 symbols, upper case, no dashes)")
+        return value
+
+
+class Batch(BaseModel):
+    reports: list[dict] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ItemResult(BaseModel):
+    tracking_id: str | None
+    outcome: Literal["created", "duplicate", "conflict", "invalid"]
+    received_at: dt.datetime | None = None
+    errors: list[dict] = []
+
+
+class BatchResult(BaseModel):
+    results: list[ItemResult]
+
+
+_REPORT = TypeAdapter(ReportIn)
+
+
+def create_app(database_url: str) -> FastAPI:
+    """The app for one database (migrated here, so a fresh database just works)."""
+    from central.db import migrate
+
+    db = Database(database_url)
+    migrate(db.engine)
+    app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1")
+    app.state.db = db
+
+    def kiosk_code(authorization: Annotated[str | None, Header()] = None) -> str:
+        scheme, _, token = (authorization or "").partition(" ")
+        code = service.authenticate(db, token.strip()) if scheme.lower() == "bearer" and token else None
+        if code is None:
+            raise HTTPException(status_code=401, detail="unknown or revoked kiosk token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return code
+
+    @app.post("/api/v1/reports", response_model=BatchResult)
+    def intake(batch: Batch, code: Annotated[str, Depends(kiosk_code)]) -> BatchResult:
+        results = []
+        for index, raw in enumerate(batch.reports):
+            try:
+                report = _REPORT.validate_python(raw)
+            except ValidationError as exc:
+                errors = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()]
+                results.append(ItemResult(tracking_id=raw.get("tracking_id") if isinstance(raw, dict) else None,
+                                          outcome="invalid", errors=errors))
+                continue
+            if report.tracking_id[:4] != code:
+                results.append(ItemResult(tracking_id=report.tracking_id, outcome="invalid", errors=[
+                    {"field": "tracking_id", "problem": f"belongs to kiosk {report.tracking_id[:4]}, not {code}"}]))
+                continue
+            taken = service.take_report(db, code, report.model_dump(mode="json"))
+            results.append(ItemResult(tracking_id=taken.tracking_id, outcome=taken.outcome, received_at=taken.received_at))
+        log.info("kiosk %s sent %d reports", code, len(results))
+        return BatchResult(results=results)
+
+    @app.get("/api/v1/reference")
+    def reference(request: Request, code: Annotated[str, Depends(kiosk_code)]) -> Response:
+        version, body = service.current_reference(db)
+        etag = f'"{version}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(content=body, media_type="application/json", headers={"ETag": etag})
+
+    @app.get("/api/v1/reports/{tracking_id}/status")
+    def status(tracking_id: str, code: Annotated[str, Depends(kiosk_code)]) -> dict:
+        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+
+        try:
+            canonical = parse_tracking_id(tracking_id)
+        except TrackingIdError as exc:
+            raise HTTPException(status_code=400, detail={"field": "tracking_id", "problem": exc.code}) from None
+        found = service.public_status(db, canonical)
+        if found is None:
+            raise HTTPException(status_code=404, detail="not found")
+        return found
+
+    return app

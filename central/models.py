@@ -1,0 +1,90 @@
+"""The central service's tables: kiosks, reports (one per Tracking ID), conflicts,
+lifecycle events and reference data. Portable between SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime as _DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DateTime(TypeDecorator):
+    """Aware UTC datetimes on both backends (SQLite hands back naive ones)."""
+
+    impl = _DateTime(timezone=True)
+    cache_ok = True
+
+    def __init__(self, timezone: bool = True):
+        super().__init__()
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    location: Mapped[str] = mapped_column(String(200))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # never the token itself
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    tracking_id: Mapped[str] = mapped_column(String(14), primary_key=True)
+    kiosk_code: Mapped[str] = mapped_column(String(4), ForeignKey("kiosks.code"))
+    body: Mapped[str] = mapped_column(Text)  # canonical JSON as first received
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    category_code: Mapped[str] = mapped_column(String(64))
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IntakeConflict(Base):
+    """A different body sent under a Tracking ID we already hold: kept, never applied."""
+
+    __tablename__ = "intake_conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tracking_id: Mapped[str] = mapped_column(String(14), index=True)
+    kiosk_code: Mapped[str] = mapped_column(String(4))
+    body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReportEvent(Base):
+    """One step of a report's lifecycle: when, who, a note, and what the citizen may read."""
+
+    __tablename__ = "report_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    public_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReferenceSet(Base):
+    """Categories, agencies and kecamatan as one versioned JSON document."""
+
+    __tablename__ = "reference_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,155 @@
+"""What the central service does, without HTTP: kiosks and their tokens, intake with the
+Tracking ID as idempotency key, reference data, and what a status lookup may reveal."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from central.db import Database
+from central.models import IntakeConflict, Kiosk, ReferenceSet, Report, ReportEvent
+
+log = logging.getLogger(__name__)
+
+SEED_FILE = Path(__file__).resolve().parent.parent / "assets" / "seed" / "barito_utara.json"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def token_digest(token: str) -> str:
+    """Tokens are 256 random bits, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class KioskExists(ValueError):
+    pass
+
+
+def add_kiosk(db: Database, code: str, location: str) -> str:
+    """Register a kiosk and return its token (shown once; only its digest is stored)."""
+    from kiosk.tracking_id import normalize_kiosk_code
+
+    code = normalize_kiosk_code(code)
+    token = secrets.token_urlsafe(32)
+    try:
+        with db.session() as session, session.begin():
+            session.add(Kiosk(code=code, location=location, token_sha256=token_digest(token), created_at=utc_now()))
+    except IntegrityError:
+        raise KioskExists(f"kiosk {code} is already registered") from None
+    log.info("kiosk %s registered", code)
+    return token
+
+
+def revoke_kiosk(db: Database, code: str) -> bool:
+    with db.session() as session, session.begin():
+        kiosk = session.get(Kiosk, code.upper())
+        if kiosk is None:
+            return False
+        kiosk.revoked_at = utc_now()
+    log.info("kiosk %s revoked", code)
+    return True
+
+
+def authenticate(db: Database, token: str) -> str | None:
+    """The kiosk code for a valid, unrevoked token; None otherwise."""
+    with db.session() as session:
+        kiosk = session.scalar(select(Kiosk).where(Kiosk.token_sha256 == token_digest(token)))
+    if kiosk is None or kiosk.revoked_at is not None:
+        return None
+    return kiosk.code
+
+
+@dataclasses.dataclass(frozen=True)
+class IntakeResult:
+    tracking_id: str
+    outcome: str  # created | duplicate | conflict
+    received_at: dt.datetime
+
+
+def canonical_json(body: dict) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def take_report(db: Database, kiosk_code: str, body: dict) -> IntakeResult:
+    """Store a validated report once. A resend of the same body is a duplicate with the
+    same result; a different body under the same ID is recorded as a conflict."""
+    text = canonical_json(body)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    tracking_id = body["tracking_id"]
+    now = utc_now()
+    for _ in range(2):  # a concurrent first insert makes the second attempt a lookup
+        with db.session() as session, session.begin():
+            existing = session.get(Report, tracking_id)
+            if existing is not None:
+                if existing.body_sha256 == digest:
+                    return IntakeResult(tracking_id, "duplicate", existing.received_at)
+                session.add(IntakeConflict(tracking_id=tracking_id, kiosk_code=kiosk_code, body=text,
+                                           body_sha256=digest, received_at=now))
+                log.warning("conflicting body for an existing tracking id recorded")
+                return IntakeResult(tracking_id, "conflict", existing.received_at)
+            try:
+                session.add(Report(
+                    tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
+                    kind=body["kind"], category_code=body["category_code"], confidential=body["confidential"],
+                    anonymous=body["anonymous"], status="received", received_at=now,
+                ))
+                session.flush()
+                session.add(ReportEvent(tracking_id=tracking_id, status="received", at=now, actor="system", note=""))
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                continue
+        return IntakeResult(tracking_id, "created", now)
+    raise RuntimeError("tracking id neither inserted nor found")
+
+
+def current_reference(db: Database) -> tuple[str, str]:
+    """(version, JSON body) of the newest reference data, seeding it on first use."""
+    with db.session() as session:
+        row = session.scalar(select(ReferenceSet).order_by(ReferenceSet.id.desc()).limit(1))
+        if row is not None:
+            return row.version, row.body
+    data = json.loads(SEED_FILE.read_text(encoding="utf-8"))
+    publish_reference(db, data)
+    return current_reference(db)
+
+
+def publish_reference(db: Database, data: dict) -> None:
+    try:
+        with db.session() as session, session.begin():
+            session.add(ReferenceSet(version=data["version"], body=canonical_json(data), created_at=utc_now()))
+    except IntegrityError:
+        log.info("reference version %s already published", data["version"])
+
+
+def public_status(db: Database, tracking_id: str) -> dict | None:
+    """What the citizen may see: never identity; never the content of a confidential report."""
+    with db.session() as session:
+        report = session.get(Report, tracking_id)
+        if report is None:
+            return None
+        events = session.scalars(
+            select(ReportEvent).where(ReportEvent.tracking_id == tracking_id).order_by(ReportEvent.at, ReportEvent.id)
+        ).all()
+    body = json.loads(report.body)
+    return {
+        "tracking_id": report.tracking_id,
+        "status": report.status,
+        "kind": report.kind,
+        "category_code": report.category_code,
+        "confidential": report.confidential,
+        "title": None if report.confidential else body.get("title"),
+        "received_at": report.received_at.isoformat(),
+        "events": [
+            {"status": e.status, "at": e.at.isoformat(), "public_reply": e.public_reply} for e in events
+        ],
+    }

@@ -1,0 +1,172 @@
+"""The central service, run for real: ``python -m central serve`` in a subprocess on
+127.0.0.1 with its own SQLite database, kiosks registered through its CLI."""
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from kiosk.tracking_id import new_tracking_id
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "central", "--database-url", url, *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory):
+    """A running central service; yields (base URL, database URL, database file)."""
+    folder = tmp_path_factory.mktemp("central")
+    db_file = folder / "central.sqlite3"
+    url = f"sqlite:///{db_file}"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in proc.stderr:  # uvicorn says when it listens: no polling, no sleeping
+            if "Uvicorn running on" in line:
+                break
+        else:
+            pytest.fail(f"central exited with {proc.wait()}")
+        yield f"http://127.0.0.1:{port}", url, db_file
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def token(central):
+    _, url, _ = central
+    result = _cli(url, "kiosk", "add", "MT01", "--location", "Mal Pelayanan Publik Muara Teweh")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def report(**changes) -> dict:
+    body = {
+        "tracking_id": new_tracking_id("MT01"), "kind": "pengaduan", "category_code": "KESEHATAN", "agency_code": None,
+        "title": "Antrean puskesmas", "description": "Antrean di puskesmas sangat panjang.",
+        "incident_date": "2026-11-20", "kecamatan_code": "LAHEI", "location_text": "", "reporter_name": "Siti Aminah",
+        "reporter_phone": "081234567890", "anonymous": False, "confidential": False, "language": "id",
+        "created_at": dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc).isoformat(),
+    }
+    body.update(changes)
+    return body
+
+
+def send(base: str, token: str, *reports: dict) -> list[dict]:
+    response = requests.post(f"{base}/api/v1/reports", json={"reports": list(reports)}, headers=auth(token), timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+def test_token_is_stored_only_as_a_digest(central, token):
+    _, _, db_file = central
+    with sqlite3.connect(db_file) as con:
+        stored = [row[0] for row in con.execute("SELECT token_sha256 FROM kiosks")]
+    assert stored and token not in stored and all(len(s) == 64 for s in stored)
+
+
+def test_wrong_missing_or_revoked_token_gets_401(central, token):
+    base, url, _ = central
+    for headers in ({}, auth("not-a-token"), {"Authorization": token}):
+        assert requests.post(f"{base}/api/v1/reports", json={"reports": [report()]}, headers=headers, timeout=30).status_code == 401
+    other = _cli(url, "kiosk", "add", "MT02", "--location", "Kecamatan Lahei").stdout.strip()
+    assert requests.get(f"{base}/api/v1/reference", headers=auth(other), timeout=30).status_code == 200
+    assert _cli(url, "kiosk", "revoke", "MT02").returncode == 0
+    assert requests.get(f"{base}/api/v1/reference", headers=auth(other), timeout=30).status_code == 401
+
+
+def test_registering_a_kiosk_twice_is_refused(central, token):
+    _, url, _ = central
+    again = _cli(url, "kiosk", "add", "MT01", "--location", "elsewhere")
+    assert again.returncode == 2 and "already registered" in again.stderr
+
+
+def test_tracking_id_is_the_idempotency_key(central, token):
+    base, _, db_file = central
+    first = report()
+    [created] = send(base, token, first)
+    assert created["outcome"] == "created"
+    [again] = send(base, token, first)
+    assert again["outcome"] == "duplicate" and again["received_at"] == created["received_at"]
+    [conflict] = send(base, token, dict(first, title="Judul lain"))
+    assert conflict["outcome"] == "conflict"
+    with sqlite3.connect(db_file) as con:
+        assert con.execute("SELECT count(*) FROM reports WHERE tracking_id = ?", (first["tracking_id"],)).fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM intake_conflicts WHERE tracking_id = ?", (first["tracking_id"],)).fetchone()[0] == 1
+        body = con.execute("SELECT body FROM reports WHERE tracking_id = ?", (first["tracking_id"],)).fetchone()[0]
+    assert "Antrean puskesmas" in body and "Judul lain" not in body  # never silently overwritten
+
+
+def test_validation_errors_name_the_field(central, token):
+    base, _, _ = central
+    results = send(base, token, report(title=""), report(kind="gossip"), report(tracking_id="MT01-XXXXX-XXXXX"),
+                   report(tracking_id=new_tracking_id("MT09")), report())
+    assert [r["outcome"] for r in results] == ["invalid"] * 4 + ["created"]
+    assert results[0]["errors"][0]["field"] == "title"
+    assert results[1]["errors"][0]["field"] == "kind"
+    assert results[2]["errors"][0]["field"] == "tracking_id"
+    assert "belongs to kiosk MT09" in results[3]["errors"][0]["problem"]
+
+
+def test_a_batch_of_three_hundred(central, token):
+    base, _, _ = central
+    batch = [report() for _ in range(300)]
+    results = send(base, token, *batch)
+    assert [r["outcome"] for r in results] == ["created"] * 300
+    assert [r["tracking_id"] for r in results] == [b["tracking_id"] for b in batch]
+
+
+def test_reference_data_with_etag(central, token):
+    base, _, _ = central
+    first = requests.get(f"{base}/api/v1/reference", headers=auth(token), timeout=30)
+    assert first.status_code == 200 and len(first.json()["kecamatan"]) == 9
+    etag = first.headers["ETag"]
+    again = requests.get(f"{base}/api/v1/reference", headers={**auth(token), "If-None-Match": etag}, timeout=30)
+    assert again.status_code == 304 and again.content == b""
+
+
+def test_status_never_shows_identity_or_confidential_content(central, token):
+    base, _, _ = central
+    public, secret = report(), report(confidential=True, title="Kepala dinas minta uang")
+    send(base, token, public, secret)
+    shown = requests.get(f"{base}/api/v1/reports/{public['tracking_id']}/status", headers=auth(token), timeout=30)
+    assert shown.status_code == 200 and shown.json()["status"] == "received"
+    assert shown.json()["title"] == "Antrean puskesmas"
+    hidden = requests.get(f"{base}/api/v1/reports/{secret['tracking_id']}/status", headers=auth(token), timeout=30)
+    assert hidden.json()["title"] is None
+    for response in (shown, hidden):
+        for private in ("Siti Aminah", "081234567890", "Kepala dinas", "sangat panjang"):
+            assert private not in response.text
+    unknown = requests.get(f"{base}/api/v1/reports/{new_tracking_id('MT01')}/status", headers=auth(token), timeout=30)
+    assert unknown.status_code == 404 and unknown.json() == {"detail": "not found"}
+    typo = requests.get(f"{base}/api/v1/reports/MT01-00000-00000/status", headers=auth(token), timeout=30)
+    assert typo.status_code == 400
+
+
+def test_openapi_schema_is_served(central):
+    base, _, _ = central
+    schema = requests.get(f"{base}/openapi.json", timeout=30).json()
+    assert {"/api/v1/reports", "/api/v1/reference", "/api/v1/reports/{tracking_id}/status"} <= set(schema["paths"])
