@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fullscreen", action="store_true", default=None, help="fullscreen, borderless")
     run.add_argument("--windowed", dest="fullscreen", action="store_false", help="a window (default)")
     run.add_argument("--size", metavar="WxH", help="window size, e.g. 1280x800")
+    queue = sub.add_parser("queue", help="list the outbox: what is waiting, sent or failed")
+    queue.add_argument("--data-dir", help="where the database lives")
+    queue.add_argument("--all", action="store_true", help="also list sent entries")
+    sync = sub.add_parser("sync", help="deliver waiting reports to the central service")
+    sync.add_argument("--data-dir", help="where the database lives")
+    sync.add_argument("--once", action="store_true", required=True, help="run one pass and report what happened")
     return parser
 
 
@@ -73,4 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         from screens.app import run_kiosk  # Kivy is imported only here
 
         return run_kiosk(config)
+    from kiosk import technician  # no Kivy: works over SSH on a kiosk without a screen
+
+    if args.command == "queue":
+        return technician.show_queue(config, include_sent=args.all)
+    if args.command == "sync":
+        return technician.sync_once(config)
     return 1

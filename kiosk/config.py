@@ -73,9 +73,12 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("printer_qr", str, "native", "QR code on the receipt: the printer's native command, or an image.", _one_of("native", "image")),
     ConfigVar("printer_code_page", str, "cp437", "The one code page sent to the printer (ESC t): cp437, or cp858 (with the euro sign).", _one_of("cp437", "cp858")),
     ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
+    ConfigVar("central_url", str, "", "Base URL of the central service, e.g. https://lapor.example.go.id; empty: offline only."),
+    ConfigVar("central_token", str, "", "This kiosk's token from `python -m central kiosk add` (secret: never logged or shown)."),
     ConfigVar("idle_fps", float, 10.0, "Frame rate cap while nobody touches the screen.", _between(1, 60)),
 )
 _BY_KEY = {v.key: v for v in VARS}
+SECRET_KEYS = frozenset({"central_token"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +87,10 @@ class Config:
 
     values: dict[str, Any]
     source: str
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in SECRET_KEYS and v else v) for k, v in self.values.items()}
+        return f"Config({shown!r}, source={self.source!r})"
 
     def __getattr__(self, key: str) -> Any:
         try:

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from devices.printer.base import PrintOutcome, ReceiptPrinter
@@ -20,6 +20,9 @@ from kiosk.receipt import ReceiptContent
 from kiosk.reports import ReportService
 from kiosk.store.db import Store, open_store
 from kiosk import reference
+
+if TYPE_CHECKING:
+    from sync_queue.worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,7 @@ class KioskEnv:
     store: Store
     reports: ReportService
     printer: ReceiptPrinter
+    sync: "SyncWorker | None" = None  # None: no central configured (offline only)
     now: Callable[[], dt.datetime] = utc_now
     monotonic: Callable[[], float] = time.monotonic
     _print_pool: ThreadPoolExecutor = dataclasses.field(
@@ -54,6 +58,8 @@ class KioskEnv:
         return self._print_pool.submit(self.printer.print_receipt, content, gettext=gettext)
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
         self._print_pool.shutdown(wait=True)
         self.printer.close()
         self.store.close()
@@ -70,4 +76,10 @@ def build_env(config: Config, **overrides) -> KioskEnv:
         config.receipts_path, qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm,
         encoding=config.printer_code_page,
     )
-    return KioskEnv(config=config, store=store, reports=reports, printer=printer, now=now, **overrides)
+    sync = None
+    if config.central_url:
+        from sync_queue.client import CentralClient
+        from sync_queue.worker import SyncWorker
+
+        sync = SyncWorker(store, reports, CentralClient(config.central_url, config.central_token), now=now)
+    return KioskEnv(config=config, store=store, reports=reports, printer=printer, sync=sync, now=now, **overrides)

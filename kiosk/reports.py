@@ -125,6 +125,22 @@ class ReportService:
                 anonymous=row.anonymous, confidential=row.confidential, language=row.language,
             )
 
+    def payload(self, tracking_id: str) -> dict | None:
+        """The report as the central service takes it (docs/ARCHITECTURE.md, HTTP contract)."""
+        draft = self.load_draft(tracking_id)
+        if draft is None:
+            return None
+        with self.store.session() as session:
+            created_at = session.scalar(select(Report.created_at).where(Report.tracking_id == tracking_id))
+        return {
+            "tracking_id": tracking_id, "kind": ReportKind(draft.kind).value, "category_code": draft.category_code,
+            "agency_code": draft.agency_code, "title": draft.title, "description": draft.description,
+            "incident_date": draft.incident_date.isoformat(), "kecamatan_code": draft.kecamatan_code,
+            "location_text": draft.location_text, "reporter_name": draft.reporter_name,
+            "reporter_phone": draft.reporter_phone, "anonymous": draft.anonymous, "confidential": draft.confidential,
+            "language": draft.language, "created_at": created_at.isoformat(),
+        }
+
     def count_waiting(self) -> int:
         with self.store.session() as session:
             return outbox.count_waiting(session)

@@ -14,7 +14,7 @@ from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.flow import FilingFlow, Step
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 #: Seconds without a touch before the frame rate drops to the configured idle rate.
 THROTTLE_AFTER_S = 3.0
+SYNC_STATUS_EVERY_S = 5.0
 FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
 LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv")
 
@@ -64,6 +65,8 @@ class KioskApp(App):
 
     ready = BooleanProperty(False)
     out_of_service = BooleanProperty(False)
+    waiting = NumericProperty(0)
+    sync_state = StringProperty("none")  # none (no central configured), unknown, online, offline
 
     def __init__(self, *, kiosk_config, env_factory, monotonic=time.monotonic, **kwargs):
         super().__init__(**kwargs)
@@ -127,6 +130,16 @@ class KioskApp(App):
             apology=lambda: error.ApologyScreen(name="apology"),
         )
         self.ready = True
+        if self.env.sync is not None:
+            self.env.sync.start()
+        self._sync_event = Clock.schedule_interval(lambda _dt: self.refresh_sync_status(), SYNC_STATUS_EVERY_S)
+        self.refresh_sync_status()
+
+    def refresh_sync_status(self) -> None:
+        """The POS-style indicator on Welcome: online or offline, and how many wait."""
+        self.waiting = self.env.reports.count_waiting()
+        sync = self.env.sync
+        self.sync_state = "none" if sync is None else {True: "online", False: "offline"}.get(sync.online, "unknown")
 
     def screen(self, name: str):
         """The screen called ``name``, built on first use."""
@@ -140,6 +153,8 @@ class KioskApp(App):
         return screen
 
     def on_stop(self):
+        if getattr(self, "_sync_event", None) is not None:
+            self._sync_event.cancel()
         ExceptionManager.remove_handler(self._safety_net)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
 
@@ -184,6 +199,9 @@ class KioskApp(App):
         self._receipt_deadline = self._monotonic() + self.kiosk_config.receipt_timeout_s
         self.screen("receipt").show(saved)
         self.show("receipt")
+        if self.env.sync is not None:
+            self.env.sync.wake()
+        self.refresh_sync_status()
 
     def end_session(self) -> None:
         """Forget the citizen: draft, typed text, language; back to Welcome."""

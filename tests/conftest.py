@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
@@ -94,3 +99,48 @@ def kiosk(kivy_window, env):
     driver = KioskDriver(env)
     yield driver
     driver.close()
+
+
+# -- the central service, run for real ---------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "central", "--database-url", url, *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory):
+    """A running central service; yields (base URL, database URL, database file)."""
+    folder = tmp_path_factory.mktemp("central")
+    db_file = folder / "central.sqlite3"
+    url = f"sqlite:///{db_file}"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for line in proc.stderr:  # uvicorn says when it listens: no polling, no sleeping
+            if "Uvicorn running on" in line:
+                break
+        else:
+            pytest.fail(f"central exited with {proc.wait()}")
+        yield f"http://127.0.0.1:{port}", url, db_file
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def token(central):
+    _, url, _ = central
+    result = central_cli(url, "kiosk", "add", "MT01", "--location", "Mal Pelayanan Publik Muara Teweh")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+

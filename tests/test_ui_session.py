@@ -198,6 +198,8 @@ def test_receipt_screen_returns_to_welcome_after_its_timeout(kiosk, clock, env):
     clock.advance(env.config.receipt_timeout_s + 1)
     kiosk.wait_until(lambda: kiosk.current == "welcome", what="back to Welcome")
     assert kiosk.app.root.get_screen("receipt").tracking_text == ""
+    # No central configured: the report waits on the kiosk, and Welcome says so.
+    assert T(kiosk, "Saved on this kiosk") + " · " + T(kiosk, "{n} waiting to be sent", n=1) in kiosk.all_text()
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -1,0 +1,100 @@
+"""HTTP client of the central service (``requests``), with one typed error per way a
+request can fail, so the worker knows whether retrying can help."""
+from __future__ import annotations
+
+import email.utils
+import datetime as dt
+import logging
+
+import requests
+
+log = logging.getLogger(__name__)
+
+
+class CentralError(Exception):
+    """The request did not get a usable answer."""
+
+
+class CentralUnavailable(CentralError):
+    """Network down, timeout, or a 5xx: retry later."""
+
+
+class RateLimited(CentralError):
+    """429/503 with Retry-After: retry no sooner than ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: float | None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unauthorized(CentralError):
+    """401: the kiosk's token is wrong or revoked (for the technician, not the citizen)."""
+
+
+class Rejected(CentralError):
+    """A 4xx that a retry cannot fix."""
+
+
+def _retry_after(value: str | None, now: dt.datetime) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+class CentralClient:
+    """Talks to one central service as one kiosk. The token is never logged."""
+
+    def __init__(self, base_url: str, token: str, *, timeout: float = 10.0, session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+        self._http = session or requests.Session()
+
+    def __repr__(self) -> str:
+        return f"CentralClient({self.base_url!r}, token=***)"
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        headers["Authorization"] = f"Bearer {self._token}"
+        try:
+            response = self._http.request(method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise CentralUnavailable(f"{type(exc).__name__} talking to {self.base_url}") from None
+        status = response.status_code
+        if status in (429, 503):
+            raise RateLimited(f"central answered {status}",
+                              _retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.timezone.utc)))
+        if status >= 500:
+            raise CentralUnavailable(f"central answered {status}")
+        if status == 401:
+            raise Unauthorized("central rejected this kiosk's token (401): check central_token")
+        if 400 <= status < 500 and status != 304:
+            raise Rejected(f"central answered {status}: {response.text[:300]}")
+        return response
+
+    def send_reports(self, reports: list[dict]) -> list[dict]:
+        """One result per report, in order (see the HTTP contract)."""
+        response = self._request("POST", "/api/v1/reports", json={"reports": reports})
+        try:
+            results = response.json()["results"]
+        except (ValueError, KeyError, TypeError):
+            raise CentralUnavailable("central answered with something that is not a result list") from None
+        if len(results) != len(reports):
+            raise CentralUnavailable("central answered a different number of results")
+        return results
+
+    def reference(self, etag: str | None) -> tuple[str, dict] | None:
+        """(new ETag, data), or None when the kiosk's copy is current."""
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self._request("GET", "/api/v1/reference", headers=headers)
+        if response.status_code == 304:
+            return None
+        return response.headers.get("ETag", ""), response.json()

@@ -1,0 +1,203 @@
+"""The sync worker: delivers outbox entries to the central service, exactly once in effect.
+
+State machine of an entry: ``pending`` -> ``sending`` (claimed in one statement) ->
+``sent`` (the central confirmed: created or duplicate) or ``failed`` (a reason a retry
+cannot fix, kept for the technician) or back to ``pending`` with a later
+``next_attempt_at`` (network, 5xx, 429/503 with Retry-After, 401). Entries left
+``sending`` by a crash go back to ``pending`` when the worker starts. A POST is retried
+only because the central deduplicates on the Tracking ID.
+
+The worker runs on its own thread and never blocks the UI.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import random
+import threading
+from typing import Callable
+
+from sqlalchemy import select, update
+
+from kiosk.reports import ReportService
+from kiosk.store.db import Store
+from kiosk.store.models import Report
+from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, Unauthorized
+from sync_queue.outbox import OutboxEntry, OutboxState
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 100
+BASE_DELAY_S = 5.0
+MAX_DELAY_S = 600.0
+IDLE_POLL_S = 30.0
+PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT, OutboxState.FAILED))
+
+
+def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, capped."""
+    ceiling = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + rng() * ceiling / 2
+
+
+@dataclasses.dataclass
+class PassResult:
+    """What one pass did (for ``kiosk sync --once`` and the status indicator)."""
+
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    online: bool | None = None  # None: nothing was due, so nothing was tried
+    error: str | None = None
+
+
+class SyncWorker:
+    def __init__(self, store: Store, reports: ReportService, client: CentralClient, *,
+                 now: Callable[[], dt.datetime], rng: Callable[[], float] = random.random, batch_size: int = BATCH_SIZE):
+        self.store, self.reports, self.client = store, reports, client
+        self.now, self.rng, self.batch_size = now, rng, batch_size
+        self.online: bool | None = None
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- the state machine ----------------------------------------------------------
+    def recover(self) -> int:
+        """Entries a crash left ``sending`` go back to ``pending``."""
+        with self.store.engine.begin() as conn:
+            count = conn.execute(
+                update(OutboxEntry).where(OutboxEntry.state == SENDING).values(state=PENDING)
+            ).rowcount
+        if count:
+            log.info("%d outbox entries were left sending by a crash: pending again", count)
+        return count
+
+    def claim(self) -> list[str]:
+        """Mark up to ``batch_size`` due entries ``sending`` in one statement; their IDs."""
+        now = self.now()
+        due = (
+            select(OutboxEntry.id)
+            .where(OutboxEntry.state == PENDING, OutboxEntry.next_attempt_at <= now)
+            .order_by(OutboxEntry.id).limit(self.batch_size)
+        )
+        with self.store.engine.begin() as conn:  # BEGIN IMMEDIATE: one writer at a time
+            rows = conn.execute(
+                update(OutboxEntry).where(OutboxEntry.id.in_(due.scalar_subquery()))
+                .values(state=SENDING, updated_at=now).returning(OutboxEntry.id, OutboxEntry.tracking_id)
+            ).all()
+        return [tid for _id, tid in sorted(rows)]
+
+    def next_due(self) -> dt.datetime | None:
+        with self.store.engine.connect() as conn:
+            return conn.execute(
+                select(OutboxEntry.next_attempt_at).where(OutboxEntry.state == PENDING)
+                .order_by(OutboxEntry.next_attempt_at).limit(1)
+            ).scalar()
+
+    def run_once(self) -> PassResult:
+        """Claim, send and settle one batch."""
+        result = PassResult()
+        ids = self.claim()
+        if not ids:
+            return result
+        payloads = [self.reports.payload(tid) for tid in ids]
+        try:
+            answers = self.client.send_reports(payloads)
+        except RateLimited as exc:
+            delay = exc.retry_after if exc.retry_after is not None else None
+            self._retry(ids, str(exc), delay)
+            return self._offline(result, str(exc), len(ids))
+        except (CentralUnavailable, Unauthorized) as exc:
+            self._retry(ids, str(exc), None)
+            return self._offline(result, str(exc), len(ids))
+        except Rejected as exc:
+            self._settle_failed({tid: str(exc) for tid in ids})
+            result.failed, result.online, result.error = len(ids), True, str(exc)
+            return result
+        sent, failed = [], {}
+        for tid, answer in zip(ids, answers):
+            outcome = answer.get("outcome")
+            if answer.get("tracking_id") != tid:
+                failed[tid] = "central answered for another tracking id"
+            elif outcome in ("created", "duplicate"):
+                sent.append(tid)
+            elif outcome == "conflict":
+                failed[tid] = "conflict: the central holds a different report under this tracking id"
+            else:
+                problems = "; ".join(f"{e.get('field')}: {e.get('problem')}" for e in answer.get("errors", []))
+                failed[tid] = f"invalid: {problems}"[:500]
+        self._settle_sent(sent)
+        self._settle_failed(failed)
+        self.online, self.last_error = True, None
+        result.sent, result.failed, result.online = len(sent), len(failed), True
+        log.info("sync pass: %d sent, %d failed", len(sent), len(failed))
+        return result
+
+    def _offline(self, result: PassResult, error: str, count: int) -> PassResult:
+        self.online, self.last_error = False, error
+        log.warning("sync pass failed: %s", error)
+        result.online, result.error, result.retried = False, error, count
+        return result
+
+    def _retry(self, ids: list[str], error: str, delay: float | None) -> None:
+        now = self.now()
+        with self.store.engine.begin() as conn:
+            for tid in ids:
+                attempts = conn.execute(select(OutboxEntry.attempts).where(OutboxEntry.tracking_id == tid)).scalar() + 1
+                wait = delay if delay is not None else backoff_seconds(attempts, self.rng)
+                conn.execute(update(OutboxEntry).where(OutboxEntry.tracking_id == tid).values(
+                    state=PENDING, attempts=attempts, next_attempt_at=now + dt.timedelta(seconds=wait),
+                    last_error=error[:500], updated_at=now))
+
+    def _settle_sent(self, ids: list[str]) -> None:
+        """Confirmed by the central: sent, and the name and phone are forgotten (same transaction)."""
+        if not ids:
+            return
+        now = self.now()
+        with self.store.engine.begin() as conn:
+            conn.execute(update(OutboxEntry).where(OutboxEntry.tracking_id.in_(ids)).values(
+                state=SENT, attempts=OutboxEntry.attempts + 1, last_error=None, updated_at=now))
+            conn.execute(update(Report).where(Report.tracking_id.in_(ids)).values(reporter_name=None, reporter_phone=None))
+
+    def _settle_failed(self, reasons: dict[str, str]) -> None:
+        if not reasons:
+            return
+        now = self.now()
+        with self.store.engine.begin() as conn:
+            for tid, reason in reasons.items():
+                conn.execute(update(OutboxEntry).where(OutboxEntry.tracking_id == tid).values(
+                    state=FAILED, attempts=OutboxEntry.attempts + 1, last_error=reason[:500], updated_at=now))
+                log.error("outbox entry failed for good: %s", reason.split(":")[0])
+
+    # -- the thread --------------------------------------------------------------------
+    def start(self) -> None:
+        self.recover()
+        self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A new report was saved: try now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                result = self.run_once()
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug
+                log.error("sync pass crashed: %s", type(exc).__name__)
+                result = PassResult(error=type(exc).__name__)
+            if result.sent or result.failed:
+                continue  # more may be due right away
+            due = self.next_due()
+            wait = IDLE_POLL_S if due is None else max(0.5, min(IDLE_POLL_S, (due - self.now()).total_seconds()))
+            self._wake.wait(wait)
+            self._wake.clear()
+
