@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from kiosk import reference
 from kiosk.domain import Draft, ReportKind
 from kiosk.reports import IncompleteDraft, ReportService
+from kiosk.store.crypto import SealError
 from kiosk.store.db import SCHEMA_HEAD, StoreError, head_revision, open_store
 from kiosk.tracking_id import new_tracking_id
 from sync_queue.outbox import OutboxState
@@ -111,15 +113,87 @@ def test_personal_data_and_text_are_encrypted_at_rest(tmp_path, service, store):
     assert mode == 0o600
 
 
-def test_wrong_key_gives_a_clear_error(tmp_path, service, store):
-    saved = service.submit(draft())
+def test_wrong_key_is_refused_at_open(tmp_path, service, store):
+    """GIVEN a database and a key file from elsewhere WHEN the store opens THEN a StoreError
+    says so, before any report is sealed with the stranger key."""
+    service.submit(draft())
     store.close()
     other = tmp_path / "other"
-    other.mkdir()
-    stranger = open_store(tmp_path / "kiosk.sqlite3", key_file=other / "secret.key")
-    with pytest.raises(Exception, match="key file does not belong"):
-        ReportService(stranger, kiosk_code="MT01", clock=lambda: NOW).load_draft(saved.tracking_id)
-    stranger.close()
+    with pytest.raises(StoreError, match="does not belong to the database"):
+        open_store(tmp_path / "kiosk.sqlite3", key_file=other / "secret.key")
+    again = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")  # the right key still opens
+    again.close()
+
+
+def test_wrong_key_is_refused_for_a_database_without_key_check(tmp_path, service, store):
+    """A database written before the key check existed is tested against a stored report."""
+    saved = service.submit(draft())
+    store.close()
+    with sqlite3.connect(tmp_path / "kiosk.sqlite3") as con:
+        con.execute("DELETE FROM meta WHERE key = 'key_check'")
+    con.close()
+    with pytest.raises(StoreError, match="does not belong to the database"):
+        open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "other" / "secret.key")
+    again = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
+    assert ReportService(again, kiosk_code="MT01", clock=lambda: NOW).load_draft(saved.tracking_id).title == SECRETS[2]
+    again.close()
+    with pytest.raises(StoreError, match="does not belong to the database"):  # the check is back in place
+        open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "other" / "secret.key")
+
+
+def test_unreadable_text_is_a_typed_error_not_garbage(tmp_path, service, store):
+    """A token sealed with another key is refused with SealError, never returned as text."""
+    saved = service.submit(draft())
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE reports SET title = :t"), {"t": Fernet(Fernet.generate_key()).encrypt(b"x")})
+    with pytest.raises(SealError, match="key file does not belong"):
+        service.load_draft(saved.tracking_id)
+
+
+def test_damaged_key_file_is_a_store_error(tmp_path):
+    (tmp_path / "secret.key").write_bytes(b"not a fernet key")
+    with pytest.raises(StoreError, match="secret.key"):
+        open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
+
+
+def test_key_file_is_created_once_with_no_leftovers(tmp_path):
+    key_file = tmp_path / "data" / "secret.key"
+    open_store(tmp_path / "data" / "kiosk.sqlite3", key_file=key_file).close()
+    first = key_file.read_bytes()
+    open_store(tmp_path / "data" / "kiosk.sqlite3", key_file=key_file).close()
+    assert key_file.read_bytes() == first
+    assert not list(key_file.parent.glob("*.tmp"))
+
+
+def test_busy_timeout_on_every_connection(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_a_transaction_takes_the_write_lock_when_it_begins(tmp_path, store):
+    """GIVEN a session that has begun but not yet written WHEN another connection asks
+    for the write lock THEN it is refused: BEGIN IMMEDIATE, so no reader-to-writer upgrade
+    can deadlock later."""
+    other = sqlite3.connect(tmp_path / "kiosk.sqlite3", timeout=0, isolation_level=None)
+    try:
+        with store.session() as session, session.begin():
+            session.execute(text("SELECT count(*) FROM reports")).scalar()  # a read only
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again once committed
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_migration_matches_the_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from kiosk.store.base import Base
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
 
 
 def test_delete_personal_data(service):

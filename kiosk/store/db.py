@@ -22,6 +22,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration. Start-up compares the database with it and loads Alembic only
 #: when they differ (Alembic costs ~100 ms to import); a test keeps it equal to Alembic's head.
 SCHEMA_HEAD = "0001"
+#: ``meta`` key holding a token sealed with the store's key, to recognise the right key file.
+KEY_CHECK = "key_check"
 
 
 class StoreError(Exception):
@@ -69,6 +71,28 @@ def _make_engine(db_file: Path) -> Engine:
     return engine
 
 
+def _check_key(conn, sealer: Sealer, db_file: Path, key_file: Path) -> None:
+    """Refuse a key file that does not belong to this database, before anything is written with it.
+
+    A token sealed with the first key is kept in ``meta``; a database from before that
+    check is tested against one stored report instead, then gets its token.
+    """
+    token = conn.exec_driver_sql("SELECT value FROM meta WHERE key = ?", (KEY_CHECK,)).scalar()
+    if token is None:
+        token = conn.exec_driver_sql("SELECT title FROM reports LIMIT 1").scalar()
+    if token is not None:
+        try:
+            sealer.open(token.encode("ascii") if isinstance(token, str) else token)
+        except SealError:
+            raise StoreError(
+                f"the key file {key_file} does not belong to the database {db_file}: "
+                "restore the kiosk's original key file (stored reports cannot be read without it)"
+            ) from None
+    if conn.exec_driver_sql("SELECT 1 FROM meta WHERE key = ?", (KEY_CHECK,)).scalar() is None:
+        conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES (?, ?)",
+                             (KEY_CHECK, sealer.seal(KEY_CHECK).decode("ascii")))
+
+
 class Store:
     """The open database: an engine, sessions, and the key that seals personal data."""
 
@@ -107,8 +131,12 @@ def open_store(db_file: Path, *, key_file: Path) -> Store:
                 cfg = _alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+            _check_key(conn, sealer, db_file, Path(key_file))
     except (SQLAlchemyError, DBAPIError, OSError) as exc:
         engine.dispose()
         raise StoreError(f"cannot open the database {db_file}: {getattr(exc, 'orig', None) or exc}") from None
+    except StoreError:
+        engine.dispose()
+        raise
     log.info("store open at schema revision %s", SCHEMA_HEAD)
     return Store(engine, sealer, db_file)
