@@ -8,15 +8,17 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time.
 SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0
+# What only the tests need: a real PostgreSQL server for the central service's store.
+TEST_SYSTEM_PACKAGES := postgresql
 LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
 CATALOGS := $(LOCALES:.po=.mo)
 
-.PHONY: run test bench central system-deps locale clean-venv
+.PHONY: run test bench central system-deps test-system-deps locale clean-venv
 
 run: system-deps $(VENV)/.installed locale
 	$(BIN)/kiosk run
 
-test: system-deps $(VENV)/.test-installed locale
+test: system-deps test-system-deps $(VENV)/.test-installed locale
 	@mkdir -p tests/artifacts
 	KIVY_NO_ARGS=1 KIVY_LOG_MODE=PYTHON $(BIN)/python -m pytest tests; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
@@ -28,6 +30,9 @@ central: $(VENV)/.central-installed
 
 bench: system-deps $(VENV)/.test-installed locale
 	$(BIN)/python -m benchmarks
+
+test-system-deps:
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \

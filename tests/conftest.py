@@ -5,6 +5,7 @@ module imports Kivy.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import socket
@@ -113,12 +114,9 @@ def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def central(tmp_path_factory):
-    """A running central service; yields (base URL, database URL, database file)."""
-    folder = tmp_path_factory.mktemp("central")
-    db_file = folder / "central.sqlite3"
-    url = f"sqlite:///{db_file}"
+@contextlib.contextmanager
+def running_central(url: str):
+    """``python -m central serve`` on a free port of 127.0.0.1; yields its base URL."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port)],
@@ -130,10 +128,19 @@ def central(tmp_path_factory):
                 break
         else:
             pytest.fail(f"central exited with {proc.wait()}")
-        yield f"http://127.0.0.1:{port}", url, db_file
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def central(tmp_path_factory):
+    """A running central service on SQLite; yields (base URL, database URL, database file)."""
+    db_file = tmp_path_factory.mktemp("central") / "central.sqlite3"
+    url = f"sqlite:///{db_file}"
+    with running_central(url) as base:
+        yield base, url, db_file
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +151,41 @@ def token(central):
     return result.stdout.strip()
 
 
+
+
+# -- a real PostgreSQL server, started by the tests themselves ----------------------------
+def _pg_bin(name: str) -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed: `make test` installs Debian's postgresql package")
+    return found[-1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth), stopped after the run.
+    PostgreSQL refuses to run as root, so as root it runs as the ``postgres`` user."""
+    import shutil
+
+    # Not under pytest's tmp dir: its parents are private to root, and the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-test-pg-"))
+    data = folder / "data"
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+
+    def run(*cmd):
+        return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120)
+
+    init = run(str(_pg_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+    assert init.returncode == 0, init.stderr
+    start = run(str(_pg_bin("pg_ctl")), "-D", str(data), "-w", "-l", str(folder / "log"),
+                "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    assert start.returncode == 0, start.stderr + start.stdout
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        run(str(_pg_bin("pg_ctl")), "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
+import uuid
 
+import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from kiosk.tracking_id import new_tracking_id
 from tests.conftest import central_cli as _cli
+from tests.conftest import running_central
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def central(request, tmp_path_factory):
+    """The same tests on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('central') / 'central.sqlite3'}"
+    else:
+        server = request.getfixturevalue("postgres_url")
+        name = f"central_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        url = server.rsplit("/", 1)[0] + "/" + name
+    with running_central(url) as base:
+        yield base, url, None
+
+
+def query(url: str, sql: str, **params) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
 
 
 def auth(token: str) -> dict:
@@ -34,9 +63,8 @@ def send(base: str, token: str, *reports: dict) -> list[dict]:
 
 
 def test_token_is_stored_only_as_a_digest(central, token):
-    _, _, db_file = central
-    with sqlite3.connect(db_file) as con:
-        stored = [row[0] for row in con.execute("SELECT token_sha256 FROM kiosks")]
+    _, url, _ = central
+    stored = [row[0] for row in query(url, "SELECT token_sha256 FROM kiosks")]
     assert stored and token not in stored and all(len(s) == 64 for s in stored)
 
 
@@ -57,7 +85,7 @@ def test_registering_a_kiosk_twice_is_refused(central, token):
 
 
 def test_tracking_id_is_the_idempotency_key(central, token):
-    base, _, db_file = central
+    base, url, _ = central
     first = report()
     [created] = send(base, token, first)
     assert created["outcome"] == "created"
@@ -65,10 +93,10 @@ def test_tracking_id_is_the_idempotency_key(central, token):
     assert again["outcome"] == "duplicate" and again["received_at"] == created["received_at"]
     [conflict] = send(base, token, dict(first, title="Judul lain"))
     assert conflict["outcome"] == "conflict"
-    with sqlite3.connect(db_file) as con:
-        assert con.execute("SELECT count(*) FROM reports WHERE tracking_id = ?", (first["tracking_id"],)).fetchone()[0] == 1
-        assert con.execute("SELECT count(*) FROM intake_conflicts WHERE tracking_id = ?", (first["tracking_id"],)).fetchone()[0] == 1
-        body = con.execute("SELECT body FROM reports WHERE tracking_id = ?", (first["tracking_id"],)).fetchone()[0]
+    tid = first["tracking_id"]
+    assert query(url, "SELECT count(*) FROM reports WHERE tracking_id = :t", t=tid) == [(1,)]
+    assert query(url, "SELECT count(*) FROM intake_conflicts WHERE tracking_id = :t", t=tid) == [(1,)]
+    [(body,)] = query(url, "SELECT body FROM reports WHERE tracking_id = :t", t=tid)
     assert "Antrean puskesmas" in body and "Judul lain" not in body  # never silently overwritten
 
 
