@@ -3,6 +3,8 @@
     python -m central serve [--host H] [--port P] [--database-url URL]
     python -m central kiosk add CODE --location "..."      (prints the token once)
     python -m central kiosk revoke CODE
+    python -m central officer add NAME                       (prints the token once)
+    python -m central report ID ACTION [--actor A] [--note N] [--reply R] [--agency X]
 """
 from __future__ import annotations
 
@@ -30,6 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--location", required=True)
     revoke = kiosk_sub.add_parser("revoke")
     revoke.add_argument("code")
+    officer = sub.add_parser("officer", help="register complaint officers for the officer API")
+    officer_sub = officer.add_subparsers(dest="officer_command", required=True)
+    officer_add = officer_sub.add_parser("add")
+    officer_add.add_argument("name")
+    report = sub.add_parser("report", help="move a report through its lifecycle")
+    report.add_argument("tracking_id")
+    report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
+    report.add_argument("--actor", default=os.environ.get("USER", "officer"), help="who does this")
+    report.add_argument("--note", default="", help="internal note (never shown to the citizen)")
+    report.add_argument("--reply", help="text the citizen may read")
+    report.add_argument("--agency", help="agency code (forward, reroute)")
     return parser
 
 
@@ -52,8 +65,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(db.engine)
         from central import service
-        from kiosk.tracking_id import TrackingIdError
+        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
 
+        if args.command == "report":
+            from central.lifecycle import LifecycleError, apply
+
+            try:
+                tracking_id = parse_tracking_id(args.tracking_id)
+                status = apply(db, tracking_id, args.action, actor=args.actor, note=args.note,
+                               reply=args.reply, agency=args.agency)
+            except (LifecycleError, TrackingIdError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            print(f"{tracking_id}: {status}")
+            return 0
+        if args.command == "officer":
+            try:
+                print(service.add_officer(db, args.name))
+            except service.KioskExists as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            return 0
         if args.kiosk_command == "add":
             try:
                 token = service.add_kiosk(db, args.code, args.location)

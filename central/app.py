@@ -78,6 +78,13 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
 
 
+class OfficerAction(BaseModel):
+    action: str = Field(description="verify, forward, reroute, start, answer, close, postpone, reject, archive")
+    note: str = Field(default="", max_length=4000)
+    reply: str | None = Field(default=None, max_length=4000)
+    agency: str | None = Field(default=None, max_length=64)
+
+
 _REPORT = TypeAdapter(ReportIn)
 
 
@@ -97,6 +104,32 @@ def create_app(database_url: str) -> FastAPI:
             raise HTTPException(status_code=401, detail="unknown or revoked kiosk token",
                                 headers={"WWW-Authenticate": "Bearer"})
         return code
+
+    def officer_name(authorization: Annotated[str | None, Header()] = None) -> str:
+        scheme, _, token = (authorization or "").partition(" ")
+        name = service.authenticate_officer(db, token.strip()) if scheme.lower() == "bearer" and token else None
+        if name is None:
+            raise HTTPException(status_code=401, detail="unknown or revoked officer token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return name
+
+    @app.post("/api/v1/officer/reports/{tracking_id}/actions")
+    def officer_action(tracking_id: str, body: OfficerAction, name: Annotated[str, Depends(officer_name)]) -> dict:
+        """Move a report (the same as ``python -m central report``); the officer is the actor."""
+        from central.lifecycle import LifecycleError, apply
+        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+
+        try:
+            canonical = parse_tracking_id(tracking_id)
+        except TrackingIdError as exc:
+            raise HTTPException(status_code=400, detail={"field": "tracking_id", "problem": exc.code}) from None
+        if service.public_status(db, canonical) is None:
+            raise HTTPException(status_code=404, detail="not found")
+        try:
+            status = apply(db, canonical, body.action, actor=name, note=body.note, reply=body.reply, agency=body.agency)
+        except LifecycleError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+        return {"tracking_id": canonical, "status": status}
 
     @app.post("/api/v1/reports", response_model=BatchResult)
     def intake(batch: Batch, code: Annotated[str, Depends(kiosk_code)]) -> BatchResult:

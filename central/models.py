@@ -46,6 +46,7 @@ class Report(Base):
     body_sha256: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     category_code: Mapped[str] = mapped_column(String(64))
+    agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # where it is now
     confidential: Mapped[bool] = mapped_column(Boolean)
     anonymous: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(32))
@@ -77,6 +78,18 @@ class ReportEvent(Base):
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
     public_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Officer(Base):
+    """A complaint officer who may move reports through the officer API."""
+
+    __tablename__ = "officers"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ReferenceSet(Base):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from central.db import Database
-from central.models import IntakeConflict, Kiosk, ReferenceSet, Report, ReportEvent
+from central.models import IntakeConflict, Kiosk, Officer, ReferenceSet, Report, ReportEvent
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,25 @@ def add_kiosk(db: Database, code: str, location: str) -> str:
         raise KioskExists(f"kiosk {code} is already registered") from None
     log.info("kiosk %s registered", code)
     return token
+
+
+def add_officer(db: Database, name: str) -> str:
+    """Register a complaint officer; returns the token (shown once, stored as a digest)."""
+    token = secrets.token_urlsafe(32)
+    try:
+        with db.session() as session, session.begin():
+            session.add(Officer(name=name, token_sha256=token_digest(token), created_at=utc_now()))
+    except IntegrityError:
+        raise KioskExists(f"officer {name} is already registered") from None
+    return token
+
+
+def authenticate_officer(db: Database, token: str) -> str | None:
+    with db.session() as session:
+        officer = session.scalar(select(Officer).where(Officer.token_sha256 == token_digest(token)))
+    if officer is None or officer.revoked_at is not None:
+        return None
+    return officer.name
 
 
 def revoke_kiosk(db: Database, code: str) -> bool:
@@ -99,7 +118,8 @@ def take_report(db: Database, kiosk_code: str, body: dict) -> IntakeResult:
             try:
                 session.add(Report(
                     tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
-                    kind=body["kind"], category_code=body["category_code"], confidential=body["confidential"],
+                    kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
+                    confidential=body["confidential"],
                     anonymous=body["anonymous"], status="received", received_at=now,
                 ))
                 session.flush()
@@ -147,9 +167,11 @@ def public_status(db: Database, tracking_id: str) -> dict | None:
         "kind": report.kind,
         "category_code": report.category_code,
         "confidential": report.confidential,
+        "agency_code": report.agency_code,
         "title": None if report.confidential else body.get("title"),
         "received_at": report.received_at.isoformat(),
         "events": [
-            {"status": e.status, "at": e.at.isoformat(), "public_reply": e.public_reply} for e in events
+            {"status": e.status, "at": e.at.isoformat(), "public_reply": e.public_reply, "agency_code": e.agency_code}
+            for e in events
         ],
     }

@@ -150,3 +150,63 @@ def test_openapi_schema_is_served(central):
     base, _, _ = central
     schema = requests.get(f"{base}/openapi.json", timeout=30).json()
     assert {"/api/v1/reports", "/api/v1/reference", "/api/v1/reports/{tracking_id}/status"} <= set(schema["paths"])
+
+
+def move(url: str, tracking_id: str, action: str, *extra: str):
+    return _cli(url, "report", tracking_id, action, "--actor", "Petugas Rina", *extra)
+
+
+def test_lifecycle_through_the_officer_cli(central, token):
+    """received -> verified -> forwarded -> in progress -> answered -> closed, each step
+    with time and actor; the citizen's view shows the agency and the reply, never the note."""
+    base, url, _ = central
+    body = report()
+    send(base, token, body)
+    tid = body["tracking_id"]
+    steps = [("verify",), ("forward", "--agency", "DINKES"), ("start",),
+             ("answer", "--reply", "Jadwal loket ditambah mulai Senin.", "--note", "internal: ditelepon kepala puskesmas"),
+             ("close",)]
+    for action, *extra in steps:
+        result = move(url, tid, action, *extra)
+        assert result.returncode == 0, result.stderr
+    status = requests.get(f"{base}/api/v1/reports/{tid}/status", headers=auth(token), timeout=30).json()
+    assert status["status"] == "closed" and status["agency_code"] == "DINKES"
+    assert [e["status"] for e in status["events"]] == ["received", "verified", "forwarded", "in_progress", "answered", "closed"]
+    assert status["events"][4]["public_reply"] == "Jadwal loket ditambah mulai Senin."
+    text_ = str(status)
+    assert "internal" not in text_ and "Petugas Rina" not in text_
+
+
+def test_wrong_transitions_are_refused_with_a_reason(central, token):
+    base, url, _ = central
+    body = report()
+    send(base, token, body)
+    tid = body["tracking_id"]
+    closing = move(url, tid, "close")
+    assert closing.returncode == 2 and "cannot close a report that is received" in closing.stderr
+    assert "needs --agency" in move(url, tid, "forward").stderr
+    assert "needs --reply" in move(url, tid, "reject").stderr
+    assert move(url, tid, "reject", "--reply", "Bukan kewenangan; silakan hubungi BPJS.").returncode == 0
+    assert move(url, "MT01-00000-00000", "verify").returncode == 2
+
+
+def test_officer_api_moves_reports_and_reroutes(central, token):
+    """No Wrong Door: a report forwarded to the wrong agency is rerouted to another."""
+    base, url, _ = central
+    officer = _cli(url, "officer", "add", f"rina-{uuid.uuid4().hex[:6]}").stdout.strip()
+    body = report()
+    send(base, token, body)
+    tid = body["tracking_id"]
+
+    def act(**payload):
+        return requests.post(f"{base}/api/v1/officer/reports/{tid}/actions", json=payload,
+                             headers=auth(officer), timeout=30)
+
+    assert act(action="verify").json()["status"] == "verified"
+    assert act(action="forward", agency="DISDIK").json()["status"] == "forwarded"
+    assert act(action="reroute", agency="DINKES", note="bukan kewenangan Disdik").json()["status"] == "rerouted"
+    assert act(action="close").status_code == 409
+    assert requests.post(f"{base}/api/v1/officer/reports/{tid}/actions", json={"action": "verify"},
+                         headers=auth(token), timeout=30).status_code == 401  # a kiosk token is not an officer's
+    status = requests.get(f"{base}/api/v1/reports/{tid}/status", headers=auth(token), timeout=30).json()
+    assert status["agency_code"] == "DINKES" and status["status"] == "rerouted"

@@ -1,4 +1,4 @@
-"""Initial central schema: kiosks, reports, conflicts, events, reference data.
+"""Initial central schema: kiosks, officers, reports, conflicts, events, reference data.
 
 Revision ID: c0001
 Revises:
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("body_sha256", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("category_code", sa.String(64), nullable=False),
+        sa.Column("agency_code", sa.String(64), nullable=True),
         sa.Column("confidential", sa.Boolean(), nullable=False),
         sa.Column("anonymous", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(32), nullable=False),
@@ -55,6 +56,14 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(100), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("public_reply", sa.Text(), nullable=True),
+        sa.Column("agency_code", sa.String(64), nullable=True),
+    )
+    op.create_table(
+        "officers",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("revoked_at", TS, nullable=True),
     )
     op.create_table(
         "reference_sets",
@@ -66,5 +75,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("reference_sets", "report_events", "intake_conflicts", "reports", "kiosks"):
+    for table in ("officers", "reference_sets", "report_events", "intake_conflicts", "reports", "kiosks"):
         op.drop_table(table)
