@@ -98,3 +98,13 @@ class CentralClient:
         if response.status_code == 304:
             return None
         return response.headers.get("ETag", ""), response.json()
+
+    def status(self, tracking_id: str) -> dict | None:
+        """The public status of one report, or None when the central does not know it."""
+        try:
+            response = self._request("GET", f"/api/v1/reports/{tracking_id}/status")
+        except Rejected as exc:
+            if " 404:" in str(exc):
+                return None
+            raise
+        return response.json()

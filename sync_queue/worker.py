@@ -32,6 +32,10 @@ BATCH_SIZE = 100
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 600.0
 IDLE_POLL_S = 30.0
+REFERENCE_EVERY_S = 3600.0
+STATUS_EVERY_S = 900.0
+#: Statuses after which a report no longer changes: not pulled again.
+FINAL_STATUSES = ("closed", "rejected", "archived")
 PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT, OutboxState.FAILED))
 
 
@@ -171,6 +175,72 @@ class SyncWorker:
                     state=FAILED, attempts=OutboxEntry.attempts + 1, last_error=reason[:500], updated_at=now))
                 log.error("outbox entry failed for good: %s", reason.split(":")[0])
 
+    # -- reference data and status pull ----------------------------------------------------
+    def refresh_reference(self) -> bool:
+        """Fetch categories, agencies and kecamatan when the central's version changed.
+        Returns True when new data was stored; the kiosk keeps what it has on any error."""
+        from kiosk.reference import ReferenceDataError, replace_reference_data
+        from kiosk.store.models import Meta
+
+        with self.store.session() as session:
+            etag = session.scalar(select(Meta.value).where(Meta.key == "reference_etag"))
+        fetched = self.client.reference(etag)
+        if fetched is None:
+            return False
+        new_etag, data = fetched
+        try:
+            replace_reference_data(self.store, data)
+        except ReferenceDataError as exc:
+            log.error("central sent unusable reference data: %s", exc)
+            return False
+        with self.store.session() as session, session.begin():
+            session.merge(Meta(key="reference_etag", value=new_etag))
+        return True
+
+    def pull_statuses(self, limit: int = 200) -> int:
+        """Refresh what the central says about this kiosk's delivered, unfinished reports."""
+        import json
+
+        from kiosk.store.models import RemoteStatus
+
+        with self.store.session() as session:
+            ids = session.scalars(
+                select(OutboxEntry.tracking_id)
+                .outerjoin(RemoteStatus, RemoteStatus.tracking_id == OutboxEntry.tracking_id)
+                .where(OutboxEntry.state == SENT)
+                .where((RemoteStatus.status.is_(None)) | (RemoteStatus.status.not_in(FINAL_STATUSES)))
+                .order_by(RemoteStatus.fetched_at.is_not(None), RemoteStatus.fetched_at)
+                .limit(limit)
+            ).all()
+        pulled = 0
+        for tid in ids:
+            found = self.client.status(tid)
+            if found is None:
+                continue
+            with self.store.session() as session, session.begin():
+                session.merge(RemoteStatus(tracking_id=tid, status=found["status"],
+                                           body=json.dumps(found, ensure_ascii=False), fetched_at=self.now()))
+            pulled += 1
+        return pulled
+
+    def housekeeping(self) -> None:
+        """Reference data and status pull, each on its own period, only when online."""
+        now = self.now()
+        try:
+            if self._due(now, "_reference_at", REFERENCE_EVERY_S):
+                self.refresh_reference()
+            if self._due(now, "_status_at", STATUS_EVERY_S):
+                self.pull_statuses()
+        except (CentralUnavailable, RateLimited, Unauthorized, Rejected) as exc:
+            log.warning("housekeeping skipped: %s", exc)
+
+    def _due(self, now: dt.datetime, attr: str, period: float) -> bool:
+        last = getattr(self, attr, None)
+        if last is not None and (now - last).total_seconds() < period:
+            return False
+        setattr(self, attr, now)
+        return True
+
     # -- the thread --------------------------------------------------------------------
     def start(self) -> None:
         self.recover()
@@ -196,6 +266,8 @@ class SyncWorker:
                 result = PassResult(error=type(exc).__name__)
             if result.sent or result.failed:
                 continue  # more may be due right away
+            if self.online is not False:
+                self.housekeeping()
             due = self.next_due()
             wait = IDLE_POLL_S if due is None else max(0.5, min(IDLE_POLL_S, (due - self.now()).total_seconds()))
             self._wake.wait(wait)

@@ -275,3 +275,34 @@ def test_reference_replacement_is_all_or_nothing(store):
     })
     assert [c.label for c in reference.categories(store, "en")] == ["One"]
     assert reference.version(store) == "v2"
+
+
+def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path):
+    """GIVEN a database at schema 0001 holding queued and failed reports WHEN the new kiosk
+    opens it THEN Alembic upgrades it and every report and outbox entry is still there."""
+    from alembic import command
+
+    from kiosk.store.db import _alembic_config, _make_engine
+    from kiosk.store.crypto import load_or_create_key
+    from kiosk.store.db import Store
+
+    db_file, key_file = tmp_path / "kiosk.sqlite3", tmp_path / "secret.key"
+    engine = _make_engine(db_file)
+    with engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    old = Store(engine, load_or_create_key(key_file), db_file)
+    service = ReportService(old, kiosk_code="MT01", clock=lambda: NOW)
+    queued = [service.submit(draft()).tracking_id for _ in range(3)]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET state = 'failed', last_error = 'invalid: title' WHERE tracking_id = :t"),
+                     {"t": queued[0]})
+    old.close()
+
+    upgraded = open_store(db_file, key_file=key_file)
+    assert upgraded.schema_revision() == SCHEMA_HEAD != "0001"
+    service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
+    assert [service.find(t).outbox_state for t in queued] == [OutboxState.FAILED, OutboxState.PENDING, OutboxState.PENDING]
+    assert service.load_draft(queued[1]).reporter_name == SECRETS[0]
+    upgraded.close()

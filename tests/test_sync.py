@@ -236,3 +236,43 @@ def test_kiosk_sync_once_and_queue_commands(central, token, tmp_path):
     assert "0 waiting" in kiosk("queue").stdout
     for out in (queue, sync):
         assert token not in out.stdout + out.stderr
+
+
+def test_reference_data_refreshes_only_when_the_central_changed_it(central, token, kiosk_store):
+    from central.db import Database
+    from central.service import current_reference, publish_reference
+
+    base, url, _ = central
+    clock = FakeClock()
+    worker = worker_for(kiosk_store, clock, base, token)
+    assert worker.refresh_reference() is True  # first contact: take the central's version
+    assert worker.refresh_reference() is False  # 304: nothing to do
+    db = Database(url)
+    try:
+        import json
+
+        data = json.loads(current_reference(db)[1])
+        data["version"] = "2026-12-01.1"
+        data["kecamatan"].append({"code": "KOTA_BARU", "name": "Kecamatan Baru"})
+        publish_reference(db, data)
+    finally:
+        db.close()
+    assert worker.refresh_reference() is True
+    assert "Kecamatan Baru" in [k.label for k in reference.kecamatan(kiosk_store)]
+
+
+def test_status_pull_keeps_what_the_central_says_about_our_reports(central, token, kiosk_store):
+    import json
+
+    base, url, _ = central
+    clock = FakeClock()
+    ids = file_reports(kiosk_store, clock, 2)
+    worker = worker_for(kiosk_store, clock, base, token)
+    assert worker.run_once().sent == 2
+    assert central_cli(url, "report", ids[0], "verify", "--actor", "Rina").returncode == 0
+    assert worker.pull_statuses() == 2
+    with sqlite3.connect(kiosk_store.path) as con:
+        rows = dict(con.execute("SELECT tracking_id, status FROM remote_status"))
+        bodies = [json.loads(b) for (b,) in con.execute("SELECT body FROM remote_status")]
+    assert rows == {ids[0]: "verified", ids[1]: "received"}
+    assert all("Siti Aminah" not in json.dumps(b) for b in bodies)  # public status only
