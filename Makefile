@@ -13,7 +13,7 @@ TEST_SYSTEM_PACKAGES := postgresql
 LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
 CATALOGS := $(LOCALES:.po=.mo)
 
-.PHONY: run test bench central system-deps test-system-deps locale clean-venv
+.PHONY: run test bench central demo system-deps test-system-deps locale clean-venv
 
 run: system-deps $(VENV)/.installed locale
 	$(BIN)/kiosk run
@@ -27,6 +27,10 @@ test: system-deps test-system-deps $(VENV)/.test-installed locale
 # CENTRAL_DATABASE_URL or ARGS="--database-url ..." says otherwise).
 central: $(VENV)/.central-installed
 	$(BIN)/python -m central $(ARGS) serve
+
+# A local central service plus a kiosk registered with it (see README).
+demo: system-deps $(VENV)/.central-installed locale
+	$(BIN)/python -m central.demo
 
 bench: system-deps $(VENV)/.test-installed locale
 	$(BIN)/python -m benchmarks

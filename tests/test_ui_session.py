@@ -7,6 +7,7 @@ import pytest
 
 from kiosk.domain import Draft, ReportKind
 from kiosk.tracking_id import format_tracking_id
+from sync_queue.outbox import OutboxState
 from screens.common import tr
 
 pytestmark = pytest.mark.ui
@@ -221,3 +222,32 @@ def test_printer_failure_shows_the_number_to_write_down(kiosk, env, lang):
     assert format_tracking_id(saved.tracking_id) in shown
     assert env.reports.find(saved.tracking_id) is not None
     kiosk.screenshot("08-receipt-printer-failed")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_welcome_shows_online_and_nothing_waiting_once_delivered(kivy_window, central, token, tmp_path, clock, lang):
+    """GIVEN a kiosk configured with a real central WHEN a report is saved THEN the sync
+    worker delivers it in the background and Welcome says online, 0 waiting."""
+    from kiosk.config import load_config
+    from kiosk.env import build_env
+    from tests.ui_driver import KioskDriver
+
+    base, _, _ = central
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n'
+                           f'central_url = "{base}"\ncentral_token = "{token}"\n', encoding="utf-8")
+    env = build_env(load_config(config_file, environ={}), now=clock.now, monotonic=clock.monotonic)
+    kiosk = KioskDriver(env)
+    try:
+        if lang == "en":
+            kiosk.tap(kiosk.screen.ids.lang_en)
+        saved = _show_receipt_for_saved_report(kiosk, env)
+        kiosk.tap(kiosk.screen.ids.done)
+        kiosk.wait_until(lambda: kiosk.app.sync_state == "online" and kiosk.app.waiting == 0,
+                         max_frames=3000, what="delivery shown on Welcome")
+        assert T(kiosk, "Online") + " · " + T(kiosk, "{n} waiting to be sent", n=0) in kiosk.all_text()
+        assert env.reports.find(saved.tracking_id).outbox_state is OutboxState.SENT
+        kiosk.screenshot("01-welcome-online")
+    finally:
+        kiosk.close()
+        env.close()
