@@ -242,7 +242,10 @@ def test_welcome_shows_online_and_nothing_waiting_once_delivered(kivy_window, ce
         if lang == "en":
             kiosk.tap(kiosk.screen.ids.lang_en)
         saved = _show_receipt_for_saved_report(kiosk, env)
-        kiosk.tap(kiosk.screen.ids.done)
+        kiosk.tap(kiosk.screen.ids.done)  # the session ends: back to the default language
+        if lang == "en":
+            kiosk.tap(kiosk.screen.ids.lang_en)
+        assert kiosk.app.lang == lang
         kiosk.wait_until(lambda: kiosk.app.sync_state == "online" and kiosk.app.waiting == 0,
                          max_frames=3000, what="delivery shown on Welcome")
         assert T(kiosk, "Online") + " · " + T(kiosk, "{n} waiting to be sent", n=0) in kiosk.all_text()
