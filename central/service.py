@@ -106,28 +106,26 @@ def take_report(db: Database, kiosk_code: str, body: dict) -> IntakeResult:
     tracking_id = body["tracking_id"]
     now = utc_now()
     for _ in range(2):  # a concurrent first insert makes the second attempt a lookup
-        with db.session() as session, session.begin():
-            existing = session.get(Report, tracking_id)
-            if existing is not None:
-                if existing.body_sha256 == digest:
-                    return IntakeResult(tracking_id, "duplicate", existing.received_at)
-                session.add(IntakeConflict(tracking_id=tracking_id, kiosk_code=kiosk_code, body=text,
-                                           body_sha256=digest, received_at=now))
-                log.warning("conflicting body for an existing tracking id recorded")
-                return IntakeResult(tracking_id, "conflict", existing.received_at)
-            try:
+        try:
+            with db.session() as session, session.begin():
+                existing = session.get(Report, tracking_id)
+                if existing is not None:
+                    if existing.body_sha256 == digest:
+                        return IntakeResult(tracking_id, "duplicate", existing.received_at)
+                    session.add(IntakeConflict(tracking_id=tracking_id, kiosk_code=kiosk_code, body=text,
+                                               body_sha256=digest, received_at=now))
+                    log.warning("conflicting body for an existing tracking id recorded")
+                    return IntakeResult(tracking_id, "conflict", existing.received_at)
                 session.add(Report(
                     tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
                     kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
-                    confidential=body["confidential"],
-                    anonymous=body["anonymous"], status="received", received_at=now,
+                    confidential=body["confidential"], anonymous=body["anonymous"], status="received",
+                    received_at=now,
                 ))
                 session.flush()
                 session.add(ReportEvent(tracking_id=tracking_id, status="received", at=now, actor="system", note=""))
-                session.flush()
-            except IntegrityError:
-                session.rollback()
-                continue
+        except IntegrityError:
+            continue  # another worker stored it first: look again
         return IntakeResult(tracking_id, "created", now)
     raise RuntimeError("tracking id neither inserted nor found")
 

@@ -210,3 +210,18 @@ def test_officer_api_moves_reports_and_reroutes(central, token):
                          headers=auth(token), timeout=30).status_code == 401  # a kiosk token is not an officer's
     status = requests.get(f"{base}/api/v1/reports/{tid}/status", headers=auth(token), timeout=30).json()
     assert status["agency_code"] == "DINKES" and status["status"] == "rerouted"
+
+
+def test_the_same_report_sent_concurrently_is_stored_once(central, token):
+    """Several requests racing with one Tracking ID (a retry overtaking the original):
+    one is created, the others are duplicates with the same result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, url, _ = central
+    body = report()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: send(base, token, body)[0], range(8)))
+    outcomes = sorted(r["outcome"] for r in results)
+    assert outcomes == ["created"] + ["duplicate"] * 7
+    assert len({r["received_at"] for r in results}) == 1
+    assert query(url, "SELECT count(*) FROM reports WHERE tracking_id = :t", t=body["tracking_id"]) == [(1,)]

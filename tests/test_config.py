@@ -72,3 +72,12 @@ def test_kiosk_command_refuses_bad_config_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "idle_warning_s" in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_central_token_from_environment_and_never_shown(tmp_path):
+    path = write(tmp_path, 'central_url = "https://lapor.example"\n')
+    config = load_config(path, environ={"KIOSK_CENTRAL_TOKEN": "s3cret-token-value"})
+    assert config.central_token == "s3cret-token-value"
+    assert "s3cret-token-value" not in repr(config) and "***" in repr(config)
+    assert "s3cret-token-value" not in repr(__import__("sync_queue.client", fromlist=["CentralClient"]).CentralClient(
+        config.central_url, config.central_token))
