@@ -97,21 +97,19 @@ def create_app(database_url: str) -> FastAPI:
     app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1")
     app.state.db = db
 
-    def kiosk_code(authorization: Annotated[str | None, Header()] = None) -> str:
+    def bearer(authorization: str | None, check, who: str) -> str:
         scheme, _, token = (authorization or "").partition(" ")
-        code = service.authenticate(db, token.strip()) if scheme.lower() == "bearer" and token else None
-        if code is None:
-            raise HTTPException(status_code=401, detail="unknown or revoked kiosk token",
-                                headers={"WWW-Authenticate": "Bearer"})
-        return code
-
-    def officer_name(authorization: Annotated[str | None, Header()] = None) -> str:
-        scheme, _, token = (authorization or "").partition(" ")
-        name = service.authenticate_officer(db, token.strip()) if scheme.lower() == "bearer" and token else None
+        name = check(db, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if name is None:
-            raise HTTPException(status_code=401, detail="unknown or revoked officer token",
+            raise HTTPException(status_code=401, detail=f"unknown or revoked {who} token",
                                 headers={"WWW-Authenticate": "Bearer"})
         return name
+
+    def kiosk_code(authorization: Annotated[str | None, Header()] = None) -> str:
+        return bearer(authorization, service.authenticate, "kiosk")
+
+    def officer_name(authorization: Annotated[str | None, Header()] = None) -> str:
+        return bearer(authorization, service.authenticate_officer, "officer")
 
     @app.post("/api/v1/officer/reports/{tracking_id}/actions")
     def officer_action(tracking_id: str, body: OfficerAction, name: Annotated[str, Depends(officer_name)]) -> dict:

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,22 +22,9 @@ def default_database_url() -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        from kiosk.store.db import durable_sqlite_engine
 
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
+        return durable_sqlite_engine(url, busy_timeout_s=30)
     return create_engine(url, pool_pre_ping=True)
 
 

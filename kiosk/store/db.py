@@ -51,8 +51,10 @@ def _current_revision(conn) -> str | None:
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
-def _make_engine(db_file: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{db_file}", connect_args={"timeout": 5})
+def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
+    """A SQLite engine with WAL, ``synchronous=FULL``, foreign keys and ``BEGIN IMMEDIATE``
+    on every connection (shared by the kiosk store and the central service's SQLite mode)."""
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -61,7 +63,7 @@ def _make_engine(db_file: Path) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -69,6 +71,10 @@ def _make_engine(db_file: Path) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _make_engine(db_file: Path) -> Engine:
+    return durable_sqlite_engine(f"sqlite:///{db_file}")
 
 
 def _check_key(conn, sealer: Sealer, db_file: Path, key_file: Path) -> None:
