@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="deliver waiting reports to the central service")
     sync.add_argument("--data-dir", help="where the database lives")
     sync.add_argument("--once", action="store_true", required=True, help="run one pass and report what happened")
+    reprint = sub.add_parser("reprint", help="print a copy (SALINAN) of a receipt this kiosk issued")
+    reprint.add_argument("tracking_id")
+    reprint.add_argument("--data-dir", help="where the database lives")
     return parser
 
 
@@ -85,4 +88,6 @@ def main(argv: list[str] | None = None) -> int:
         return technician.show_queue(config, include_sent=args.all)
     if args.command == "sync":
         return technician.sync_once(config)
+    if args.command == "reprint":
+        return technician.reprint(config, args.tracking_id)
     return 1

@@ -69,7 +69,10 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
     ConfigVar("idle_warning_s", float, 30.0, "Seconds the idle warning counts down (at least 20: WCAG 2.2.1).", _between(20, 600)),
     ConfigVar("receipt_timeout_s", float, 45.0, "Seconds the receipt screen stays before returning to Welcome.", _between(5, 600)),
-    ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts.", _one_of("file")),
+    ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts; 'network' prints to printer_host:printer_port (raw TCP).", _one_of("file", "network")),
+    ConfigVar("printer_host", str, "", "Network printer's address (printer = network)."),
+    ConfigVar("printer_port", int, 9100, "Network printer's TCP port.", _between(1, 65535)),
+    ConfigVar("printer_timeout_s", float, 5.0, "Seconds any printer operation may take before it counts as failed.", _between(0.5, 60)),
     ConfigVar("printer_qr", str, "native", "QR code on the receipt: the printer's native command, or an image.", _one_of("native", "image")),
     ConfigVar("printer_code_page", str, "cp437", "The one code page sent to the printer (ESC t): cp437, or cp858 (with the euro sign).", _one_of("cp437", "cp858")),
     ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
@@ -181,4 +184,6 @@ def load_config(
     from kiosk.tracking_id import normalize_kiosk_code
 
     values["kiosk_code"] = normalize_kiosk_code(values["kiosk_code"])
+    if values["printer"] == "network" and not values["printer_host"]:
+        raise ConfigError(source, "printer_host", "required when printer = network")
     return Config(values=values, source=source)

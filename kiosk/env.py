@@ -65,6 +65,16 @@ class KioskEnv:
         self.store.close()
 
 
+def make_printer(config: Config) -> ReceiptPrinter:
+    """The printer the configuration names (the file printer by default)."""
+    options = dict(qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm, encoding=config.printer_code_page)
+    if config.printer == "network":
+        from devices.printer.network import NetworkPrinter
+
+        return NetworkPrinter(config.printer_host, config.printer_port, timeout=config.printer_timeout_s, **options)
+    return FilePrinter(config.receipts_path, **options)
+
+
 def build_env(config: Config, **overrides) -> KioskEnv:
     """Open the store (migrating it), load seed data, and create the devices."""
     data = config.data_path
@@ -72,10 +82,7 @@ def build_env(config: Config, **overrides) -> KioskEnv:
     reference.load_seed_if_empty(store, reference.SEED_FILE)
     now = overrides.pop("now", utc_now)
     reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now)
-    printer = overrides.pop("printer", None) or FilePrinter(
-        config.receipts_path, qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm,
-        encoding=config.printer_code_page,
-    )
+    printer = overrides.pop("printer", None) or make_printer(config)
     sync = None
     if config.central_url:
         from sync_queue.client import CentralClient

@@ -68,3 +68,38 @@ def sync_once(config: Config) -> int:
         return 0
     finally:
         env.close()
+
+
+def reprint(config: Config, tracking_id: str) -> int:
+    """Print a copy (marked SALINAN/COPY) of a receipt this kiosk issued."""
+    from kiosk.domain import SavedReport
+    from kiosk.env import build_env
+    from kiosk.i18n import gettext_for
+    from kiosk.receipt_content import receipt_content
+    from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+
+    try:
+        canonical = parse_tracking_id(tracking_id)
+    except TrackingIdError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    try:
+        env = build_env(config)
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 3
+    try:
+        status, draft = env.reports.find(canonical), env.reports.load_draft(canonical)
+        if status is None or draft is None:
+            print(f"kiosk: no report {canonical} on this kiosk", file=sys.stderr)
+            return 2
+        saved = SavedReport(tracking_id=canonical, created_at=status.created_at, draft=draft, kiosk_code=config.kiosk_code)
+        outcome = env.printer.print_receipt(receipt_content(saved, env, draft.language, copy=True),
+                                            gettext=gettext_for(draft.language))
+        if not outcome.ok:
+            print(f"kiosk: not printed: {outcome.error} ({type(outcome.error).__name__})", file=sys.stderr)
+            return 1
+        print(f"reprinted {canonical}" + (f" to {outcome.path}" if outcome.path else ""))
+        return 0
+    finally:
+        env.close()

@@ -81,3 +81,8 @@ def test_central_token_from_environment_and_never_shown(tmp_path):
     assert "s3cret-token-value" not in repr(config) and "***" in repr(config)
     assert "s3cret-token-value" not in repr(__import__("sync_queue.client", fromlist=["CentralClient"]).CentralClient(
         config.central_url, config.central_token))
+
+
+def test_network_printer_needs_a_host(tmp_path):
+    with pytest.raises(ConfigError, match="printer_host: required when printer = network"):
+        load_config(write(tmp_path, 'printer = "network"\n'), environ={})

@@ -1,0 +1,38 @@
+"""The citizen survives every ordinary printer fault: the report is saved, the Tracking
+ID is on screen with "write this number down", and the kiosk carries on."""
+from __future__ import annotations
+
+import pytest
+
+from devices.printer.network import NetworkPrinter
+from devices.tcp_printer_sim import TcpPrinterSimulator
+from kiosk.tracking_id import format_tracking_id
+from tests.test_ui_session import T, _show_receipt_for_saved_report
+
+pytestmark = pytest.mark.ui
+
+FAULTS = {
+    "paper_out": dict(state="paper_out"),
+    "cover_open": dict(state="cover_open"),
+    "hang": dict(hang=True),
+    "drop": dict(drop_after=64),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_printer_fault_during_filing(kiosk, env, fault):
+    sim = TcpPrinterSimulator(**FAULTS[fault])
+    env.printer = NetworkPrinter("127.0.0.1", sim.port, timeout=0.5)
+    try:
+        saved = _show_receipt_for_saved_report(kiosk, env)
+        kiosk.wait_until(lambda: kiosk.screen.print_state != "printing", what="printing to end")
+        assert kiosk.screen.print_state == "failed"
+        shown = kiosk.all_text()
+        assert T(kiosk, "The receipt could not be printed. Please write down this number.") in shown
+        assert format_tracking_id(saved.tracking_id) in shown
+        assert env.reports.find(saved.tracking_id) is not None
+        kiosk.screenshot(f"08-receipt-printer-{fault}")
+        kiosk.tap(kiosk.screen.ids.done)
+        assert kiosk.current == "welcome"
+    finally:
+        sim.close()
