@@ -56,6 +56,11 @@ class ReceiptContent:
     confidential: bool
     language: str  # "id" or "en"
     copy: bool = False  # a reprint, marked "SALINAN" / "COPY"
+    qr_payload: str = ""  # what the QR code holds: the status URL when one is configured
+
+    @property
+    def qr_text(self) -> str:
+        return self.qr_payload or self.tracking_id
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
@@ -134,12 +139,12 @@ def write_receipt(
     printer._raw(b"\n")
     if qr_mode == "native":
         # GS ( k; ESC a 1 centres it on the printer.
-        printer.qr(content.tracking_id, native=True, size=QR_SIZE[paper_width_mm], ec=_QR_EC_M)
+        printer.qr(content.qr_text, native=True, size=QR_SIZE[paper_width_mm], ec=_QR_EC_M)
         printer._raw(b"\n")
     else:
         # GS v 0 ignores ESC a on some printers, so the image carries its own left margin.
         w.style(align="left", bold=False)
-        printer._raw(qr_raster(content.tracking_id, module=QR_SIZE[paper_width_mm],
+        printer._raw(qr_raster(content.qr_text, module=QR_SIZE[paper_width_mm],
                                paper_dots=PAPER_DOTS[paper_width_mm]))
     w.style(align="left", bold=False)
     local = content.created_at.astimezone(ZoneInfo(WIB_ZONE))  # ZoneInfo caches: read once

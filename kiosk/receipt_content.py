@@ -26,4 +26,10 @@ def receipt_content(saved: SavedReport, env, language: str, *, copy: bool = Fals
         confidential=draft.confidential,
         language=language,
         copy=copy,
+        qr_payload=status_url(env.config.status_base_url, saved.tracking_id),
     )
+
+
+def status_url(base: str, tracking_id: str) -> str:
+    """``<status base URL>/<Tracking ID>`` when a public status page is configured, else the bare ID."""
+    return f"{base.rstrip('/')}/{tracking_id}" if base else tracking_id

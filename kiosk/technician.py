@@ -103,3 +103,52 @@ def reprint(config: Config, tracking_id: str) -> int:
         return 0
     finally:
         env.close()
+
+
+def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames: int = 50) -> int:
+    """Decode QR codes from a camera source. For a folder: one JSON line per image with the
+    file name, the payloads found and the milliseconds taken. Also how a technician checks
+    a camera: it fails with a sentence when the source cannot be opened."""
+    import json
+    import time
+    from pathlib import Path
+
+    import cv2
+
+    from devices.camera import IMAGE_SUFFIXES, CameraUnavailable, open_source
+    from devices.qr import decode_frame, tracking_id_from_payload
+
+    path = Path(source)
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for image in images:
+            frame = cv2.imread(str(image))
+            started = time.perf_counter()
+            payloads = decode_frame(frame) if frame is not None else []
+            ms = (time.perf_counter() - started) * 1000
+            ours = [t for t in (tracking_id_from_payload(p, status_base_url) for p in payloads) if t]
+            print(json.dumps({"file": image.name, "payloads": payloads, "tracking_ids": ours, "ms": round(ms, 2)}))
+        return 0 if images else 1
+    try:
+        camera = open_source(source)
+    except CameraUnavailable as exc:
+        print(f"kiosk: {exc}. Check the camera_source setting, the cable, and that the user may open the device.",
+              file=sys.stderr)
+        return 1
+    found = 0
+    try:
+        for index in range(frames):
+            frame = camera.read()
+            if frame is None:
+                print("kiosk: the camera delivered no frame", file=sys.stderr)
+                return 1
+            for payload in decode_frame(frame):
+                found += 1
+                ours = tracking_id_from_payload(payload, status_base_url)
+                if as_json:
+                    print(json.dumps({"frame": index, "payload": payload, "tracking_id": ours}))
+                else:
+                    print(f"frame {index}: {payload}" + (f"  (report {ours})" if ours else "  (not a receipt of ours)"))
+    finally:
+        camera.release()
+    return 0 if found else 1

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 THROTTLE_AFTER_S = 3.0
 SYNC_STATUS_EVERY_S = 5.0
 FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
-LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv")
+LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv")
 
 
 def _load_kv(names) -> None:
@@ -119,7 +119,7 @@ class KioskApp(App):
             log.error("kiosk cannot take reports: %s", exc)
             self.out_of_service = True
             return
-        from screens import error, filing, receipt, status
+        from screens import error, filing, receipt, scan, status
 
         _load_kv(LATER_KV_FILES)
         # Screens are built the first time they are shown: an idle kiosk holds only Welcome.
@@ -127,6 +127,7 @@ class KioskApp(App):
         self._factories.update(
             receipt=lambda: receipt.ReceiptScreen(name="receipt"),
             status=lambda: status.StatusScreen(name="status"),
+            scan=lambda: scan.ScanScreen(name="scan"),
             apology=lambda: error.ApologyScreen(name="apology"),
         )
         self.ready = True
@@ -179,7 +180,13 @@ class KioskApp(App):
         if not self.ready:
             return
         self.idle.arm()
-        self.show("status")
+        self.show("scan" if self.kiosk_config.camera_source else "status")
+
+    def show_status_of(self, tracking_id: str | None) -> None:
+        """The status screen, looking up ``tracking_id`` (read from a receipt) if given."""
+        screen = self.show("status")
+        if tracking_id:
+            screen.look_up(tracking_id)
 
     def show_step(self) -> None:
         """Show the screen of the flow's current step (refreshed on entering it)."""

@@ -25,9 +25,9 @@ class ReceiptScreen(Screen):
         app = App.get_running_app()
         self._tracking_id = saved.tracking_id
         self.tracking_text = format_tracking_id(saved.tracking_id)
-        self.qr = qr_texture(saved.tracking_id)
-        self.print_state = "printing"
         content = receipt_content(saved, app.env, app.lang)
+        self.qr = qr_texture(content.qr_text)
+        self.print_state = "printing"
         future = app.env.print_async(content, app.gettext)
         future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._printed(saved.tracking_id, f), 0))
 

@@ -39,6 +39,11 @@ class StatusScreen(Screen):
     def clear(self) -> None:
         self.typed, self.result, self.result_kind = "", "", ""
 
+    def look_up(self, tracking_id: str) -> None:
+        """Show the status of a Tracking ID read from a receipt."""
+        self.typed = tracking_id
+        self.check()
+
     def check(self) -> None:
         app = App.get_running_app()
         lang = app.lang
