@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="deliver waiting reports to the central service")
     sync.add_argument("--data-dir", help="where the database lives")
     sync.add_argument("--once", action="store_true", required=True, help="run one pass and report what happened")
+    doctor = sub.add_parser("doctor", help="check config, database, printer, camera and central")
+    doctor.add_argument("--json", action="store_true")
+    sub.add_parser("print-test", help="print a test receipt in both QR modes")
     scan = sub.add_parser("scan", help="decode QR codes from a camera source (also a camera check)")
     scan.add_argument("--source", required=True, help="camera index, /dev/videoN, image, folder, video or stream URL")
     scan.add_argument("--json", action="store_true", help="one JSON line per code (per image for a folder)")
@@ -91,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         return technician.show_queue(config, include_sent=args.all)
     if args.command == "sync":
         return technician.sync_once(config)
+    if args.command == "doctor":
+        return technician.doctor(config, as_json=args.json)
+    if args.command == "print-test":
+        return technician.print_test(config)
     if args.command == "scan":
         return technician.scan_source(args.source, as_json=args.json, status_base_url=config.status_base_url)
     if args.command == "reprint":

@@ -152,3 +152,130 @@ def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames
     finally:
         camera.release()
     return 0 if found else 1
+
+
+def _check_printer(config: Config) -> tuple[bool, str, str]:
+    from kiosk.env import make_printer
+
+    printer = make_printer(config)
+    if config.printer == "file":
+        try:
+            config.receipts_path.mkdir(parents=True, exist_ok=True)
+            probe = config.receipts_path / ".doctor"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            return False, f"cannot write receipts to {config.receipts_path}: {exc.strerror}", \
+                "make the data directory writable by the kiosk's user"
+        return True, f"file printer writing to {config.receipts_path}", ""
+    from devices.printer.errors import PrinterError
+
+    try:
+        printer.status()
+    except PrinterError as exc:
+        return False, f"{type(exc).__name__}: {exc}", exc.technician_hint
+    return True, f"{config.printer} printer {config.printer_host}:{config.printer_port} online, paper present", ""
+
+
+def _check_camera(config: Config) -> tuple[bool, str, str]:
+    import time
+
+    from devices.camera import CameraUnavailable, open_source
+
+    if not config.camera_source:
+        return True, "no camera configured: citizens type the report number", ""
+    try:
+        camera = open_source(config.camera_source)
+    except CameraUnavailable as exc:
+        return False, str(exc), "check camera_source, the USB cable, and that the kiosk user may open the device"
+    try:
+        started, frames, shape = time.monotonic(), 0, None
+        for _ in range(10):
+            frame = camera.read()
+            if frame is None:
+                return False, "the camera opened but delivered no frame", "replug the camera or try another USB port"
+            frames, shape = frames + 1, frame.shape
+        rate = frames / max(1e-6, time.monotonic() - started)
+    finally:
+        camera.release()
+    return True, f"{shape[1]}x{shape[0]} at about {rate:.0f} frames per second", ""
+
+
+def _check_central(config: Config) -> tuple[bool, str, str]:
+    if not config.central_url:
+        return True, "no central configured: reports stay on this kiosk", ""
+    from sync_queue.client import CentralClient, CentralError, Unauthorized
+
+    try:
+        CentralClient(config.central_url, config.central_token, timeout=5).reference(None)
+    except Unauthorized:
+        return False, "the central refused this kiosk's token", \
+            "register the kiosk with `python -m central kiosk add` and put the token in central_token"
+    except CentralError as exc:
+        return False, f"central not reachable: {exc}", "check the network and central_url"
+    return True, f"{config.central_url} reachable, token accepted", ""
+
+
+def doctor(config: Config, *, as_json: bool) -> int:
+    """Check config, database, printer, camera and central; non-zero exit when something is wrong."""
+    import json
+
+    from kiosk.store.db import SCHEMA_HEAD
+
+    results = [("config", True, f"loaded from {config.source}", "")]
+    store = _open(config)
+    if store is None:
+        results.append(("database", False, f"cannot open {config.database_file}",
+                        "check the disk and the data directory's permissions"))
+    else:
+        try:
+            revision = store.schema_revision()
+            from kiosk.reports import ReportService
+
+            waiting = ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None).count_waiting()
+            results.append(("database", revision == SCHEMA_HEAD,
+                            f"{config.database_file}, schema {revision}, {waiting} reports waiting", ""))
+        finally:
+            store.close()
+    for name, check in (("printer", _check_printer), ("camera", _check_camera), ("central", _check_central)):
+        try:
+            results.append((name, *check(config)))
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
+            results.append((name, False, f"unexpected {type(exc).__name__}", "see the kiosk log"))
+    if as_json:
+        print(json.dumps([{"check": n, "ok": ok, "detail": d, "fix": f} for n, ok, d, f in results], indent=1))
+    else:
+        for name, ok, detail, fix in results:
+            print(f"[{' OK ' if ok else 'FAIL'}] {name}: {detail}" + (f"\n       fix: {fix}" if fix and not ok else ""))
+    return 0 if all(ok for _, ok, _, _ in results) else 1
+
+
+def print_test(config: Config) -> int:
+    """A test receipt in each QR mode, with the printer's settings and a code page sample."""
+    import dataclasses
+    import datetime as dt
+
+    from kiosk.env import make_printer
+    from kiosk.i18n import gettext_for
+    from kiosk.receipt import ReceiptContent
+    from kiosk.tracking_id import new_tracking_id
+
+    failures = 0
+    for qr_mode in ("native", "image"):
+        test_config = dataclasses.replace(config, values={**config.values, "printer_qr": qr_mode})
+        printer = make_printer(test_config)
+        content = ReceiptContent(
+            tracking_id=new_tracking_id(config.kiosk_code), created_at=dt.datetime.now(dt.timezone.utc),
+            institution=config.institution_name, kiosk_location=config.kiosk_location,
+            kind_label=f"TES PRINTER: QR {qr_mode}",
+            category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
+            title="Contoh: Teweh Tengah, rp 5.000, é à ü ñ ç, “kutip” – ok", confidential=False, language="id",
+        )
+        outcome = printer.print_receipt(content, gettext=gettext_for("id"))
+        if outcome.ok:
+            print(f"QR {qr_mode}: printed ({outcome.bytes_sent} bytes)" + (f" to {outcome.path}" if outcome.path else ""))
+        else:
+            failures += 1
+            print(f"QR {qr_mode}: NOT printed: {type(outcome.error).__name__}: {outcome.error}")
+    print("If the native QR code did not appear on paper, set printer_qr = \"image\".")
+    return 1 if failures else 0
