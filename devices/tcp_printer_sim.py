@@ -85,3 +85,50 @@ class TcpPrinterSimulator:
         self._closed.set()
         self._server.close()
         self._thread.join(5)
+
+
+class SerialPrinterSimulator:
+    """The same printer behind a pseudo-terminal: ``device`` is the path a serial printer
+    connection opens (like /dev/ttyUSB0); state and recording as for the TCP one."""
+
+    def __init__(self, *, state: str = "online", hang: bool = False):
+        import os
+        import tty
+
+        self.state, self.hang = state, hang
+        self.received = bytearray()
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.device = os.ttyname(self._slave)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    status_byte = TcpPrinterSimulator.status_byte
+
+    def _serve(self) -> None:
+        import os
+        import select
+
+        pending = bytearray()
+        while not self._closed.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.1)
+            if not ready or self.hang:
+                continue
+            try:
+                chunk = os.read(self._master, 65536)
+            except OSError:
+                return
+            self.received += chunk
+            pending += chunk
+            if len(pending) >= 3 and pending[-3:-1] == DLE_EOT:
+                os.write(self._master, bytes([self.status_byte(pending[-1])]))
+                pending.clear()
+
+    def close(self) -> None:
+        import os
+
+        self._closed.set()
+        self._thread.join(5)
+        os.close(self._master)
+        os.close(self._slave)

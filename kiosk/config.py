@@ -41,6 +41,10 @@ def _one_of(*allowed: str) -> Callable[[Any], str | None]:
     return lambda v: None if v in allowed else f"must be one of {', '.join(allowed)}"
 
 
+def _one_of_int(*allowed: int) -> Callable[[Any], str | None]:
+    return lambda v: None if v in allowed else f"must be one of {', '.join(map(str, allowed))}"
+
+
 def _between(lo: float, hi: float) -> Callable[[Any], str | None]:
     return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
 
@@ -69,7 +73,11 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
     ConfigVar("idle_warning_s", float, 30.0, "Seconds the idle warning counts down (at least 20: WCAG 2.2.1).", _between(20, 600)),
     ConfigVar("receipt_timeout_s", float, 45.0, "Seconds the receipt screen stays before returning to Welcome.", _between(5, 600)),
-    ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts; 'network' prints to printer_host:printer_port (raw TCP).", _one_of("file", "network")),
+    ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts; 'network' (printer_host, printer_port), 'serial' (printer_device, printer_baudrate), 'usb' (printer_usb_vendor, printer_usb_product), or 'device' (printer_device, e.g. /dev/usb/lp0, write only).", _one_of("file", "network", "serial", "usb", "device")),
+    ConfigVar("printer_device", str, "", "Serial port or device file of the printer (printer = serial or device)."),
+    ConfigVar("printer_baudrate", int, 9600, "Serial printer speed.", _one_of_int(9600, 19200, 38400, 57600, 115200)),
+    ConfigVar("printer_usb_vendor", str, "", "USB vendor id in hex, e.g. 0416 (printer = usb; see lsusb)."),
+    ConfigVar("printer_usb_product", str, "", "USB product id in hex, e.g. 5011 (printer = usb)."),
     ConfigVar("printer_host", str, "", "Network printer's address (printer = network)."),
     ConfigVar("printer_port", int, 9100, "Network printer's TCP port.", _between(1, 65535)),
     ConfigVar("printer_timeout_s", float, 5.0, "Seconds any printer operation may take before it counts as failed.", _between(0.5, 60)),
@@ -187,6 +195,14 @@ def load_config(
     from kiosk.tracking_id import normalize_kiosk_code
 
     values["kiosk_code"] = normalize_kiosk_code(values["kiosk_code"])
-    if values["printer"] == "network" and not values["printer_host"]:
-        raise ConfigError(source, "printer_host", "required when printer = network")
+    for printer, key in (("network", "printer_host"), ("serial", "printer_device"), ("device", "printer_device"),
+                         ("usb", "printer_usb_vendor"), ("usb", "printer_usb_product")):
+        if values["printer"] == printer and not values[key]:
+            raise ConfigError(source, key, f"required when printer = {printer}")
+    for key in ("printer_usb_vendor", "printer_usb_product"):
+        if values[key]:
+            try:
+                int(values[key], 16)
+            except ValueError:
+                raise ConfigError(source, key, f"expected a hex id like 0416, got {values[key]!r}") from None
     return Config(values=values, source=source)

@@ -68,10 +68,23 @@ class KioskEnv:
 def make_printer(config: Config) -> ReceiptPrinter:
     """The printer the configuration names (the file printer by default)."""
     options = dict(qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm, encoding=config.printer_code_page)
+    timeout = config.printer_timeout_s
     if config.printer == "network":
         from devices.printer.network import NetworkPrinter
 
-        return NetworkPrinter(config.printer_host, config.printer_port, timeout=config.printer_timeout_s, **options)
+        return NetworkPrinter(config.printer_host, config.printer_port, timeout=timeout, **options)
+    if config.printer == "serial":
+        from devices.printer.network import SerialPrinter
+
+        return SerialPrinter(config.printer_device, config.printer_baudrate, timeout=timeout, **options)
+    if config.printer == "usb":
+        from devices.printer.network import UsbPrinter
+
+        return UsbPrinter(int(config.printer_usb_vendor, 16), int(config.printer_usb_product, 16), timeout=timeout, **options)
+    if config.printer == "device":
+        from devices.printer.network import DevicePrinter
+
+        return DevicePrinter(config.printer_device, timeout=timeout, **options)
     return FilePrinter(config.receipts_path, **options)
 
 

@@ -174,7 +174,8 @@ def _check_printer(config: Config) -> tuple[bool, str, str]:
         printer.status()
     except PrinterError as exc:
         return False, f"{type(exc).__name__}: {exc}", exc.technician_hint
-    return True, f"{config.printer} printer {config.printer_host}:{config.printer_port} online, paper present", ""
+    where = {"network": f"{config.printer_host}:{config.printer_port}", "usb": f"{config.printer_usb_vendor}:{config.printer_usb_product}"}
+    return True, f"{config.printer} printer {where.get(config.printer, config.printer_device)} ready", ""
 
 
 def _check_camera(config: Config) -> tuple[bool, str, str]:

@@ -99,3 +99,75 @@ def test_kiosk_reprint_prints_a_marked_copy_to_the_configured_printer(sim, tmp_p
     again = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "reprint", saved.tracking_id],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "PrinterOutOfPaper" in again.stderr
+
+
+@pytest.mark.parametrize("state,error", [("online", None), ("paper_out", PrinterOutOfPaper), ("cover_open", PrinterCoverOpen)])
+def test_serial_printer_through_a_pseudo_terminal(state, error):
+    from devices.printer.network import SerialPrinter
+    from devices.tcp_printer_sim import SerialPrinterSimulator
+
+    sim = SerialPrinterSimulator(state=state)
+    try:
+        outcome = SerialPrinter(sim.device, 9600, timeout=1.0).print_receipt(receipt := content(), gettext=gettext_for("id"))
+        if error is None:
+            assert outcome.ok, outcome.error
+            assert parse_escpos(bytes(sim.received)).qr_payloads == [receipt.tracking_id]
+        else:
+            assert isinstance(outcome.error, error)
+            assert b"\x1b@" not in sim.received
+    finally:
+        sim.close()
+
+
+def test_hung_serial_printer_times_out():
+    from devices.printer.network import SerialPrinter
+    from devices.tcp_printer_sim import SerialPrinterSimulator
+
+    sim = SerialPrinterSimulator(hang=True)
+    try:
+        outcome = SerialPrinter(sim.device, 9600, timeout=0.5).print_receipt(content(), gettext=gettext_for("id"))
+        assert isinstance(outcome.error, PrinterTimeout)
+    finally:
+        sim.close()
+
+
+def test_missing_serial_device():
+    from devices.printer.network import SerialPrinter
+
+    outcome = SerialPrinter("/dev/ttyUSB99").print_receipt(content(), gettext=gettext_for("id"))
+    assert isinstance(outcome.error, PrinterUnavailable)
+
+
+def test_usb_printer_that_is_not_plugged_in():
+    from devices.printer.network import UsbPrinter
+
+    outcome = UsbPrinter(0x0416, 0x5011, timeout=1).print_receipt(content(), gettext=gettext_for("id"))
+    assert not outcome.ok and isinstance(outcome.error, PrinterUnavailable)
+    assert "0416:5011" in str(outcome.error)
+
+
+def test_device_file_printer_with_a_reader_and_without(tmp_path):
+    """A FIFO stands in for /dev/usb/lp0: bytes flow while something reads, and a device
+    nobody reads (a stuck printer) times out instead of blocking."""
+    import os
+    import threading
+
+    from devices.printer.network import DevicePrinter
+
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    assert not DevicePrinter(str(fifo), timeout=0.5).print_receipt(content(), gettext=gettext_for("id")).ok  # no reader
+    got = bytearray()
+
+    def read_all():
+        with open(fifo, "rb") as fh:
+            got.extend(fh.read())
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # keep a reader while the thread opens
+    outcome = DevicePrinter(str(fifo), timeout=2).print_receipt(receipt := content(), gettext=gettext_for("id"))
+    os.close(holder)
+    reader.join(10)
+    assert outcome.ok, outcome.error
+    assert parse_escpos(bytes(got)).qr_payloads == [receipt.tracking_id]
