@@ -138,6 +138,9 @@ def machine() -> str:
 def main() -> int:
     bare = measure_process("bare")
     kiosk = measure_process("kiosk")
+    from benchmarks.qr_decode import measure as measure_qr
+
+    qr_rows = measure_qr(int(os.environ.get("BENCH_QR_FRAMES", "200")))
     used_rss = measure_rss_after_session()
     submit = measure_submit()
     sqlite_floor = measure_sqlite_baseline()
@@ -161,6 +164,15 @@ def main() -> int:
         "|---|---|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+    lines += [
+        "",
+        "QR decoding of webcam-like frames of printed receipts (640x480: tilt, blur, glare, noise;",
+        "`benchmarks/qr_decode.py`, the same frames for each decoder):",
+        "",
+        "| decoder | read correctly | median | p95 |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {name} | {share:.0%} | {median:.1f} ms | {p95:.1f} ms |" for name, share, median, p95 in qr_rows]
     lines += [
         "",
         "How each is measured (`benchmarks/`):",

@@ -83,6 +83,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("printer_timeout_s", float, 5.0, "Seconds any printer operation may take before it counts as failed.", _between(0.5, 60)),
     ConfigVar("printer_qr", str, "native", "QR code on the receipt: the printer's native command, or an image.", _one_of("native", "image")),
     ConfigVar("printer_code_page", str, "cp437", "The one code page sent to the printer (ESC t): cp437, or cp858 (with the euro sign).", _one_of("cp437", "cp858")),
+    ConfigVar("printer_profile", str, "default", "python-escpos printer profile (e.g. TM-T88III, POS-5890); `kiosk doctor` checks the name."),
     ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
     ConfigVar("camera_source", str, "", "Camera for reading receipts: an index (0), /dev/videoN, an image, a folder of images, a video file or an RTSP/HTTP URL; empty: no camera, the ID is typed."),
     ConfigVar("camera_fps", float, 15.0, "Frames read per second while the scan screen is open.", _between(1, 60)),

@@ -67,7 +67,8 @@ class KioskEnv:
 
 def make_printer(config: Config) -> ReceiptPrinter:
     """The printer the configuration names (the file printer by default)."""
-    options = dict(qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm, encoding=config.printer_code_page)
+    options = dict(qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm, encoding=config.printer_code_page,
+                   profile=config.printer_profile)
     timeout = config.printer_timeout_s
     if config.printer == "network":
         from devices.printer.network import NetworkPrinter

@@ -155,7 +155,13 @@ def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames
 
 
 def _check_printer(config: Config) -> tuple[bool, str, str]:
+    from escpos.capabilities import CAPABILITIES
+
     from kiosk.env import make_printer
+
+    if config.printer_profile not in CAPABILITIES["profiles"]:
+        return False, f"unknown printer_profile {config.printer_profile!r}", \
+            "use one of: " + ", ".join(sorted(CAPABILITIES["profiles"]))
 
     printer = make_printer(config)
     if config.printer == "file":
@@ -278,5 +284,9 @@ def print_test(config: Config) -> int:
         else:
             failures += 1
             print(f"QR {qr_mode}: NOT printed: {type(outcome.error).__name__}: {outcome.error}")
+    from escpos.capabilities import get_profile
+
+    if not get_profile(config.printer_profile).supports("qrCode"):
+        print(f"Profile {config.printer_profile} has no native QR code: set printer_qr = \"image\".")
     print("If the native QR code did not appear on paper, set printer_qr = \"image\".")
     return 1 if failures else 0

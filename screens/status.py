@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
@@ -19,6 +20,7 @@ class StatusScreen(Screen):
     typed = StringProperty("")
     result = StringProperty("")
     result_kind = StringProperty("")  # "", "found", "unknown", "invalid"
+    reprint_state = StringProperty("")  # "", "printing", "printed", "failed"
 
     def on_kv_post(self, base_widget):
         grid = self.ids.keypad
@@ -30,14 +32,15 @@ class StatusScreen(Screen):
     def press(self, symbol: str) -> None:
         if len(self.typed.replace("-", "")) < 16:
             self.typed += symbol
-        self.result, self.result_kind = "", ""
+        self.result, self.result_kind, self.reprint_state = "", "", ""
 
     def backspace(self) -> None:
         self.typed = self.typed[:-1]
-        self.result, self.result_kind = "", ""
+        self.result, self.result_kind, self.reprint_state = "", "", ""
 
     def clear(self) -> None:
-        self.typed, self.result, self.result_kind = "", "", ""
+        self.typed, self.result, self.result_kind, self.reprint_state = "", "", "", ""
+        self._found_id = None
 
     def look_up(self, tracking_id: str) -> None:
         """Show the status of a Tracking ID read from a receipt."""
@@ -60,6 +63,32 @@ class StatusScreen(Screen):
             return
         self.result = describe_local_status(status, lang)
         self.result_kind = "found"
+        self._found_id = tracking_id
+
+    def reprint(self) -> None:
+        """Print a copy (SALINAN) of a receipt this kiosk issued, on the printer's thread."""
+        from kiosk.domain import SavedReport
+        from kiosk.receipt_content import receipt_content
+
+        app = App.get_running_app()
+        tracking_id = getattr(self, "_found_id", None)
+        status, draft = app.env.reports.find(tracking_id), app.env.reports.load_draft(tracking_id)
+        if status is None or draft is None:
+            return
+        saved = SavedReport(tracking_id, status.created_at, draft, app.kiosk_config.kiosk_code)
+        self.reprint_state = "printing"
+        future = app.env.print_async(receipt_content(saved, app.env, app.lang, copy=True), app.gettext)
+        future.add_done_callback(
+            lambda f: Clock.schedule_once(lambda _dt: self._reprinted(tracking_id, f), 0))
+
+    def _reprinted(self, tracking_id: str, future) -> None:
+        if getattr(self, "_found_id", None) != tracking_id:
+            return
+        try:
+            ok = future.result().ok
+        except Exception:  # noqa: BLE001 - printing never reaches the citizen as an error
+            ok = False
+        self.reprint_state = "printed" if ok else "failed"
 
     def back(self):
         App.get_running_app().end_session()

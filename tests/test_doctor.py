@@ -71,3 +71,18 @@ def test_print_test_prints_both_qr_modes(tmp_path, sim):
     assert len(native.qr_payloads) == 1 and not native.images
     assert not image.qr_payloads and len(image.images) == 1
     assert "TES PRINTER" in native.text and "cp437" in native.text.replace("\n", " ")
+
+
+def test_doctor_rejects_an_unknown_printer_profile(tmp_path):
+    config = write_config(tmp_path, printer_profile="NO-SUCH-PRINTER")
+    run = kiosk(config, "doctor")
+    assert run.returncode == 1 and "unknown printer_profile" in run.stdout and "TM-T88III" in run.stdout
+
+
+def test_print_test_with_a_profile_without_native_qr_says_use_image(tmp_path, sim):
+    from escpos.capabilities import CAPABILITIES, get_profile
+
+    no_qr = next(name for name in sorted(CAPABILITIES["profiles"]) if not get_profile(name).supports("qrCode"))
+    config = write_config(tmp_path, printer="network", printer_host="127.0.0.1", printer_port=sim.port, printer_profile=no_qr)
+    run = kiosk(config, "print-test")
+    assert f"Profile {no_qr} has no native QR code" in run.stdout

@@ -150,24 +150,17 @@ def test_device_file_printer_with_a_reader_and_without(tmp_path):
     """A FIFO stands in for /dev/usb/lp0: bytes flow while something reads, and a device
     nobody reads (a stuck printer) times out instead of blocking."""
     import os
-    import threading
 
     from devices.printer.network import DevicePrinter
 
     fifo = tmp_path / "lp0"
     os.mkfifo(fifo)
     assert not DevicePrinter(str(fifo), timeout=0.5).print_receipt(content(), gettext=gettext_for("id")).ok  # no reader
-    got = bytearray()
-
-    def read_all():
-        with open(fifo, "rb") as fh:
-            got.extend(fh.read())
-
-    reader = threading.Thread(target=read_all)
-    reader.start()
-    holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # keep a reader while the thread opens
-    outcome = DevicePrinter(str(fifo), timeout=2).print_receipt(receipt := content(), gettext=gettext_for("id"))
-    os.close(holder)
-    reader.join(10)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the "printer" end, open before printing
+    try:
+        outcome = DevicePrinter(str(fifo), timeout=2).print_receipt(receipt := content(), gettext=gettext_for("id"))
+        got = os.read(reader, 1 << 20)  # the whole receipt sits in the pipe's buffer
+    finally:
+        os.close(reader)
     assert outcome.ok, outcome.error
     assert parse_escpos(bytes(got)).qr_payloads == [receipt.tracking_id]

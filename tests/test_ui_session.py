@@ -142,6 +142,14 @@ def test_status_lookup_on_the_keypad(kiosk, env, lang):
     assert "Lampu jalan" not in shown  # the status never shows content
     kiosk.screenshot("13-status-found")
 
+    kiosk.tap(kiosk.screen.ids.reprint)  # staff reprint for a report this kiosk issued
+    kiosk.wait_until(lambda: kiosk.screen.reprint_state in ("printed", "failed"), what="the copy")
+    assert kiosk.screen.reprint_state == "printed"
+    from devices.escpos_sim import parse_escpos
+
+    [copy] = sorted(env.config.receipts_path.glob(f"{tracking_id}-*-copy.bin"))
+    assert T(kiosk, "COPY") in parse_escpos(copy.read_bytes()).text
+
     from kiosk.tracking_id import new_tracking_id
 
     unknown = new_tracking_id("MT01")

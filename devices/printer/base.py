@@ -32,7 +32,9 @@ class PrintOutcome:
 class ReceiptPrinter(abc.ABC):
     """A receipt printer: lays the receipt out once, then hands the bytes to :meth:`_send`."""
 
-    def __init__(self, *, qr_mode: str = "native", paper_width_mm: int = 80, encoding: str = "cp437"):
+    def __init__(self, *, qr_mode: str = "native", paper_width_mm: int = 80, encoding: str = "cp437",
+                 profile: str = "default"):
+        self.profile = profile  # python-escpos printer profile (capabilities.json)
         check_print_settings(qr_mode, paper_width_mm, encoding)
         self.qr_mode, self.paper_width_mm, self.encoding = qr_mode, paper_width_mm, encoding
 
@@ -40,7 +42,7 @@ class ReceiptPrinter(abc.ABC):
         """The ESC/POS bytes of one receipt, recorded by python-escpos's ``Dummy`` printer."""
         from escpos.printer import Dummy  # imported on the printer thread: it costs ~150 ms
 
-        dummy = Dummy()
+        dummy = Dummy(profile=self.profile)
         write_receipt(dummy, content, gettext=gettext, qr_mode=self.qr_mode,
                       paper_width_mm=self.paper_width_mm, encoding=self.encoding)
         return dummy.output

@@ -34,12 +34,10 @@ class FilePrinter(ReceiptPrinter):
         self,
         directory: Path,
         *,
-        qr_mode: str = "native",
-        paper_width_mm: int = 80,
-        encoding: str = "cp437",
         now: Callable[[], dt.datetime] = _utc_now,
+        **options,
     ):
-        super().__init__(qr_mode=qr_mode, paper_width_mm=paper_width_mm, encoding=encoding)
+        super().__init__(**options)
         self.directory = Path(directory)
         self._now = now
 
