@@ -15,17 +15,23 @@ gets 401.
 
 import datetime as dt
 import logging
+import math
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 from central import service
+from central.ratelimit import RateLimiter
 from central.db import Database
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+#: Status lookups per client (docs/TRACKING_ID.md shows why these make guessing impractical).
+PUBLIC_PER_MINUTE, PUBLIC_BURST = 30, 30
+KIOSK_PER_MINUTE, KIOSK_BURST = 600, 600
 
 
 class ReportIn(BaseModel):
@@ -157,10 +163,37 @@ def create_app(database_url: str) -> FastAPI:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(content=body, media_type="application/json", headers={"ETag": etag})
 
+    public_limit = RateLimiter(per_minute=PUBLIC_PER_MINUTE, burst=PUBLIC_BURST)
+    kiosk_limit = RateLimiter(per_minute=KIOSK_PER_MINUTE, burst=KIOSK_BURST)
+
+    def limited(limiter: RateLimiter, client: str) -> None:
+        wait = limiter.take(client)
+        if wait:
+            raise HTTPException(status_code=429, detail="too many status lookups",
+                                headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
+    @app.get("/status/{tracking_id}", response_class=HTMLResponse)
+    def public_page(tracking_id: str, request: Request, lang: str = "id") -> HTMLResponse:
+        """The page a receipt's QR code opens on a phone: small, no JavaScript, id/en."""
+        from central.public_page import render
+
+        limited(public_limit, request.client.host if request.client else "?")
+        lang = lang if lang in ("id", "en") else "id"
+        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+
+        try:
+            canonical = parse_tracking_id(tracking_id)
+        except TrackingIdError as exc:
+            return HTMLResponse(render(None, lang, tracking_id, problem=exc.code, db=db), status_code=404)
+        found = service.public_status(db, canonical)
+        return HTMLResponse(render(found, lang, canonical, problem=None if found else "unknown", db=db),
+                            status_code=200 if found else 404)
+
     @app.get("/api/v1/reports/{tracking_id}/status")
     def status(tracking_id: str, code: Annotated[str, Depends(kiosk_code)]) -> dict:
         from kiosk.tracking_id import TrackingIdError, parse_tracking_id
 
+        limited(kiosk_limit, code)
         try:
             canonical = parse_tracking_id(tracking_id)
         except TrackingIdError as exc:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_DIRS = ("kiosk", "screens", "devices", "sync_queue")
+SOURCE_DIRS = ("kiosk", "screens", "devices", "sync_queue", "central")
 _KV_CALL = re.compile(r"""\btr\(\s*app\.lang\s*,\s*(?P<q>['"])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 

@@ -1,0 +1,59 @@
+"""The public status page: small HTML, no JavaScript, readable on a cheap phone.
+
+It shows only what LAPOR! shows the reporter: never identity, never the content of a
+confidential report, and for an unknown ID a plain "not found" with no hint of others.
+"""
+from __future__ import annotations
+
+import json
+from html import escape
+
+from central import service
+from kiosk.i18n import gettext_for
+from kiosk.timeline import timeline
+
+STYLE = ("body{font-family:sans-serif;max-width:36em;margin:0 auto;padding:1em;color:#15171f;line-height:1.5}"
+         "h1{font-size:1.3em;color:#0a4f9c}ol{padding-left:1.2em}li{margin:.6em 0}.d{color:#555;font-size:.9em}"
+         ".r{background:#eef3f9;border-left:4px solid #0a4f9c;padding:.4em .6em;margin-top:.3em}"
+         ".n{background:#fff7d6;padding:.6em}.id{font-size:1.4em;font-weight:bold;letter-spacing:.05em}")
+
+
+def _agency_names(db, language: str) -> dict[str, str]:
+    _, body = service.current_reference(db)
+    key = "name_id" if language == "id" else "name_en"
+    return {a["code"]: a[key] for a in json.loads(body)["agencies"]}
+
+
+def render(status: dict | None, language: str, tracking_id: str, *, problem: str | None, db) -> str:
+    from kiosk.tracking_id import format_tracking_id, is_valid_tracking_id
+
+    _ = gettext_for(language)
+    other = "en" if language == "id" else "id"
+    shown_id = format_tracking_id(tracking_id) if is_valid_tracking_id(tracking_id) else ""
+    parts = [f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
+             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+             f"<title>{escape(_('Report status'))} - SP4N LAPOR!</title><style>{STYLE}</style></head><body>",
+             f"<h1>{escape(_('Report status'))}</h1>"]
+    if shown_id:
+        parts.append(f'<p class="id">{escape(shown_id)}</p>')
+    if problem == "unknown":
+        parts.append(f"<p>{escape(_('No report with this number was found.'))}</p>")
+    elif problem:
+        parts.append(f"<p>{escape(_('This number is not right: a letter or number is probably mistyped. Please check it against your receipt.'))}</p>")
+    else:
+        lines, next_text = timeline(status, language, _agency_names(db, language))
+        if status.get("confidential"):
+            parts.append(f"<p>{escape(_('Confidential report: its content is not shown.'))}</p>")
+        elif status.get("title"):
+            parts.append(f"<p><b>{escape(status['title'])}</b></p>")
+        parts.append("<ol>")
+        for line in lines:
+            reply = f'<div class="r">{escape(line.reply)}</div>' if line.reply else ""
+            parts.append(f'<li><span class="d">{escape(line.date)}</span><br>{escape(line.text)}{reply}</li>')
+        parts.append("</ol>")
+        if next_text:
+            parts.append(f'<p class="n">{escape(next_text)}</p>')
+    path = escape(tracking_id, quote=True)
+    parts.append(f'<p><a href="{path}?lang={other}">{"English" if other == "en" else "Bahasa Indonesia"}</a></p>'
+                 "</body></html>")
+    return "".join(parts)
