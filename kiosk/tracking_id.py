@@ -11,7 +11,9 @@ and non-zero, so any single wrong symbol and any swap of two different neighbour
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+import unicodedata
 from typing import Callable
 
 log = logging.getLogger(__name__)
@@ -20,7 +22,8 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
 # Crockford decoding: letters easily confused with digits are read as those digits.
 _TYPO = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_SEPARATORS = str.maketrans("", "", " -_.\t\u00a0")
+# Whitespace of any kind, and the dashes, underscores and dots people type between groups.
+_SEPARATORS = re.compile(r"[\s\-_.\u2010-\u2015\u2212]+")
 
 KIOSK_CODE_LEN = 4
 RANDOM_LEN = 9
@@ -33,6 +36,7 @@ _POLY = 0b100101  # x^5 + x^2 + 1, primitive over GF(2)
 
 
 def _exp_table() -> tuple[int, ...]:
+    """alpha**0 .. alpha**30 in GF(32) = GF(2)[x] / (x^5 + x^2 + 1), alpha = x."""
     table, value = [], 1
     for _ in range(31):
         table.append(value)
@@ -47,6 +51,7 @@ _LOG = {value: i for i, value in enumerate(_EXP)}
 
 
 def _mul(a: int, b: int) -> int:
+    """Product of two GF(32) elements (0..31) through the log/antilog tables."""
     if a == 0 or b == 0:
         return 0
     return _EXP[(_LOG[a] + _LOG[b]) % 31]
@@ -61,30 +66,68 @@ def _weighted_sum(values: list[int]) -> int:
 
 
 class TrackingIdError(ValueError):
-    """A typed Tracking ID is not valid; ``code`` says why (the UI translates it)."""
+    """A typed Tracking ID (or kiosk code) is not valid; ``code`` says why, one of
+    ``empty``, ``length``, ``symbol``, ``check``, ``kiosk_code`` (the UI translates it).
+    The message is English, for logs and technicians, and never repeats a typed ID."""
+
+    CODES = frozenset({"empty", "length", "symbol", "check", "kiosk_code"})
 
     def __init__(self, code: str, message: str):
+        if code not in self.CODES:
+            raise ValueError(f"unknown TrackingIdError code {code!r}")
         super().__init__(message)
         self.code = code
 
 
 def _normalise(text: str) -> str:
-    return text.translate(_SEPARATORS).upper().translate(_TYPO)
+    """Upper-case symbols with separators dropped and O/I/L read as 0/1/1.
+
+    NFKC first, so full-width characters from some on-screen keyboards count; non-ASCII
+    characters are kept as they are (and then refused), because ``str.upper`` would turn
+    e.g. ``ß`` into ``SS``, two valid symbols.
+    """
+    value = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or ""))
+    if not value.isascii():
+        return value
+    return value.upper().translate(_TYPO)
+
+
+def _first_bad_symbol(value: str) -> int | None:
+    """1-based position of the first character that is not a symbol, or None."""
+    for position, char in enumerate(value, start=1):
+        if char not in _VALUE:
+            return position
+    return None
 
 
 def normalize_kiosk_code(code: str) -> str:
-    """The kiosk code in canonical form: exactly four Crockford base32 symbols."""
-    value = _normalise(code or "")
-    if len(value) != KIOSK_CODE_LEN or any(c not in _VALUE for c in value):
+    """The kiosk code in canonical form: exactly four Crockford base32 symbols.
+
+    Read with the same tolerance as a typed Tracking ID (``mt-o1`` -> ``MT01``).
+    """
+    value = _normalise(code)
+    shown = repr(code)[:24]
+    if not value:
+        raise TrackingIdError("kiosk_code", "the kiosk code is empty; it must be 4 symbols such as MT01")
+    bad = _first_bad_symbol(value)
+    if bad is not None:
         raise TrackingIdError(
             "kiosk_code",
-            f"kiosk code must be {KIOSK_CODE_LEN} symbols from {ALPHABET} (I, L, O and U are not used), got {code!r}",
+            f"the kiosk code {shown} has a character that is not allowed at symbol {bad}; "
+            f"use only {ALPHABET} (no I, L, O or U)",
+        )
+    if len(value) != KIOSK_CODE_LEN:
+        raise TrackingIdError(
+            "kiosk_code",
+            f"the kiosk code {shown} has {len(value)} symbols; it must have exactly {KIOSK_CODE_LEN}",
         )
     return value
 
 
 def check_symbol(data: str) -> str:
-    """The check symbol for the 13 data symbols (kiosk code + random part)."""
+    """The check symbol for the 13 canonical data symbols (kiosk code + random part)."""
+    if len(data) != CANONICAL_LEN - 1 or _first_bad_symbol(data) is not None:
+        raise ValueError(f"check_symbol needs {CANONICAL_LEN - 1} canonical symbols")
     values = [_VALUE[c] for c in data] + [0]
     return ALPHABET[_weighted_sum(values)]
 
@@ -93,6 +136,8 @@ def new_tracking_id(kiosk_code: str, *, randbits: Callable[[int], int] = secrets
     """A fresh canonical Tracking ID for this kiosk (45 random bits)."""
     code = normalize_kiosk_code(kiosk_code)
     number = randbits(RANDOM_BITS)
+    if not 0 <= number < 1 << RANDOM_BITS:
+        raise ValueError(f"randbits({RANDOM_BITS}) returned a number out of range")
     random_part = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in reversed(range(RANDOM_LEN)))
     data = code + random_part
     return data + check_symbol(data)
@@ -103,12 +148,14 @@ def parse_tracking_id(text: str) -> str:
 
     Tolerates case, spaces, dashes, underscores, dots, and O/I/L typed for 0/1/1.
     """
-    value = _normalise(text or "")
+    value = _normalise(text)
     if not value:
         raise TrackingIdError("empty", "no tracking id given")
-    bad = [c for c in value if c not in _VALUE]
-    if bad:
-        raise TrackingIdError("symbol", "tracking id contains a symbol outside Crockford base32")
+    bad = _first_bad_symbol(value)
+    if bad is not None:
+        raise TrackingIdError(
+            "symbol", f"tracking id has a character outside Crockford base32 at symbol {bad}"
+        )
     if len(value) != CANONICAL_LEN:
         raise TrackingIdError("length", f"tracking id has {len(value)} symbols, expected {CANONICAL_LEN}")
     if _weighted_sum([_VALUE[c] for c in value]) != 0:
@@ -117,6 +164,7 @@ def parse_tracking_id(text: str) -> str:
 
 
 def is_valid_tracking_id(text: str) -> bool:
+    """True when :func:`parse_tracking_id` accepts ``text``."""
     try:
         parse_tracking_id(text)
     except TrackingIdError:
@@ -135,4 +183,5 @@ def format_tracking_id(tracking_id: str) -> str:
 
 
 def kiosk_code_of(tracking_id: str) -> str:
+    """The 4-symbol code of the kiosk that issued ``tracking_id`` (which must be valid)."""
     return parse_tracking_id(tracking_id)[:KIOSK_CODE_LEN]

@@ -159,6 +159,10 @@ class KioskApp(App):
         ExceptionManager.remove_handler(self._safety_net)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
 
+    def monotonic(self) -> float:
+        """The kiosk's monotonic clock (a test's controllable one under test)."""
+        return self._monotonic()
+
     # -- language ---------------------------------------------------------------------
     def gettext(self, msgid: str) -> str:
         return gettext_for(self.lang)(msgid)

@@ -1,19 +1,26 @@
-"""Cek Status (local for now): type the Tracking ID on a keypad, see what the kiosk knows."""
+"""Cek Status: type the Tracking ID on a keypad (or arrive from the scan screen) and see
+where the report stands: from the central office when online, else what this kiosk knows."""
 from __future__ import annotations
 
 import logging
+import math
+import threading
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.status_text import describe_local_status, keypad_symbols
+from kiosk.status_text import keypad_symbols
 from kiosk.tracking_id import TrackingIdError, parse_tracking_id
 from screens.common import tr
 
 log = logging.getLogger(__name__)
+
+#: Wrong numbers allowed before the status screen starts making people wait.
+WRONG_BEFORE_SLOWDOWN = 3
+MAX_WAIT_S = 60
 
 
 class StatusScreen(Screen):
@@ -21,6 +28,7 @@ class StatusScreen(Screen):
     result = StringProperty("")
     result_kind = StringProperty("")  # "", "found", "unknown", "invalid"
     reprint_state = StringProperty("")  # "", "printing", "printed", "failed"
+    own_report = BooleanProperty(False)  # issued by this kiosk: its receipt can be reprinted
 
     def on_kv_post(self, base_widget):
         grid = self.ids.keypad
@@ -40,7 +48,13 @@ class StatusScreen(Screen):
 
     def clear(self) -> None:
         self.typed, self.result, self.result_kind, self.reprint_state = "", "", "", ""
-        self._found_id = None
+        self._found_id = self._lookup = None
+        self.own_report = False
+
+    def reset(self) -> None:
+        """The session ended: forget the number, and the next citizen starts unslowed."""
+        self.clear()
+        self._wrong, self._blocked_until = 0, 0.0
 
     def look_up(self, tracking_id: str) -> None:
         """Show the status of a Tracking ID read from a receipt."""
@@ -50,20 +64,51 @@ class StatusScreen(Screen):
     def check(self) -> None:
         app = App.get_running_app()
         lang = app.lang
+        wait = math.ceil(getattr(self, "_blocked_until", 0.0) - app.monotonic())
+        if wait > 0:  # repeated wrong numbers: guessing gets slower
+            self.result, self.result_kind = tr(lang, "Please wait {seconds} seconds before trying again.", seconds=wait), "invalid"
+            return
         try:
             tracking_id = parse_tracking_id(self.typed)
         except TrackingIdError as exc:
             self.result = describe_invalid(lang, exc.code)
             self.result_kind = "invalid"
+            self._wrong_number()
             return
-        status = app.env.reports.find(tracking_id)
-        if status is None:
-            self.result = tr(lang, "No report with this number was found on this kiosk.")
-            self.result_kind = "unknown"
-            return
-        self.result = describe_local_status(status, lang)
-        self.result_kind = "found"
+        self.result, self.result_kind = tr(lang, "Checking..."), "checking"
         self._found_id = tracking_id
+        self._lookup = lookup = object()
+        env = app.env
+
+        def work():
+            from kiosk.status_lookup import StatusAnswer, look_up
+
+            try:
+                answer = look_up(tracking_id, env=env, language=lang)
+            except Exception as exc:  # noqa: BLE001 - a lookup bug must not reach the citizen
+                log.error("status lookup failed: %s", type(exc).__name__)
+                answer = StatusAnswer("offline_unknown", tr(lang, "The status cannot be checked right now. Please try again later."))
+            Clock.schedule_once(lambda _dt: self._answered(lookup, answer), 0)
+
+        threading.Thread(target=work, name="status-lookup", daemon=True).start()
+
+    def _answered(self, lookup, answer) -> None:
+        if lookup is not getattr(self, "_lookup", None):
+            return  # typed on since, or the session ended
+        self.result = answer.text
+        self.result_kind = {"found": "found", "local": "found"}.get(answer.kind, answer.kind)
+        self.own_report = answer.own
+        if answer.kind == "unknown":
+            self._wrong_number()
+        elif self.result_kind == "found":
+            self._wrong = 0
+
+    def _wrong_number(self) -> None:
+        """From the third wrong number on, wait 2, 4, 8 ... up to 60 seconds before the next."""
+        self._wrong = getattr(self, "_wrong", 0) + 1
+        if self._wrong >= WRONG_BEFORE_SLOWDOWN:
+            app = App.get_running_app()
+            self._blocked_until = app.monotonic() + min(MAX_WAIT_S, 2 ** (self._wrong - WRONG_BEFORE_SLOWDOWN + 1))
 
     def reprint(self) -> None:
         """Print a copy (SALINAN) of a receipt this kiosk issued, on the printer's thread."""
@@ -92,9 +137,6 @@ class StatusScreen(Screen):
 
     def back(self):
         App.get_running_app().end_session()
-
-    def reset(self):
-        self.clear()
 
 
 def describe_invalid(lang: str, code: str) -> str:

@@ -50,6 +50,7 @@ def test_printed_receipt_scanned_shows_its_status(kivy_window, tmp_path, clock, 
         assert kiosk.screen.preview is first_texture  # one texture reused for every frame: no leak
         kiosk.screenshot("16-scan")
         kiosk.wait_until(lambda: kiosk.current == "status", max_frames=2000, what="the receipt to be read")
+        kiosk.wait_until(lambda: kiosk.screen.result_kind != "checking", what="the lookup")
         assert kiosk.screen.result_kind == "found"
         assert format_tracking_id(saved.tracking_id) in kiosk.all_text()
         kiosk.screenshot("16-status-after-scan")

@@ -135,6 +135,7 @@ def test_status_lookup_on_the_keypad(kiosk, env, lang):
     kiosk.screen.clear()
     type_on_keypad(kiosk, tracking_id)
     kiosk.tap(kiosk.screen.ids.check)
+    kiosk.wait_until(lambda: kiosk.screen.result_kind != "checking", what="the lookup")
     assert kiosk.screen.result_kind == "found"
     shown = kiosk.all_text()
     assert format_tracking_id(tracking_id) in shown
@@ -156,6 +157,7 @@ def test_status_lookup_on_the_keypad(kiosk, env, lang):
     kiosk.screen.clear()
     type_on_keypad(kiosk, unknown)
     kiosk.tap(kiosk.screen.ids.check)
+    kiosk.wait_until(lambda: kiosk.screen.result_kind != "checking", what="the lookup")
     assert kiosk.screen.result_kind == "unknown"
     assert T(kiosk, "No report with this number was found on this kiosk.") in kiosk.all_text()
     kiosk.screenshot("14-status-unknown")
@@ -262,3 +264,27 @@ def test_welcome_shows_online_and_nothing_waiting_once_delivered(kivy_window, ce
     finally:
         kiosk.close()
         env.close()
+
+
+def test_repeated_wrong_numbers_slow_down(kiosk, clock, env):
+    """Guessing at the kiosk: from the third wrong number, the next check waits 2 s, then 4 s..."""
+    tracking_id = saved_report(env)
+    kiosk.tap(kiosk.screen.ids.status)
+
+    def attempt(number):
+        kiosk.screen.clear()
+        type_on_keypad(kiosk, number)
+        kiosk.tap(kiosk.screen.ids.check)
+        kiosk.wait_until(lambda: kiosk.screen.result_kind != "checking", what="the lookup")
+        return kiosk.screen.result
+
+    wrong = _mistype(tracking_id)
+    for _ in range(3):
+        assert attempt(wrong) == T(kiosk, "This number is not right: a letter or number is probably mistyped. "
+                                          "Please check it against your receipt.")
+    waiting = attempt(tracking_id)
+    assert waiting == T(kiosk, "Please wait {seconds} seconds before trying again.", seconds=2)
+    kiosk.screenshot("14-status-slowed")
+    clock.advance(2)
+    attempt(tracking_id)
+    assert kiosk.screen.result_kind == "found"  # the right number works again after the wait
