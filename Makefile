@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time.
 SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0
 # What only the tests need: a real PostgreSQL server for the central service's store.
-TEST_SYSTEM_PACKAGES := postgresql
+TEST_SYSTEM_PACKAGES := postgresql chromium
 LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
 CATALOGS := $(LOCALES:.po=.mo)
 
