@@ -57,6 +57,7 @@ class ReceiptContent:
     language: str  # "id" or "en"
     copy: bool = False  # a reprint, marked "SALINAN" / "COPY"
     qr_payload: str = ""  # what the QR code holds: the status URL when one is configured
+    status_lines: tuple[str, ...] = ()  # set: a "print this status" slip instead of a receipt
 
     @property
     def qr_text(self) -> str:
@@ -126,7 +127,7 @@ def write_receipt(
     w.line(content.institution)
     w.style(align="center", bold=False)
     w.line("SP4N LAPOR!")
-    w.line(_("Report receipt"))
+    w.line(_("Report status") if content.status_lines else _("Report receipt"))
     if content.copy:
         w.style(align="center", bold=True)
         w.line(_("COPY"))
@@ -148,6 +149,13 @@ def write_receipt(
                                paper_dots=PAPER_DOTS[paper_width_mm]))
     w.style(align="left", bold=False)
     local = content.created_at.astimezone(ZoneInfo(WIB_ZONE))  # ZoneInfo caches: read once
+    if content.status_lines:
+        for text in content.status_lines:
+            w.line(text)
+        w.rule()
+        w.line(f"{_('Date')}: {local:%d-%m-%Y %H:%M} WIB")
+        printer.cut()
+        return
     w.line(f"{_('Date')}: {local:%d-%m-%Y %H:%M} WIB")
     w.line(f"{_('Place')}: {content.kiosk_location}")
     w.line(f"{_('Kind of report')}: {content.kind_label}")

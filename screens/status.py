@@ -126,6 +126,27 @@ class StatusScreen(Screen):
         future.add_done_callback(
             lambda f: Clock.schedule_once(lambda _dt: self._reprinted(tracking_id, f), 0))
 
+    def print_status(self) -> None:
+        """Print what the screen shows about any report (a status slip, not a receipt)."""
+        import datetime as dt
+
+        from kiosk.receipt import ReceiptContent
+
+        app = App.get_running_app()
+        tracking_id = getattr(self, "_found_id", None)
+        if not tracking_id or self.result_kind != "found":
+            return
+        config = app.kiosk_config
+        content = ReceiptContent(
+            tracking_id=tracking_id, created_at=app.env.now().astimezone(dt.timezone.utc),
+            institution=config.institution_name, kiosk_location=config.kiosk_location, kind_label="",
+            category_label="", title="", confidential=True, language=app.lang,
+            status_lines=tuple(line for line in self.result.splitlines()[1:] if line.strip()) or (self.result,),
+        )
+        self.reprint_state = "printing"
+        future = app.env.print_async(content, app.gettext)
+        future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._reprinted(tracking_id, f), 0))
+
     def _reprinted(self, tracking_id: str, future) -> None:
         if getattr(self, "_found_id", None) != tracking_id:
             return

@@ -72,6 +72,13 @@ def test_receipt_from_kiosk_a_scanned_at_kiosk_b(kivy_window, central, filed_at_
         assert "Siti Aminah" not in shown
         assert not kiosk.screen.own_report  # another kiosk's receipt: no reprint here
         kiosk.screenshot("18-status-from-central")
+        kiosk.tap(kiosk.screen.ids.print_status)  # "print this status" works for any report
+        kiosk.wait_until(lambda: kiosk.screen.reprint_state in ("printed", "failed"), what="the status slip")
+        from devices.escpos_sim import parse_escpos
+
+        [slip] = env_b.config.receipts_path.glob(f"{tracking_id}-*-status.bin")
+        printed = parse_escpos(slip.read_bytes()).text.replace("\n", " ")
+        assert expected[2].split(" ke ")[0].split(" to ")[0] in printed and "Siti" not in printed
     finally:
         kiosk.close()
         env_b.close()

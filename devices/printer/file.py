@@ -43,7 +43,7 @@ class FilePrinter(ReceiptPrinter):
 
     def _send(self, data: bytes, *, content: ReceiptContent) -> Path:
         stamp = self._now().astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-        stem = f"{content.tracking_id}-{stamp}" + ("-copy" if content.copy else "")
+        stem = f"{content.tracking_id}-{stamp}" + ("-copy" if content.copy else "") + ("-status" if content.status_lines else "")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             target = _publish(self.directory, stem, ".bin", data)
