@@ -51,6 +51,8 @@ def _file_one_report(app) -> None:
 
     app.finish_start()
     for name in list(app._factories):
+        if name == "scan" and not app.kiosk_config.camera_source:
+            continue  # never shown on a kiosk without a camera
         app.screen(name)
     app.start_filing()
     flow, store = app.flow, app.env.store

@@ -32,6 +32,12 @@ FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
 LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv")
 
 
+def _scan_screen():
+    from screens.scan import ScanScreen
+
+    return ScanScreen(name="scan")
+
+
 def _load_kv(names) -> None:
     for name in names:
         path = str(KV_DIR / name)
@@ -119,7 +125,7 @@ class KioskApp(App):
             log.error("kiosk cannot take reports: %s", exc)
             self.out_of_service = True
             return
-        from screens import error, filing, receipt, scan, status
+        from screens import error, filing, receipt, status
 
         _load_kv(LATER_KV_FILES)
         # Screens are built the first time they are shown: an idle kiosk holds only Welcome.
@@ -127,7 +133,7 @@ class KioskApp(App):
         self._factories.update(
             receipt=lambda: receipt.ReceiptScreen(name="receipt"),
             status=lambda: status.StatusScreen(name="status"),
-            scan=lambda: scan.ScanScreen(name="scan"),
+            scan=_scan_screen,  # OpenCV is loaded only on a kiosk that uses its camera
             apology=lambda: error.ApologyScreen(name="apology"),
         )
         self.ready = True
