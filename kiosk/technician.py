@@ -18,6 +18,17 @@ def _open(config: Config):
         return None
 
 
+def _env(config: Config):
+    """The kiosk's environment, or None after saying why the store cannot be opened."""
+    from kiosk.env import build_env
+
+    try:
+        return build_env(config)
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return None
+
+
 def show_queue(config: Config, *, include_sent: bool = False) -> int:
     """One line per outbox entry: Tracking ID, state, attempts, next attempt, last error."""
     store = _open(config)
@@ -44,12 +55,8 @@ def sync_once(config: Config) -> int:
     if not config.central_url:
         print("kiosk: no central_url configured: this kiosk works offline only", file=sys.stderr)
         return 2
-    from kiosk.env import build_env
-
-    try:
-        env = build_env(config)
-    except StoreError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+    env = _env(config)
+    if env is None:
         return 3
     try:
         env.sync.recover()
@@ -73,7 +80,6 @@ def sync_once(config: Config) -> int:
 def reprint(config: Config, tracking_id: str) -> int:
     """Print a copy (marked SALINAN/COPY) of a receipt this kiosk issued."""
     from kiosk.domain import SavedReport
-    from kiosk.env import build_env
     from kiosk.i18n import gettext_for
     from kiosk.receipt_content import receipt_content
     from kiosk.tracking_id import TrackingIdError, parse_tracking_id
@@ -83,10 +89,8 @@ def reprint(config: Config, tracking_id: str) -> int:
     except TrackingIdError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
-    try:
-        env = build_env(config)
-    except StoreError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+    env = _env(config)
+    if env is None:
         return 3
     try:
         status, draft = env.reports.find(canonical), env.reports.load_draft(canonical)
