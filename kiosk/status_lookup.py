@@ -41,7 +41,8 @@ def _timeline_text(status: dict, language: str, store) -> str:
     return "\n".join(out)
 
 
-def _remember(store, tracking_id: str, status: dict, now: dt.datetime) -> None:
+def remember_remote_status(store, tracking_id: str, status: dict, now: dt.datetime) -> None:
+    """Keep what the central said about one of this kiosk's reports, and when."""
     from kiosk.store.models import RemoteStatus
 
     with store.session() as session, session.begin():
@@ -73,7 +74,7 @@ def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
     heading = _("Report {id}").format(id=format_tracking_id(tracking_id))
     if remote is not None:
         if local is not None:
-            _remember(env.store, tracking_id, remote, env.now())
+            remember_remote_status(env.store, tracking_id, remote, env.now())
         return StatusAnswer("found", heading + "\n" + _timeline_text(remote, language, env.store), own=local is not None)
     if local is not None:
         text = describe_local_status(local, language)

@@ -199,8 +199,7 @@ class SyncWorker:
 
     def pull_statuses(self, limit: int = 200) -> int:
         """Refresh what the central says about this kiosk's delivered, unfinished reports."""
-        import json
-
+        from kiosk.status_lookup import remember_remote_status
         from kiosk.store.models import RemoteStatus
 
         with self.store.session() as session:
@@ -217,9 +216,7 @@ class SyncWorker:
             found = self.client.status(tid)
             if found is None:
                 continue
-            with self.store.session() as session, session.begin():
-                session.merge(RemoteStatus(tracking_id=tid, status=found["status"],
-                                           body=json.dumps(found, ensure_ascii=False), fetched_at=self.now()))
+            remember_remote_status(self.store, tid, found, self.now())
             pulled += 1
         return pulled
 

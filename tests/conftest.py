@@ -62,6 +62,18 @@ def config(config_file: Path):
 
 
 @pytest.fixture
+def store(tmp_path):
+    """A kiosk store on a real SQLite file, migrated and seeded with reference data."""
+    from kiosk import reference
+    from kiosk.store.db import open_store
+
+    opened = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
+    reference.load_seed_if_empty(opened)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
 def env(config, clock):
     from kiosk.env import build_env
 

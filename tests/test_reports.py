@@ -29,14 +29,6 @@ def draft(**changes) -> Draft:
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
-    reference.load_seed_if_empty(opened)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def service(store):
     return ReportService(store, kiosk_code="MT01", clock=lambda: NOW)
 

@@ -20,14 +20,6 @@ from sync_queue.worker import MAX_DELAY_S, SyncWorker, backoff_seconds
 from tests.conftest import FakeClock, central_cli
 
 
-@pytest.fixture
-def kiosk_store(tmp_path):
-    store = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
-    reference.load_seed_if_empty(store)
-    yield store
-    store.close()
-
-
 def file_reports(store, clock, count: int, **changes) -> list[str]:
     service = ReportService(store, kiosk_code="MT01", clock=clock.now)
     ids = []
@@ -55,48 +47,48 @@ def central_ids(db_file) -> list[str]:
         return [r[0] for r in con.execute("SELECT tracking_id FROM reports WHERE kiosk_code = 'MT01'")]
 
 
-def test_reports_arrive_once_and_personal_data_is_forgotten(central, token, kiosk_store):
+def test_reports_arrive_once_and_personal_data_is_forgotten(central, token, store):
     base, _, db_file = central
     clock = FakeClock()
-    ids = file_reports(kiosk_store, clock, 250)
-    worker = worker_for(kiosk_store, clock, base, token, batch_size=100)
+    ids = file_reports(store, clock, 250)
+    worker = worker_for(store, clock, base, token, batch_size=100)
     results = [worker.run_once() for _ in range(4)]
     assert [r.sent for r in results] == [100, 100, 50, 0]
-    assert set(states(kiosk_store).values()) == {"sent"}
+    assert set(states(store).values()) == {"sent"}
     arrived = central_ids(db_file)
     assert set(ids) <= set(arrived) and len(arrived) == len(set(arrived))
-    service = ReportService(kiosk_store, kiosk_code="MT01", clock=clock.now)
+    service = ReportService(store, kiosk_code="MT01", clock=clock.now)
     kept = service.load_draft(ids[0])
     assert (kept.reporter_name, kept.reporter_phone) == ("", "") and kept.title == "Antrean 0"
     assert service.count_waiting() == 0
 
 
-def test_entries_left_sending_by_a_crash_are_resent_without_duplicates(central, token, kiosk_store):
+def test_entries_left_sending_by_a_crash_are_resent_without_duplicates(central, token, store):
     """GIVEN a batch the central received but the kiosk never marked (the process died
     between the two) WHEN the worker starts again THEN the entries go back to pending,
     are resent, the central answers duplicate, and they end sent: once on each side."""
     base, _, db_file = central
     clock = FakeClock()
-    ids = file_reports(kiosk_store, clock, 5)
-    worker = worker_for(kiosk_store, clock, base, token)
+    ids = file_reports(store, clock, 5)
+    worker = worker_for(store, clock, base, token)
     claimed = worker.claim()
-    service = ReportService(kiosk_store, kiosk_code="MT01", clock=clock.now)
+    service = ReportService(store, kiosk_code="MT01", clock=clock.now)
     CentralClient(base, token).send_reports([service.payload(t) for t in claimed])  # delivered, then "crash"
-    assert set(states(kiosk_store).values()) == {"sending"}
+    assert set(states(store).values()) == {"sending"}
     assert worker.recover() == 5
     assert worker.run_once().sent == 5
-    assert set(states(kiosk_store).values()) == {"sent"}
+    assert set(states(store).values()) == {"sent"}
     assert sorted(central_ids(db_file)).count(ids[0]) == 1
 
 
-def test_wrong_token_keeps_reports_waiting_with_the_reason(central, kiosk_store):
+def test_wrong_token_keeps_reports_waiting_with_the_reason(central, store):
     base, _, _ = central
     clock = FakeClock()
-    file_reports(kiosk_store, clock, 3)
-    worker = worker_for(kiosk_store, clock, base, "wrong-token")
+    file_reports(store, clock, 3)
+    worker = worker_for(store, clock, base, "wrong-token")
     result = worker.run_once()
     assert result.online is False and "401" in result.error
-    with sqlite3.connect(kiosk_store.path) as con:
+    with sqlite3.connect(store.path) as con:
         rows = con.execute("SELECT state, attempts, last_error FROM outbox").fetchall()
     assert all(state == "pending" and attempts == 1 and "token" in error for state, attempts, error in rows)
     assert worker.run_once().online is None  # nothing due yet: no busy retry
@@ -104,24 +96,24 @@ def test_wrong_token_keeps_reports_waiting_with_the_reason(central, kiosk_store)
     assert worker.run_once().online is False  # due again, tried again
 
 
-def test_a_report_the_central_refuses_is_failed_with_the_reason(central, token, kiosk_store):
+def test_a_report_the_central_refuses_is_failed_with_the_reason(central, token, store):
     base, _, _ = central
     clock = FakeClock()
-    [bad] = file_reports(kiosk_store, clock, 1, category_code="X" * 70)  # over the central's limit
-    [good] = file_reports(kiosk_store, clock, 1)
-    worker = worker_for(kiosk_store, clock, base, token)
+    [bad] = file_reports(store, clock, 1, category_code="X" * 70)  # over the central's limit
+    [good] = file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, token)
     result = worker.run_once()
     assert (result.sent, result.failed) == (1, 1)
-    with sqlite3.connect(kiosk_store.path) as con:
+    with sqlite3.connect(store.path) as con:
         state, error = con.execute("SELECT state, last_error FROM outbox WHERE tracking_id = ?", (bad,)).fetchone()
     assert state == "failed" and error.startswith("invalid: category_code")
-    assert states(kiosk_store)[good] == "sent"
+    assert states(store)[good] == "sent"
 
 
-def test_central_down_means_offline_and_a_later_attempt(kiosk_store):
+def test_central_down_means_offline_and_a_later_attempt(store):
     clock = FakeClock()
-    file_reports(kiosk_store, clock, 2)
-    worker = worker_for(kiosk_store, clock, "http://127.0.0.1:9", "token")  # nothing listens on port 9
+    file_reports(store, clock, 2)
+    worker = worker_for(store, clock, "http://127.0.0.1:9", "token")  # nothing listens on port 9
     result = worker.run_once()
     assert result.online is False and worker.online is False
     assert worker.next_due() > clock.now()
@@ -159,12 +151,12 @@ def scripted_server():
     server.server_close()
 
 
-def test_retry_after_is_honoured(scripted_server, kiosk_store):
+def test_retry_after_is_honoured(scripted_server, store):
     base, handler = scripted_server
     handler.script = [(429, {"Retry-After": "120"}, b"slow down"), (503, {"Retry-After": "7"}, b"")]
     clock = FakeClock()
-    file_reports(kiosk_store, clock, 1)
-    worker = worker_for(kiosk_store, clock, base, "token")
+    file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, "token")
     worker.run_once()
     assert worker.next_due() == clock.now() + dt.timedelta(seconds=120)
     clock.advance(119)
@@ -174,12 +166,12 @@ def test_retry_after_is_honoured(scripted_server, kiosk_store):
     assert len(handler.seen) == 2 and worker.next_due() == clock.now() + dt.timedelta(seconds=7)
 
 
-def test_server_errors_back_off_exponentially_to_a_cap(scripted_server, kiosk_store):
+def test_server_errors_back_off_exponentially_to_a_cap(scripted_server, store):
     base, handler = scripted_server
     handler.script = [(500, {}, b"oops")] * 12
     clock = FakeClock()
-    file_reports(kiosk_store, clock, 1)
-    worker = worker_for(kiosk_store, clock, base, "token")
+    file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, "token")
     waits = []
     for _ in range(12):
         worker.run_once()
@@ -191,14 +183,14 @@ def test_server_errors_back_off_exponentially_to_a_cap(scripted_server, kiosk_st
     assert max(waits) <= MAX_DELAY_S and waits[-1] == waits[-2]  # capped
 
 
-def test_nonsense_answer_is_not_taken_as_delivery(scripted_server, kiosk_store):
+def test_nonsense_answer_is_not_taken_as_delivery(scripted_server, store):
     base, handler = scripted_server
     handler.script = [(200, {"Content-Type": "application/json"}, b'{"results": []}')]
     clock = FakeClock()
-    file_reports(kiosk_store, clock, 1)
-    worker = worker_for(kiosk_store, clock, base, "token")
+    file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, "token")
     assert worker.run_once().online is False
-    assert set(states(kiosk_store).values()) == {"pending"}
+    assert set(states(store).values()) == {"pending"}
 
 
 def test_backoff_has_jitter_and_a_cap():
@@ -238,13 +230,13 @@ def test_kiosk_sync_once_and_queue_commands(central, token, tmp_path):
         assert token not in out.stdout + out.stderr
 
 
-def test_reference_data_refreshes_only_when_the_central_changed_it(central, token, kiosk_store):
+def test_reference_data_refreshes_only_when_the_central_changed_it(central, token, store):
     from central.db import Database
     from central.service import current_reference, publish_reference
 
     base, url, _ = central
     clock = FakeClock()
-    worker = worker_for(kiosk_store, clock, base, token)
+    worker = worker_for(store, clock, base, token)
     assert worker.refresh_reference() is True  # first contact: take the central's version
     assert worker.refresh_reference() is False  # 304: nothing to do
     db = Database(url)
@@ -258,20 +250,20 @@ def test_reference_data_refreshes_only_when_the_central_changed_it(central, toke
     finally:
         db.close()
     assert worker.refresh_reference() is True
-    assert "Kecamatan Baru" in [k.label for k in reference.kecamatan(kiosk_store)]
+    assert "Kecamatan Baru" in [k.label for k in reference.kecamatan(store)]
 
 
-def test_status_pull_keeps_what_the_central_says_about_our_reports(central, token, kiosk_store):
+def test_status_pull_keeps_what_the_central_says_about_our_reports(central, token, store):
     import json
 
     base, url, _ = central
     clock = FakeClock()
-    ids = file_reports(kiosk_store, clock, 2)
-    worker = worker_for(kiosk_store, clock, base, token)
+    ids = file_reports(store, clock, 2)
+    worker = worker_for(store, clock, base, token)
     assert worker.run_once().sent == 2
     assert central_cli(url, "report", ids[0], "verify", "--actor", "Rina").returncode == 0
     assert worker.pull_statuses() == 2
-    with sqlite3.connect(kiosk_store.path) as con:
+    with sqlite3.connect(store.path) as con:
         rows = dict(con.execute("SELECT tracking_id, status FROM remote_status"))
         bodies = [json.loads(b) for (b,) in con.execute("SELECT body FROM remote_status")]
     assert rows == {ids[0]: "verified", ids[1]: "received"}
