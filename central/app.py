@@ -9,6 +9,7 @@ Contract (also in docs/ARCHITECTURE.md and /openapi.json):
 - ``GET /api/v1/reference``: categories, agencies, kecamatan with an ETag; 304 when the
   kiosk's ``If-None-Match`` is current.
 - ``GET /api/v1/reports/{tracking_id}/status``: what the citizen may see.
+- ``GET /healthz``: ``{"status": "ok"}`` when the service and its database answer, else 503.
 Every kiosk request carries ``Authorization: Bearer <token>``; a wrong or revoked token
 gets 401.
 """
@@ -116,6 +117,19 @@ def create_app(database_url: str) -> FastAPI:
 
     def officer_name(authorization: Annotated[str | None, Header()] = None) -> str:
         return bearer(authorization, service.authenticate_officer, "officer")
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        """For a load balancer or a technician: the service answers and its database too."""
+        from sqlalchemy import text
+
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - reported as unhealthy, never a traceback
+            log.error("health check: database unreachable: %s", type(exc).__name__)
+            raise HTTPException(status_code=503, detail="database unreachable") from None
+        return {"status": "ok"}
 
     @app.post("/api/v1/officer/reports/{tracking_id}/actions")
     def officer_action(tracking_id: str, body: OfficerAction, name: Annotated[str, Depends(officer_name)]) -> dict:

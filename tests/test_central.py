@@ -152,6 +152,12 @@ def test_openapi_schema_is_served(central):
     assert {"/api/v1/reports", "/api/v1/reference", "/api/v1/reports/{tracking_id}/status"} <= set(schema["paths"])
 
 
+def test_health_check_answers_without_a_token(central):
+    base, _, _ = central
+    answer = requests.get(f"{base}/healthz", timeout=30)
+    assert answer.status_code == 200 and answer.json() == {"status": "ok"}
+
+
 def move(url: str, tracking_id: str, action: str, *extra: str):
     return _cli(url, "report", tracking_id, action, "--actor", "Petugas Rina", *extra)
 
