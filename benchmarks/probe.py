@@ -7,6 +7,7 @@ parent can measure idle CPU and resident memory.
     python -m benchmarks.probe kiosk DATA_DIR
     python -m benchmarks.probe kiosk-used DATA_DIR   (files one report first: SESSION_DONE)
     python -m benchmarks.probe bare
+    python -m benchmarks.probe kiosk-scan CONFIG FRAME.png...   (scan-to-status: SCAN_MS lines)
 """
 from __future__ import annotations
 
@@ -95,6 +96,79 @@ def run_kiosk(data_dir: str, used: bool = False) -> None:
     app.run()
 
 
+class _HeldUpReceipt:
+    """The webcam (the hardware we fake): an empty hall for a few frames, then a receipt
+    held up; remembers when the first frame with the receipt was delivered."""
+
+    EMPTY_FRAMES = 3
+
+    def __init__(self, receipt, shown_at: list):
+        self.receipt, self.shown_at, self.reads = receipt, shown_at, 0
+        self.empty = receipt * 0 + 90
+
+    def read(self):
+        self.reads += 1
+        if self.reads <= self.EMPTY_FRAMES:
+            return self.empty
+        if not self.shown_at:
+            self.shown_at.append(time.perf_counter())
+        return self.receipt
+
+    def release(self) -> None:
+        pass
+
+
+def run_scans(config_path: str, frame_paths: list[str]) -> None:
+    """Open the scan screen once per frame; print the time from the receipt reaching the
+    camera to the first frame drawn with its status (``SCAN_MS <ms>``)."""
+    import cv2
+
+    from kiosk.config import load_config
+    from screens.app import build_app, configure_kivy
+
+    config = load_config(config_path, environ={})
+    configure_kivy(config)
+    import devices.camera
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    frames = [cv2.imread(p) for p in frame_paths]
+    app = build_app(config)
+    shown_at: list = []
+    devices.camera.open_source = lambda _spec: _HeldUpReceipt(frames[0], shown_at)
+
+    def next_scan(_dt=None):
+        if not frames:
+            app.stop()
+            return
+        shown_at.clear()
+        frame = frames.pop(0)
+        devices.camera.open_source = lambda _spec: _HeldUpReceipt(frame, shown_at)
+        app.start_status()
+
+    def answered(screen, kind):
+        if kind != "found":
+            return
+
+        def drawn(*_args):
+            Window.unbind(on_flip=drawn)
+            print(f"SCAN_MS {(time.perf_counter() - shown_at[0]) * 1000:.2f}", flush=True)
+            app.end_session()
+            Clock.schedule_once(next_scan, 0.2)
+
+        Window.bind(on_flip=drawn)
+
+    def begin(_dt):
+        app.finish_start()
+        app.screen("status").bind(result_kind=answered)
+        next_scan()
+
+    app.bind(on_start=lambda *_: Clock.schedule_once(begin, 0.5))
+    app.run()
+    if app.env is not None:
+        app.env.close()
+
+
 def _empty_config(data_dir: str):
     from pathlib import Path
 
@@ -109,5 +183,7 @@ if __name__ == "__main__":
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     if sys.argv[1] == "bare":
         run_bare()
+    elif sys.argv[1] == "kiosk-scan":
+        run_scans(sys.argv[2], sys.argv[3:])
     else:
         run_kiosk(sys.argv[2], used=sys.argv[1] == "kiosk-used")

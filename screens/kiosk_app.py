@@ -271,8 +271,12 @@ class KioskApp(App):
 
     def _tick(self, _dt) -> None:
         now = self._monotonic()
-        if now - self._last_activity > THROTTLE_AFTER_S:
+        # Only an idle kiosk slows down: a citizen holding a receipt up to the camera
+        # touches nothing, and must not wait for a slow frame to see the answer.
+        if not self.idle.armed and now - self._last_activity > THROTTLE_AFTER_S:
             Clock._max_fps = self.kiosk_config.idle_fps  # noqa: SLF001
+        elif self.idle.armed:
+            Clock._max_fps = ACTIVE_FPS  # noqa: SLF001
         if self._receipt_deadline is not None and now >= self._receipt_deadline:
             self.end_session()
             return

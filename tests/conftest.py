@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import servers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,12 +116,6 @@ def kiosk(kivy_window, env):
 
 
 # -- the central service, run for real ---------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "central", "--database-url", url, *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -129,21 +124,11 @@ def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
 @contextlib.contextmanager
 def running_central(url: str):
     """``python -m central serve`` on a free port of 127.0.0.1; yields its base URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
     try:
-        for line in proc.stderr:  # uvicorn says when it listens: no polling, no sleeping
-            if "Uvicorn running on" in line:
-                break
-        else:
-            pytest.fail(f"central exited with {proc.wait()}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        with servers.running_central(url) as base:
+            yield base
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -163,41 +148,12 @@ def token(central):
     return result.stdout.strip()
 
 
-
-
 # -- a real PostgreSQL server, started by the tests themselves ----------------------------
-def _pg_bin(name: str) -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    if not found:
-        pytest.fail("PostgreSQL is not installed: `make test` installs Debian's postgresql package")
-    return found[-1]
-
-
 @pytest.fixture(scope="session")
 def postgres_url():
-    """A throwaway PostgreSQL cluster on 127.0.0.1 (trust auth), stopped after the run.
-    PostgreSQL refuses to run as root, so as root it runs as the ``postgres`` user."""
-    import shutil
-
-    # Not under pytest's tmp dir: its parents are private to root, and the server runs as postgres.
-    folder = Path(tempfile.mkdtemp(prefix="kiosk-test-pg-"))
-    data = folder / "data"
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-
-    def run(*cmd):
-        return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120)
-
-    init = run(str(_pg_bin("initdb")), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-    assert init.returncode == 0, init.stderr
-    start = run(str(_pg_bin("pg_ctl")), "-D", str(data), "-w", "-l", str(folder / "log"),
-                "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-    assert start.returncode == 0, start.stderr + start.stdout
+    """A throwaway PostgreSQL cluster on 127.0.0.1, stopped after the run."""
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        run(str(_pg_bin("pg_ctl")), "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+        with servers.throwaway_postgres() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))

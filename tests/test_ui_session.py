@@ -288,3 +288,24 @@ def test_repeated_wrong_numbers_slow_down(kiosk, clock, env):
     clock.advance(2)
     attempt(tracking_id)
     assert kiosk.screen.result_kind == "found"  # the right number works again after the wait
+
+
+def test_frame_rate_drops_only_when_nobody_is_using_the_kiosk(kiosk, clock, env):
+    """Idle on Welcome the kiosk draws slowly (saving CPU); a citizen who stops touching,
+    e.g. to hold a receipt up to the camera or to read, keeps the full frame rate."""
+    from kivy.clock import Clock
+
+    from screens.app import ACTIVE_FPS
+
+    clock.advance(5)
+    kiosk.app._tick(0)  # what the kiosk's 4-a-second watch does  # noqa: SLF001
+    assert Clock._max_fps == env.config.idle_fps  # noqa: SLF001
+    kiosk.tap(kiosk.screen.ids.status)
+    assert Clock._max_fps == ACTIVE_FPS  # noqa: SLF001
+    clock.advance(10)  # reading the keypad, touching nothing
+    kiosk.app._tick(0)  # noqa: SLF001
+    assert Clock._max_fps == ACTIVE_FPS  # noqa: SLF001
+    kiosk.app.end_session()
+    clock.advance(5)
+    kiosk.app._tick(0)  # noqa: SLF001
+    assert Clock._max_fps == env.config.idle_fps  # noqa: SLF001
