@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="decode QR codes from a camera source (also a camera check)")
     scan.add_argument("--source", required=True, help="camera index, /dev/videoN, image, folder, video or stream URL")
     scan.add_argument("--json", action="store_true", help="one JSON line per code (per image for a folder)")
+    admin = sub.add_parser("admin", help="what the admin screen does: PIN, retry failed, language, config")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    admin_sub.add_parser("hash-pin", help="make the admin_pin_hash line for the config file (reads the PIN)")
+    admin_sub.add_parser("retry-failed", help="queue failed reports again and make everything waiting due now")
+    language = admin_sub.add_parser("language", help="show or set the language each new citizen starts in")
+    language.add_argument("language", nargs="?", choices=("id", "en"))
+    admin_sub.add_parser("config", help="the configuration as the kiosk runs it (secrets hidden)")
     reprint = sub.add_parser("reprint", help="print a copy (SALINAN) of a receipt this kiosk issued")
     reprint.add_argument("tracking_id")
     reprint.add_argument("--data-dir", help="where the database lives")
@@ -76,6 +83,15 @@ def setup_logging(config: Config) -> None:
         log.warning("log file unavailable (%s); logging to stderr only", exc.strerror)
 
 
+def _read_pin(prompt: str) -> str:
+    """From the terminal without echo; one line of standard input when piped."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -100,6 +116,14 @@ def main(argv: list[str] | None = None) -> int:
         return technician.print_test(config)
     if args.command == "scan":
         return technician.scan_source(args.source, as_json=args.json, status_base_url=config.status_base_url)
+    if args.command == "admin":
+        if args.admin_command == "hash-pin":
+            return technician.admin_hash_pin(_read_pin)
+        if args.admin_command == "retry-failed":
+            return technician.admin_retry_failed(config)
+        if args.admin_command == "language":
+            return technician.admin_language(config, args.language)
+        return technician.admin_config(config)
     if args.command == "reprint":
         return technician.reprint(config, args.tracking_id)
     return 1

@@ -49,6 +49,12 @@ def _between(lo: float, hi: float) -> Callable[[Any], str | None]:
     return lambda v: None if lo <= v <= hi else f"must be between {lo} and {hi}"
 
 
+def _check_pin_hash(value: str) -> str | None:
+    from kiosk.admin import check_pin_hash
+
+    return check_pin_hash(value)
+
+
 def _kiosk_code(value: str) -> str | None:
     from kiosk.tracking_id import normalize_kiosk_code, TrackingIdError
 
@@ -68,6 +74,9 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("institution_name", str, "Pemerintah Kabupaten Barito Utara", "Receipt header."),
     ConfigVar("language", str, "id", "Default language for each new citizen.", _one_of("id", "en")),
     ConfigVar("fullscreen", bool, False, "Run fullscreen (deployments: true)."),
+    ConfigVar("lockdown", bool, False, "Kiosk lockdown (deployments: true): the window cannot be closed, Escape and the window manager's close do nothing, no mouse cursor; the only way out is the admin screen."),
+    ConfigVar("admin_pin_hash", str, "", "Admin PIN as made by `kiosk admin hash-pin` (scrypt, salted; secret); empty: the admin screen is off.", lambda v: _check_pin_hash(v)),
+    ConfigVar("shutdown_command", str, "systemctl poweroff", "What the admin screen's Shut down runs (the kiosk's user needs the right to power off: docs/DEPLOY.md)."),
     ConfigVar("window_width", int, 1280, "Window width in pixels when not fullscreen.", _between(320, 7680)),
     ConfigVar("window_height", int, 800, "Window height in pixels when not fullscreen.", _between(240, 4320)),
     ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
@@ -90,10 +99,11 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("status_base_url", str, "", "Public status page base URL; receipts then carry <base>/<Tracking ID> in their QR code."),
     ConfigVar("central_url", str, "", "Base URL of the central service, e.g. https://lapor.example.go.id; empty: offline only."),
     ConfigVar("central_token", str, "", "This kiosk's token from `python -m central kiosk add` (secret: never logged or shown)."),
+    ConfigVar("heartbeat_interval_s", float, 300.0, "Seconds between heartbeats to the central (version, queue, printer, paper, camera, disk; no report content); keep it well under the central's `kiosks --silent-after`.", _between(30, 3600)),
     ConfigVar("idle_fps", float, 10.0, "Frame rate cap while nobody touches the screen.", _between(1, 60)),
 )
 _BY_KEY = {v.key: v for v in VARS}
-SECRET_KEYS = frozenset({"central_token"})
+SECRET_KEYS = frozenset({"central_token", "admin_pin_hash"})
 
 
 @dataclasses.dataclass(frozen=True)

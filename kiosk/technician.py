@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy import select
 
 from kiosk.config import Config
 from kiosk.store.db import StoreError, open_store
-from sync_queue.outbox import OutboxEntry
 
 
 def _open(config: Config):
@@ -35,11 +33,9 @@ def show_queue(config: Config, *, include_sent: bool = False) -> int:
     if store is None:
         return 3
     try:
-        query = select(OutboxEntry).order_by(OutboxEntry.id)
-        if not include_sent:
-            query = query.where(OutboxEntry.state != "sent")
-        with store.session() as session:
-            entries = session.scalars(query).all()
+        from kiosk.admin import queue_entries
+
+        entries = queue_entries(store, include_sent=include_sent)
         print(f"{'tracking id':16} {'state':8} {'tries':>5}  {'next attempt (UTC)':19}  last error")
         for e in entries:
             print(f"{e.tracking_id:16} {e.state:8} {e.attempts:5d}  {e.next_attempt_at:%Y-%m-%d %H:%M:%S}  {e.last_error or ''}")
@@ -227,10 +223,9 @@ def _check_central(config: Config) -> tuple[bool, str, str]:
     return True, f"{config.central_url} reachable, token accepted", ""
 
 
-def doctor(config: Config, *, as_json: bool) -> int:
-    """Check config, database, printer, camera and central; non-zero exit when something is wrong."""
-    import json
-
+def checks(config: Config) -> list[tuple[str, bool, str, str]]:
+    """(name, ok, detail, fix) for config, database, printer, camera and central: what
+    ``kiosk doctor`` prints and the admin screen shows."""
     from kiosk.store.db import SCHEMA_HEAD
 
     results = [("config", True, f"loaded from {config.source}", "")]
@@ -253,6 +248,14 @@ def doctor(config: Config, *, as_json: bool) -> int:
             results.append((name, *check(config)))
         except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
             results.append((name, False, f"unexpected {type(exc).__name__}", "see the kiosk log"))
+    return results
+
+
+def doctor(config: Config, *, as_json: bool) -> int:
+    """Check config, database, printer, camera and central; non-zero exit when something is wrong."""
+    import json
+
+    results = checks(config)
     if as_json:
         print(json.dumps([{"check": n, "ok": ok, "detail": d, "fix": f} for n, ok, d, f in results], indent=1))
     else:
@@ -261,8 +264,8 @@ def doctor(config: Config, *, as_json: bool) -> int:
     return 0 if all(ok for _, ok, _, _ in results) else 1
 
 
-def print_test(config: Config) -> int:
-    """A test receipt in each QR mode, with the printer's settings and a code page sample."""
+def print_test_receipts(config: Config) -> list[tuple[str, object]]:
+    """A test receipt in each QR mode; (mode, PrintOutcome) for each."""
     import dataclasses
     import datetime as dt
 
@@ -271,7 +274,7 @@ def print_test(config: Config) -> int:
     from kiosk.receipt import ReceiptContent
     from kiosk.tracking_id import new_tracking_id
 
-    failures = 0
+    outcomes = []
     for qr_mode in ("native", "image"):
         test_config = dataclasses.replace(config, values={**config.values, "printer_qr": qr_mode})
         printer = make_printer(test_config)
@@ -282,7 +285,14 @@ def print_test(config: Config) -> int:
             category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
             title="Contoh: Teweh Tengah, rp 5.000, é à ü ñ ç, “kutip” – ok", confidential=False, language="id",
         )
-        outcome = printer.print_receipt(content, gettext=gettext_for("id"))
+        outcomes.append((qr_mode, printer.print_receipt(content, gettext=gettext_for("id"))))
+    return outcomes
+
+
+def print_test(config: Config) -> int:
+    """A test receipt in each QR mode, with the printer's settings and a code page sample."""
+    failures = 0
+    for qr_mode, outcome in print_test_receipts(config):
         if outcome.ok:
             print(f"QR {qr_mode}: printed ({outcome.bytes_sent} bytes)" + (f" to {outcome.path}" if outcome.path else ""))
         else:
@@ -294,3 +304,54 @@ def print_test(config: Config) -> int:
         print(f"Profile {config.printer_profile} has no native QR code: set printer_qr = \"image\".")
     print("If the native QR code did not appear on paper, set printer_qr = \"image\".")
     return 1 if failures else 0
+
+
+# -- ``kiosk admin ...``: what the admin screen does, from a shell -------------------------
+def admin_hash_pin(read_pin) -> int:
+    """Print the ``admin_pin_hash`` line for the config file; the PIN is read, never echoed."""
+    from kiosk.admin import PinError, hash_pin
+
+    pin = read_pin("New admin PIN (6 to 12 digits): ")
+    if read_pin("The same PIN again: ") != pin:
+        print("kiosk: the two PINs differ; nothing changed", file=sys.stderr)
+        return 2
+    try:
+        print(f'admin_pin_hash = "{hash_pin(pin)}"')
+    except PinError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def admin_retry_failed(config: Config) -> int:
+    import datetime as dt
+
+    from kiosk.admin import retry_failed
+
+    store = _open(config)
+    if store is None:
+        return 3
+    try:
+        count = retry_failed(store, dt.datetime.now(dt.timezone.utc))
+    finally:
+        store.close()
+    print(f"{count} failed reports queued again; everything waiting is due now")
+    return 0
+
+
+def admin_language(config: Config, language: str | None) -> int:
+    from kiosk.admin import default_language, set_default_language
+
+    if language:
+        set_default_language(config, language)
+    print(default_language(config))
+    return 0
+
+
+def admin_config(config: Config) -> int:
+    from kiosk.admin import config_rows
+
+    print(f"# loaded from {config.source}")
+    for key, shown in config_rows(config):
+        print(f"{key} = {shown}")
+    return 0

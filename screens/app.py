@@ -37,6 +37,8 @@ def configure_kivy(config: Config) -> None:
     KivyConfig.set("kivy", "keyboard_mode", "systemanddock")
     KivyConfig.set("kivy", "exit_on_escape", "0")
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
+    # Lockdown: no cursor on touch hardware (closing is refused in KioskApp).
+    KivyConfig.set("graphics", "show_cursor", "0" if config.lockdown else "1")
     # No cursor blink while idle: the only focused fields are on filing screens.
     KivyConfig.set("kivy", "log_level", "info")
 
@@ -67,4 +69,4 @@ def run_kiosk(config: Config) -> int:
     finally:
         if app.env is not None:
             app.env.close()
-    return 0
+    return app.exit_code

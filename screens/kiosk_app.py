@@ -29,13 +29,21 @@ log = logging.getLogger(__name__)
 THROTTLE_AFTER_S = 3.0
 SYNC_STATUS_EVERY_S = 5.0
 FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
-LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv")
+LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv", "admin.kv")
+#: The hidden way to the admin screen: this many taps in Welcome's top-left corner ...
+ADMIN_TAPS, ADMIN_TAPS_WITHIN_S, ADMIN_CORNER = 5, 4.0, 0.12  # ... within 4 s, in 12% of each side
 
 
 def _scan_screen():
     from screens.scan import ScanScreen
 
     return ScanScreen(name="scan")
+
+
+def _admin_screen():
+    from screens.admin import AdminScreen
+
+    return AdminScreen(name="admin")
 
 
 def _load_kv(names) -> None:
@@ -66,6 +74,7 @@ class KioskApp(App):
     """The kiosk's Kivy application for one :class:`kiosk.env.KioskEnv`."""
 
     lang = StringProperty("id")
+    default_lang = StringProperty("id")  # each new citizen's language (the admin screen may change it)
     flow = ObjectProperty(None, allownone=True)
     title = "SP4N LAPOR! Kiosk"
 
@@ -80,7 +89,12 @@ class KioskApp(App):
         self.env = None  # opened right after the first frame: Welcome needs only the config
         self._env_factory = env_factory
         self._monotonic = monotonic
-        self.lang = kiosk_config.language
+        from kiosk.admin import default_language
+
+        self.default_lang = self.lang = default_language(kiosk_config)
+        self._corner_taps: list[float] = []
+        self.exit_code = 0
+        self._leaving = False
         self.idle = IdleMonitor(monotonic, idle_after=kiosk_config.idle_timeout_s, warn_for=kiosk_config.idle_warning_s)
         self._last_activity = monotonic()
         self._receipt_deadline: float | None = None
@@ -102,6 +116,8 @@ class KioskApp(App):
         self.idle_overlay = idle_overlay.IdleOverlay()
         self.idle_overlay.bind(on_continue=lambda *_: self.touch())
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        if self.kiosk_config.lockdown:
+            Window.bind(on_request_close=self._refuse_close)
         ExceptionManager.add_handler(self._safety_net)
         self._tick_event = Clock.schedule_interval(self._tick, 0.25)
         return manager
@@ -135,6 +151,7 @@ class KioskApp(App):
             status=lambda: status.StatusScreen(name="status"),
             scan=_scan_screen,  # OpenCV is loaded only on a kiosk that uses its camera
             apology=lambda: error.ApologyScreen(name="apology"),
+            admin=_admin_screen,
         )
         self.ready = True
         if self.env.sync is not None:
@@ -164,6 +181,7 @@ class KioskApp(App):
             self._sync_event.cancel()
         ExceptionManager.remove_handler(self._safety_net)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        Window.unbind(on_request_close=self._refuse_close)
 
     def monotonic(self) -> float:
         """The kiosk's monotonic clock (a test's controllable one under test)."""
@@ -231,7 +249,7 @@ class KioskApp(App):
             reset = getattr(screen, "reset", None)
             if reset:
                 reset()
-        self.lang = self.kiosk_config.language
+        self.lang = self.default_lang
         self.root.current = "welcome"
 
     def _unfocus_all(self) -> None:
@@ -258,9 +276,45 @@ class KioskApp(App):
             self.end_session()
 
     # -- activity, idle and frame rate ----------------------------------------------------
-    def _on_activity(self, *args):
+    def _on_activity(self, _window=None, touch=None, *args):
         self.touch()
+        if hasattr(touch, "pos") and self.root is not None and self.root.current == "welcome":
+            self._corner_tap(touch.pos)
         return False  # let the touch reach the widgets
+
+    # -- lockdown and the admin screen ----------------------------------------------------
+    def _corner_tap(self, pos) -> None:
+        x, y = pos
+        if x > Window.width * ADMIN_CORNER or y < Window.height * (1 - ADMIN_CORNER):
+            self._corner_taps.clear()
+            return
+        now = self._monotonic()
+        self._corner_taps = [t for t in self._corner_taps if now - t <= ADMIN_TAPS_WITHIN_S] + [now]
+        if len(self._corner_taps) >= ADMIN_TAPS:
+            self._corner_taps.clear()
+            Clock.schedule_once(lambda _dt: self.open_admin(), 0)  # after this touch is handled
+
+    def open_admin(self) -> None:
+        """The PIN pad of the admin screen; nothing at all when no admin PIN is configured."""
+        self.finish_start()
+        if not self.ready or not self.kiosk_config.admin_pin_hash:
+            log.info("admin gesture ignored: %s", "no admin PIN configured" if self.ready else "kiosk not ready")
+            return
+        self.idle.arm()
+        self.screen("admin").reset()
+        self.show("admin")
+
+    def _refuse_close(self, *_args, **_kwargs) -> bool:
+        """Lockdown: Escape, Alt+F4 and the window manager cannot close the kiosk."""
+        if not self._leaving:
+            log.info("close request refused (lockdown)")
+        return not self._leaving
+
+    def request_exit(self, code: int) -> None:
+        """Leave the app (admin screen: restart or shut down); ``kiosk run`` exits with ``code``."""
+        log.info("kiosk exiting with code %d", code)
+        self._leaving, self.exit_code = True, code
+        self.stop()
 
     def touch(self) -> None:
         self.idle.touch()
