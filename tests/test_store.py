@@ -269,9 +269,10 @@ def test_reference_replacement_is_all_or_nothing(store):
     assert reference.version(store) == "v2"
 
 
-def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path):
+def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path, central, token):
     """GIVEN a database at schema 0001 holding queued and failed reports WHEN the new kiosk
-    opens it THEN Alembic upgrades it and every report and outbox entry is still there."""
+    opens it THEN Alembic upgrades it, every report and outbox entry is still there, and
+    after "retry failed" all of them reach a real central service."""
     from alembic import command
 
     from kiosk.store.db import _alembic_config, _make_engine
@@ -297,4 +298,14 @@ def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path):
     service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
     assert [service.find(t).outbox_state for t in queued] == [OutboxState.FAILED, OutboxState.PENDING, OutboxState.PENDING]
     assert service.load_draft(queued[1]).reporter_name == SECRETS[0]
+
+    from kiosk.admin import retry_failed
+    from sync_queue.client import CentralClient
+    from sync_queue.worker import SyncWorker
+
+    assert retry_failed(upgraded, NOW) == 1
+    worker = SyncWorker(upgraded, service, CentralClient(central[0], token, timeout=5), now=lambda: NOW)
+    assert worker.run_once().sent == 3
+    assert [service.find(t).outbox_state for t in queued] == [OutboxState.SENT] * 3
+    assert service.count_waiting() == 0
     upgraded.close()
