@@ -77,6 +77,7 @@ class KioskApp(App):
     default_lang = StringProperty("id")  # each new citizen's language (the admin screen may change it)
     flow = ObjectProperty(None, allownone=True)
     title = "SP4N LAPOR! Kiosk"
+    use_kivy_settings = False
 
     ready = BooleanProperty(False)
     out_of_service = BooleanProperty(False)
@@ -303,6 +304,10 @@ class KioskApp(App):
         self.idle.arm()
         self.screen("admin").reset()
         self.show("admin")
+
+    def open_settings(self, *_args) -> bool:
+        """Kivy opens its settings panel on F1; a kiosk has none (its settings are the admin screen's)."""
+        return False
 
     def _refuse_close(self, *_args, **_kwargs) -> bool:
         """Lockdown: Escape, Alt+F4 and the window manager cannot close the kiosk."""

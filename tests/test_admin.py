@@ -269,7 +269,9 @@ def test_lockdown_refuses_escape_and_close_requests(kivy_window, admin_env, env)
     try:
         assert kivy_window.dispatch("on_request_close") is True
         kivy_window.dispatch("on_keyboard", 27, 9, None, [])  # Escape
+        kivy_window.dispatch("on_keyboard", 282, 58, None, [])  # F1: Kivy's settings panel
         locked.frames(2)
+        assert list(kivy_window.children) == [locked.app.root]  # no settings panel over the kiosk
         assert App.get_running_app() is locked.app and locked.current == "welcome"
     finally:
         locked.close()
