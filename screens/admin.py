@@ -79,7 +79,7 @@ class AdminScreen(Screen):
             self._fill_queue([])
         elif view == "queue":
             entries = admin.queue_entries(app.env.store)
-            self.body = tr(app.lang, "{count} reports waiting or failed.", count=len(entries)) if entries else tr(
+            self.body = tr(app.lang, "{count} reports waiting or failed. Tap one to print a copy of its receipt.", count=len(entries)) if entries else tr(
                 app.lang, "Nothing is waiting: every report has reached the central office.")
             self._fill_queue(entries)
         else:
