@@ -3,17 +3,59 @@
     python -m central serve [--host H] [--port P] [--database-url URL]
     python -m central kiosk add CODE --location "..."      (prints the token once)
     python -m central kiosk revoke CODE
+    python -m central kiosks [--json] [--silent-after MIN] [--backed-up-after MIN] [--max-queue N]
+                             [--low-disk-mb MB] [--now ISO-TIME]
+        (the fleet from the kiosks' heartbeats; exit 0 when every kiosk in service is
+         healthy, 1 when any is flagged: for cron and monitoring)
     python -m central officer add NAME                       (prints the token once)
     python -m central report ID ACTION [--actor A] [--note N] [--reply R] [--agency X]
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import sys
 
 from central.db import Database, default_database_url, migrate
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
+    return number
+
+
+def _instant(value: str) -> dt.datetime:
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time like 2026-11-23T10:30:00+07:00, got {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def show_fleet(db: Database, args: argparse.Namespace) -> int:
+    """``python -m central kiosks``: print the fleet; 1 when any kiosk in service is flagged."""
+    import json
+
+    from central import fleet
+
+    thresholds = fleet.Thresholds(silent_after_s=args.silent_after * 60, backed_up_after_s=args.backed_up_after * 60,
+                                  max_queue=args.max_queue, low_disk_bytes=args.low_disk_mb * 1024 * 1024)
+    now = args.now or fleet.utc_now()
+    kiosks = fleet.fleet(db, now, thresholds)
+    attention = fleet.needs_attention(kiosks)
+    if args.json:
+        print(json.dumps({"at": now.isoformat(), "needs_attention": attention, "kiosks": kiosks}, indent=1))
+    elif not kiosks:
+        print("no kiosks registered (python -m central kiosk add CODE --location ...)")
+    else:
+        print(fleet.render_table(kiosks))
+        flagged = sum(1 for k in kiosks if k["flags"] and not k["revoked"])
+        print(f"{len(kiosks)} kiosks, {flagged} need attention")
+    return 1 if attention else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--location", required=True)
     revoke = kiosk_sub.add_parser("revoke")
     revoke.add_argument("code")
+    kiosks = sub.add_parser("kiosks", help="the fleet from the kiosks' heartbeats; exit 1 when any kiosk is flagged")
+    kiosks.add_argument("--json", action="store_true", help="one JSON document instead of the table")
+    kiosks.add_argument("--silent-after", type=_positive, default=15, metavar="MIN",
+                        help="SILENT when no heartbeat came for this many minutes (default 15)")
+    kiosks.add_argument("--backed-up-after", type=_positive, default=60, metavar="MIN",
+                        help="BACKED-UP when the oldest waiting report is older than this many minutes (default 60)")
+    kiosks.add_argument("--max-queue", type=int, default=50, metavar="N",
+                        help="BACKED-UP when more than N reports wait (default 50)")
+    kiosks.add_argument("--low-disk-mb", type=int, default=1024, metavar="MB",
+                        help="LOW-DISK when the data directory has less free space (default 1024)")
+    kiosks.add_argument("--now", type=_instant, metavar="ISO-TIME",
+                        help="judge the fleet as of this time instead of now (UTC unless an offset is given)")
     officer = sub.add_parser("officer", help="register complaint officers for the officer API")
     officer_sub = officer.add_subparsers(dest="officer_command", required=True)
     officer_add = officer_sub.add_parser("add")
@@ -67,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         from central import service
         from kiosk.tracking_id import TrackingIdError, parse_tracking_id
 
+        if args.command == "kiosks":
+            return show_fleet(db, args)
         if args.command == "report":
             from central.lifecycle import LifecycleError, apply
 

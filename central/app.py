@@ -10,6 +10,8 @@ Contract (also in docs/ARCHITECTURE.md and /openapi.json):
   kiosk's ``If-None-Match`` is current.
 - ``GET /api/v1/reports/{tracking_id}/status``: what the citizen may see.
 - ``GET /healthz``: ``{"status": "ok"}`` when the service and its database answer, else 503.
+- ``POST /api/v1/heartbeat``: the kiosk's machine state (``central.fleet.HeartbeatIn``),
+  kept as its latest; ``GET /api/v1/fleet`` (officer token): every kiosk with flags.
 Every kiosk request carries ``Authorization: Bearer <token>``; a wrong or revoked token
 gets 401.
 """
@@ -19,11 +21,13 @@ import logging
 import math
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
-from central import service
+from central import fleet, service
 from central.ratelimit import RateLimiter
 from central.db import Database
 
@@ -95,6 +99,18 @@ class OfficerAction(BaseModel):
 _REPORT = TypeAdapter(ReportIn)
 
 
+def _json_safe(value):
+    """NaN and infinities as text: JSON cannot carry them, and a 422 that quotes one
+    must not become a 500."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def create_app(database_url: str) -> FastAPI:
     """The app for one database (migrated here, so a fresh database just works)."""
     from central.db import migrate
@@ -103,6 +119,11 @@ def create_app(database_url: str) -> FastAPI:
     migrate(db.engine)
     app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1")
     app.state.db = db
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's own 422, except that a NaN in the input is quoted as text."""
+        return JSONResponse(status_code=422, content={"detail": _json_safe(jsonable_encoder(exc.errors()))})
 
     def bearer(authorization: str | None, check, who: str) -> str:
         scheme, _, token = (authorization or "").partition(" ")
@@ -168,6 +189,25 @@ def create_app(database_url: str) -> FastAPI:
             results.append(ItemResult(tracking_id=taken.tracking_id, outcome=taken.outcome, received_at=taken.received_at))
         log.info("kiosk %s sent %d reports", code, len(results))
         return BatchResult(results=results)
+
+    @app.post("/api/v1/heartbeat")
+    def heartbeat(body: fleet.HeartbeatIn, code: Annotated[str, Depends(kiosk_code)]) -> dict:
+        """The kiosk's latest machine state, for ``python -m central kiosks``."""
+        received_at = fleet.record_heartbeat(db, code, body)
+        return {"received_at": received_at.isoformat()}
+
+    @app.get("/api/v1/fleet")
+    def fleet_view(name: Annotated[str, Depends(officer_name)],
+                   silent_after_min: Annotated[float, Query(gt=0, le=10080)] = 15,
+                   backed_up_after_min: Annotated[float, Query(gt=0, le=10080)] = 60,
+                   max_queue: Annotated[int, Query(ge=0)] = 50,
+                   low_disk_mb: Annotated[int, Query(ge=0)] = 1024) -> dict:
+        """Every registered kiosk with its latest heartbeat and flags (as ``python -m central kiosks --json``)."""
+        thresholds = fleet.Thresholds(silent_after_s=silent_after_min * 60, backed_up_after_s=backed_up_after_min * 60,
+                                      max_queue=max_queue, low_disk_bytes=low_disk_mb * 1024 * 1024)
+        now = fleet.utc_now()
+        kiosks = fleet.fleet(db, now, thresholds)
+        return {"at": now.isoformat(), "needs_attention": fleet.needs_attention(kiosks), "kiosks": kiosks}
 
     @app.get("/api/v1/reference")
     def reference(request: Request, code: Annotated[str, Depends(kiosk_code)]) -> Response:

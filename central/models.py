@@ -1,10 +1,11 @@
 """The central service's tables: kiosks, reports (one per Tracking ID), conflicts,
-lifecycle events and reference data. Portable between SQLite and PostgreSQL."""
+lifecycle events, reference data and each kiosk's latest heartbeat. Portable between
+SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime as _DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import BigInteger, Boolean, DateTime as _DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -101,3 +102,27 @@ class ReferenceSet(Base):
     version: Mapped[str] = mapped_column(String(64), unique=True)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KioskHeartbeat(Base):
+    """The latest heartbeat of one kiosk (fleet monitoring): machine state only, never
+    anything about a report or a person. Ages are as the kiosk measured them at
+    ``sent_at`` on its own clock, so a wrong kiosk clock does not distort them."""
+
+    __tablename__ = "kiosk_heartbeats"
+
+    kiosk_code: Mapped[str] = mapped_column(String(4), ForeignKey("kiosks.code"), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # server time
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # kiosk time
+    version: Mapped[str] = mapped_column(String(64))
+    queue_depth: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    oldest_waiting_age_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_sync_age_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    printer_kind: Mapped[str] = mapped_column(String(16))
+    printer: Mapped[str] = mapped_column(String(16))
+    paper: Mapped[str] = mapped_column(String(16))
+    camera: Mapped[str] = mapped_column(String(16))
+    disk_free_bytes: Mapped[int] = mapped_column(BigInteger)
+    disk_total_bytes: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)  # the validated heartbeat as canonical JSON

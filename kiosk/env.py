@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from devices.printer.base import PrintOutcome, ReceiptPrinter
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sync_queue.worker import SyncWorker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Kabupaten Barito Utara keeps Western Indonesia Time.
 LOCAL_TZ = ZoneInfo("Asia/Jakarta")
@@ -56,6 +57,11 @@ class KioskEnv:
     def print_async(self, content: ReceiptContent, gettext: Callable[[str], str]) -> Future[PrintOutcome]:
         """Print on the printer's worker thread; the caller gets a future at once."""
         return self._print_pool.submit(self.printer.print_receipt, content, gettext=gettext)
+
+    def on_printer_thread(self, work: Callable[[], T]) -> Future[T]:
+        """Run ``work`` on the printer's worker thread, after any receipt before it (so
+        a status question never interleaves with a receipt's bytes)."""
+        return self._print_pool.submit(work)
 
     def close(self) -> None:
         if self.sync is not None:
@@ -97,10 +103,13 @@ def build_env(config: Config, **overrides) -> KioskEnv:
     now = overrides.pop("now", utc_now)
     reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now)
     printer = overrides.pop("printer", None) or make_printer(config)
-    sync = None
+    env = KioskEnv(config=config, store=store, reports=reports, printer=printer, now=now, **overrides)
     if config.central_url:
+        from kiosk.heartbeat import Heartbeat
         from sync_queue.client import CentralClient
         from sync_queue.worker import SyncWorker
 
-        sync = SyncWorker(store, reports, CentralClient(config.central_url, config.central_token), now=now)
-    return KioskEnv(config=config, store=store, reports=reports, printer=printer, sync=sync, now=now, **overrides)
+        heartbeat = Heartbeat(config=config, store=store, printer=printer, now=now, on_printer_thread=env.on_printer_thread)
+        env.sync = SyncWorker(store, reports, CentralClient(config.central_url, config.central_token), now=now,
+                              heartbeat=heartbeat.gather, heartbeat_interval_s=config.heartbeat_interval_s)
+    return env

@@ -99,6 +99,18 @@ class CentralClient:
             return None
         return response.headers.get("ETag", ""), response.json()
 
+    def heartbeat(self, payload: dict) -> dict:
+        """Send this kiosk's heartbeat (``kiosk.heartbeat``); the central's answer
+        (``received_at``). Fails like the other calls (CentralError and its kinds)."""
+        response = self._request("POST", "/api/v1/heartbeat", json=payload)
+        try:
+            answer = response.json()
+        except ValueError:
+            raise CentralUnavailable("central answered a heartbeat with something that is not JSON") from None
+        if not isinstance(answer, dict):
+            raise CentralUnavailable("central answered a heartbeat with something that is not an object")
+        return answer
+
     def status(self, tracking_id: str) -> dict | None:
         """The public status of one report, or None when the central does not know it."""
         try:

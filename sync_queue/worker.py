@@ -7,7 +7,10 @@ cannot fix, kept for the technician) or back to ``pending`` with a later
 ``sending`` by a crash go back to ``pending`` when the worker starts. A POST is retried
 only because the central deduplicates on the Tracking ID.
 
-The worker runs on its own thread and never blocks the UI.
+The worker runs on its own thread and never blocks the UI. Between deliveries, when nothing
+is due, it refreshes reference data, pulls statuses, and sends the kiosk's heartbeat
+(``kiosk.heartbeat``) every ``heartbeat_interval_s``; a heartbeat that fails is logged
+and tried again at the next interval.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ MAX_DELAY_S = 600.0
 IDLE_POLL_S = 30.0
 REFERENCE_EVERY_S = 3600.0
 STATUS_EVERY_S = 900.0
+HEARTBEAT_EVERY_S = 300.0
 #: Statuses after which a report no longer changes: not pulled again.
 FINAL_STATUSES = ("closed", "rejected", "archived")
 PENDING, SENDING, SENT, FAILED = (s.value for s in (OutboxState.PENDING, OutboxState.SENDING, OutboxState.SENT, OutboxState.FAILED))
@@ -57,12 +61,21 @@ class PassResult:
 
 
 class SyncWorker:
+    """Delivers the outbox on its own thread. ``heartbeat`` gathers the kiosk's heartbeat
+    body given when the central last answered a sync (``kiosk.heartbeat.Heartbeat.gather``);
+    without it no heartbeat is sent."""
+
     def __init__(self, store: Store, reports: ReportService, client: CentralClient, *,
-                 now: Callable[[], dt.datetime], rng: Callable[[], float] = random.random, batch_size: int = BATCH_SIZE):
+                 now: Callable[[], dt.datetime], rng: Callable[[], float] = random.random, batch_size: int = BATCH_SIZE,
+                 heartbeat: Callable[[dt.datetime | None], dict] | None = None,
+                 heartbeat_interval_s: float = HEARTBEAT_EVERY_S):
         self.store, self.reports, self.client = store, reports, client
         self.now, self.rng, self.batch_size = now, rng, batch_size
+        self.heartbeat, self.heartbeat_interval_s = heartbeat, heartbeat_interval_s
         self.online: bool | None = None
         self.last_error: str | None = None
+        #: When the central last answered a delivery or housekeeping call (this process only).
+        self.last_success_at: dt.datetime | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -134,7 +147,7 @@ class SyncWorker:
                 failed[tid] = f"invalid: {problems}"[:500]
         self._settle_sent(sent)
         self._settle_failed(failed)
-        self.online, self.last_error = True, None
+        self.online, self.last_error, self.last_success_at = True, None, self.now()
         result.sent, result.failed, result.online = len(sent), len(failed), True
         log.info("sync pass: %d sent, %d failed", len(sent), len(failed))
         return result
@@ -226,10 +239,36 @@ class SyncWorker:
         try:
             if self._due(now, "_reference_at", REFERENCE_EVERY_S):
                 self.refresh_reference()
+                self.last_success_at = self.now()
             if self._due(now, "_status_at", STATUS_EVERY_S):
                 self.pull_statuses()
+                self.last_success_at = self.now()
         except (CentralUnavailable, RateLimited, Unauthorized, Rejected) as exc:
             log.warning("housekeeping skipped: %s", exc)
+
+    def send_heartbeat(self) -> bool:
+        """Gather and send the heartbeat now; False (logged, no personal data in it) when
+        it could not be gathered or the central did not take it."""
+        if self.heartbeat is None:
+            return False
+        try:
+            body = self.heartbeat(self.last_success_at)
+        except Exception as exc:  # noqa: BLE001 - a broken check must not stop deliveries
+            log.error("heartbeat not gathered: %s", type(exc).__name__)
+            return False
+        try:
+            self.client.heartbeat(body)
+        except (CentralUnavailable, RateLimited, Unauthorized, Rejected) as exc:
+            log.warning("heartbeat not sent (next try in %g s): %s", self.heartbeat_interval_s, exc)
+            return False
+        return True
+
+    def heartbeat_if_due(self) -> bool | None:
+        """Send the heartbeat when ``heartbeat_interval_s`` has passed since the last try
+        (successful or not); None when it was not due."""
+        if self.heartbeat is None or not self._due(self.now(), "_heartbeat_at", self.heartbeat_interval_s):
+            return None
+        return self.send_heartbeat()
 
     def _due(self, now: dt.datetime, attr: str, period: float) -> bool:
         last = getattr(self, attr, None)
@@ -265,6 +304,7 @@ class SyncWorker:
                 continue  # more may be due right away
             if self.online is not False:
                 self.housekeeping()
+            self.heartbeat_if_due()  # offline too: the central may be reachable again
             due = self.next_due()
             wait = IDLE_POLL_S if due is None else max(0.5, min(IDLE_POLL_S, (due - self.now()).total_seconds()))
             self._wake.wait(wait)
