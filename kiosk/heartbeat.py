@@ -31,8 +31,6 @@ from sync_queue.outbox import WAITING, OutboxEntry, OutboxState
 
 log = logging.getLogger(__name__)
 
-#: DLE EOT 4 (roll paper sensor): bits 2 and 3 set when the roll is nearly used up.
-ROLL_PAPER_NEAR_END = 0x0C
 CAMERA_CONNECT_TIMEOUT_S = 2.0
 PRINTER_WAIT_MAX_S = 10.0
 
@@ -72,19 +70,13 @@ def printer_state(printer: ReceiptPrinter) -> tuple[str, str]:
     from devices.printer.network import DevicePrinter, StatusPrinter
 
     if isinstance(printer, StatusPrinter):
-        near_end: list[int] = []
-
-        def ask(link) -> None:
-            printer._check(link)  # cover open / paper out, exactly as before a receipt
-            near_end.append(printer._ask(link, 4) & ROLL_PAPER_NEAR_END)
-
         try:
-            printer._guarded(ask)
+            low = printer.paper_low()  # the same DLE EOT questions as before a receipt, plus near-end
         except PrinterOutOfPaper:
             return "ok", "out"
         except PrinterError as exc:
             return _printer_fault(exc), "unknown"
-        return "ok", "low" if near_end and near_end[0] else "ok"
+        return "ok", "low" if low else "ok"
     if isinstance(printer, DevicePrinter):  # takes bytes, answers nothing: paper unknown
         try:
             printer.status()

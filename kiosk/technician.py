@@ -68,6 +68,7 @@ def sync_once(config: Config) -> int:
             if not (result.sent or result.failed):
                 break
         print(f"sent {total_sent}, failed {total_failed}, waiting {env.reports.count_waiting()}")
+        print("heartbeat " + ("sent" if env.sync.send_heartbeat() else "NOT sent (see the log)"))
         return 0
     finally:
         env.close()

@@ -224,8 +224,13 @@ def test_kiosk_sync_once_and_queue_commands(central, token, tmp_path):
     assert queue.returncode == 0 and all(t in queue.stdout for t in ids) and "3 waiting" in queue.stdout
     sync = kiosk("sync", "--once")
     assert sync.returncode == 0, sync.stderr
-    assert "sent 3, failed 0, waiting 0" in sync.stdout
+    assert "sent 3, failed 0, waiting 0" in sync.stdout and "heartbeat sent" in sync.stdout
     assert "0 waiting" in kiosk("queue").stdout
+    from tests.conftest import central_cli
+
+    fleet = central_cli(central[1], "kiosks", "--json")
+    [me] = [k for k in __import__("json").loads(fleet.stdout)["kiosks"] if k["code"] == "MT01"]
+    assert me["queue_depth"] == 0 and me["last_sync_age_s"] is not None  # the technician's pass shows up
     for out in (queue, sync):
         assert token not in out.stdout + out.stderr
 

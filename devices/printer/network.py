@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 DLE_EOT = b"\x10\x04"
 #: DLE EOT 2 (offline cause): bit 2 cover open, bit 5 stopped for paper end.
 OFFLINE_COVER_OPEN, OFFLINE_PAPER_END = 0x04, 0x20
-#: DLE EOT 4 (roll paper sensor): bits 5 and 6 set when the paper has run out.
-ROLL_PAPER_END = 0x60
+#: DLE EOT 4 (roll paper sensor): bits 5 and 6 set when the paper has run out, bits 2
+#: and 3 when it is nearly out (the near-end sensor).
+ROLL_PAPER_END, ROLL_PAPER_NEAR_END = 0x60, 0x0C
 
 
 class _Link(abc.ABC):
@@ -71,6 +72,17 @@ class StatusPrinter(ReceiptPrinter):
     def status(self) -> None:
         """Raise the printer's problem, if it has one (cover open, paper out, gone)."""
         self._guarded(self._check)
+
+    def paper_low(self) -> bool:
+        """Like :meth:`status`, then whether the paper is nearly out (the near-end sensor)."""
+        near_end: list[bool] = []
+
+        def ask(link: _Link) -> None:
+            self._check(link)
+            near_end.append(bool(self._ask(link, 4) & ROLL_PAPER_NEAR_END))
+
+        self._guarded(ask)
+        return near_end[0]
 
     def _send(self, data: bytes, *, content: ReceiptContent) -> Path | None:
         def job(link: _Link) -> None:
