@@ -20,13 +20,9 @@ def central(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('central') / 'central.sqlite3'}"
     else:
-        server = request.getfixturevalue("postgres_url")
-        name = f"central_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        url = server.rsplit("/", 1)[0] + "/" + name
+        from tests.helpers.servers import fresh_database
+
+        url = fresh_database(request.getfixturevalue("postgres_url"), "central")
     with running_central(url) as base:
         yield base, url, None
 

@@ -377,12 +377,9 @@ def test_officers_see_the_fleet_over_http(central):
 def test_migration_and_heartbeat_round_trip_on_postgresql(postgres_url, store, tmp_path):
     """The c0002 migration on a fresh PostgreSQL database, a heartbeat gathered from a real
     kiosk store, a second one replacing it, and terabyte disks (BIGINT)."""
-    name = f"fleet_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    url = postgres_url.rsplit("/", 1)[0] + "/" + name
+    from tests.helpers.servers import fresh_database
+
+    url = fresh_database(postgres_url, "fleet")
     with running_central(url) as base:
         token = register(url, "PG01", "Kantor Bupati Barito Utara")
         config = Config(values={**{v.key: v.default for v in VARS}, "data_dir": str(tmp_path), "kiosk_code": "PG01"},

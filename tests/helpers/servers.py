@@ -89,3 +89,19 @@ def throwaway_postgres() -> Iterator[str]:
             run(str(_pg_bin("pg_ctl")), "-D", str(data), "-m", "immediate", "stop")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def fresh_database(server_url: str, prefix: str = "test") -> str:
+    """A new, empty database on the PostgreSQL server at ``server_url``; returns its URL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        admin.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
