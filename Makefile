@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time.
 SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0
-# What only the tests need: a real PostgreSQL server for the central service's store.
-TEST_SYSTEM_PACKAGES := postgresql chromium
+# What only the tests need: a real PostgreSQL server for the central service's store,
+# Chromium for the public status page, systemd-analyze to verify deploy/lapor-kiosk.service.
+TEST_SYSTEM_PACKAGES := postgresql chromium systemd
 LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
 CATALOGS := $(LOCALES:.po=.mo)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 
@@ -64,19 +65,66 @@ def _overrides(args: argparse.Namespace) -> dict:
     return out
 
 
+#: Python's levels as the syslog priorities the journal reads from a ``<N>`` line prefix.
+_JOURNAL_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6, logging.DEBUG: 7}
+
+
+class _JournalFormatter(logging.Formatter):
+    """For stderr when it is the journal: no timestamp (the journal adds its own) and
+    a ``<N>`` prefix so ``journalctl -p warning`` finds warnings and errors."""
+
+    def __init__(self):
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = _JOURNAL_PRIORITY.get(record.levelno, 3 if record.levelno > logging.WARNING else 6)
+        return f"<{priority}>{super().format(record)}"
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotated log file. A full or read-only disk is said once on stderr instead of
+    a traceback per line; the kiosk goes on, stderr still reaches the journal, and
+    writing resumes by itself once there is room."""
+
+    _failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if not self._failed:
+            self._failed = True
+            exc = sys.exc_info()[1]
+            print(f"kiosk: cannot write the log file {self.baseFilename}: "
+                  f"{getattr(exc, 'strerror', None) or type(exc).__name__}; logging to stderr only",
+                  file=sys.stderr)
+
+
+def stderr_is_journal(environ=None) -> bool:
+    """True when systemd connected stderr to the journal (``JOURNAL_STREAM`` names its
+    device and inode; a child that inherited the variable but not the stream is not)."""
+    environ = os.environ if environ is None else environ
+    try:
+        device, inode = (int(part) for part in environ.get("JOURNAL_STREAM", "").split(":"))
+        stat = os.fstat(sys.stderr.fileno())
+    except (ValueError, OSError, AttributeError):
+        return False
+    return (stat.st_dev, stat.st_ino) == (device, inode)
+
+
 def setup_logging(config: Config) -> None:
-    """Log to stderr and a rotated file in the data directory. Never complaint text."""
+    """Log to stderr (the journal under systemd) and a rotated file in the data
+    directory. Never complaint text or personal data: modules log states, counts and
+    error types (tests/test_log_privacy.py greps the logs for it)."""
     root = logging.getLogger()
     root.setLevel(logging.INFO)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     stderr = logging.StreamHandler()
-    stderr.setFormatter(fmt)
+    stderr.setFormatter(_JournalFormatter() if stderr_is_journal() else fmt)
     root.addHandler(stderr)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
         logs = config.data_path / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(logs / "kiosk.log", maxBytes=1_000_000, backupCount=5)
+        handler = _LogFile(logs / "kiosk.log", maxBytes=config.log_max_bytes, backupCount=config.log_backups,
+                           encoding="utf-8")
         handler.setFormatter(fmt)
         root.addHandler(handler)
     except OSError as exc:

@@ -68,6 +68,9 @@ def _kiosk_code(value: str) -> str | None:
 VARS: tuple[ConfigVar, ...] = (
     ConfigVar("data_dir", str, "", "Where the database and receipts live; empty means the per-user data directory."),
     ConfigVar("database_path", str, "", "SQLite file; empty means <data_dir>/kiosk.sqlite3."),
+    ConfigVar("min_free_disk_mb", int, 50, "Free space (MB, as `df -m` counts) the database's disk must keep: below it the kiosk takes no new report (Welcome says so) until there is room again; 0: refuse only when the disk is really full.", _between(0, 1_000_000)),
+    ConfigVar("log_max_bytes", int, 1_000_000, "Size at which <data_dir>/logs/kiosk.log is rotated (kiosk.log.1, .2, ...).", _between(10_000, 1_000_000_000)),
+    ConfigVar("log_backups", int, 5, "How many rotated log files are kept.", _between(1, 100)),
     ConfigVar("kiosk_code", str, "MT01", "Four Crockford base32 symbols, unique per kiosk; embedded in every Tracking ID.", _kiosk_code),
     ConfigVar("kiosk_location", str, "Mal Pelayanan Publik Muara Teweh", "Where the kiosk stands; printed on receipts."),
     ConfigVar("region_name", str, "Kabupaten Barito Utara", "Shown on the Welcome screen."),

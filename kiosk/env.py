@@ -101,7 +101,7 @@ def build_env(config: Config, **overrides) -> KioskEnv:
     store = open_store(config.database_file, key_file=data / "secret.key")
     reference.load_seed_if_empty(store, reference.SEED_FILE)
     now = overrides.pop("now", utc_now)
-    reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now)
+    reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now, min_free_disk_mb=config.min_free_disk_mb)
     printer = overrides.pop("printer", None) or make_printer(config)
     env = KioskEnv(config=config, store=store, reports=reports, printer=printer, now=now, **overrides)
     if config.central_url:

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiosk.domain import Draft, ReportKind, SavedReport
-from kiosk.store.db import Store, StoreError
+from kiosk.store.db import MB, CannotKeepReports, Store, StoreError, no_room_reason
 from kiosk.store.models import Report
 from kiosk.tracking_id import new_tracking_id
 from sync_queue import outbox
@@ -47,11 +47,16 @@ class ReportService:
     """Saves drafts as reports and answers what the kiosk knows about them."""
 
     def __init__(self, store: Store, *, kiosk_code: str, clock: Callable[[], dt.datetime],
-                 id_factory: Callable[[str], str] = new_tracking_id):
+                 id_factory: Callable[[str], str] = new_tracking_id, min_free_disk_mb: int = 0):
         self.store = store
         self.kiosk_code = kiosk_code
         self.clock = clock
         self.id_factory = id_factory
+        self.reserve_bytes = min_free_disk_mb * MB
+
+    def room_problem(self) -> str | None:
+        """Why no report can be kept now (disk below the reserve, or read-only), or None."""
+        return self.store.room_problem(self.reserve_bytes)
 
     def submit(self, draft: Draft) -> SavedReport:
         """Write the report and its outbox entry together; durable when this returns."""
@@ -59,6 +64,9 @@ class ReportService:
             value = getattr(draft, field)
             if value is None or (isinstance(value, str) and not value.strip()):
                 raise IncompleteDraft(field)
+        problem = self.room_problem()
+        if problem:  # refuse before the disk is really full: a report must never be half-kept
+            raise CannotKeepReports(f"report not saved: {problem}")
         seal = self.store.sealer.seal
         for _ in range(MAX_ID_DRAWS):
             tracking_id = self.id_factory(self.kiosk_code)
@@ -84,6 +92,9 @@ class ReportService:
                     continue
                 raise StoreError(f"report not saved: {type(exc.orig).__name__}") from None
             except (OperationalError, SQLAlchemyError) as exc:
+                reason = no_room_reason(exc)
+                if reason:
+                    raise CannotKeepReports(f"report not saved: {reason}") from None
                 raise StoreError(f"report not saved: {type(getattr(exc, 'orig', exc)).__name__}: {getattr(exc, 'orig', exc)}") from None
             log.info("report saved and queued")
             return SavedReport(tracking_id=tracking_id, created_at=now, draft=dataclasses.replace(draft), kiosk_code=self.kiosk_code)

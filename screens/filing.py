@@ -298,10 +298,16 @@ class ReviewScreen(StepScreen):
 
     def go_next(self):
         """ "Send": save durably, then the receipt. A storage fault keeps the draft."""
-        from kiosk.store.db import StoreError
+        from kiosk.store.db import CannotKeepReports, StoreError
 
         try:
             saved = self.flow.submit(self.app.env.reports.submit)
+        except CannotKeepReports:
+            log.error("report not saved: no room to keep it; draft kept on screen")
+            self.app.no_room = True  # Welcome offers no filing until there is room again
+            self.save_error = self.tr("This kiosk's storage is full, so your report could not be saved and no receipt "
+                                      "was printed. Your answers are still here: please ask the staff at the counter.")
+            return
         except StoreError:
             log.error("report could not be saved (storage fault); draft kept on screen")
             self.save_error = self.tr("Your report could not be saved just now. Nothing is lost: please try again.")

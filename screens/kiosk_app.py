@@ -17,6 +17,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk import watchdog
 from kiosk.flow import FilingFlow, Step
 from kiosk.i18n import gettext_for
 from kiosk.idle import IdleMonitor, IdleState
@@ -81,6 +82,7 @@ class KioskApp(App):
 
     ready = BooleanProperty(False)
     out_of_service = BooleanProperty(False)
+    no_room = BooleanProperty(False)  # disk full or below min_free_disk_mb: no new report (Welcome says so)
     waiting = NumericProperty(0)
     sync_state = StringProperty("none")  # none (no central configured), unknown, online, offline
 
@@ -126,6 +128,7 @@ class KioskApp(App):
     def on_start(self):
         def after_first_frame(*_args):
             Window.unbind(on_flip=after_first_frame)
+            watchdog.start_on_ui_clock(self, Clock.schedule_interval)  # systemd: READY=1, then pings from this loop
             Clock.schedule_once(lambda _dt: self.finish_start(), 0)
 
         Window.bind(on_flip=after_first_frame)
@@ -163,6 +166,7 @@ class KioskApp(App):
     def refresh_sync_status(self) -> None:
         """The POS-style indicator on Welcome: online or offline, and how many wait."""
         self.waiting = self.env.reports.count_waiting()
+        self.check_room()
         sync = self.env.sync
         self.sync_state = "none" if sync is None else {True: "online", False: "offline"}.get(sync.online, "unknown")
 
@@ -196,9 +200,19 @@ class KioskApp(App):
         self.lang = lang
 
     # -- the citizen session ---------------------------------------------------------------
+    def check_room(self) -> bool:
+        """Whether a report can be kept now; while not, Welcome offers no filing."""
+        problem = self.env.reports.room_problem()
+        if problem and not self.no_room:
+            log.warning("kiosk takes no reports: %s", problem)
+        elif self.no_room and not problem:
+            log.info("room again: kiosk takes reports")
+        self.no_room = bool(problem)
+        return not problem
+
     def start_filing(self) -> None:
         self.finish_start()
-        if not self.ready:
+        if not self.ready or not self.check_room():
             return
         self.flow = FilingFlow(today=self.env.today, language=self.lang)
         self.idle.arm()

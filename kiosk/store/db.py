@@ -6,7 +6,11 @@ after the receipt prints cannot lose the report). Transactions start with
 """
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
@@ -28,6 +32,39 @@ KEY_CHECK = "key_check"
 
 class StoreError(Exception):
     """The database cannot be opened or written; the message says what to check."""
+
+
+class CannotKeepReports(StoreError):
+    """No room to keep a report: the disk is full or below the reserve
+    (``min_free_disk_mb``), or the data directory is read-only. Nothing was written;
+    the kiosk takes no report until a technician makes room."""
+
+
+MB = 1024 * 1024  # as `df -m` counts
+
+#: SQLite's primary result codes that mean the disk, not the data, is the problem.
+_NO_ROOM_CODES = {sqlite3.SQLITE_FULL: "the disk is full", sqlite3.SQLITE_READONLY: "the database is read-only"}
+
+
+def no_room_reason(exc: BaseException) -> str | None:
+    """Why ``exc`` (a SQLAlchemy, sqlite3 or OS error) means there is no room, or None."""
+    orig = getattr(exc, "orig", None) or exc
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return _NO_ROOM_CODES.get(code & 0xFF)
+    if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        return os.strerror(orig.errno)
+    return None
+
+
+def free_bytes(directory: Path) -> int:
+    """Bytes an unprivileged writer may still use on the filesystem holding ``directory``."""
+    return shutil.disk_usage(directory).free
+
+
+def writable(directory: Path) -> bool:
+    """Whether this process may create files in ``directory`` (False on a read-only mount)."""
+    return os.access(directory, os.W_OK)
 
 
 def _alembic_config():
@@ -111,6 +148,20 @@ class Store:
     def session(self) -> Session:
         return self._sessions()
 
+    def room_problem(self, reserve_bytes: int) -> str | None:
+        """Why a report cannot be kept now (read-only, or less than ``reserve_bytes``
+        free next to the database), or None when there is room."""
+        directory = self.path.parent
+        try:
+            if not writable(directory):
+                return f"{directory} is read-only"
+            free = free_bytes(directory)
+        except OSError as exc:
+            return f"{directory}: {exc.strerror}"
+        if free < max(reserve_bytes, 1):
+            return f"{free // MB} MB free in {directory}, {reserve_bytes // MB} MB must stay free"
+        return None
+
     def schema_revision(self) -> str | None:
         with self.engine.connect() as conn:
             return _current_revision(conn)
@@ -124,9 +175,13 @@ def open_store(db_file: Path, *, key_file: Path) -> Store:
     db_file = Path(db_file)
     try:
         db_file.parent.mkdir(parents=True, exist_ok=True)
+        if not writable(db_file.parent):
+            raise CannotKeepReports(f"the data directory {db_file.parent} is read-only (or not this user's): "
+                                    "no report could be kept")
         sealer = load_or_create_key(Path(key_file))
     except (OSError, SealError) as exc:
-        raise StoreError(f"cannot prepare {db_file.parent}: {exc}") from None
+        reason = no_room_reason(exc)
+        raise (CannotKeepReports if reason else StoreError)(f"cannot prepare {db_file.parent}: {exc}") from None
     engine = _make_engine(db_file)
     try:
         with engine.begin() as conn:
@@ -140,7 +195,8 @@ def open_store(db_file: Path, *, key_file: Path) -> Store:
             _check_key(conn, sealer, db_file, Path(key_file))
     except (SQLAlchemyError, DBAPIError, OSError) as exc:
         engine.dispose()
-        raise StoreError(f"cannot open the database {db_file}: {getattr(exc, 'orig', None) or exc}") from None
+        error = CannotKeepReports if no_room_reason(exc) else StoreError
+        raise error(f"cannot open the database {db_file}: {getattr(exc, 'orig', None) or exc}") from None
     except StoreError:
         engine.dispose()
         raise
