@@ -36,6 +36,11 @@ demo: system-deps $(VENV)/.central-installed locale
 bench: system-deps $(VENV)/.test-installed locale
 	$(BIN)/python -m benchmarks
 
+# The PyInstaller one-folder bundle, dist/kiosk/kiosk (docs/DEPLOY.md, "The bundle").
+.PHONY: bundle
+bundle: system-deps $(VENV)/.test-installed locale
+	$(BIN)/pyinstaller --noconfirm --clean kiosk.spec
+
 test-system-deps:
 	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 

@@ -5,7 +5,10 @@ or at the end of our status URL); anything else is reported as "not ours" and ne
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import sys
+from pathlib import Path
 from urllib.parse import urlparse
 
 import cv2
@@ -24,11 +27,28 @@ def decode_frame(frame: np.ndarray) -> list[str]:
     payloads = [r.text for r in results if r.text]
     if payloads:
         return payloads
+    _use_bundled_zbar()
     from pyzbar.pyzbar import ZBarSymbol, decode
 
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, 31, 10)
     return [s.data.decode("utf-8", "replace") for s in decode(binary, symbols=[ZBarSymbol.QRCODE])]
+
+
+@functools.cache
+def _use_bundled_zbar() -> None:
+    """In the PyInstaller bundle (kiosk.spec), make pyzbar load the libzbar the bundle
+    carries: pyzbar asks ``ctypes.util.find_library``, which never looks inside a bundle
+    (and finds nothing on a machine without libzbar0). Outside a bundle: nothing to do."""
+    if not getattr(sys, "frozen", False):
+        return
+    bundled = Path(sys._MEIPASS) / "libzbar.so.0"  # noqa: SLF001 - PyInstaller's bundle folder
+    if not bundled.is_file():
+        return
+    from pyzbar import zbar_library
+
+    system_find_library = zbar_library.find_library
+    zbar_library.find_library = lambda name: str(bundled) if name == "zbar" else system_find_library(name)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fullscreen", action="store_true", default=None, help="fullscreen, borderless")
     run.add_argument("--windowed", dest="fullscreen", action="store_false", help="a window (default)")
     run.add_argument("--size", metavar="WxH", help="window size, e.g. 1280x800")
+    run.add_argument("--screenshot", type=Path, metavar="PNG",
+                     help="draw Welcome, save it to this PNG file and exit (0: display and store work)")
     queue = sub.add_parser("queue", help="list the outbox: what is waiting, sent or failed")
     queue.add_argument("--data-dir", help="where the database lives")
     queue.add_argument("--all", action="store_true", help="also list sent entries")
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(config)
         from screens.app import run_kiosk  # Kivy is imported only here
 
-        return run_kiosk(config)
+        return run_kiosk(config, screenshot=args.screenshot)
     from kiosk import technician  # no Kivy: works over SSH on a kiosk without a screen
 
     if args.command == "queue":
