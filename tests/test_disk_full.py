@@ -19,7 +19,7 @@ from kiosk.config import load_config
 from kiosk.domain import Draft, ReportKind
 from kiosk.env import build_env
 from kiosk.store.db import CannotKeepReports, open_store
-from tests.test_ui_filing import T, fill_category, go_next, type_into
+from tests.test_ui_filing import T, fill_to_review, go_next
 
 MB = 1024 * 1024
 
@@ -165,22 +165,6 @@ def _driver(env, env_factory=None):
     return KioskDriver(env, env_factory=env_factory)
 
 
-def _to_review(kiosk, lang):
-    if lang == "en":
-        kiosk.tap(kiosk.screen.ids.lang_en)
-    kiosk.tap(kiosk.screen.ids.start)
-    assert kiosk.current == "kind"
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    fill_category(kiosk)
-    type_into(kiosk, kiosk.screen.ids.title, "pipa air bocor")
-    type_into(kiosk, kiosk.screen.ids.description, "pipa pdam bocor di jalan")
-    go_next(kiosk)
-    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
-    go_next(kiosk)
-    go_next(kiosk)
-    assert kiosk.current == "review"
-
-
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_disk_fills_while_a_citizen_files(tmp_path, disk, clock, kivy_window, lang):
     """GIVEN a citizen on the review screen WHEN the disk fills up (below the 1 MB
@@ -192,7 +176,7 @@ def test_disk_fills_while_a_citizen_files(tmp_path, disk, clock, kivy_window, la
     kiosk = _driver(env)
     try:
         assert kiosk.app.ready and not kiosk.app.no_room
-        _to_review(kiosk, lang)
+        fill_to_review(kiosk, lang, "pipa air bocor", "pipa pdam bocor di jalan", screenshot=False)
         disk.fill(leave=MB // 2)
         go_next(kiosk)
         assert kiosk.current == "review"

@@ -20,13 +20,28 @@ def T(kiosk, msgid, **params):
     return tr(kiosk.app.lang, msgid, **params)
 
 
-def start_report(kiosk, lang):
+def start_report(kiosk, lang, *, screenshot: bool = True):
     if lang == "en":
         kiosk.tap(kiosk.screen.ids.lang_en)
     assert kiosk.app.lang == lang
-    kiosk.screenshot("01-welcome")
+    if screenshot:
+        kiosk.screenshot("01-welcome")
     kiosk.tap(kiosk.screen.ids.start)
     assert kiosk.current == "kind"
+
+
+def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: bool = True):
+    """Welcome -> the review screen with the first kind, category and kecamatan."""
+    start_report(kiosk, lang, screenshot=screenshot)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    fill_category(kiosk)
+    type_into(kiosk, kiosk.screen.ids.title, title)
+    type_into(kiosk, kiosk.screen.ids.description, description)
+    go_next(kiosk)
+    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
+    go_next(kiosk)
+    go_next(kiosk)
+    assert kiosk.current == "review"
 
 
 def go_next(kiosk):
@@ -199,16 +214,7 @@ def test_hostile_text_is_cleaned_with_a_message(kiosk, env, lang):
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_unexpected_error_shows_apology_and_keeps_the_draft(kiosk, env, lang):
     """A bug while saving must not crash the kiosk or show a traceback."""
-    start_report(kiosk, lang)
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    fill_category(kiosk)
-    type_into(kiosk, kiosk.screen.ids.title, "sampah menumpuk")
-    type_into(kiosk, kiosk.screen.ids.description, "sampah tidak diangkut seminggu")
-    go_next(kiosk)
-    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
-    go_next(kiosk)
-    go_next(kiosk)
-    assert kiosk.current == "review"
+    fill_to_review(kiosk, lang, "sampah menumpuk", "sampah tidak diangkut seminggu")
 
     real_submit = env.reports.submit
 
@@ -239,15 +245,7 @@ def test_storage_fault_keeps_the_draft_and_says_try_again(kiosk, env, lang):
     review stays with every answer, and once the fault is gone Send works."""
     from sqlalchemy import text
 
-    start_report(kiosk, lang)
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    fill_category(kiosk)
-    type_into(kiosk, kiosk.screen.ids.title, "jembatan rusak")
-    type_into(kiosk, kiosk.screen.ids.description, "jembatan kayu di desa patah")
-    go_next(kiosk)
-    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
-    go_next(kiosk)
-    go_next(kiosk)
+    fill_to_review(kiosk, lang, "jembatan rusak", "jembatan kayu di desa patah")
     with env.store.engine.begin() as conn:
         conn.execute(text("CREATE TRIGGER full_disk BEFORE INSERT ON reports BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
     go_next(kiosk)
