@@ -7,7 +7,7 @@ import pytest
 from devices.printer.network import NetworkPrinter
 from devices.tcp_printer_sim import TcpPrinterSimulator
 from kiosk.tracking_id import format_tracking_id
-from tests.test_ui_session import T, _show_receipt_for_saved_report
+from tests.test_ui_session import T, _show_receipt_for_saved_report, assert_print_failed_shows_the_number
 
 pytestmark = pytest.mark.ui
 
@@ -25,12 +25,7 @@ def test_printer_fault_during_filing(kiosk, env, fault):
     env.printer = NetworkPrinter("127.0.0.1", sim.port, timeout=0.5)
     try:
         saved = _show_receipt_for_saved_report(kiosk, env)
-        kiosk.wait_until(lambda: kiosk.screen.print_state != "printing", what="printing to end")
-        assert kiosk.screen.print_state == "failed"
-        shown = kiosk.all_text()
-        assert T(kiosk, "The receipt could not be printed. Please write down this number.") in shown
-        assert format_tracking_id(saved.tracking_id) in shown
-        assert env.reports.find(saved.tracking_id) is not None
+        assert_print_failed_shows_the_number(kiosk, env, saved)
         kiosk.screenshot(f"08-receipt-printer-{fault}")
         kiosk.tap(kiosk.screen.ids.done)
         assert kiosk.current == "welcome"

@@ -191,6 +191,17 @@ def test_kiosk_that_cannot_keep_reports_says_so(kivy_window, env, lang):
         kiosk.close()
 
 
+def assert_print_failed_shows_the_number(kiosk, env, saved) -> None:
+    """The receipt did not print: the screen says so and shows the number to write down,
+    and the report is kept."""
+    kiosk.wait_until(lambda: kiosk.screen.print_state != "printing", what="printing to end")
+    assert kiosk.screen.print_state == "failed"
+    shown = kiosk.all_text()
+    assert T(kiosk, "The receipt could not be printed. Please write down this number.") in shown
+    assert format_tracking_id(saved.tracking_id) in shown
+    assert env.reports.find(saved.tracking_id) is not None
+
+
 def _show_receipt_for_saved_report(kiosk, env):
     saved = env.reports.submit(Draft(
         kind=ReportKind.ASPIRASI, category_code=_first_category(env), title="Tambah halte bus",
@@ -225,12 +236,7 @@ def test_printer_failure_shows_the_number_to_write_down(kiosk, env, lang):
     env.printer = FilePrinter(blocker / "receipts")
     kiosk.app.lang = lang
     saved = _show_receipt_for_saved_report(kiosk, env)
-    kiosk.wait_until(lambda: kiosk.screen.print_state != "printing", what="printing")
-    assert kiosk.screen.print_state == "failed"
-    shown = kiosk.all_text()
-    assert T(kiosk, "The receipt could not be printed. Please write down this number.") in shown
-    assert format_tracking_id(saved.tracking_id) in shown
-    assert env.reports.find(saved.tracking_id) is not None
+    assert_print_failed_shows_the_number(kiosk, env, saved)
     kiosk.screenshot("08-receipt-printer-failed")
 
 
