@@ -6,8 +6,7 @@ import pytest
 
 from devices.printer.network import NetworkPrinter
 from devices.tcp_printer_sim import TcpPrinterSimulator
-from kiosk.tracking_id import format_tracking_id
-from tests.test_ui_session import T, _show_receipt_for_saved_report, assert_print_failed_shows_the_number
+from tests.test_ui_session import _show_receipt_for_saved_report, assert_print_failed_shows_the_number
 
 pytestmark = pytest.mark.ui
 
