@@ -47,8 +47,8 @@ def _file_one_report(app) -> None:
     printed, then back to Welcome. Prints SESSION_DONE when the receipt is out."""
     from kivy.clock import Clock
 
-    from kiosk import reference
-    from kiosk.domain import ReportKind
+    from kiosk.core import reference
+    from kiosk.core.domain import ReportKind
 
     app.finish_start()
     for name in list(app._factories):
@@ -80,7 +80,7 @@ def _file_one_report(app) -> None:
 
 
 def run_kiosk(data_dir: str, used: bool = False) -> None:
-    from kiosk.config import load_config
+    from kiosk.runtime.config import load_config
     from screens.app import build_app, configure_kivy
 
     config = load_config(_empty_config(data_dir), environ={})
@@ -123,7 +123,7 @@ def run_scans(config_path: str, frame_paths: list[str]) -> None:
     camera to the first frame drawn with its status (``SCAN_MS <ms>``)."""
     import cv2
 
-    from kiosk.config import load_config
+    from kiosk.runtime.config import load_config
     from screens.app import build_app, configure_kivy
 
     config = load_config(config_path, environ={})

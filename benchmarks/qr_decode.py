@@ -13,10 +13,10 @@ import cv2
 
 def _frames(count: int, hard: bool):
     from devices.printer.file import FilePrinter
-    from kiosk.i18n import gettext_for
-    from kiosk.receipt import ReceiptContent
-    from kiosk.tracking_id import new_tracking_id
-    from tests.helpers.webcam import webcam_frames
+    from kiosk.kernel.i18n import gettext_for
+    from kiosk.core.receipt import ReceiptContent
+    from kiosk.kernel.tracking_id import new_tracking_id
+    from tests.support.webcam import webcam_frames
 
     frames, expected = [], []
     with tempfile.TemporaryDirectory() as folder:

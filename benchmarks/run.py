@@ -22,23 +22,17 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import ROOT, kivy_process_env
+
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "10"))
 SUBMITS = int(os.environ.get("BENCH_SUBMITS", "200"))
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(KIVY_NO_ARGS="1", KIVY_LOG_MODE="PYTHON", KIVY_NO_FILELOG="1")
-    env["KIVY_HOME"] = tempfile.mkdtemp(prefix="bench-kivy-")
-    return env
-
-
 def _start(kind: str, data_dir: str | None = None, marker: str = "FIRST_FRAME"):
     args = [sys.executable, "-m", "benchmarks.probe", kind] + ([data_dir] if data_dir else [])
     started = time.time()
-    proc = subprocess.Popen(args, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(args, cwd=ROOT, env=kivy_process_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     first = None
     for line in proc.stdout:
         if line.startswith("FIRST_FRAME"):

@@ -3,7 +3,7 @@
 
 The parent prints real receipts (the kiosk's file printer: ESC/POS bytes and the PNG
 rendered from them) for Tracking IDs stored on a central service, and turns each into a
-webcam frame (tilt, blur, glare, noise: ``tests/helpers/webcam.py``). A kiosk process
+webcam frame (tilt, blur, glare, noise: ``tests/support/webcam.py``). A kiosk process
 (``benchmarks/probe.py kiosk-scan``) opens the scan screen again and again; its camera
 (the only fake: the webcam) shows an empty hall, then a receipt held up. Measured: from
 the moment the camera delivers the first frame with the receipt to the first frame drawn
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import ROOT, kivy_process_env
 SCANS = 40
 
 
@@ -29,12 +29,12 @@ def receipt_frames(ids: list[str], status_base_url: str, folder: Path) -> list[P
     """One webcam frame of a printed receipt per Tracking ID, saved as PNG."""
     import cv2
 
-    from kiosk.config import load_config
-    from kiosk.env import build_env
-    from kiosk.i18n import gettext_for
-    from kiosk.receipt import ReceiptContent
-    from kiosk.receipt_content import status_url
-    from tests.helpers.webcam import webcam_frames
+    from kiosk.runtime.config import load_config
+    from kiosk.runtime.env import build_env
+    from kiosk.kernel.i18n import gettext_for
+    from kiosk.core.receipt import ReceiptContent
+    from kiosk.core.receipt_content import status_url
+    from tests.support.webcam import webcam_frames
 
     (folder / "printer").mkdir(parents=True, exist_ok=True)
     config_file = folder / "printer.toml"
@@ -60,7 +60,6 @@ def receipt_frames(ids: list[str], status_base_url: str, folder: Path) -> list[P
 
 def kiosk_latencies(base: str, token: str, frames: list[Path], status_base_url: str) -> list[float]:
     """Scan-to-status latencies (ms) measured inside a real kiosk process."""
-    from benchmarks.run import _env
 
     with tempfile.TemporaryDirectory() as data:
         config = Path(data) / "kiosk.toml"
@@ -68,7 +67,7 @@ def kiosk_latencies(base: str, token: str, frames: list[Path], status_base_url: 
             f'data_dir = "{data}"\nkiosk_code = "B000"\ncentral_url = "{base}"\ncentral_token = "{token}"\n'
             f'status_base_url = "{status_base_url}"\ncamera_source = "bench-webcam"\n', encoding="utf-8")
         args = [sys.executable, "-m", "benchmarks.probe", "kiosk-scan", str(config), *map(str, frames)]
-        proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(args, cwd=ROOT, env=kivy_process_env(), capture_output=True, text=True, timeout=600)
     latencies = [float(line.split()[1]) for line in proc.stdout.splitlines() if line.startswith("SCAN_MS")]
     if proc.returncode or len(latencies) != len(frames):
         raise RuntimeError(f"scan probe failed ({proc.returncode}): {proc.stdout[-2000:]}{proc.stderr[-3000:]}")

@@ -38,7 +38,7 @@ def seed(url: str, count: int = REPORTS, kiosks: int = KIOSKS, rng: random.Rando
     from central import service
     from central.db import Database, migrate
     from central.models import Report, ReportEvent
-    from kiosk.tracking_id import new_tracking_id
+    from kiosk.kernel.tracking_id import new_tracking_id
 
     rng = rng or random.Random(5)
     db = Database(url)
@@ -123,7 +123,7 @@ def _loop(base: str, paths: list[str], tokens: list[str], seconds: float, thread
 def measure(backend: str, url: str, *, count: int = REPORTS, seconds: float = SECONDS,
             while_running: Callable[[str, list[str], list[str]], object] | None = None) -> dict[str, object]:
     """Seed, serve, measure; ``while_running(base, ids, tokens)`` runs against the same server."""
-    from tests.helpers.servers import running_central
+    from tests.support.servers import running_central
 
     t0 = time.perf_counter()
     ids, tokens = seed(url, count)
@@ -140,7 +140,7 @@ def measure(backend: str, url: str, *, count: int = REPORTS, seconds: float = SE
 
 def measure_all(count: int = REPORTS, seconds: float = SECONDS, on_sqlite=None) -> list[dict[str, object]]:
     """SQLite (``on_sqlite`` runs while its server is up), then a throwaway PostgreSQL."""
-    from tests.helpers.servers import throwaway_postgres
+    from tests.support.servers import throwaway_postgres
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:

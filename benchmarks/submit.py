@@ -5,13 +5,13 @@ import time
 from pathlib import Path
 
 from devices.printer.file import FilePrinter
-from kiosk import reference
-from kiosk.config import load_config
-from kiosk.domain import ReportKind
-from kiosk.env import build_env
-from kiosk.flow import FilingFlow
-from kiosk.i18n import gettext_for
-from kiosk.receipt_content import receipt_content
+from kiosk.core import reference
+from kiosk.runtime.config import load_config
+from kiosk.core.domain import ReportKind
+from kiosk.runtime.env import build_env
+from kiosk.core.flow import FilingFlow
+from kiosk.kernel.i18n import gettext_for
+from kiosk.core.receipt_content import receipt_content
 
 
 class _TimedFilePrinter(FilePrinter):

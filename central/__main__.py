@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(db.engine)
         from central import service
-        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+        from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
         if args.command == "kiosks":
             return show_fleet(db, args)

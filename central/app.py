@@ -63,7 +63,7 @@ class ReportIn(BaseModel):
     @field_validator("tracking_id")
     @classmethod
     def _valid_tracking_id(cls, value: str) -> str:
-        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+        from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
         try:
             canonical = parse_tracking_id(value)
@@ -156,7 +156,7 @@ def create_app(database_url: str) -> FastAPI:
     def officer_action(tracking_id: str, body: OfficerAction, name: Annotated[str, Depends(officer_name)]) -> dict:
         """Move a report (the same as ``python -m central report``); the officer is the actor."""
         from central.lifecycle import LifecycleError, apply
-        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+        from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
         try:
             canonical = parse_tracking_id(tracking_id)
@@ -233,7 +233,7 @@ def create_app(database_url: str) -> FastAPI:
 
         limited(public_limit, request.client.host if request.client else "?")
         lang = lang if lang in ("id", "en") else "id"
-        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+        from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
         try:
             canonical = parse_tracking_id(tracking_id)
@@ -245,7 +245,7 @@ def create_app(database_url: str) -> FastAPI:
 
     @app.get("/api/v1/reports/{tracking_id}/status")
     def status(tracking_id: str, code: Annotated[str, Depends(kiosk_code)]) -> dict:
-        from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+        from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
         limited(kiosk_limit, code)
         try:

@@ -22,7 +22,7 @@ def default_database_url() -> str:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        from kiosk.store.db import durable_sqlite_engine
+        from kiosk.kernel.storage import durable_sqlite_engine
 
         return durable_sqlite_engine(url, busy_timeout_s=30)
     return create_engine(url, pool_pre_ping=True)

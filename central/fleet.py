@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from central.db import Database
+from kiosk.kernel.clock import utc_now
 from central.models import Kiosk, KioskHeartbeat
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,6 @@ class HeartbeatIn(BaseModel):
         if self.disk_free_bytes > self.disk_total_bytes:
             raise ValueError("disk_free_bytes cannot exceed disk_total_bytes")
         return self
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def record_heartbeat(db: Database, code: str, heartbeat: HeartbeatIn, *, now: dt.datetime | None = None) -> dt.datetime:

@@ -9,8 +9,8 @@ import json
 from html import escape
 
 from central import service
-from kiosk.i18n import gettext_for
-from kiosk.timeline import timeline
+from kiosk.kernel.i18n import gettext_for
+from kiosk.kernel.timeline import timeline
 
 STYLE = ("body{font-family:sans-serif;max-width:36em;margin:0 auto;padding:1em;color:#15171f;line-height:1.5}"
          "h1{font-size:1.3em;color:#0a4f9c}ol{padding-left:1.2em}li{margin:.6em 0}.d{color:#555;font-size:.9em}"
@@ -25,7 +25,7 @@ def _agency_names(db, language: str) -> dict[str, str]:
 
 
 def render(status: dict | None, language: str, tracking_id: str, *, problem: str | None, db) -> str:
-    from kiosk.tracking_id import format_tracking_id, is_valid_tracking_id
+    from kiosk.kernel.tracking_id import format_tracking_id, is_valid_tracking_id
 
     _ = gettext_for(language)
     other = "en" if language == "id" else "id"

@@ -13,16 +13,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+import assets
+from kiosk.kernel.clock import utc_now
 from central.db import Database
 from central.models import IntakeConflict, Kiosk, Officer, ReferenceSet, Report, ReportEvent
 
 log = logging.getLogger(__name__)
 
-SEED_FILE = Path(__file__).resolve().parent.parent / "assets" / "seed" / "barito_utara.json"
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+SEED_FILE = assets.seed_file()
 
 
 def token_digest(token: str) -> str:
@@ -36,7 +34,7 @@ class KioskExists(ValueError):
 
 def add_kiosk(db: Database, code: str, location: str) -> str:
     """Register a kiosk and return its token (shown once; only its digest is stored)."""
-    from kiosk.tracking_id import normalize_kiosk_code
+    from kiosk.kernel.tracking_id import normalize_kiosk_code
 
     code = normalize_kiosk_code(code)
     token = secrets.token_urlsafe(32)

@@ -1,10 +1,10 @@
-"""Write deploy/kiosk.toml.example and the key table of docs/CONFIG.md from kiosk/config.py.
+"""Write deploy/kiosk.toml.example and the key table of docs/CONFIG.md from kiosk/runtime/config.py.
 
     .venv/bin/python deploy/render_config.py          # rewrite both
     .venv/bin/python deploy/render_config.py --check  # exit 1 when either is out of date
 
-Every key is declared once (kiosk/config.py ``VARS``); both documents are made from that
-declaration, and tests/test_config.py fails when they fall behind it.
+Every key is declared once (kiosk/runtime/config.py ``VARS``); both documents are made from that
+declaration, and tests/unit/test_config.py fails when they fall behind it.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from kiosk.config import VARS  # noqa: E402
+from kiosk.runtime.config import VARS  # noqa: E402
 
 EXAMPLE = ROOT / "deploy" / "kiosk.toml.example"
 CONFIG_MD = ROOT / "docs" / "CONFIG.md"
@@ -36,7 +36,7 @@ DEPLOYED = {
 HEADER = """\
 # /etc/lapor-kiosk/kiosk.toml: the configuration of one SP4N LAPOR! kiosk.
 #
-# Made from kiosk/config.py by deploy/render_config.py: every key, its default and what
+# Made from kiosk/runtime/config.py by deploy/render_config.py: every key, its default and what
 # it does (docs/CONFIG.md has the same list). A line starting with "#" is ignored: to
 # set a key, remove the "# " in front of it and change the value. The keys that are
 # set already are the ones an installed kiosk needs (docs/DEPLOY.md).

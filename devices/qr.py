@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import cv2
 import numpy as np
 
-from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
 log = logging.getLogger(__name__)
 

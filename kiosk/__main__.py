@@ -1,6 +1,6 @@
 """``python -m kiosk``: the same as the ``kiosk`` command."""
 import sys
 
-from kiosk.cli import main
+from kiosk.launcher import main
 
 sys.exit(main())

@@ -18,7 +18,7 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk import admin
+from kiosk.runtime import admin
 from screens.common import tr
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ class AdminScreen(Screen):
             self._in_background(lambda: self._status_text(app), lambda text: setattr(self, "body", text))
 
     def _status_text(self, app) -> str:
-        from kiosk.technician import checks
+        from kiosk.runtime.technician import checks
 
         lines = [f"[{'OK' if ok else '!!'}] {name}: {detail}" + (f"\n      {fix}" if fix and not ok else "")
                  for name, ok, detail, fix in checks(app.kiosk_config)]
@@ -98,7 +98,7 @@ class AdminScreen(Screen):
         return "\n".join(lines)
 
     def _fill_queue(self, entries) -> None:
-        from kiosk.tracking_id import format_tracking_id
+        from kiosk.kernel.tracking_id import format_tracking_id
 
         rows = self.ids.queue_rows
         rows.clear_widgets()
@@ -129,8 +129,8 @@ class AdminScreen(Screen):
         self.message = tr(app.lang, "{count} failed reports will be sent again.", count=count)
 
     def reprint(self, tracking_id: str) -> None:
-        from kiosk.domain import SavedReport
-        from kiosk.receipt_content import receipt_content
+        from kiosk.core.domain import SavedReport
+        from kiosk.core.receipt_content import receipt_content
 
         app = App.get_running_app()
         status, draft = app.env.reports.find(tracking_id), app.env.reports.load_draft(tracking_id)
@@ -147,7 +147,7 @@ class AdminScreen(Screen):
         self.message = tr(lang, "Printed.") if ok else tr(lang, "Not printed: check the printer.")
 
     def printer_test(self) -> None:
-        from kiosk.technician import print_test_receipts
+        from kiosk.runtime.technician import print_test_receipts
 
         app = App.get_running_app()
         self.message = tr(app.lang, "Printing a test receipt...")
@@ -159,7 +159,7 @@ class AdminScreen(Screen):
         self._in_background(lambda: print_test_receipts(app.kiosk_config), done)
 
     def camera_test(self) -> None:
-        from kiosk.technician import _check_camera
+        from kiosk.runtime.technician import _check_camera
 
         app = App.get_running_app()
         self.message = tr(app.lang, "Checking...")

@@ -10,8 +10,8 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.textinput import TextInput
 from kivy.uix.vkeyboard import VKeyboard
 
-from kiosk.i18n import gettext_for
-from kiosk.textclean import clean_input
+from kiosk.kernel.i18n import gettext_for
+from kiosk.kernel.textclean import clean_input
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from kiosk import reference
-from kiosk.domain import ReportKind
-from kiosk.flow import Step
-from kiosk.labels import KIND_EXPLANATIONS, KIND_LABELS, long_date
+from kiosk.core import reference
+from kiosk.core.domain import ReportKind
+from kiosk.core.flow import Step
+from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
+from kiosk.kernel.i18n import long_date
 from screens.common import docked_keyboard_height, ensure_visible, tr
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ class ReviewScreen(StepScreen):
     save_error = StringProperty("")
 
     def show_state(self):
-        from kiosk.review import review_rows
+        from kiosk.core.review import review_rows
 
         box = self.ids.rows
         box.clear_widgets()
@@ -298,7 +299,7 @@ class ReviewScreen(StepScreen):
 
     def go_next(self):
         """ "Send": save durably, then the receipt. A storage fault keeps the draft."""
-        from kiosk.store.db import CannotKeepReports, StoreError
+        from kiosk.core.store.db import CannotKeepReports, StoreError
 
         try:
             saved = self.flow.submit(self.app.env.reports.submit)

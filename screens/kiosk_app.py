@@ -1,7 +1,7 @@
 """KioskApp: screens, the citizen session, the idle watch and the safety net.
 
 The App holds only what ties the screens together; questions and validation live in
-:class:`kiosk.flow.FilingFlow`, storage in the environment's services.
+:class:`kiosk.core.flow.FilingFlow`, storage in the environment's services.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk import watchdog
-from kiosk.flow import FilingFlow, Step
-from kiosk.i18n import gettext_for
-from kiosk.idle import IdleMonitor, IdleState
-from screens.app import ACTIVE_FPS, KV_DIR
+from kiosk.runtime import watchdog
+from kiosk.core.flow import FilingFlow, Step
+from kiosk.kernel.i18n import gettext_for
+from kiosk.core.idle import IdleMonitor, IdleState
+from screens.display import ACTIVE_FPS, KV_DIR
 from screens.common import PAPER, KioskKeyboard
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class _SafetyNet(ExceptionHandler):
 
 
 class KioskApp(App):
-    """The kiosk's Kivy application for one :class:`kiosk.env.KioskEnv`."""
+    """The kiosk's Kivy application for one :class:`kiosk.runtime.env.KioskEnv`."""
 
     lang = StringProperty("id")
     default_lang = StringProperty("id")  # each new citizen's language (the admin screen may change it)
@@ -92,7 +92,7 @@ class KioskApp(App):
         self.env = None  # opened right after the first frame: Welcome needs only the config
         self._env_factory = env_factory
         self._monotonic = monotonic
-        from kiosk.admin import default_language
+        from kiosk.runtime.admin import default_language
 
         self.default_lang = self.lang = default_language(kiosk_config)
         self._corner_taps: list[float] = []
@@ -137,7 +137,7 @@ class KioskApp(App):
         """Open the store and build the other screens, once Welcome is on screen."""
         if self.ready or self.out_of_service:
             return
-        from kiosk.store.db import StoreError
+        from kiosk.core.store.db import StoreError
 
         try:
             self.env = self.env or self._env_factory()

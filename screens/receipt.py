@@ -8,8 +8,8 @@ from kivy.clock import Clock
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.receipt_content import receipt_content
-from kiosk.tracking_id import format_tracking_id
+from kiosk.core.receipt_content import receipt_content
+from kiosk.kernel.tracking_id import format_tracking_id
 from screens.common import qr_texture, tr
 
 log = logging.getLogger(__name__)

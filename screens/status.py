@@ -12,8 +12,8 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.status_text import keypad_symbols
-from kiosk.tracking_id import TrackingIdError, parse_tracking_id
+from kiosk.core.status_text import keypad_symbols
+from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 from screens.common import tr
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class StatusScreen(Screen):
         env = app.env
 
         def work():
-            from kiosk.status_lookup import StatusAnswer, look_up
+            from kiosk.core.status_lookup import StatusAnswer, look_up
 
             try:
                 answer = look_up(tracking_id, env=env, language=lang)
@@ -112,8 +112,8 @@ class StatusScreen(Screen):
 
     def reprint(self) -> None:
         """Print a copy (SALINAN) of a receipt this kiosk issued, on the printer's thread."""
-        from kiosk.domain import SavedReport
-        from kiosk.receipt_content import receipt_content
+        from kiosk.core.domain import SavedReport
+        from kiosk.core.receipt_content import receipt_content
 
         app = App.get_running_app()
         tracking_id = getattr(self, "_found_id", None)
@@ -130,7 +130,7 @@ class StatusScreen(Screen):
         """Print what the screen shows about any report (a status slip, not a receipt)."""
         import datetime as dt
 
-        from kiosk.receipt import ReceiptContent
+        from kiosk.core.receipt import ReceiptContent
 
         app = App.get_running_app()
         tracking_id = getattr(self, "_found_id", None)

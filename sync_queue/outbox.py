@@ -11,7 +11,7 @@ import enum
 from sqlalchemy import ForeignKey, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from kiosk.store.base import Base, UtcDateTime
+from kiosk.kernel.storage import Base, UtcDateTime
 
 
 class OutboxState(str, enum.Enum):

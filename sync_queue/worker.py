@@ -23,9 +23,9 @@ from typing import Callable
 
 from sqlalchemy import select, update
 
-from kiosk.reports import ReportService
-from kiosk.store.db import Store
-from kiosk.store.models import Report
+from kiosk.core.reports import ReportService
+from kiosk.core.store.db import Store
+from kiosk.core.store.models import Report
 from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, Unauthorized
 from sync_queue.outbox import OutboxEntry, OutboxState
 
@@ -62,7 +62,7 @@ class PassResult:
 
 class SyncWorker:
     """Delivers the outbox on its own thread. ``heartbeat`` gathers the kiosk's heartbeat
-    body given when the central last answered a sync (``kiosk.heartbeat.Heartbeat.gather``);
+    body given when the central last answered a sync (``kiosk.runtime.heartbeat.Heartbeat.gather``);
     without it no heartbeat is sent."""
 
     def __init__(self, store: Store, reports: ReportService, client: CentralClient, *,
@@ -192,8 +192,8 @@ class SyncWorker:
     def refresh_reference(self) -> bool:
         """Fetch categories, agencies and kecamatan when the central's version changed.
         Returns True when new data was stored; the kiosk keeps what it has on any error."""
-        from kiosk.reference import ReferenceDataError, replace_reference_data
-        from kiosk.store.models import Meta
+        from kiosk.core.reference import ReferenceDataError, replace_reference_data
+        from kiosk.core.store.models import Meta
 
         with self.store.session() as session:
             etag = session.scalar(select(Meta.value).where(Meta.key == "reference_etag"))
@@ -212,8 +212,8 @@ class SyncWorker:
 
     def pull_statuses(self, limit: int = 200) -> int:
         """Refresh what the central says about this kiosk's delivered, unfinished reports."""
-        from kiosk.status_lookup import remember_remote_status
-        from kiosk.store.models import RemoteStatus
+        from kiosk.core.status_lookup import remember_remote_status
+        from kiosk.core.store.models import RemoteStatus
 
         with self.store.session() as session:
             ids = session.scalars(

@@ -15,32 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import servers
+from tests.support import servers
+from tests.support.clock import FakeClock
+from tests.support.central import central_cli, running_central
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.servers import ROOT  # noqa: E402
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
 
-
-class FakeClock:
-    """Wall clock and monotonic clock the test moves by hand."""
-
-    def __init__(self, start: dt.datetime | None = None):
-        self.wall = start or dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc)  # 10:30 WIB
-        self.mono = 1000.0
-
-    def now(self) -> dt.datetime:
-        return self.wall
-
-    def monotonic(self) -> float:
-        return self.mono
-
-    def advance(self, seconds: float) -> None:
-        self.wall += dt.timedelta(seconds=seconds)
-        self.mono += seconds
 
 
 @pytest.fixture
@@ -57,7 +42,7 @@ def config_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def config(config_file: Path):
-    from kiosk.config import load_config
+    from kiosk.runtime.config import load_config
 
     return load_config(config_file, environ={})
 
@@ -65,8 +50,8 @@ def config(config_file: Path):
 @pytest.fixture
 def store(tmp_path):
     """A kiosk store on a real SQLite file, migrated and seeded with reference data."""
-    from kiosk import reference
-    from kiosk.store.db import open_store
+    from kiosk.core import reference
+    from kiosk.core.store.db import open_store
 
     opened = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
     reference.load_seed_if_empty(opened)
@@ -76,11 +61,23 @@ def store(tmp_path):
 
 @pytest.fixture
 def env(config, clock):
-    from kiosk.env import build_env
+    from kiosk.runtime.env import build_env
 
     environment = build_env(config, now=clock.now, monotonic=clock.monotonic)
     yield environment
     environment.close()
+
+
+#: Each folder of tests/ holds one kind of test; its tests carry the folder's marker
+#: (``pytest -m unit``, ``-m "not e2e"``).
+TEST_KINDS = ("unit", "integration", "ui", "e2e")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        kind = item.path.parent.name
+        if kind in TEST_KINDS:
+            item.add_marker(kind)
 
 
 def pytest_configure(config):
@@ -100,7 +97,7 @@ def kivy_window():
 
 
 def _default_config():
-    from kiosk.config import Config, VARS
+    from kiosk.runtime.config import Config, VARS
 
     return Config(values={v.key: v.default for v in VARS}, source="tests")
 
@@ -108,7 +105,7 @@ def _default_config():
 @pytest.fixture
 def kiosk(kivy_window, env):
     """The real kiosk app on the test window, torn down after the test."""
-    from tests.ui_driver import KioskDriver
+    from tests.support.ui_driver import KioskDriver
 
     driver = KioskDriver(env)
     yield driver
@@ -116,19 +113,7 @@ def kiosk(kivy_window, env):
 
 
 # -- the central service, run for real ---------------------------------------------
-def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "central", "--database-url", url, *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
 
-
-@contextlib.contextmanager
-def running_central(url: str):
-    """``python -m central serve`` on a free port of 127.0.0.1; yields its base URL."""
-    try:
-        with servers.running_central(url) as base:
-            yield base
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The printer surface the kiosk uses: build receipt bytes once, send them one way.
 
 Subclasses implement only :meth:`ReceiptPrinter._send`; building the bytes (through
-python-escpos's ``Dummy`` and :func:`kiosk.receipt.write_receipt`) and turning every
+python-escpos's ``Dummy`` and :func:`kiosk.core.receipt.write_receipt`) and turning every
 failure into a :class:`PrintOutcome` are shared. Printing never raises into the UI.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from devices.printer.errors import PrinterError
-from kiosk.receipt import ReceiptContent, check_print_settings, write_receipt
+from kiosk.core.receipt import ReceiptContent, check_print_settings, write_receipt
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Callable
 
 from devices.printer.base import ReceiptPrinter
+from kiosk.kernel.clock import utc_now
 from devices.printer.errors import PrinterUnavailable
-from kiosk.receipt import ReceiptContent
+from kiosk.core.receipt import ReceiptContent
 
 log = logging.getLogger(__name__)
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 class FilePrinter(ReceiptPrinter):
@@ -34,7 +31,7 @@ class FilePrinter(ReceiptPrinter):
         self,
         directory: Path,
         *,
-        now: Callable[[], dt.datetime] = _utc_now,
+        now: Callable[[], dt.datetime] = utc_now,
         **options,
     ):
         super().__init__(**options)

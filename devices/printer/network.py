@@ -12,7 +12,7 @@ from pathlib import Path
 
 from devices.printer.base import ReceiptPrinter
 from devices.printer.errors import PrinterCoverOpen, PrinterError, PrinterOutOfPaper, PrinterTimeout, PrinterUnavailable
-from kiosk.receipt import ReceiptContent
+from kiosk.core.receipt import ReceiptContent
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,259 @@
+"""The citizen's filing path as a UI-free state machine.
+
+A screen shows :attr:`FilingFlow.step` and forwards taps; everything a citizen can do
+(choose, type, go back, edit from the review, submit) is a method here and is tested
+without Kivy. Going back never loses what was typed: the draft lives here, not in
+widgets.
+"""
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import re
+from typing import Callable
+
+from kiosk.core import domain
+from kiosk.core.domain import Draft, ReportKind, SavedReport
+from kiosk.kernel.i18n import N_
+from kiosk.kernel.textclean import CleanResult, clean_input
+
+log = logging.getLogger(__name__)
+
+
+class Step(enum.Enum):
+    KIND = "kind"
+    CATEGORY = "category"
+    DESCRIBE = "describe"
+    WHEN_WHERE = "when_where"
+    IDENTITY = "identity"
+    REVIEW = "review"
+    DONE = "done"
+
+
+#: The question steps, in order; the review is not counted as a question.
+QUESTIONS: tuple[Step, ...] = (Step.KIND, Step.CATEGORY, Step.DESCRIBE, Step.WHEN_WHERE, Step.IDENTITY)
+
+#: Text fields: their length limit and whether they may hold several lines.
+TEXT_FIELDS: dict[str, tuple[int, bool]] = {
+    "title": (domain.TITLE_MAX, False),
+    "description": (domain.DESCRIPTION_MAX, True),
+    "location_text": (domain.LOCATION_MAX, False),
+    "reporter_name": (domain.NAME_MAX, False),
+    "reporter_phone": (domain.PHONE_MAX, False),
+}
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """A sentence for the citizen: an English msgid plus its format arguments."""
+
+    msgid: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def render(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.msgid).format(**dict(self.params))
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: Message
+
+
+def _msg(msgid: str, **params: object) -> Message:
+    return Message(msgid, tuple(sorted(params.items())))
+
+
+def validate(step: Step, draft: Draft, today: dt.date) -> list[FieldError]:
+    """What stops the citizen from leaving ``step``; empty when the step is complete."""
+    errors: list[FieldError] = []
+    if step is Step.KIND and draft.kind is None:
+        errors.append(FieldError("kind", _msg(N_("Choose what kind of report this is."))))
+    elif step is Step.CATEGORY and not draft.category_code:
+        errors.append(FieldError("category_code", _msg(N_("Choose a category."))))
+    elif step is Step.DESCRIBE:
+        if not draft.title.strip():
+            errors.append(FieldError("title", _msg(N_("Please write a short title."))))
+        elif len(draft.title.strip()) < domain.TITLE_MIN:
+            errors.append(FieldError("title", _msg(N_("The title needs at least {n} characters."), n=domain.TITLE_MIN)))
+        if not draft.description.strip():
+            errors.append(FieldError("description", _msg(N_("Please tell us what happened."))))
+        elif len(draft.description.strip()) < domain.DESCRIPTION_MIN:
+            errors.append(
+                FieldError("description", _msg(N_("Please write at least {n} characters about what happened."), n=domain.DESCRIPTION_MIN))
+            )
+    elif step is Step.WHEN_WHERE:
+        if draft.incident_date is None:
+            errors.append(FieldError("incident_date", _msg(N_("Choose the date it happened."))))
+        elif draft.incident_date > today:
+            errors.append(FieldError("incident_date", _msg(N_("The date cannot be in the future."))))
+        if not draft.kecamatan_code:
+            errors.append(FieldError("kecamatan_code", _msg(N_("Choose the kecamatan where it happened."))))
+    elif step is Step.IDENTITY:
+        phone = draft.reporter_phone.strip()
+        if phone and not _PHONE.match(phone):
+            errors.append(
+                FieldError("reporter_phone", _msg(N_("A phone number has only digits, for example 0812 3456 7890.")))
+            )
+    elif step is Step.REVIEW:
+        for question in QUESTIONS:
+            errors.extend(validate(question, draft, today))
+    return errors
+
+
+class FilingFlow:
+    """One citizen's way from the first question to the saved report.
+
+    ``today`` gives the kiosk's local date (injected so tests control it).
+    """
+
+    def __init__(self, *, today: Callable[[], dt.date], language: str = "id"):
+        self._today = today
+        self.draft = Draft(language=language, incident_date=today())
+        self.step: Step = Step.KIND
+        self.errors: list[FieldError] = []
+        self.notices: dict[str, list[Message]] = {}
+        self._editing_from_review = False
+        self.saved: SavedReport | None = None
+
+    # -- where we are ---------------------------------------------------------
+    @property
+    def question_number(self) -> int | None:
+        """1-based number of the current question, None on the review."""
+        return QUESTIONS.index(self.step) + 1 if self.step in QUESTIONS else None
+
+    @property
+    def question_count(self) -> int:
+        return len(QUESTIONS)
+
+    @property
+    def editing_from_review(self) -> bool:
+        return self._editing_from_review
+
+    # -- answers ----------------------------------------------------------------
+    def choose_kind(self, kind: ReportKind) -> None:
+        """Pick the kind; a choice-only step moves on by itself."""
+        self.draft.kind = ReportKind(kind)
+        self.errors = []
+        self.next()
+
+    def choose_category(self, code: str) -> None:
+        self.draft.category_code = code
+        self.errors = [e for e in self.errors if e.field != "category_code"]
+
+    def choose_agency(self, code: str | None) -> None:
+        """``None`` is "Tidak tahu": No Wrong Door routes it centrally."""
+        self.draft.agency_code = code
+
+    def choose_kecamatan(self, code: str) -> None:
+        self.draft.kecamatan_code = code
+        self.errors = [e for e in self.errors if e.field != "kecamatan_code"]
+
+    def set_date(self, value: dt.date) -> list[FieldError]:
+        """Set the incident date; a future date is refused and the old one kept."""
+        if value > self._today():
+            return [FieldError("incident_date", _msg(N_("The date cannot be in the future.")))]
+        self.draft.incident_date = value
+        return []
+
+    def shift_date(self, *, days: int = 0, months: int = 0) -> list[FieldError]:
+        """Date picker steps; a month step keeps the day where the month allows it."""
+        current = self.draft.incident_date or self._today()
+        if months:
+            index = current.year * 12 + current.month - 1 + months
+            year, month = divmod(index, 12)
+            day = min(current.day, calendar.monthrange(year, month + 1)[1])
+            current = dt.date(year, month + 1, day)
+        return self.set_date(current + dt.timedelta(days=days))
+
+    def set_flag(self, name: str, value: bool) -> None:
+        if name not in ("anonymous", "confidential"):
+            raise ValueError(name)
+        setattr(self.draft, name, bool(value))
+
+    def set_text(self, field: str, raw: str, *, cleaned_before: CleanResult | None = None) -> str:
+        """Store cleaned text for ``field`` and return it (the screen shows that text).
+
+        Notices say what cleaning did (shortened, characters removed), in the citizen's
+        language once rendered; ``cleaned_before`` reports cleaning the text field already
+        did while the text was typed or pasted.
+        """
+        max_len, multiline = TEXT_FIELDS[field]
+        result = clean_input(raw, max_len=max_len, multiline=multiline)
+        if cleaned_before is not None:
+            result = result.merged(cleaned_before)
+        notes: list[Message] = []
+        if result.truncated:
+            notes.append(_msg(N_("The text was shortened to {n} characters."), n=max_len))
+        if result.removed_unsupported:
+            notes.append(_msg(N_("Some characters (such as emoji or other scripts) cannot be used here and were left out.")))
+        if result.removed_controls:
+            notes.append(_msg(N_("Invisible control characters were removed.")))
+        if notes:
+            self.notices[field] = notes
+        else:
+            self.notices.pop(field, None)
+        setattr(self.draft, field, result.text)
+        self.errors = [e for e in self.errors if e.field != field]
+        return result.text
+
+    # -- moving -------------------------------------------------------------------
+    def next(self) -> bool:
+        """Leave the current step if it is complete; returns whether it moved."""
+        self.errors = validate(self.step, self.draft, self._today())
+        if self.errors:
+            return False
+        if self._editing_from_review or self.step is Step.IDENTITY:
+            self._editing_from_review = False
+            self.step = Step.REVIEW
+        elif self.step in QUESTIONS:
+            self.step = QUESTIONS[QUESTIONS.index(self.step) + 1]
+        return True
+
+    def back(self) -> bool:
+        """Go one step back, keeping every answer. Returns False on the first step
+        (the screen then leaves the flow)."""
+        self.errors = []
+        if self._editing_from_review:
+            self._editing_from_review = False
+            self.step = Step.REVIEW
+            return True
+        if self.step is Step.REVIEW:
+            self.step = QUESTIONS[-1]
+            return True
+        index = QUESTIONS.index(self.step)
+        if index == 0:
+            return False
+        self.step = QUESTIONS[index - 1]
+        return True
+
+    def edit(self, step: Step) -> None:
+        """From the review, jump to one question; "next" comes back to the review."""
+        if self.step is not Step.REVIEW or step not in QUESTIONS:
+            raise ValueError(f"cannot edit {step} from {self.step}")
+        self._editing_from_review = True
+        self.errors = []
+        self.step = step
+
+    def submit(self, save: Callable[[Draft], SavedReport]) -> SavedReport | None:
+        """Save the report through ``save`` (durable before it returns) and finish.
+
+        Returns None, with :attr:`errors` set, when something is still missing.
+        """
+        if self.step is not Step.REVIEW:
+            raise ValueError(f"submit from {self.step}")
+        self.errors = validate(Step.REVIEW, self.draft, self._today())
+        if self.errors:
+            self.step = next(s for s in QUESTIONS if validate(s, self.draft, self._today()))
+            return None
+        self.saved = save(self.draft)
+        self.step = Step.DONE
+        return self.saved
+
+    def error_for(self, field: str) -> Message | None:
+        return next((e.message for e in self.errors if e.field == field), None)

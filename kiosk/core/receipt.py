@@ -1,0 +1,194 @@
+"""The receipt layout, written through python-escpos onto any ``Escpos`` object.
+
+Every string is cleaned by :func:`kiosk.kernel.textclean.clean_for_printer`, wrapped to the
+paper, encoded here and sent with ``_raw`` under ONE code page selected explicitly
+(ESC t). We never call ``Escpos.text()``: its magic encoder picks and switches code pages
+itself (its first write emits ``ESC t 0``) and passes control bytes found in text straight
+to the printer. For the same reason the image QR code is rasterised here rather than
+with ``qr(native=False)``, which writes its newlines through that encoder (a hidden
+``ESC t 0``) and prints a warning on stdout.
+
+python-escpos is only imported by the caller (it costs ~150 ms at start-up).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import textwrap
+from typing import TYPE_CHECKING, Callable
+
+from kiosk.kernel.clock import LOCAL_TZ
+from kiosk.kernel.textclean import clean_for_printer
+from kiosk.kernel.tracking_id import format_tracking_id
+
+if TYPE_CHECKING:
+    from escpos.escpos import Escpos
+
+log = logging.getLogger(__name__)
+
+#: Receipts show Western Indonesian Time (UTC+7), whatever zone the time was stored in.
+#: Characters per line in font A (12 dots each).
+LINE_WIDTH = {80: 48, 58: 32}
+#: Printable dots per line (203 dpi heads): 72 mm and 48 mm.
+PAPER_DOTS = {80: 576, 58: 384}
+#: ESC t n for the code pages we use, keyed by the Python codec that matches.
+CODE_PAGES = {"cp437": 0, "cp858": 19}
+#: QR module size in dots: a version-1 code is about 21 mm wide on 80 mm paper, 16 mm on 58 mm.
+QR_SIZE = {80: 8, 58: 6}
+QR_MODES = ("native", "image")
+_QR_EC_M = 1  # python-escpos QR_ECLEVEL_M: survives a crease or a smudge
+_QUIET_ZONE = 4  # modules of white around the image QR code
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptContent:
+    """Everything a receipt says; built from a saved report in the citizen's language."""
+
+    tracking_id: str  # canonical, 14 symbols
+    created_at: dt.datetime  # aware
+    institution: str
+    kiosk_location: str
+    kind_label: str
+    category_label: str
+    title: str
+    confidential: bool
+    language: str  # "id" or "en"
+    copy: bool = False  # a reprint, marked "SALINAN" / "COPY"
+    qr_payload: str = ""  # what the QR code holds: the status URL when one is configured
+    status_lines: tuple[str, ...] = ()  # set: a "print this status" slip instead of a receipt
+
+    @property
+    def qr_text(self) -> str:
+        return self.qr_payload or self.tracking_id
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
+            raise ValueError("created_at must be timezone-aware (a naive time would print in the PC's zone)")
+
+
+class _Writer:
+    """Cleans, wraps and encodes every line for one printer, paper width and code page."""
+
+    def __init__(self, printer: "Escpos", width: int, encoding: str):
+        self.p, self.width, self.encoding = printer, width, encoding
+
+    def line(self, text: str, *, width: int | None = None) -> None:
+        """Print ``text`` wrapped to ``width`` characters (default: the paper's)."""
+        clean = clean_for_printer(text, encoding=self.encoding)
+        parts = textwrap.wrap(clean, width or self.width, break_long_words=True, break_on_hyphens=False)
+        for part in parts or [""]:
+            self.p._raw(part.encode(self.encoding) + b"\n")
+
+    def rule(self) -> None:
+        self.p._raw(b"-" * self.width + b"\n")
+
+    def style(self, *, align: str, bold: bool, double: bool = False) -> None:
+        """Set every style we use at once: ESC ! (size, and bold off) comes before ESC E."""
+        if double:
+            self.p.set(align=align, bold=bold, double_width=True, double_height=True)
+        else:
+            self.p.set(align=align, bold=bold, normal_textsize=True)
+
+
+def check_print_settings(qr_mode: str, paper_width_mm: int, encoding: str) -> None:
+    """Raise ``ValueError`` for a QR mode, paper width or code page the layout cannot do."""
+    if qr_mode not in QR_MODES:
+        raise ValueError(f"qr_mode must be one of {QR_MODES}, not {qr_mode!r}")
+    if paper_width_mm not in LINE_WIDTH:
+        raise ValueError(f"paper_width_mm must be one of {sorted(LINE_WIDTH)}, not {paper_width_mm!r}")
+    if encoding not in CODE_PAGES:
+        raise ValueError(f"encoding must be one of {sorted(CODE_PAGES)}, not {encoding!r}")
+
+
+def write_receipt(
+    printer: "Escpos",
+    content: ReceiptContent,
+    *,
+    gettext: Callable[[str], str],
+    qr_mode: str = "native",
+    paper_width_mm: int = 80,
+    encoding: str = "cp437",
+) -> None:
+    """Lay out one receipt on ``printer``. Only the layout's own commands reach it.
+
+    Raises ``ValueError`` for an unsupported ``qr_mode``, paper width or encoding.
+    """
+    check_print_settings(qr_mode, paper_width_mm, encoding)
+    _ = gettext
+    width = LINE_WIDTH[paper_width_mm]
+    w = _Writer(printer, width, encoding)
+
+    printer._raw(b"\x1b@")  # ESC @: initialise (this also resets the printer's code page)
+    printer._raw(b"\x1bt" + bytes([CODE_PAGES[encoding]]))  # ESC t n: our one code page
+
+    w.style(align="center", bold=True)
+    w.line(content.institution)
+    w.style(align="center", bold=False)
+    w.line("SP4N LAPOR!")
+    w.line(_("Report status") if content.status_lines else _("Report receipt"))
+    if content.copy:
+        w.style(align="center", bold=True)
+        w.line(_("COPY"))
+        w.style(align="center", bold=False)
+    w.rule()
+    w.line(_("Report number (Tracking ID)"))
+    w.style(align="center", bold=True, double=True)
+    w.line(format_tracking_id(content.tracking_id), width=width // 2)  # each character is two columns
+    w.style(align="center", bold=False)
+    printer._raw(b"\n")
+    if qr_mode == "native":
+        # GS ( k; ESC a 1 centres it on the printer.
+        printer.qr(content.qr_text, native=True, size=QR_SIZE[paper_width_mm], ec=_QR_EC_M)
+        printer._raw(b"\n")
+    else:
+        # GS v 0 ignores ESC a on some printers, so the image carries its own left margin.
+        w.style(align="left", bold=False)
+        printer._raw(qr_raster(content.qr_text, module=QR_SIZE[paper_width_mm],
+                               paper_dots=PAPER_DOTS[paper_width_mm]))
+    w.style(align="left", bold=False)
+    local = content.created_at.astimezone(LOCAL_TZ)
+    if content.status_lines:
+        for text in content.status_lines:
+            w.line(text)
+        w.rule()
+        w.line(f"{_('Date')}: {local:%d-%m-%Y %H:%M} WIB")
+        printer.cut()
+        return
+    w.line(f"{_('Date')}: {local:%d-%m-%Y %H:%M} WIB")
+    w.line(f"{_('Place')}: {content.kiosk_location}")
+    w.line(f"{_('Kind of report')}: {content.kind_label}")
+    w.line(f"{_('Category')}: {content.category_label}")
+    if content.confidential:
+        w.line(_("Confidential report: the content is not printed."))
+    else:
+        w.line(f"{_('Title')}: {content.title}")
+    w.rule()
+    w.line(_("Check the status at any LAPOR! kiosk: scan this QR code or type the report number."))
+    w.line(_("SP4N LAPOR!: lapor.go.id, SMS 1708"))
+    w.style(align="center", bold=True)
+    w.line(_("Keep this receipt"))
+    w.style(align="left", bold=False)
+    printer.cut()  # ESC d 6 (feed past the cutter), GS V 0
+
+
+def qr_raster(payload: str, *, module: int, paper_dots: int) -> bytes:
+    """A QR code of ``payload`` as one ``GS v 0`` raster image, centred by a white left margin."""
+    import qrcode
+
+    code = qrcode.QRCode(box_size=1, border=_QUIET_ZONE, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(payload)
+    code.make(fit=True)
+    matrix = code.get_matrix()  # rows of booleans, quiet zone included
+    side = len(matrix) * module
+    left = max(0, (paper_dots - side) // 2)
+    width_bytes = (left + side + 7) // 8
+    rows = []
+    for modules in matrix:
+        bits = 0
+        for dark in modules:
+            bits = (bits << module) | (((1 << module) - 1) if dark else 0)
+        bits <<= width_bytes * 8 - left - side  # pad the row to whole bytes
+        rows.append(bits.to_bytes(width_bytes, "big") * module)
+    header = b"\x1dv0\x00" + width_bytes.to_bytes(2, "little") + side.to_bytes(2, "little")
+    return header + b"".join(rows)

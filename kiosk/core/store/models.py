@@ -1,0 +1,80 @@
+"""Kiosk tables: reports and reference data. (The outbox lives in ``sync_queue.outbox``.)
+
+Free text and personal data columns hold Fernet tokens (see ``crypto.py``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kiosk.kernel.storage import Base, UtcDateTime
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    tracking_id: Mapped[str] = mapped_column(String(14), primary_key=True)
+    kiosk_code: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[str] = mapped_column(String(32))
+    category_code: Mapped[str] = mapped_column(String(64))
+    agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    title: Mapped[bytes] = mapped_column(LargeBinary)  # sealed
+    description: Mapped[bytes] = mapped_column(LargeBinary)  # sealed
+    incident_date: Mapped[dt.date] = mapped_column(Date)
+    kecamatan_code: Mapped[str] = mapped_column(String(64))
+    location_text: Mapped[bytes] = mapped_column(LargeBinary)  # sealed
+    reporter_name: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed; NULL once delivered
+    reporter_phone: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed; NULL once delivered
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    confidential: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_id: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    sort: Mapped[int] = mapped_column(Integer)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_id: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    sort: Mapped[int] = mapped_column(Integer)
+
+
+class Kecamatan(Base):
+    __tablename__ = "kecamatan"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    sort: Mapped[int] = mapped_column(Integer)
+
+
+class Meta(Base):
+    """Small key/value facts about the store, such as the reference data version."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500))
+
+
+class RemoteStatus(Base):
+    """What the central service last said about one of this kiosk's reports (public
+    status only: no identity), and when the kiosk learned it."""
+
+    __tablename__ = "remote_status"
+
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,56 @@
+"""Storage pieces below every layer: a SQLite engine made durable, the UTC datetime column
+type, and the declarative base every kiosk table (reports, outbox, reference data) shares.
+
+The central service uses the engine and the column type too; the base is the kiosk's: it
+sits here because the outbox (below the kiosk core) and the report tables (in the core)
+must share one metadata for Alembic and their foreign key."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
+    """A SQLite engine with WAL, ``synchronous=FULL``, foreign keys and ``BEGIN IMMEDIATE``
+    on every connection (shared by the kiosk store and the central service's SQLite mode)."""
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

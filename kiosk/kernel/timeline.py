@@ -1,0 +1,74 @@
+"""A report's status as plain words for the citizen: one line per step with its date, and
+what happens next with the expected time. Shared by the kiosk's status screen and the
+central service's public page, so both say the same thing in the same words."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from kiosk.kernel.clock import LOCAL_TZ
+from kiosk.kernel.i18n import N_, gettext_for
+from kiosk.kernel.i18n import long_date
+
+STEP_WORDS = {
+    "received": N_("Received by the central office"),
+    "verified": N_("Verified"),
+    "forwarded": N_("Forwarded to {agency}"),
+    "rerouted": N_("Sent on to {agency}, the office responsible"),
+    "in_progress": N_("{agency} is working on it"),
+    "answered": N_("Answered by {agency}"),
+    "closed": N_("Closed"),
+    "postponed": N_("Postponed"),
+    "rejected": N_("Not taken up"),
+    "archived": N_("Archived"),
+}
+
+NEXT_WORDS = {
+    "received": N_("Next: the report is verified within 3 working days."),
+    "verified": N_("Next: the report is forwarded to the office responsible."),
+    "forwarded": N_("Next: the office follows up within 5 working days."),
+    "rerouted": N_("Next: the office follows up within 5 working days."),
+    "in_progress": N_("Next: the office answers the report."),
+    "answered": N_("Next: the report is closed 10 working days after the answer if there is no objection."),
+    "postponed": N_("Next: the central office resumes the report."),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelineLine:
+    date: str
+    text: str
+    reply: str | None = None
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """``days`` working days (Monday to Friday) after ``start``."""
+    current = start
+    while days:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def timeline(status: dict, language: str, agency_names: dict[str, str]) -> tuple[list[TimelineLine], str | None]:
+    """The lines of a central public status (see the HTTP contract) and the next step."""
+    _ = gettext_for(language)
+    unknown_agency = _("the office responsible")
+    lines = []
+    for event in status.get("events", []):
+        when = dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()
+        agency = agency_names.get(event.get("agency_code") or status.get("agency_code") or "", unknown_agency)
+        words = STEP_WORDS.get(event["status"], event["status"])
+        lines.append(TimelineLine(long_date(when, language), _(words).format(agency=agency), event.get("public_reply")))
+    next_words = NEXT_WORDS.get(status.get("status", ""))
+    next_text = None
+    if next_words:
+        next_text = _(next_words)
+        if status.get("events"):
+            last = dt.datetime.fromisoformat(status["events"][-1]["at"]).astimezone(LOCAL_TZ).date()
+            days = {"received": 3, "forwarded": 5, "rerouted": 5, "answered": 10}.get(status["status"])
+            if days:
+                expected = add_working_days(last, days)
+                next_text += " " + _("Expected by {date}.").format(date=long_date(expected, language))
+    return lines, next_text

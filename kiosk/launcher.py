@@ -1,0 +1,19 @@
+"""The ``kiosk`` command (and ``python -m kiosk``, ``main.py``, the bundle): the one module
+that knows every layer. It hands the runtime's command line the way to start the UI, so
+nothing below ``screens/`` imports it; technician commands never load Kivy."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_ui(config, screenshot: Path | None) -> int:
+    """``kiosk run``: the Kivy app (Kivy is imported only here)."""
+    from screens.app import run_kiosk
+
+    return run_kiosk(config, screenshot=screenshot)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from kiosk.runtime.cli import main as cli_main
+
+    return cli_main(argv, run_ui=run_ui)

@@ -1,0 +1,182 @@
+"""The kiosk's heartbeat: how this kiosk is doing as a machine, for the central's fleet
+view (``python -m central kiosks``). The sync worker sends it every
+``heartbeat_interval_s``.
+
+It holds numbers, timestamps, fixed state words and the software version: never a
+Tracking ID, a report's text or anyone's name (the central refuses any other field).
+Every check is cheap and never gets in a citizen's way: the printer is asked on the
+printer's own thread (so the question never interleaves with a receipt), and the camera
+is never opened: only whether its device is there and may be opened.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import socket
+from concurrent.futures import Future, TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from devices.printer.base import ReceiptPrinter
+from devices.printer.errors import PrinterCoverOpen, PrinterError, PrinterOutOfPaper, PrinterTimeout, PrinterUnavailable
+from devices.printer.file import FilePrinter
+from kiosk.runtime.config import Config
+from kiosk.core.store.db import Store
+from sync_queue.outbox import WAITING, OutboxEntry, OutboxState
+
+log = logging.getLogger(__name__)
+
+CAMERA_CONNECT_TIMEOUT_S = 2.0
+PRINTER_WAIT_MAX_S = 10.0
+
+
+def kiosk_version() -> str:
+    """This kiosk's software version from the installed package's metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lapor-kiosk")
+    except PackageNotFoundError:  # e.g. a bundle built without the package's metadata
+        return "unknown"
+
+
+def queue_state(store: Store, now: dt.datetime) -> dict:
+    """Queue depth (failed included, as ``kiosk queue`` counts), failed, the oldest
+    waiting report's age, and when the central last confirmed a report."""
+    waiting = [s.value for s in WAITING]
+    with store.session() as session:
+        depth, oldest = session.execute(
+            select(func.count(), func.min(OutboxEntry.created_at)).where(OutboxEntry.state.in_(waiting))
+        ).one()
+        failed = session.scalar(select(func.count()).where(OutboxEntry.state == OutboxState.FAILED.value)) or 0
+        last_sent = session.scalar(select(func.max(OutboxEntry.updated_at)).where(OutboxEntry.state == OutboxState.SENT.value))
+    return {
+        "queue_depth": depth or 0,
+        "failed": failed,
+        "oldest_waiting_age_s": _age(now, oldest) if depth else None,
+        "last_sent_at": last_sent,
+    }
+
+
+def printer_state(printer: ReceiptPrinter) -> tuple[str, str]:
+    """(printer, paper) as the heartbeat words them. Asks a printer that can answer
+    (network, serial, USB) the same DLE EOT questions as before every receipt, plus the
+    paper near-end sensor; must run on the printer's thread."""
+    from devices.printer.network import DevicePrinter, StatusPrinter
+
+    if isinstance(printer, StatusPrinter):
+        try:
+            low = printer.paper_low()  # the same DLE EOT questions as before a receipt, plus near-end
+        except PrinterOutOfPaper:
+            return "ok", "out"
+        except PrinterError as exc:
+            return _printer_fault(exc), "unknown"
+        return "ok", "low" if low else "ok"
+    if isinstance(printer, DevicePrinter):  # takes bytes, answers nothing: paper unknown
+        try:
+            printer.status()
+        except PrinterError as exc:
+            return _printer_fault(exc), "unknown"
+        return "ok", "unknown"
+    if isinstance(printer, FilePrinter):  # receipts into a folder: ok while it is writable
+        target = Path(printer.directory)
+        while not target.exists() and target != target.parent:  # created at the first receipt
+            target = target.parent
+        return ("ok" if os.access(target, os.W_OK) else "unavailable"), "ok"
+    return "unknown", "unknown"
+
+
+def _printer_fault(exc: PrinterError) -> str:
+    for kind, word in ((PrinterCoverOpen, "cover_open"), (PrinterTimeout, "timeout"), (PrinterUnavailable, "unavailable")):
+        if isinstance(exc, kind):
+            return word
+    return "fault"
+
+
+def camera_state(source: str) -> str:
+    """``not_configured``, ``ok`` or ``unavailable``, without opening the camera (a
+    citizen may be scanning with it): the device or file is there and readable, or a
+    stream's host accepts a connection. ``kiosk doctor`` and ``kiosk scan`` read frames."""
+    source = (source or "").strip()
+    if not source:
+        return "not_configured"
+    if "://" in source:
+        url = urlsplit(source)
+        port = url.port or {"rtsp": 554, "http": 80, "https": 443}.get(url.scheme)
+        if not url.hostname or port is None:
+            return "unavailable"
+        try:
+            socket.create_connection((url.hostname, port), timeout=CAMERA_CONNECT_TIMEOUT_S).close()
+        except OSError:
+            return "unavailable"
+        return "ok"
+    path = Path(f"/dev/video{source}") if source.isdigit() else Path(source)
+    return "ok" if path.exists() and os.access(path, os.R_OK) else "unavailable"
+
+
+def disk_state(path: Path) -> tuple[int, int]:
+    """(free, total) bytes of the file system holding the data directory; (0, 0) when
+    it cannot be read (which the fleet view flags as low disk)."""
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError as exc:
+        log.warning("free disk unknown: %s", exc.strerror)
+        return 0, 0
+    return usage.free, usage.total
+
+
+def _age(now: dt.datetime, then: dt.datetime | None) -> float | None:
+    return None if then is None else round(max(0.0, (now - then).total_seconds()), 1)
+
+
+class Heartbeat:
+    """Gathers one heartbeat. ``on_printer_thread`` runs a function on the printer's
+    worker thread and returns its future (``KioskEnv.on_printer_thread``); without it the
+    printer is asked on the calling thread."""
+
+    def __init__(self, *, config: Config, store: Store, printer: ReceiptPrinter, now: Callable[[], dt.datetime],
+                 on_printer_thread: Callable[[Callable[[], tuple[str, str]]], Future] | None = None):
+        self.config, self.store, self.printer, self.now = config, store, printer, now
+        self.on_printer_thread = on_printer_thread
+
+    def _printer(self) -> tuple[str, str]:
+        check = lambda: printer_state(self.printer)  # noqa: E731
+        if self.on_printer_thread is None:
+            return check()
+        # A receipt being printed goes first; if the printer thread stays busy longer,
+        # this heartbeat says "unknown" and the question still runs (harmlessly) later.
+        # Capped under SyncWorker.stop()'s 15 s, so closing the kiosk never waits on it.
+        wait = min(PRINTER_WAIT_MAX_S, self.config.printer_timeout_s * 2 + 1)
+        try:
+            return self.on_printer_thread(check).result(timeout=wait)
+        except FutureTimeout:
+            return "unknown", "unknown"
+
+    def gather(self, last_sync_at: dt.datetime | None = None) -> dict:
+        """The heartbeat body (``POST /api/v1/heartbeat``). ``last_sync_at``: when the
+        sync worker last reached the central; the outbox's newest confirmed report
+        stands in after a restart."""
+        printer, paper = self._printer()
+        camera = camera_state(self.config.camera_source)
+        free, total = disk_state(self.config.data_path)
+        now = self.now()
+        queue = queue_state(self.store, now)
+        last_sent = queue.pop("last_sent_at")
+        synced = max((t for t in (last_sync_at, last_sent) if t is not None), default=None)
+        return {
+            "sent_at": now.isoformat(),
+            "version": kiosk_version(),
+            **queue,
+            "last_sync_age_s": _age(now, synced),
+            "printer_kind": self.config.printer,
+            "printer": printer,
+            "paper": paper,
+            "camera": camera,
+            "disk_free_bytes": free,
+            "disk_total_bytes": total,
+        }

@@ -1,0 +1,358 @@
+"""Technician commands that need no screen: ``kiosk queue`` and ``kiosk sync --once``."""
+from __future__ import annotations
+
+import sys
+
+
+from kiosk.runtime.config import Config
+from kiosk.core.store.db import StoreError, open_store
+
+
+def _open(config: Config):
+    try:
+        return open_store(config.database_file, key_file=config.data_path / "secret.key")
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return None
+
+
+def _env(config: Config):
+    """The kiosk's environment, or None after saying why the store cannot be opened."""
+    from kiosk.runtime.env import build_env
+
+    try:
+        return build_env(config)
+    except StoreError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return None
+
+
+def show_queue(config: Config, *, include_sent: bool = False) -> int:
+    """One line per outbox entry: Tracking ID, state, attempts, next attempt, last error."""
+    store = _open(config)
+    if store is None:
+        return 3
+    try:
+        from kiosk.runtime.admin import queue_entries
+
+        entries = queue_entries(store, include_sent=include_sent)
+        print(f"{'tracking id':16} {'state':8} {'tries':>5}  {'next attempt (UTC)':19}  last error")
+        for e in entries:
+            print(f"{e.tracking_id:16} {e.state:8} {e.attempts:5d}  {e.next_attempt_at:%Y-%m-%d %H:%M:%S}  {e.last_error or ''}")
+        waiting = sum(1 for e in entries if e.state != "sent")
+        print(f"{waiting} waiting or failed")
+        return 0
+    finally:
+        store.close()
+
+
+def sync_once(config: Config) -> int:
+    """One sync pass; exit 0 when the central was reached, 1 when not, 2 when not configured."""
+    if not config.central_url:
+        print("kiosk: no central_url configured: this kiosk works offline only", file=sys.stderr)
+        return 2
+    env = _env(config)
+    if env is None:
+        return 3
+    try:
+        env.sync.recover()
+        total_sent = total_failed = 0
+        while True:
+            result = env.sync.run_once()
+            total_sent += result.sent
+            total_failed += result.failed
+            if result.online is False:
+                print(f"central not reached: {result.error}")
+                print(f"sent {total_sent}, failed {total_failed}, waiting {env.reports.count_waiting()}")
+                return 1
+            if not (result.sent or result.failed):
+                break
+        print(f"sent {total_sent}, failed {total_failed}, waiting {env.reports.count_waiting()}")
+        print("heartbeat " + ("sent" if env.sync.send_heartbeat() else "NOT sent (see the log)"))
+        return 0
+    finally:
+        env.close()
+
+
+def reprint(config: Config, tracking_id: str) -> int:
+    """Print a copy (marked SALINAN/COPY) of a receipt this kiosk issued."""
+    from kiosk.core.domain import SavedReport
+    from kiosk.kernel.i18n import gettext_for
+    from kiosk.core.receipt_content import receipt_content
+    from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
+
+    try:
+        canonical = parse_tracking_id(tracking_id)
+    except TrackingIdError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    env = _env(config)
+    if env is None:
+        return 3
+    try:
+        status, draft = env.reports.find(canonical), env.reports.load_draft(canonical)
+        if status is None or draft is None:
+            print(f"kiosk: no report {canonical} on this kiosk", file=sys.stderr)
+            return 2
+        saved = SavedReport(tracking_id=canonical, created_at=status.created_at, draft=draft, kiosk_code=config.kiosk_code)
+        outcome = env.printer.print_receipt(receipt_content(saved, env, draft.language, copy=True),
+                                            gettext=gettext_for(draft.language))
+        if not outcome.ok:
+            print(f"kiosk: not printed: {outcome.error} ({type(outcome.error).__name__})", file=sys.stderr)
+            return 1
+        print(f"reprinted {canonical}" + (f" to {outcome.path}" if outcome.path else ""))
+        return 0
+    finally:
+        env.close()
+
+
+def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames: int = 50) -> int:
+    """Decode QR codes from a camera source. For a folder: one JSON line per image with the
+    file name, the payloads found and the milliseconds taken. Also how a technician checks
+    a camera: it fails with a sentence when the source cannot be opened."""
+    import json
+    import time
+    from pathlib import Path
+
+    import cv2
+
+    from devices.camera import IMAGE_SUFFIXES, CameraUnavailable, open_source
+    from devices.qr import decode_frame, tracking_id_from_payload
+
+    path = Path(source)
+    if path.is_dir():
+        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        for image in images:
+            frame = cv2.imread(str(image))
+            started = time.perf_counter()
+            payloads = decode_frame(frame) if frame is not None else []
+            ms = (time.perf_counter() - started) * 1000
+            ours = [t for t in (tracking_id_from_payload(p, status_base_url) for p in payloads) if t]
+            print(json.dumps({"file": image.name, "payloads": payloads, "tracking_ids": ours, "ms": round(ms, 2)}))
+        return 0 if images else 1
+    try:
+        camera = open_source(source)
+    except CameraUnavailable as exc:
+        print(f"kiosk: {exc}. Check the camera_source setting, the cable, and that the user may open the device.",
+              file=sys.stderr)
+        return 1
+    found = 0
+    try:
+        for index in range(frames):
+            frame = camera.read()
+            if frame is None:
+                print("kiosk: the camera delivered no frame", file=sys.stderr)
+                return 1
+            for payload in decode_frame(frame):
+                found += 1
+                ours = tracking_id_from_payload(payload, status_base_url)
+                if as_json:
+                    print(json.dumps({"frame": index, "payload": payload, "tracking_id": ours}))
+                else:
+                    print(f"frame {index}: {payload}" + (f"  (report {ours})" if ours else "  (not a receipt of ours)"))
+    finally:
+        camera.release()
+    return 0 if found else 1
+
+
+def _check_printer(config: Config) -> tuple[bool, str, str]:
+    from escpos.capabilities import CAPABILITIES
+
+    from kiosk.runtime.env import make_printer
+
+    if config.printer_profile not in CAPABILITIES["profiles"]:
+        return False, f"unknown printer_profile {config.printer_profile!r}", \
+            "use one of: " + ", ".join(sorted(CAPABILITIES["profiles"]))
+
+    printer = make_printer(config)
+    if config.printer == "file":
+        try:
+            config.receipts_path.mkdir(parents=True, exist_ok=True)
+            probe = config.receipts_path / ".doctor"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            return False, f"cannot write receipts to {config.receipts_path}: {exc.strerror}", \
+                "make the data directory writable by the kiosk's user"
+        return True, f"file printer writing to {config.receipts_path}", ""
+    from devices.printer.errors import PrinterError
+
+    try:
+        printer.status()
+    except PrinterError as exc:
+        return False, f"{type(exc).__name__}: {exc}", exc.technician_hint
+    where = {"network": f"{config.printer_host}:{config.printer_port}", "usb": f"{config.printer_usb_vendor}:{config.printer_usb_product}"}
+    return True, f"{config.printer} printer {where.get(config.printer, config.printer_device)} ready", ""
+
+
+def _check_camera(config: Config) -> tuple[bool, str, str]:
+    import time
+
+    from devices.camera import CameraUnavailable, open_source
+
+    if not config.camera_source:
+        return True, "no camera configured: citizens type the report number", ""
+    try:
+        camera = open_source(config.camera_source)
+    except CameraUnavailable as exc:
+        return False, str(exc), "check camera_source, the USB cable, and that the kiosk user may open the device"
+    try:
+        started, frames, shape = time.monotonic(), 0, None
+        for _ in range(10):
+            frame = camera.read()
+            if frame is None:
+                return False, "the camera opened but delivered no frame", "replug the camera or try another USB port"
+            frames, shape = frames + 1, frame.shape
+        rate = frames / max(1e-6, time.monotonic() - started)
+    finally:
+        camera.release()
+    return True, f"{shape[1]}x{shape[0]} at about {rate:.0f} frames per second", ""
+
+
+def _check_central(config: Config) -> tuple[bool, str, str]:
+    if not config.central_url:
+        return True, "no central configured: reports stay on this kiosk", ""
+    from sync_queue.client import CentralClient, CentralError, Unauthorized
+
+    try:
+        CentralClient(config.central_url, config.central_token, timeout=5).reference(None)
+    except Unauthorized:
+        return False, "the central refused this kiosk's token", \
+            "register the kiosk with `python -m central kiosk add` and put the token in central_token"
+    except CentralError as exc:
+        return False, f"central not reachable: {exc}", "check the network and central_url"
+    return True, f"{config.central_url} reachable, token accepted", ""
+
+
+def checks(config: Config) -> list[tuple[str, bool, str, str]]:
+    """(name, ok, detail, fix) for config, database, printer, camera and central: what
+    ``kiosk doctor`` prints and the admin screen shows."""
+    from kiosk.core.store.db import SCHEMA_HEAD
+
+    results = [("config", True, f"loaded from {config.source}", "")]
+    store = _open(config)
+    if store is None:
+        results.append(("database", False, f"cannot open {config.database_file}",
+                        "check the disk and the data directory's permissions"))
+    else:
+        try:
+            revision = store.schema_revision()
+            from kiosk.core.reports import ReportService
+
+            waiting = ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None).count_waiting()
+            results.append(("database", revision == SCHEMA_HEAD,
+                            f"{config.database_file}, schema {revision}, {waiting} reports waiting", ""))
+        finally:
+            store.close()
+    for name, check in (("printer", _check_printer), ("camera", _check_camera), ("central", _check_central)):
+        try:
+            results.append((name, *check(config)))
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
+            results.append((name, False, f"unexpected {type(exc).__name__}", "see the kiosk log"))
+    return results
+
+
+def doctor(config: Config, *, as_json: bool) -> int:
+    """Check config, database, printer, camera and central; non-zero exit when something is wrong."""
+    import json
+
+    results = checks(config)
+    if as_json:
+        print(json.dumps([{"check": n, "ok": ok, "detail": d, "fix": f} for n, ok, d, f in results], indent=1))
+    else:
+        for name, ok, detail, fix in results:
+            print(f"[{' OK ' if ok else 'FAIL'}] {name}: {detail}" + (f"\n       fix: {fix}" if fix and not ok else ""))
+    return 0 if all(ok for _, ok, _, _ in results) else 1
+
+
+def print_test_receipts(config: Config) -> list[tuple[str, object]]:
+    """A test receipt in each QR mode; (mode, PrintOutcome) for each."""
+    import dataclasses
+    import datetime as dt
+
+    from kiosk.runtime.env import make_printer
+    from kiosk.kernel.i18n import gettext_for
+    from kiosk.core.receipt import ReceiptContent
+    from kiosk.kernel.tracking_id import new_tracking_id
+
+    outcomes = []
+    for qr_mode in ("native", "image"):
+        test_config = dataclasses.replace(config, values={**config.values, "printer_qr": qr_mode})
+        printer = make_printer(test_config)
+        content = ReceiptContent(
+            tracking_id=new_tracking_id(config.kiosk_code), created_at=dt.datetime.now(dt.timezone.utc),
+            institution=config.institution_name, kiosk_location=config.kiosk_location,
+            kind_label=f"TES PRINTER: QR {qr_mode}",
+            category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
+            title="Contoh: Teweh Tengah, rp 5.000, é à ü ñ ç, “kutip” – ok", confidential=False, language="id",
+        )
+        outcomes.append((qr_mode, printer.print_receipt(content, gettext=gettext_for("id"))))
+    return outcomes
+
+
+def print_test(config: Config) -> int:
+    """A test receipt in each QR mode, with the printer's settings and a code page sample."""
+    failures = 0
+    for qr_mode, outcome in print_test_receipts(config):
+        if outcome.ok:
+            print(f"QR {qr_mode}: printed ({outcome.bytes_sent} bytes)" + (f" to {outcome.path}" if outcome.path else ""))
+        else:
+            failures += 1
+            print(f"QR {qr_mode}: NOT printed: {type(outcome.error).__name__}: {outcome.error}")
+    from escpos.capabilities import get_profile
+
+    if not get_profile(config.printer_profile).supports("qrCode"):
+        print(f"Profile {config.printer_profile} has no native QR code: set printer_qr = \"image\".")
+    print("If the native QR code did not appear on paper, set printer_qr = \"image\".")
+    return 1 if failures else 0
+
+
+# -- ``kiosk admin ...``: what the admin screen does, from a shell -------------------------
+def admin_hash_pin(read_pin) -> int:
+    """Print the ``admin_pin_hash`` line for the config file; the PIN is read, never echoed."""
+    from kiosk.core.pin import PinError, hash_pin
+
+    pin = read_pin("New admin PIN (6 to 12 digits): ")
+    if read_pin("The same PIN again: ") != pin:
+        print("kiosk: the two PINs differ; nothing changed", file=sys.stderr)
+        return 2
+    try:
+        print(f'admin_pin_hash = "{hash_pin(pin)}"')
+    except PinError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def admin_retry_failed(config: Config) -> int:
+    import datetime as dt
+
+    from kiosk.runtime.admin import retry_failed
+
+    store = _open(config)
+    if store is None:
+        return 3
+    try:
+        count = retry_failed(store, dt.datetime.now(dt.timezone.utc))
+    finally:
+        store.close()
+    print(f"{count} failed reports queued again; everything waiting is due now")
+    return 0
+
+
+def admin_language(config: Config, language: str | None) -> int:
+    from kiosk.runtime.admin import default_language, set_default_language
+
+    if language:
+        set_default_language(config, language)
+    print(default_language(config))
+    return 0
+
+
+def admin_config(config: Config) -> int:
+    from kiosk.runtime.admin import config_rows
+
+    print(f"# loaded from {config.source}")
+    for key, shown in config_rows(config):
+        print(f"{key} = {shown}")
+    return 0

@@ -1,0 +1,266 @@
+"""The sync worker against a real central service (subprocess on 127.0.0.1), and against
+a tiny local server that answers what a bad day looks like (429, 500, nonsense)."""
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import sqlite3
+import threading
+
+import pytest
+import requests
+
+from kiosk.core import reference
+from kiosk.core.domain import Draft, ReportKind
+from kiosk.core.reports import ReportService
+from kiosk.core.store.db import open_store
+from sync_queue.client import CentralClient
+from sync_queue.outbox import OutboxState
+from sync_queue.worker import MAX_DELAY_S, SyncWorker, backoff_seconds
+from tests.support.central import central_cli
+from tests.support.clock import FakeClock
+from tests.support.reports import file_reports
+
+
+
+def worker_for(store, clock, base_url, token, **kwargs) -> SyncWorker:
+    service = ReportService(store, kiosk_code="MT01", clock=clock.now)
+    return SyncWorker(store, service, CentralClient(base_url, token, timeout=5), now=clock.now, rng=lambda: 0.5, **kwargs)
+
+
+def states(store) -> dict[str, str]:
+    with sqlite3.connect(store.path) as con:
+        return dict(con.execute("SELECT tracking_id, state FROM outbox"))
+
+
+def central_ids(db_file) -> list[str]:
+    with sqlite3.connect(db_file) as con:
+        return [r[0] for r in con.execute("SELECT tracking_id FROM reports WHERE kiosk_code = 'MT01'")]
+
+
+def test_reports_arrive_once_and_personal_data_is_forgotten(central, token, store):
+    base, _, db_file = central
+    clock = FakeClock()
+    ids = file_reports(store, clock, 250)
+    worker = worker_for(store, clock, base, token, batch_size=100)
+    results = [worker.run_once() for _ in range(4)]
+    assert [r.sent for r in results] == [100, 100, 50, 0]
+    assert set(states(store).values()) == {"sent"}
+    arrived = central_ids(db_file)
+    assert set(ids) <= set(arrived) and len(arrived) == len(set(arrived))
+    service = ReportService(store, kiosk_code="MT01", clock=clock.now)
+    kept = service.load_draft(ids[0])
+    assert (kept.reporter_name, kept.reporter_phone) == ("", "") and kept.title == "Antrean 0"
+    assert service.count_waiting() == 0
+
+
+def test_entries_left_sending_by_a_crash_are_resent_without_duplicates(central, token, store):
+    """GIVEN a batch the central received but the kiosk never marked (the process died
+    between the two) WHEN the worker starts again THEN the entries go back to pending,
+    are resent, the central answers duplicate, and they end sent: once on each side."""
+    base, _, db_file = central
+    clock = FakeClock()
+    ids = file_reports(store, clock, 5)
+    worker = worker_for(store, clock, base, token)
+    claimed = worker.claim()
+    service = ReportService(store, kiosk_code="MT01", clock=clock.now)
+    CentralClient(base, token).send_reports([service.payload(t) for t in claimed])  # delivered, then "crash"
+    assert set(states(store).values()) == {"sending"}
+    assert worker.recover() == 5
+    assert worker.run_once().sent == 5
+    assert set(states(store).values()) == {"sent"}
+    assert sorted(central_ids(db_file)).count(ids[0]) == 1
+
+
+def test_wrong_token_keeps_reports_waiting_with_the_reason(central, store):
+    base, _, _ = central
+    clock = FakeClock()
+    file_reports(store, clock, 3)
+    worker = worker_for(store, clock, base, "wrong-token")
+    result = worker.run_once()
+    assert result.online is False and "401" in result.error
+    with sqlite3.connect(store.path) as con:
+        rows = con.execute("SELECT state, attempts, last_error FROM outbox").fetchall()
+    assert all(state == "pending" and attempts == 1 and "token" in error for state, attempts, error in rows)
+    assert worker.run_once().online is None  # nothing due yet: no busy retry
+    clock.advance(backoff_seconds(1, lambda: 0.5) + 0.1)
+    assert worker.run_once().online is False  # due again, tried again
+
+
+def test_a_report_the_central_refuses_is_failed_with_the_reason(central, token, store):
+    base, _, _ = central
+    clock = FakeClock()
+    [bad] = file_reports(store, clock, 1, category_code="X" * 70)  # over the central's limit
+    [good] = file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, token)
+    result = worker.run_once()
+    assert (result.sent, result.failed) == (1, 1)
+    with sqlite3.connect(store.path) as con:
+        state, error = con.execute("SELECT state, last_error FROM outbox WHERE tracking_id = ?", (bad,)).fetchone()
+    assert state == "failed" and error.startswith("invalid: category_code")
+    assert states(store)[good] == "sent"
+
+
+def test_central_down_means_offline_and_a_later_attempt(store):
+    clock = FakeClock()
+    file_reports(store, clock, 2)
+    worker = worker_for(store, clock, "http://127.0.0.1:9", "token")  # nothing listens on port 9
+    result = worker.run_once()
+    assert result.online is False and worker.online is False
+    assert worker.next_due() > clock.now()
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers each POST with the next scripted (status, headers, body)."""
+
+    script: list = []
+    seen: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length", 0))
+        self.seen.append(self.rfile.read(length))
+        status, headers, body = self.script.pop(0)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def scripted_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    _Scripted.script, _Scripted.seen = [], []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Scripted
+    server.shutdown()
+    server.server_close()
+
+
+def test_retry_after_is_honoured(scripted_server, store):
+    base, handler = scripted_server
+    handler.script = [(429, {"Retry-After": "120"}, b"slow down"), (503, {"Retry-After": "7"}, b"")]
+    clock = FakeClock()
+    file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, "token")
+    worker.run_once()
+    assert worker.next_due() == clock.now() + dt.timedelta(seconds=120)
+    clock.advance(119)
+    assert worker.run_once().online is None and len(handler.seen) == 1  # not before the server said
+    clock.advance(1)
+    worker.run_once()
+    assert len(handler.seen) == 2 and worker.next_due() == clock.now() + dt.timedelta(seconds=7)
+
+
+def test_server_errors_back_off_exponentially_to_a_cap(scripted_server, store):
+    base, handler = scripted_server
+    handler.script = [(500, {}, b"oops")] * 12
+    clock = FakeClock()
+    file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, "token")
+    waits = []
+    for _ in range(12):
+        worker.run_once()
+        due = worker.next_due()
+        waits.append((due - clock.now()).total_seconds())
+        clock.advance(waits[-1])
+    assert waits[:4] == [backoff_seconds(n, lambda: 0.5) for n in range(1, 5)]
+    assert waits[1] == 2 * waits[0]
+    assert max(waits) <= MAX_DELAY_S and waits[-1] == waits[-2]  # capped
+
+
+def test_nonsense_answer_is_not_taken_as_delivery(scripted_server, store):
+    base, handler = scripted_server
+    handler.script = [(200, {"Content-Type": "application/json"}, b'{"results": []}')]
+    clock = FakeClock()
+    file_reports(store, clock, 1)
+    worker = worker_for(store, clock, base, "token")
+    assert worker.run_once().online is False
+    assert set(states(store).values()) == {"pending"}
+
+
+def test_backoff_has_jitter_and_a_cap():
+    low, high = backoff_seconds(3, lambda: 0.0), backoff_seconds(3, lambda: 1.0)
+    assert low == 10 and high == 20
+    assert backoff_seconds(50, lambda: 1.0) == MAX_DELAY_S
+
+
+def test_kiosk_sync_once_and_queue_commands(central, token, tmp_path):
+    """The technician's commands: ``kiosk queue`` lists what waits, ``kiosk sync --once``
+    delivers it and says what happened; the token never appears in their output."""
+    import subprocess
+    import sys
+
+    from tests.support.servers import ROOT
+
+    base, _, _ = central
+    data = tmp_path / "data"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'data_dir = "{data}"\nkiosk_code = "MT01"\ncentral_url = "{base}"\ncentral_token = "{token}"\n')
+    store = open_store(data / "kiosk.sqlite3", key_file=data / "secret.key")
+    reference.load_seed_if_empty(store)
+    ids = file_reports(store, FakeClock(), 3)
+    store.close()
+
+    def kiosk(*args):
+        return subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    queue = kiosk("queue")
+    assert queue.returncode == 0 and all(t in queue.stdout for t in ids) and "3 waiting" in queue.stdout
+    sync = kiosk("sync", "--once")
+    assert sync.returncode == 0, sync.stderr
+    assert "sent 3, failed 0, waiting 0" in sync.stdout and "heartbeat sent" in sync.stdout
+    assert "0 waiting" in kiosk("queue").stdout
+    from tests.support.central import central_cli
+
+    fleet = central_cli(central[1], "kiosks", "--json")
+    [me] = [k for k in __import__("json").loads(fleet.stdout)["kiosks"] if k["code"] == "MT01"]
+    assert me["queue_depth"] == 0 and me["last_sync_age_s"] is not None  # the technician's pass shows up
+    for out in (queue, sync):
+        assert token not in out.stdout + out.stderr
+
+
+def test_reference_data_refreshes_only_when_the_central_changed_it(central, token, store):
+    from central.db import Database
+    from central.service import current_reference, publish_reference
+
+    base, url, _ = central
+    clock = FakeClock()
+    worker = worker_for(store, clock, base, token)
+    assert worker.refresh_reference() is True  # first contact: take the central's version
+    assert worker.refresh_reference() is False  # 304: nothing to do
+    db = Database(url)
+    try:
+        import json
+
+        data = json.loads(current_reference(db)[1])
+        data["version"] = "2026-12-01.1"
+        data["kecamatan"].append({"code": "KOTA_BARU", "name": "Kecamatan Baru"})
+        publish_reference(db, data)
+    finally:
+        db.close()
+    assert worker.refresh_reference() is True
+    assert "Kecamatan Baru" in [k.label for k in reference.kecamatan(store)]
+
+
+def test_status_pull_keeps_what_the_central_says_about_our_reports(central, token, store):
+    import json
+
+    base, url, _ = central
+    clock = FakeClock()
+    ids = file_reports(store, clock, 2)
+    worker = worker_for(store, clock, base, token)
+    assert worker.run_once().sent == 2
+    assert central_cli(url, "report", ids[0], "verify", "--actor", "Rina").returncode == 0
+    assert worker.pull_statuses() == 2
+    with sqlite3.connect(store.path) as con:
+        rows = dict(con.execute("SELECT tracking_id, status FROM remote_status"))
+        bodies = [json.loads(b) for (b,) in con.execute("SELECT body FROM remote_status")]
+    assert rows == {ids[0]: "verified", ids[1]: "received"}
+    assert all("Siti Aminah" not in json.dumps(b) for b in bodies)  # public status only

@@ -1,0 +1,63 @@
+"""The central service run for real in tests: its CLI, a running server, and small
+request helpers (a kiosk's auth header, a valid report body, a batch POST)."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import subprocess
+import sys
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from kiosk.kernel.tracking_id import new_tracking_id
+
+from tests.support import servers
+from tests.support.servers import ROOT
+
+
+def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "central", "--database-url", url, *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+@contextlib.contextmanager
+def running_central(url: str):
+    """``python -m central serve`` on a free port of 127.0.0.1; yields its base URL."""
+    try:
+        with servers.running_central(url) as base:
+            yield base
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+def query(url: str, sql: str, **params) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def report(**changes) -> dict:
+    body = {
+        "tracking_id": new_tracking_id("MT01"), "kind": "pengaduan", "category_code": "KESEHATAN", "agency_code": None,
+        "title": "Antrean puskesmas", "description": "Antrean di puskesmas sangat panjang.",
+        "incident_date": "2026-11-20", "kecamatan_code": "LAHEI", "location_text": "", "reporter_name": "Siti Aminah",
+        "reporter_phone": "081234567890", "anonymous": False, "confidential": False, "language": "id",
+        "created_at": dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc).isoformat(),
+    }
+    body.update(changes)
+    return body
+
+
+def send(base: str, token: str, *reports: dict) -> list[dict]:
+    response = requests.post(f"{base}/api/v1/reports", json={"reports": list(reports)}, headers=auth(token), timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["results"]

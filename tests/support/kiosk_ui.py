@@ -1,0 +1,141 @@
+"""Steps a citizen takes on the real Kivy window, shared by the UI tests."""
+from __future__ import annotations
+
+from kiosk.core.domain import Draft, ReportKind
+from kiosk.kernel.tracking_id import format_tracking_id
+from screens.common import tr
+
+
+def T(kiosk, msgid, **params):
+    return tr(kiosk.app.lang, msgid, **params)
+
+
+def start_report(kiosk, lang, *, screenshot: bool = True):
+    if lang == "en":
+        kiosk.tap(kiosk.screen.ids.lang_en)
+    assert kiosk.app.lang == lang
+    if screenshot:
+        kiosk.screenshot("01-welcome")
+    kiosk.tap(kiosk.screen.ids.start)
+    assert kiosk.current == "kind"
+
+
+def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: bool = True):
+    """Welcome -> the review screen with the first kind, category and kecamatan."""
+    start_report(kiosk, lang, screenshot=screenshot)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    fill_category(kiosk)
+    type_into(kiosk, kiosk.screen.ids.title, title)
+    type_into(kiosk, kiosk.screen.ids.description, description)
+    go_next(kiosk)
+    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
+    go_next(kiosk)
+    go_next(kiosk)
+    assert kiosk.current == "review"
+
+
+def go_next(kiosk):
+    kiosk.tap(kiosk.bar("next"))
+
+
+def fill_category(kiosk):
+    assert T(kiosk, "Step {n} of {total}", n=2, total=5) in kiosk.all_text()
+    categories = kiosk.screen.ids.categories.children[::-1]
+    kiosk.tap(categories[0])
+    agencies = kiosk.screen.ids.agencies.children[::-1]
+    kiosk.scroll_into_view(agencies[1])
+    kiosk.tap(agencies[1])
+    kiosk.screenshot("03-category")
+    go_next(kiosk)
+
+
+def type_into(kiosk, field, text):
+    kiosk.focus(field)
+    kiosk.type_keys(text)
+
+
+def assert_above_keyboard(kiosk, field):
+    """The docked keyboard leaves the focused field and the Next button in view."""
+    keyboard = kiosk.keyboard
+    assert keyboard is not None and field.focus
+    keyboard_top = keyboard.y + keyboard.height * keyboard.scale
+    next_button = kiosk.bar("next")
+    bar_bottom = next_button.parent.y
+    field_bottom = field.to_window(field.x, field.y)[1]
+    field_top = field.to_window(field.x, field.top)[1]
+    assert keyboard_top - 1 <= field_bottom and field_top <= bar_bottom + 1, (
+        f"field spans {field_bottom:.0f}-{field_top:.0f}, visible band {keyboard_top:.0f}-{bar_bottom:.0f}")
+    assert next_button.to_window(next_button.x, next_button.y)[1] >= keyboard_top
+
+
+def every_text_in_app(kiosk) -> str:
+    texts = []
+    for screen in kiosk.app.root.screens:
+        for widget in screen.walk():
+            text = getattr(widget, "text", None)
+            if isinstance(text, str):
+                texts.append(text)
+    for widget in kiosk.app.idle_overlay.walk():
+        texts.append(str(getattr(widget, "text", "")))
+    return "\n".join(texts)
+
+
+def wait_overlay(kiosk, open_: bool):
+    kiosk.wait_until(lambda: kiosk.app.idle_overlay.is_open is open_, what=f"idle overlay open={open_}")
+    kiosk.frames(2)
+
+
+def saved_report(env) -> str:
+    draft = Draft(
+        kind=ReportKind.PENGADUAN, category_code=first_category(env), title="Lampu jalan padam",
+        description="Lampu jalan di depan pasar padam sejak minggu lalu.", incident_date=env.today(),
+        kecamatan_code=first_kecamatan(env),
+    )
+    return env.reports.submit(draft).tracking_id
+
+
+def first_category(env):
+    from kiosk.core import reference
+
+    return reference.categories(env.store, "id")[0].code
+
+
+def first_kecamatan(env):
+    from kiosk.core import reference
+
+    return reference.kecamatan(env.store)[0].code
+
+
+def type_on_keypad(kiosk, text: str):
+    keys = {k.text: k for k in kiosk.screen.ids.keypad.children}
+    for symbol in text:
+        kiosk.tap(keys[symbol])
+
+
+def mistype(tracking_id: str) -> str:
+    """Change one random-part symbol to another valid symbol."""
+    position = 6
+    replacement = "7" if tracking_id[position] != "7" else "8"
+    return tracking_id[:position] + replacement + tracking_id[position + 1:]
+
+
+def assert_print_failed_shows_the_number(kiosk, env, saved) -> None:
+    """The receipt did not print: the screen says so and shows the number to write down,
+    and the report is kept."""
+    kiosk.wait_until(lambda: kiosk.screen.print_state != "printing", what="printing to end")
+    assert kiosk.screen.print_state == "failed"
+    shown = kiosk.all_text()
+    assert T(kiosk, "The receipt could not be printed. Please write down this number.") in shown
+    assert format_tracking_id(saved.tracking_id) in shown
+    assert env.reports.find(saved.tracking_id) is not None
+
+
+def show_receipt_for_saved_report(kiosk, env):
+    saved = env.reports.submit(Draft(
+        kind=ReportKind.ASPIRASI, category_code=first_category(env), title="Tambah halte bus",
+        description="Mohon ditambah halte bus di depan kantor kecamatan.", incident_date=env.today(),
+        kecamatan_code=first_kecamatan(env),
+    ))
+    kiosk.app.submitted(saved)
+    kiosk.frames(2)
+    return saved
