@@ -14,7 +14,7 @@ import cv2
 def _frames(count: int, hard: bool):
     from devices.printer.file import FilePrinter
     from kiosk.kernel.i18n import gettext_for
-    from kiosk.core.receipt import ReceiptContent
+    from kiosk.core.receipt import ReceiptContent, print_receipt
     from kiosk.kernel.tracking_id import new_tracking_id
     from tests.support.webcam import webcam_frames
 
@@ -24,7 +24,7 @@ def _frames(count: int, hard: bool):
             tid = new_tracking_id("MT01")
             content = ReceiptContent(tid, dt.datetime.now(dt.timezone.utc), "Pemkab Barito Utara", "MPP", "Pengaduan",
                                      "Kesehatan", "Antrean", False, "id")
-            png = FilePrinter(Path(folder)).print_receipt(content, gettext=gettext_for("id")).path.with_suffix(".png")
+            png = print_receipt(FilePrinter(Path(folder)), content, gettext=gettext_for("id")).path.with_suffix(".png")
             frames += webcam_frames(png, 10, seed=seed, hard=hard)
             expected += [tid] * 10
     return frames, expected

@@ -2,9 +2,10 @@
 
 A heartbeat says how a kiosk is doing as a machine (version, queue, last successful sync,
 printer and paper, camera, free disk). It carries no report content and no personal data:
-the model below admits only numbers, timestamps, fixed state words and a version string,
-and refuses any other field. ``python -m central kiosks`` and ``GET /api/v1/fleet`` show
-the fleet with flags; see docs/DEPLOY.md ("Watching the fleet").
+its model (``kiosk.kernel.wire.HeartbeatIn``, the kiosk's too) admits only numbers,
+timestamps, fixed state words and a version string, and refuses any other field.
+``python -m central kiosks`` and ``GET /api/v1/fleet`` show the fleet with flags; see
+docs/DEPLOY.md ("Watching the fleet").
 """
 from __future__ import annotations
 
@@ -12,60 +13,16 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from central.db import Database
 from kiosk.kernel.clock import utc_now
 from central.models import Kiosk, KioskHeartbeat
+from kiosk.kernel.wire import PRINTER_FAULTS, HeartbeatIn
 
 log = logging.getLogger(__name__)
-
-PrinterKind = Literal["file", "network", "serial", "usb", "device"]
-#: ``unknown``: not checked this time (e.g. the printer was busy printing).
-PrinterState = Literal["ok", "cover_open", "unavailable", "timeout", "fault", "unknown"]
-PaperState = Literal["ok", "low", "out", "unknown"]
-CameraState = Literal["not_configured", "ok", "unavailable", "unknown"]
-PRINTER_FAULTS = ("cover_open", "unavailable", "timeout", "fault")
-
-_TEN_YEARS_S = 10 * 365 * 86400.0
-_MAX_COUNT = 10_000_000
-
-
-class HeartbeatIn(BaseModel):
-    """One heartbeat as a kiosk sends it (``POST /api/v1/heartbeat``). Ages are measured
-    on the kiosk's own clock at ``sent_at``, so a kiosk with a wrong clock still reports
-    them right; the central keeps its own ``received_at``."""
-
-    model_config = {"extra": "forbid", "allow_inf_nan": False}
-
-    sent_at: AwareDatetime
-    version: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z][0-9A-Za-z.+_-]*$")
-    queue_depth: int = Field(ge=0, le=_MAX_COUNT, description="reports not yet confirmed by the central (failed included)")
-    failed: int = Field(ge=0, le=_MAX_COUNT, description="reports the central refused for good (need a technician)")
-    oldest_waiting_age_s: float | None = Field(default=None, ge=0, le=_TEN_YEARS_S)
-    last_sync_age_s: float | None = Field(default=None, ge=0, le=_TEN_YEARS_S,
-                                          description="since the central last answered a sync; null: not since start-up and nothing ever sent")
-    printer_kind: PrinterKind
-    printer: PrinterState
-    paper: PaperState
-    camera: CameraState
-    disk_free_bytes: int = Field(ge=0, le=2**62)
-    disk_total_bytes: int = Field(ge=0, le=2**62)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "HeartbeatIn":
-        if self.failed > self.queue_depth:
-            raise ValueError("failed cannot exceed queue_depth (failed reports are part of the queue)")
-        if (self.queue_depth > 0) != (self.oldest_waiting_age_s is not None):
-            raise ValueError("oldest_waiting_age_s is required when queue_depth > 0, and must be null otherwise")
-        if self.disk_free_bytes > self.disk_total_bytes:
-            raise ValueError("disk_free_bytes cannot exceed disk_total_bytes")
-        return self
-
 
 def record_heartbeat(db: Database, code: str, heartbeat: HeartbeatIn, *, now: dt.datetime | None = None) -> dt.datetime:
     """Keep this heartbeat as the kiosk's latest; returns the server's ``received_at``."""

@@ -11,6 +11,7 @@ from html import escape
 from central import service
 from kiosk.kernel.i18n import gettext_for
 from kiosk.kernel.timeline import timeline
+from kiosk.kernel.wire import StatusOut
 
 STYLE = ("body{font-family:sans-serif;max-width:36em;margin:0 auto;padding:1em;color:#15171f;line-height:1.5}"
          "h1{font-size:1.3em;color:#0a4f9c}ol{padding-left:1.2em}li{margin:.6em 0}.d{color:#555;font-size:.9em}"
@@ -24,7 +25,7 @@ def _agency_names(db, language: str) -> dict[str, str]:
     return {a["code"]: a[key] for a in json.loads(body)["agencies"]}
 
 
-def render(status: dict | None, language: str, tracking_id: str, *, problem: str | None, db) -> str:
+def render(status: StatusOut | None, language: str, tracking_id: str, *, problem: str | None, db) -> str:
     from kiosk.kernel.tracking_id import format_tracking_id, is_valid_tracking_id
 
     _ = gettext_for(language)
@@ -42,10 +43,10 @@ def render(status: dict | None, language: str, tracking_id: str, *, problem: str
         parts.append(f"<p>{escape(_('This number is not right: a letter or number is probably mistyped. Please check it against your receipt.'))}</p>")
     else:
         lines, next_text = timeline(status, language, _agency_names(db, language))
-        if status.get("confidential"):
+        if status.confidential:
             parts.append(f"<p>{escape(_('Confidential report: its content is not shown.'))}</p>")
-        elif status.get("title"):
-            parts.append(f"<p><b>{escape(status['title'])}</b></p>")
+        elif status.title:
+            parts.append(f"<p><b>{escape(status.title)}</b></p>")
         parts.append("<ol>")
         for line in lines:
             reply = f'<div class="r">{escape(line.reply)}</div>' if line.reply else ""

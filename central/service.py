@@ -17,6 +17,7 @@ import assets
 from kiosk.kernel.clock import utc_now
 from central.db import Database
 from central.models import IntakeConflict, Kiosk, Officer, ReferenceSet, Report, ReportEvent
+from kiosk.kernel.wire import StatusEvent, StatusOut
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def publish_reference(db: Database, data: dict) -> None:
         log.info("reference version %s already published", data["version"])
 
 
-def public_status(db: Database, tracking_id: str) -> dict | None:
+def public_status(db: Database, tracking_id: str) -> StatusOut | None:
     """What the citizen may see: never identity; never the content of a confidential report."""
     with db.session() as session:
         report = session.get(Report, tracking_id)
@@ -157,17 +158,15 @@ def public_status(db: Database, tracking_id: str) -> dict | None:
             select(ReportEvent).where(ReportEvent.tracking_id == tracking_id).order_by(ReportEvent.at, ReportEvent.id)
         ).all()
     body = json.loads(report.body)
-    return {
-        "tracking_id": report.tracking_id,
-        "status": report.status,
-        "kind": report.kind,
-        "category_code": report.category_code,
-        "confidential": report.confidential,
-        "agency_code": report.agency_code,
-        "title": None if report.confidential else body.get("title"),
-        "received_at": report.received_at.isoformat(),
-        "events": [
-            {"status": e.status, "at": e.at.isoformat(), "public_reply": e.public_reply, "agency_code": e.agency_code}
-            for e in events
-        ],
-    }
+    return StatusOut(
+        tracking_id=report.tracking_id,
+        status=report.status,
+        kind=report.kind,
+        category_code=report.category_code,
+        confidential=report.confidential,
+        agency_code=report.agency_code,
+        title=None if report.confidential else body.get("title"),
+        received_at=report.received_at,
+        events=[StatusEvent(status=e.status, at=e.at, public_reply=e.public_reply, agency_code=e.agency_code)
+                for e in events],
+    )

@@ -15,6 +15,8 @@ from typing import BinaryIO, Union
 
 from PIL import Image, ImageDraw, ImageFont
 
+from devices.paper import CHARS_PER_LINE, DOTS_PER_LINE
+
 log = logging.getLogger(__name__)
 
 ESC, GS, DLE, FS, LF, CR = 0x1B, 0x1D, 0x10, 0x1C, 0x0A, 0x0D
@@ -40,8 +42,6 @@ CODE_PAGE_CODECS = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 
                     17: "cp866", 18: "cp852", 19: "cp858"}
 _ALIGN = {0: "left", 1: "center", 2: "right", 48: "left", 49: "center", 50: "right"}
 _QR_EC = {48: "L", 49: "M", 50: "Q", 51: "H"}
-PAPER_PIXELS = {80: 576, 58: 384}
-CHARS_PER_LINE = {80: 48, 58: 32}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -407,7 +407,7 @@ def render_png(
     """
     import qrcode
 
-    width = PAPER_PIXELS[paper_width_mm]
+    width = DOTS_PER_LINE[paper_width_mm]
     cell = width // CHARS_PER_LINE[paper_width_mm]  # 12 dots: font A
     font = _font(int(cell * 1.8))
     line_height = int(cell * 2.4)

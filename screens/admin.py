@@ -2,15 +2,17 @@
 Device and sync status, the outbox with "retry failed" and reprint, printer and camera
 tests, the configuration (secrets hidden), the default language, restart and shut down.
 
-Everything it does is a function in :mod:`kiosk.admin` or :mod:`kiosk.technician`, the
-same code as the ``kiosk`` CLI; slow checks run off the UI thread.
+Everything it does is a function in :mod:`kiosk.runtime.admin` or
+:mod:`kiosk.runtime.technician`, the same code as the ``kiosk`` CLI, on the LIVE
+environment: its store, its printer (on the printer's thread, so a printer test never
+interleaves with a reprint) and its bounded background runner for slow checks. The PIN
+pad is :class:`kiosk.core.pin.PinPad`.
 """
 from __future__ import annotations
 
 import logging
 import shlex
 import subprocess
-import threading
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -18,7 +20,9 @@ from kivy.factory import Factory
 from kivy.properties import StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.runtime import admin
+from kiosk.core.pin import PinPad
+from kiosk.runtime import admin, technician
+from kiosk.runtime.background import Refused
 from screens.common import tr
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,10 @@ class AdminScreen(Screen):
     view = StringProperty("status")  # status, queue, config
     body = StringProperty("")
     busy = StringProperty("")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.pad = PinPad()
 
     def on_kv_post(self, base_widget):
         grid = self.ids.pin_pad
@@ -46,29 +54,26 @@ class AdminScreen(Screen):
     # -- PIN -------------------------------------------------------------------------------
     def reset(self) -> None:
         """Leaving the admin screen locks it again."""
-        self._pin = ""
+        self.pad.clear()
         self.pin_shown, self.message, self.mode, self.view, self.body, self.busy = "", "", "pin", "status", "", ""
 
     def pin_digit(self, digit: str) -> None:
-        self._pin = (getattr(self, "_pin", "") + digit)[:12]
-        self.pin_shown, self.message = "\u25cf" * len(self._pin), ""
+        self.pad.press(digit)
+        self.pin_shown, self.message = self.pad.shown, ""
 
     def pin_backspace(self) -> None:
-        self._pin = getattr(self, "_pin", "")[:-1]
-        self.pin_shown = "\u25cf" * len(self._pin)
+        self.pad.backspace()
+        self.pin_shown = self.pad.shown
 
     def submit_pin(self) -> None:
         app = App.get_running_app()
-        pin, self._pin, self.pin_shown = getattr(self, "_pin", ""), "", ""
-        answer = admin.pin_guard(app.kiosk_config, app.env.now).try_pin(pin)
-        if answer.ok:
+        unlocked = self.pad.submit(admin.pin_guard(app.kiosk_config, app.env.now))
+        self.pin_shown = self.pad.shown
+        if unlocked:
             self.mode = "panel"
             self.show_view("status")
-        elif answer.locked_s:
-            minutes = max(1, round(answer.locked_s / 60))
-            self.message = tr(app.lang, "Too many wrong PINs. The admin screen is locked for {minutes} minutes.", minutes=minutes)
-        else:
-            self.message = tr(app.lang, "Wrong PIN. {tries} tries left before the admin screen locks.", tries=answer.tries_left)
+        elif self.pad.message is not None:
+            self.message = self.pad.message.render(app.gettext)
 
     # -- the panel ---------------------------------------------------------------------
     def show_view(self, view: str) -> None:
@@ -85,16 +90,17 @@ class AdminScreen(Screen):
         else:
             self._fill_queue([])
             self.body = tr(app.lang, "Checking...")
-            self._in_background(lambda: self._status_text(app), lambda text: setattr(self, "body", text))
+            env = app.env
+            self._in_background(lambda: self._status_text(env), lambda text: setattr(self, "body", text))
 
-    def _status_text(self, app) -> str:
-        from kiosk.runtime.technician import checks
-
+    @staticmethod
+    def _status_text(env) -> str:
+        """The device checks of the running kiosk, one line each (runs off the UI thread)."""
         lines = [f"[{'OK' if ok else '!!'}] {name}: {detail}" + (f"\n      {fix}" if fix and not ok else "")
-                 for name, ok, detail, fix in checks(app.kiosk_config)]
-        sync = app.env.sync
+                 for name, ok, detail, fix in technician.env_checks(env)]
+        sync = env.sync
         state = "-" if sync is None else {True: "online", False: "offline"}.get(sync.online, "unknown")
-        lines.append(f"sync: {state}; {app.env.reports.count_waiting()} waiting")
+        lines.append(f"sync: {state}; {env.reports.count_waiting()} waiting")
         return "\n".join(lines)
 
     def _fill_queue(self, entries) -> None:
@@ -110,15 +116,21 @@ class AdminScreen(Screen):
             rows.add_widget(row)
 
     def _in_background(self, work, done) -> None:
-        def run():
-            try:
-                result = work()
-            except Exception as exc:  # noqa: BLE001 - a failed check is shown, never a traceback
-                log.error("admin action failed: %s", type(exc).__name__)
-                result = f"{type(exc).__name__}"
-            Clock.schedule_once(lambda _dt: done(result), 0)
+        """Run ``work`` on the environment's bounded runner and ``done(result)`` back on
+        the UI thread; a failure or a refusal reaches ``done`` as a short word."""
+        job = App.get_running_app().env.background.submit(work)
+        if isinstance(job, Refused):
+            done(f"not run ({job.reason}): try again in a moment")
+            return
+        job.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: done(self._outcome(f)), 0))
 
-        threading.Thread(target=run, name="admin-action", daemon=True).start()
+    @staticmethod
+    def _outcome(future):
+        try:
+            return future.result()
+        except Exception as exc:  # noqa: BLE001 - a failed check is shown, never a traceback
+            log.error("admin action failed: %s", type(exc).__name__)
+            return f"{type(exc).__name__}"
 
     def retry_failed(self) -> None:
         app = App.get_running_app()
@@ -129,16 +141,12 @@ class AdminScreen(Screen):
         self.message = tr(app.lang, "{count} failed reports will be sent again.", count=count)
 
     def reprint(self, tracking_id: str) -> None:
-        from kiosk.core.domain import SavedReport
-        from kiosk.core.receipt_content import receipt_content
-
         app = App.get_running_app()
-        status, draft = app.env.reports.find(tracking_id), app.env.reports.load_draft(tracking_id)
-        if status is None or draft is None:
+        content = app.env.reports.reprint(tracking_id, config=app.kiosk_config, language=app.lang)
+        if content is None:
             self.message = tr(app.lang, "This receipt cannot be reprinted: its details have left this kiosk.")
             return
-        saved = SavedReport(tracking_id, status.created_at, draft, app.kiosk_config.kiosk_code)
-        future = app.env.print_async(receipt_content(saved, app.env, app.lang, copy=True), app.gettext)
+        future = app.env.print_async(content, app.gettext)
         future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._printed(f), 0))
 
     def _printed(self, future) -> None:
@@ -147,8 +155,8 @@ class AdminScreen(Screen):
         self.message = tr(lang, "Printed.") if ok else tr(lang, "Not printed: check the printer.")
 
     def printer_test(self) -> None:
-        from kiosk.runtime.technician import print_test_receipts
-
+        """Test receipts in each QR mode, on the printer's thread: after any receipt or
+        reprint queued before, never in the middle of one."""
         app = App.get_running_app()
         self.message = tr(app.lang, "Printing a test receipt...")
 
@@ -156,15 +164,17 @@ class AdminScreen(Screen):
             ok = isinstance(outcomes, list) and all(outcome.ok for _mode, outcome in outcomes)
             self.message = tr(app.lang, "Printed.") if ok else tr(app.lang, "Not printed: check the printer.")
 
-        self._in_background(lambda: print_test_receipts(app.kiosk_config), done)
+        config = app.kiosk_config
+        printer = app.env.printer
+        future = app.env.on_printer_thread(lambda: technician.print_test_receipts(config, printer))
+        future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: done(self._outcome(f)), 0))
 
     def camera_test(self) -> None:
-        from kiosk.runtime.technician import _check_camera
-
         app = App.get_running_app()
         self.message = tr(app.lang, "Checking...")
-        self._in_background(lambda: _check_camera(app.kiosk_config),
-                            lambda r: setattr(self, "message", f"camera: {r[2] if isinstance(r, tuple) else r}"))
+        config = app.kiosk_config
+        self._in_background(lambda: technician.check_camera(config),
+                            lambda r: setattr(self, "message", f"camera: {r[1] if isinstance(r, tuple) else r}"))
 
     def set_language(self, language: str) -> None:
         app = App.get_running_app()

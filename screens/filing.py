@@ -13,7 +13,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core import reference
-from kiosk.core.domain import ReportKind
+from kiosk.core.domain import DESCRIPTION_MAX, ReportKind
 from kiosk.core.flow import Step
 from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
 from kiosk.kernel.i18n import long_date
@@ -180,7 +180,7 @@ class DescribeScreen(StepScreen):
         return " ".join(m.render(self.app.gettext) for m in self.flow.notices.get(field, []))
 
     def _update_counter(self):
-        self.counter = self.tr("{count} of {limit} characters", count=len(self.ids.description.text), limit=4000)
+        self.counter = self.tr("{count} of {limit} characters", count=len(self.ids.description.text), limit=DESCRIPTION_MAX)
 
     def text_changed(self, field: str, widget):
         """Each edit goes through the flow's cleaning; the widget shows the result."""

@@ -1,7 +1,9 @@
-"""KioskApp: screens, the citizen session, the idle watch and the safety net.
+"""KioskApp: screens, the frame rate, the hidden admin gesture and the safety net.
 
-The App holds only what ties the screens together; questions and validation live in
-:class:`kiosk.core.flow.FilingFlow`, storage in the environment's services.
+The App holds only what ties the screens together: the citizen's session (its flow, its
+language, the idle watch, the receipt's timeout) is :class:`kiosk.core.session.CitizenSession`,
+questions and validation are :class:`kiosk.core.flow.FilingFlow`, storage the
+environment's services. The session methods here forward to it and move the screens.
 """
 from __future__ import annotations
 
@@ -14,13 +16,12 @@ from kivy.base import ExceptionHandler, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.runtime import watchdog
-from kiosk.core.flow import FilingFlow, Step
+from kiosk.core.session import CitizenSession, SessionEvent
 from kiosk.kernel.i18n import gettext_for
-from kiosk.core.idle import IdleMonitor, IdleState
 from screens.display import ACTIVE_FPS, KV_DIR
 from screens.common import PAPER, KioskKeyboard
 
@@ -76,7 +77,6 @@ class KioskApp(App):
 
     lang = StringProperty("id")
     default_lang = StringProperty("id")  # each new citizen's language (the admin screen may change it)
-    flow = ObjectProperty(None, allownone=True)
     title = "SP4N LAPOR! Kiosk"
     use_kivy_settings = False
 
@@ -94,13 +94,15 @@ class KioskApp(App):
         self._monotonic = monotonic
         from kiosk.runtime.admin import default_language
 
-        self.default_lang = self.lang = default_language(kiosk_config)
+        language = default_language(kiosk_config)
+        self.session = CitizenSession(
+            monotonic=monotonic, idle_after=kiosk_config.idle_timeout_s, warn_for=kiosk_config.idle_warning_s,
+            receipt_timeout_s=kiosk_config.receipt_timeout_s, default_language=language)
+        self.default_lang = self.lang = language
         self._corner_taps: list[float] = []
         self.exit_code = 0
         self._leaving = False
-        self.idle = IdleMonitor(monotonic, idle_after=kiosk_config.idle_timeout_s, warn_for=kiosk_config.idle_warning_s)
         self._last_activity = monotonic()
-        self._receipt_deadline: float | None = None
         self._safety_net = _SafetyNet(self)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -199,6 +201,23 @@ class KioskApp(App):
     def set_language(self, lang: str) -> None:
         self.lang = lang
 
+    def on_lang(self, _app, lang: str) -> None:
+        """``lang`` is what the kv rules bind to; the session owns the citizen's language."""
+        self.session.set_language(lang)
+
+    def on_default_lang(self, _app, lang: str) -> None:
+        self.session.set_default_language(lang)
+
+    @property
+    def flow(self):
+        """The citizen's report under way (None between citizens)."""
+        return self.session.flow
+
+    @property
+    def idle(self):
+        """The session's idle watch."""
+        return self.session.idle
+
     # -- the citizen session ---------------------------------------------------------------
     def check_room(self) -> bool:
         """Whether a report can be kept now; while not, Welcome offers no filing."""
@@ -214,15 +233,14 @@ class KioskApp(App):
         self.finish_start()
         if not self.ready or not self.check_room():
             return
-        self.flow = FilingFlow(today=self.env.today, language=self.lang)
-        self.idle.arm()
+        self.session.start_filing(self.env.today)
         self.show_step()
 
     def start_status(self) -> None:
         self.finish_start()
         if not self.ready:
             return
-        self.idle.arm()
+        self.session.start_visit()
         self.show("scan" if self.kiosk_config.camera_source else "status")
 
     def show_status_of(self, tracking_id: str | None) -> None:
@@ -245,8 +263,7 @@ class KioskApp(App):
 
     def submitted(self, saved) -> None:
         """The report is durably saved: show the receipt and print it."""
-        self.idle.disarm()
-        self._receipt_deadline = self._monotonic() + self.kiosk_config.receipt_timeout_s
+        self.session.submitted()
         self.screen("receipt").show(saved)
         self.show("receipt")
         if self.env.sync is not None:
@@ -255,16 +272,14 @@ class KioskApp(App):
 
     def end_session(self) -> None:
         """Forget the citizen: draft, typed text, language; back to Welcome."""
-        self.idle.disarm()
-        self._receipt_deadline = None
         self.idle_overlay.dismiss_now()
         self._unfocus_all()
-        self.flow = None
+        self.session.end()
         for screen in self.root.screens:
             reset = getattr(screen, "reset", None)
             if reset:
                 reset()
-        self.lang = self.default_lang
+        self.lang = self.session.language
         self.root.current = "welcome"
 
     def _unfocus_all(self) -> None:
@@ -279,13 +294,12 @@ class KioskApp(App):
         self.idle_overlay.dismiss_now()
         if not self.ready:
             return
-        self.screen("apology").prepare(can_resume=self.flow is not None and self.flow.step is not Step.DONE)
+        self.screen("apology").prepare(can_resume=self.session.can_resume)
         self.show("apology")
-        if not self.idle.armed:
-            self.idle.arm()
+        self.session.keep_watching()
 
     def resume_after_apology(self) -> None:
-        if self.flow is not None and self.flow.step is not Step.DONE:
+        if self.session.can_resume:
             self.show_step()
         else:
             self.end_session()
@@ -315,7 +329,7 @@ class KioskApp(App):
         if not self.ready or not self.kiosk_config.admin_pin_hash:
             log.info("admin gesture ignored: %s", "no admin PIN configured" if self.ready else "kiosk not ready")
             return
-        self.idle.arm()
+        self.session.start_visit()
         self.screen("admin").reset()
         self.show("admin")
 
@@ -336,7 +350,7 @@ class KioskApp(App):
         self.stop()
 
     def touch(self) -> None:
-        self.idle.touch()
+        self.session.touch()
         self._last_activity = self._monotonic()
         Clock._max_fps = ACTIVE_FPS  # noqa: SLF001 - Kivy reads it every frame
         if self.idle_overlay.is_open:
@@ -346,18 +360,15 @@ class KioskApp(App):
         now = self._monotonic()
         # Only an idle kiosk slows down: a citizen holding a receipt up to the camera
         # touches nothing, and must not wait for a slow frame to see the answer.
-        if not self.idle.armed and now - self._last_activity > THROTTLE_AFTER_S:
+        watched = self.session.watched
+        if not watched and now - self._last_activity > THROTTLE_AFTER_S:
             Clock._max_fps = self.kiosk_config.idle_fps  # noqa: SLF001
-        elif self.idle.armed:
+        elif watched:
             Clock._max_fps = ACTIVE_FPS  # noqa: SLF001
-        if self._receipt_deadline is not None and now >= self._receipt_deadline:
-            self.end_session()
-            return
-        state = self.idle.poll()
-        if state is IdleState.WARNING:
+        event = self.session.poll()
+        if event is SessionEvent.WARN:
             if not self.idle_overlay.is_open:
                 self._unfocus_all()  # the docked keyboard must not cover the warning
-            self.idle_overlay.show(self.idle.seconds_left())
-        elif state is IdleState.EXPIRED:
-            log.info("idle timeout: session reset")
+            self.idle_overlay.show(self.session.seconds_left())
+        elif event is SessionEvent.END:
             self.end_session()

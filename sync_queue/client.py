@@ -1,12 +1,22 @@
 """HTTP client of the central service (``requests``), with one typed error per way a
-request can fail, so the worker knows whether retrying can help."""
+request can fail, so the worker knows whether retrying can help.
+
+Requests are built from the wire contract's models and answers are read through them
+(``kiosk.kernel.wire``, the same models the central's routes use); an answer that does not
+fit its model counts as a garbled answer: ``CentralUnavailable``, retried later."""
 from __future__ import annotations
 
 import email.utils
 import datetime as dt
 import logging
+from typing import TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
+
+from kiosk.kernel.wire import BatchResult, HeartbeatAck, HeartbeatIn, ItemResult, ReportBatch, ReportIn, StatusOut
+
+Answer = TypeVar("Answer", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +42,11 @@ class Unauthorized(CentralError):
 
 
 class Rejected(CentralError):
-    """A 4xx that a retry cannot fix."""
+    """A 4xx that a retry cannot fix; ``status`` is the HTTP status."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def _retry_after(value: str | None, now: dt.datetime) -> float | None:
@@ -77,16 +91,23 @@ class CentralClient:
         if status == 401:
             raise Unauthorized("central rejected this kiosk's token (401): check central_token")
         if 400 <= status < 500 and status != 304:
-            raise Rejected(f"central answered {status}: {response.text[:300]}")
+            raise Rejected(f"central answered {status}: {response.text[:300]}", status)
         return response
 
-    def send_reports(self, reports: list[dict]) -> list[dict]:
-        """One result per report, in order (see the HTTP contract)."""
-        response = self._request("POST", "/api/v1/reports", json={"reports": reports})
+    @staticmethod
+    def _read(response: requests.Response, model: type[Answer], what: str) -> Answer:
+        """The answer as ``model``; CentralUnavailable naming ``what`` (never quoting the
+        body) when it is not JSON or does not fit."""
         try:
-            results = response.json()["results"]
-        except (ValueError, KeyError, TypeError):
-            raise CentralUnavailable("central answered with something that is not a result list") from None
+            return model.model_validate_json(response.content)
+        except ValidationError:
+            raise CentralUnavailable(f"central answered with something that is not {what}") from None
+
+    def send_reports(self, reports: list[ReportIn]) -> list[ItemResult]:
+        """One result per report, in order (see the HTTP contract)."""
+        batch = ReportBatch(reports=[report.model_dump(mode="json") for report in reports])
+        response = self._request("POST", "/api/v1/reports", json=batch.model_dump(mode="json"))
+        results = self._read(response, BatchResult, "a result list").results
         if len(results) != len(reports):
             raise CentralUnavailable("central answered a different number of results")
         return results
@@ -99,24 +120,18 @@ class CentralClient:
             return None
         return response.headers.get("ETag", ""), response.json()
 
-    def heartbeat(self, payload: dict) -> dict:
-        """Send this kiosk's heartbeat (``kiosk.heartbeat``); the central's answer
+    def heartbeat(self, heartbeat: HeartbeatIn) -> HeartbeatAck:
+        """Send this kiosk's heartbeat (``kiosk.runtime.heartbeat``); the central's answer
         (``received_at``). Fails like the other calls (CentralError and its kinds)."""
-        response = self._request("POST", "/api/v1/heartbeat", json=payload)
-        try:
-            answer = response.json()
-        except ValueError:
-            raise CentralUnavailable("central answered a heartbeat with something that is not JSON") from None
-        if not isinstance(answer, dict):
-            raise CentralUnavailable("central answered a heartbeat with something that is not an object")
-        return answer
+        response = self._request("POST", "/api/v1/heartbeat", json=heartbeat.model_dump(mode="json"))
+        return self._read(response, HeartbeatAck, "a heartbeat acknowledgement")
 
-    def status(self, tracking_id: str) -> dict | None:
+    def status(self, tracking_id: str) -> StatusOut | None:
         """The public status of one report, or None when the central does not know it."""
         try:
             response = self._request("GET", f"/api/v1/reports/{tracking_id}/status")
         except Rejected as exc:
-            if " 404:" in str(exc):
+            if exc.status == 404:
                 return None
             raise
-        return response.json()
+        return self._read(response, StatusOut, "a report status")

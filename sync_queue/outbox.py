@@ -1,26 +1,54 @@
 """The outbox: one entry per report still to be delivered to the central system.
 
-Written in the same transaction as its report; the sync worker (issue 3) claims
-``pending`` entries whose ``next_attempt_at`` has come.
+:class:`Outbox` is the one owner of an entry's state, as litequeue's queue is of its
+messages: every transition is one named method that says whether (or to how many
+entries) it applied, and nobody else reads or writes the ``state`` column.
+
+    pending --claim--> sending --mark_sent--> sent
+       ^                 |  |
+       |   retry_later --+  +--mark_failed--> failed
+       +----------- recover (a crash) / retry_failed (the technician) ------+
+
+The entry is written in the same transaction as its report (:meth:`Outbox.enqueue` takes
+the caller's session); everything else runs in a transaction of its own, opened with
+``BEGIN IMMEDIATE`` by the kiosk's engine. Built from what this layer may know: an
+SQLAlchemy engine and a clock, never the kiosk core (which hooks into :meth:`Outbox.mark_sent`
+to forget the reporter's name and phone in the same transaction).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
+import logging
+import random
+from typing import Callable
 
-from sqlalchemy import ForeignKey, Index, Integer, String, func, select
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, func, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from kiosk.kernel.clock import utc_now
 from kiosk.kernel.storage import Base, UtcDateTime
 
+log = logging.getLogger(__name__)
 
-class OutboxState(str, enum.Enum):
+BASE_DELAY_S = 5.0
+MAX_DELAY_S = 600.0
+#: ``last_error`` keeps this many characters.
+ERROR_MAX = 500
+
+
+class OutboxState(enum.StrEnum):
+    """Where an entry is. A ``StrEnum``: compares equal to, and prints as, its word."""
+
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
 
+#: Not yet confirmed by the central system (failed ones wait for the technician).
 WAITING = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
 
 
@@ -38,23 +66,230 @@ class OutboxEntry(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
-def enqueue(session: Session, tracking_id: str, now: dt.datetime) -> OutboxEntry:
-    """Add the entry for a new report (inside the caller's transaction)."""
-    entry = OutboxEntry(
-        tracking_id=tracking_id, state=OutboxState.PENDING.value, attempts=0,
-        next_attempt_at=now, created_at=now, updated_at=now,
-    )
-    session.add(entry)
-    return entry
+@dataclasses.dataclass(frozen=True)
+class OutboxItem:
+    """One entry as ``kiosk queue`` and the admin screen list it (a copy: changing it
+    changes nothing in the outbox)."""
+
+    tracking_id: str
+    state: OutboxState
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
-def count_waiting(session: Session) -> int:
-    """Reports not yet confirmed by the central system."""
-    return session.scalar(
-        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state.in_([s.value for s in WAITING]))
-    ) or 0
+@dataclasses.dataclass(frozen=True)
+class QueueFigures:
+    """What the heartbeat says about the outbox: numbers and times, never an ID."""
+
+    depth: int  # waiting, failed included (as ``kiosk queue`` counts)
+    failed: int
+    oldest_waiting_at: dt.datetime | None  # created_at of the oldest waiting entry
+    last_sent_at: dt.datetime | None  # when the central last confirmed a report
+
+
+#: Called inside :meth:`Outbox.mark_sent`'s transaction with the IDs it marked sent.
+OnDelivered = Callable[[Connection, list[str]], None]
+
+
+def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random, capped."""
+    ceiling = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** max(0, attempts - 1))
+    return ceiling / 2 + rng() * ceiling / 2
+
+
+def _state_query(tracking_id: str) -> Select:
+    return select(OutboxEntry.state).where(OutboxEntry.tracking_id == tracking_id)
+
+
+class Outbox:
+    """The only reader and writer of outbox state. ``now`` stamps every transition;
+    ``rng`` jitters the backoff; ``on_delivered`` runs in :meth:`mark_sent`'s transaction."""
+
+    def __init__(self, engine: Engine, *, now: Callable[[], dt.datetime] = utc_now,
+                 rng: Callable[[], float] = random.random, on_delivered: OnDelivered | None = None):
+        self.engine, self.now, self.rng, self.on_delivered = engine, now, rng, on_delivered
+
+    # -- transitions ---------------------------------------------------------------------
+    @staticmethod
+    def enqueue(session: Session, tracking_id: str, now: dt.datetime) -> bool:
+        """A new entry, ``pending`` and due at once, inside the caller's transaction (the
+        one that writes its report: both or neither). True; the insert fails loudly
+        (at flush or commit) when there is no such report or it is queued already."""
+        session.add(OutboxEntry(
+            tracking_id=tracking_id, state=OutboxState.PENDING.value, attempts=0,
+            next_attempt_at=now, created_at=now, updated_at=now,
+        ))
+        return True
+
+    def recover(self) -> int:
+        """Entries a crash left ``sending`` go back to ``pending``; how many."""
+        with self.engine.begin() as conn:
+            count = conn.execute(
+                update(OutboxEntry).where(OutboxEntry.state == OutboxState.SENDING.value)
+                .values(state=OutboxState.PENDING.value)
+            ).rowcount
+        if count:
+            log.info("%d outbox entries were left sending by a crash: pending again", count)
+        return count
+
+    def claim(self, limit: int) -> list[str]:
+        """Mark up to ``limit`` due ``pending`` entries ``sending`` in one statement;
+        their Tracking IDs, oldest entry first (empty: nothing was due)."""
+        now = self.now()
+        due = (
+            select(OutboxEntry.id)
+            .where(OutboxEntry.state == OutboxState.PENDING.value, OutboxEntry.next_attempt_at <= now)
+            .order_by(OutboxEntry.id).limit(limit)
+        )
+        with self.engine.begin() as conn:  # BEGIN IMMEDIATE: one writer at a time
+            rows = conn.execute(
+                update(OutboxEntry).where(OutboxEntry.id.in_(due.scalar_subquery()))
+                .values(state=OutboxState.SENDING.value, updated_at=now)
+                .returning(OutboxEntry.id, OutboxEntry.tracking_id)
+            ).all()
+        return [tid for _id, tid in sorted(rows)]
+
+    def mark_sent(self, tracking_ids: list[str]) -> int:
+        """The central confirmed these: ``sending`` -> ``sent``, and ``on_delivered`` in the
+        same transaction. How many were ``sending`` (only those change, and only those
+        reach the hook)."""
+        if not tracking_ids:
+            return 0
+        now = self.now()
+        with self.engine.begin() as conn:
+            applied = conn.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.tracking_id.in_(tracking_ids), OutboxEntry.state == OutboxState.SENDING.value)
+                .values(state=OutboxState.SENT.value, attempts=OutboxEntry.attempts + 1, last_error=None, updated_at=now)
+                .returning(OutboxEntry.tracking_id)
+            ).scalars().all()
+            if applied and self.on_delivered is not None:
+                self.on_delivered(conn, sorted(applied))
+        return len(applied)
+
+    def retry_later(self, tracking_ids: list[str], error: str, delay_s: float | None = None) -> int:
+        """Not delivered this time: ``sending`` -> ``pending`` with one more attempt, due
+        after ``delay_s`` (the server's Retry-After) or else the backoff. How many."""
+        if not tracking_ids:
+            return 0
+        now = self.now()
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(OutboxEntry.id, OutboxEntry.attempts)
+                .where(OutboxEntry.tracking_id.in_(tracking_ids), OutboxEntry.state == OutboxState.SENDING.value)
+                .order_by(OutboxEntry.id)
+            ).all()
+            for entry_id, attempts in rows:
+                wait = delay_s if delay_s is not None else backoff_seconds(attempts + 1, self.rng)
+                conn.execute(update(OutboxEntry).where(OutboxEntry.id == entry_id).values(
+                    state=OutboxState.PENDING.value, attempts=attempts + 1,
+                    next_attempt_at=now + dt.timedelta(seconds=wait), last_error=error[:ERROR_MAX], updated_at=now))
+        return len(rows)
+
+    def mark_failed(self, reasons: dict[str, str]) -> int:
+        """Refused for a reason a retry cannot fix: ``sending`` -> ``failed``, the reason
+        kept for the technician. How many were ``sending``."""
+        if not reasons:
+            return 0
+        now = self.now()
+        applied = 0
+        with self.engine.begin() as conn:
+            for tid, reason in reasons.items():
+                changed = conn.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.tracking_id == tid, OutboxEntry.state == OutboxState.SENDING.value)
+                    .values(state=OutboxState.FAILED.value, attempts=OutboxEntry.attempts + 1,
+                            last_error=reason[:ERROR_MAX], updated_at=now)
+                ).rowcount
+                if changed:
+                    applied += changed
+                    log.error("outbox entry failed for good: %s", reason.split(":")[0])
+        return applied
+
+    def retry_failed(self) -> int:
+        """The technician's "retry failed": ``failed`` -> ``pending``, and everything
+        waiting is due now (tried at once instead of after its backoff). How many were failed."""
+        now = self.now()
+        with self.engine.begin() as conn:
+            failed = conn.execute(
+                update(OutboxEntry).where(OutboxEntry.state == OutboxState.FAILED.value)
+                .values(state=OutboxState.PENDING.value, next_attempt_at=now, updated_at=now)
+            ).rowcount
+            conn.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.state == OutboxState.PENDING.value, OutboxEntry.next_attempt_at > now)
+                .values(next_attempt_at=now, updated_at=now)
+            )
+        return failed
+
+    # -- reads ---------------------------------------------------------------------------
+    def next_due(self) -> dt.datetime | None:
+        """When the earliest ``pending`` entry is due (None: nothing pending)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(OutboxEntry.next_attempt_at).where(OutboxEntry.state == OutboxState.PENDING.value)
+                .order_by(OutboxEntry.next_attempt_at).limit(1)
+            ).scalar()
+
+    def count_waiting(self) -> int:
+        """Reports not yet confirmed by the central system (failed ones included)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(OutboxEntry)
+                .where(OutboxEntry.state.in_([s.value for s in WAITING]))
+            ).scalar() or 0
+
+    def state_of(self, tracking_id: str) -> OutboxState | None:
+        """Where one report's entry is; None when it has none."""
+        with self.engine.connect() as conn:
+            value = conn.execute(_state_query(tracking_id)).scalar()
+        return OutboxState(value) if value else None
+
+    def entries(self, *, include_sent: bool = False) -> list[OutboxItem]:
+        """Every entry, oldest first; sent ones only when asked (``kiosk queue --all``)."""
+        query = select(OutboxEntry).order_by(OutboxEntry.id)
+        if not include_sent:
+            query = query.where(OutboxEntry.state != OutboxState.SENT.value)
+        with Session(self.engine) as session:
+            return [
+                OutboxItem(tracking_id=e.tracking_id, state=OutboxState(e.state), attempts=e.attempts,
+                           next_attempt_at=e.next_attempt_at, last_error=e.last_error,
+                           created_at=e.created_at, updated_at=e.updated_at)
+                for e in session.scalars(query)
+            ]
+
+    def figures(self) -> QueueFigures:
+        """Depth, failed, the oldest waiting entry's creation and the last confirmation."""
+        waiting = [s.value for s in WAITING]
+        with self.engine.connect() as conn:
+            depth, oldest = conn.execute(
+                select(func.count(), func.min(OutboxEntry.created_at)).where(OutboxEntry.state.in_(waiting))
+            ).one()
+            failed = conn.execute(
+                select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state == OutboxState.FAILED.value)
+            ).scalar() or 0
+            last_sent = conn.execute(
+                select(func.max(OutboxEntry.updated_at)).where(OutboxEntry.state == OutboxState.SENT.value)
+            ).scalar()
+        return QueueFigures(depth=depth or 0, failed=failed, oldest_waiting_at=oldest if depth else None,
+                            last_sent_at=last_sent)
+
+    @staticmethod
+    def sent_ids() -> Select:
+        """A query of the Tracking IDs the central has confirmed, for a caller to narrow
+        (the status pull joins it with what it already knows)."""
+        return select(OutboxEntry.tracking_id).where(OutboxEntry.state == OutboxState.SENT.value)
+
+
+# Module-level names kept for code that already holds a session (the report service's
+# transaction, tests): the same work as the class, which stays the one owner.
+enqueue = Outbox.enqueue
 
 
 def state_of(session: Session, tracking_id: str) -> OutboxState | None:
-    value = session.scalar(select(OutboxEntry.state).where(OutboxEntry.tracking_id == tracking_id))
+    """:meth:`Outbox.state_of`, inside the caller's session."""
+    value = session.scalar(_state_query(tracking_id))
     return OutboxState(value) if value else None

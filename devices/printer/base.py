@@ -1,8 +1,10 @@
-"""The printer surface the kiosk uses: build receipt bytes once, send them one way.
+"""What every printer transport answers, whatever the cable: python-escpos's shape.
 
-Subclasses implement only :meth:`ReceiptPrinter._send`; building the bytes (through
-python-escpos's ``Dummy`` and :func:`kiosk.core.receipt.write_receipt`) and turning every
-failure into a :class:`PrintOutcome` are shared. Printing never raises into the UI.
+A transport moves bytes and reports its state; it knows nothing of receipts (the layout
+is :mod:`kiosk.core.receipt`). Each one implements :meth:`ReceiptPrinter._send` and
+:meth:`ReceiptPrinter.status`; the base adds :meth:`ReceiptPrinter.send` and
+:meth:`ReceiptPrinter.print_job`, which turns every failure into a :class:`PrintOutcome`
+so printing never raises into the UI. Callers never check which transport they hold.
 """
 from __future__ import annotations
 
@@ -11,12 +13,41 @@ import dataclasses
 import logging
 import traceback
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, ClassVar, Literal, Mapping
 
 from devices.printer.errors import PrinterError
-from kiosk.core.receipt import ReceiptContent, check_print_settings, write_receipt
 
 log = logging.getLogger(__name__)
+
+#: The printer's own state; ``out_of_paper`` stops a receipt like the others do.
+PrinterCondition = Literal["ok", "cover_open", "out_of_paper", "unavailable", "timeout", "fault"]
+#: The paper roll: ``unknown`` when the transport cannot ask, or the question failed.
+PaperLevel = Literal["ok", "low", "out", "unknown"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PrinterStatus:
+    """What a printer says about itself, typed for every transport: the doctor and the
+    heartbeat read it without knowing which kind of printer answered."""
+
+    state: PrinterCondition
+    paper: PaperLevel
+    #: False for a transport that cannot hear the printer (a write-only device file, the
+    #: file printer): its ``ok`` only means the bytes have somewhere to go.
+    can_read_status: bool
+    #: The problem when ``state`` is not ``ok``: its message and hint are the technician's.
+    error: PrinterError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether a receipt would be sent now."""
+        return self.state == "ok"
+
+    @classmethod
+    def failed(cls, error: PrinterError, *, can_read_status: bool) -> "PrinterStatus":
+        """The status that ``error`` stands for; the paper is known only when it ran out."""
+        paper: PaperLevel = "out" if error.state == "out_of_paper" else "unknown"
+        return cls(state=error.state, paper=paper, can_read_status=can_read_status, error=error)  # type: ignore[arg-type]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,28 +61,49 @@ class PrintOutcome:
 
 
 class ReceiptPrinter(abc.ABC):
-    """A receipt printer: lays the receipt out once, then hands the bytes to :meth:`_send`."""
+    """One way of reaching a receipt printer. Subclasses implement :meth:`_send` and
+    :meth:`status`; those in the kinds table also :meth:`from_config` and :attr:`target`."""
 
-    def __init__(self, *, qr_mode: str = "native", paper_width_mm: int = 80, encoding: str = "cp437",
-                 profile: str = "default"):
-        self.profile = profile  # python-escpos printer profile (capabilities.json)
-        check_print_settings(qr_mode, paper_width_mm, encoding)
-        self.qr_mode, self.paper_width_mm, self.encoding = qr_mode, paper_width_mm, encoding
+    #: Whether :meth:`status` hears the printer itself (mirrors the kinds table's
+    #: ``reads_status``; a unit test keeps the two equal).
+    reads_status: ClassVar[bool] = False
+    #: How the technician's messages name this printer.
+    name: str = "printer"
 
-    def receipt_bytes(self, content: ReceiptContent, *, gettext: Callable[[str], str]) -> bytes:
-        """The ESC/POS bytes of one receipt, recorded by python-escpos's ``Dummy`` printer."""
-        from escpos.printer import Dummy  # imported on the printer thread: it costs ~150 ms
+    @classmethod
+    def from_config(cls, values: Mapping[str, Any], *, receipts_dir: Path) -> "ReceiptPrinter":
+        """This transport built from the kiosk's config values (``Config.values``); every
+        kind in :data:`kiosk.kernel.printer_kinds.PRINTER_KINDS` implements it."""
+        raise NotImplementedError(f"{cls.__name__} is not a printer kind of the configuration")
 
-        dummy = Dummy(profile=self.profile)
-        write_receipt(dummy, content, gettext=gettext, qr_mode=self.qr_mode,
-                      paper_width_mm=self.paper_width_mm, encoding=self.encoding)
-        return dummy.output
+    @property
+    def target(self) -> str:
+        """Where the bytes go (address, device, USB ids, folder), for ``kiosk doctor``."""
+        return self.name
 
-    def print_receipt(self, content: ReceiptContent, *, gettext: Callable[[str], str]) -> PrintOutcome:
-        """Lay out and send one receipt; every failure comes back in the outcome."""
+    @abc.abstractmethod
+    def _send(self, data: bytes, *, job: str) -> Path | None:
+        """Deliver the bytes; raise a :class:`PrinterError` on failure."""
+
+    @abc.abstractmethod
+    def status(self) -> PrinterStatus:
+        """Ask the printer how it is (cover, paper, reachable); never raises a PrinterError."""
+
+    def send(self, data: bytes, *, job: str) -> Path | None:
+        """Hand ``data`` (ESC/POS bytes) to the printer; ``job`` names it where that
+        matters (the file printer's file name). Raises a :class:`PrinterError`; returns
+        the file written, if any."""
+        return self._send(data, job=job)
+
+    def print_job(self, render: Callable[[], bytes], *, job: str) -> PrintOutcome:
+        """Render the bytes, then send them; every failure comes back in the outcome.
+
+        ``render`` runs here, on the caller's (printer) thread, so that a layout bug is an
+        outcome too rather than an exception on the citizen's screen.
+        """
         try:
-            data = self.receipt_bytes(content, gettext=gettext)
-            path = self._send(data, content=content)
+            data = render()
+            path = self.send(data, job=job)
         except PrinterError as exc:
             log.warning("receipt not printed: %s: %s", type(exc).__name__, exc)
             return PrintOutcome(ok=False, error=exc)
@@ -62,9 +114,5 @@ class ReceiptPrinter(abc.ABC):
             return PrintOutcome(ok=False, error=PrinterError(f"unexpected {type(exc).__name__} while printing"))
         return PrintOutcome(ok=True, path=path, bytes_sent=len(data))
 
-    @abc.abstractmethod
-    def _send(self, data: bytes, *, content: ReceiptContent) -> Path | None:
-        """Deliver the bytes (``content`` only names the job); raise a :class:`PrinterError` on failure."""
-
     def close(self) -> None:
-        """Release the connection (nothing to release for most printers)."""
+        """Release the connection (nothing to release for transports that open one per job)."""

@@ -11,41 +11,71 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
-from devices.printer.base import ReceiptPrinter
-from kiosk.kernel.clock import utc_now
+from devices.paper import check_paper_width
+from devices.printer.base import PrinterStatus, ReceiptPrinter
 from devices.printer.errors import PrinterUnavailable
-from kiosk.core.receipt import ReceiptContent
+from kiosk.kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
+
+WRITABLE_HINT = "make the data directory writable by the kiosk's user"
 
 
 class FilePrinter(ReceiptPrinter):
     """Writes each receipt's bytes, then renders what the paper would show next to them.
 
-    The directory is created on the first print, not before.
+    The directory is created on the first print, not before. ``paper_width_mm`` and
+    ``encoding`` are the paper and code page the preview is drawn with (the layout's).
+    A job ``<name>[-<tag>...]`` is written as ``<name>-<time>[-<tag>...].bin``.
     """
+
+    reads_status = False
 
     def __init__(
         self,
         directory: Path,
         *,
+        paper_width_mm: int = 80,
+        encoding: str = "cp437",
         now: Callable[[], dt.datetime] = utc_now,
-        **options,
     ):
-        super().__init__(**options)
+        check_paper_width(paper_width_mm)
         self.directory = Path(directory)
+        self.paper_width_mm, self.encoding = paper_width_mm, encoding
         self._now = now
+        self.name = f"file printer {self.directory}"
 
-    def _send(self, data: bytes, *, content: ReceiptContent) -> Path:
+    @classmethod
+    def from_config(cls, values: Mapping[str, Any], *, receipts_dir: Path) -> "FilePrinter":
+        return cls(receipts_dir, paper_width_mm=values["paper_width_mm"], encoding=values["printer_code_page"])
+
+    @property
+    def target(self) -> str:
+        return str(self.directory)
+
+    def status(self) -> PrinterStatus:
+        """Ready while the folder (or, before the first receipt, its nearest existing
+        parent) is writable. A folder has no roll to run out: the paper is ``ok``."""
+        target = self.directory
+        while not target.exists() and target != target.parent:  # created at the first receipt
+            target = target.parent
+        if not (target.is_dir() and os.access(target, os.W_OK)):  # e.g. a file where the folder should be
+            error = PrinterUnavailable(f"cannot write receipts to {self.directory}", hint=WRITABLE_HINT)
+            return PrinterStatus("unavailable", "ok", can_read_status=False, error=error)
+        return PrinterStatus("ok", "ok", can_read_status=False)
+
+    def _send(self, data: bytes, *, job: str) -> Path:
         stamp = self._now().astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
-        stem = f"{content.tracking_id}-{stamp}" + ("-copy" if content.copy else "") + ("-status" if content.status_lines else "")
+        name, _, tags = job.partition("-")
+        stem = f"{name}-{stamp}" + (f"-{tags}" if tags else "")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             target = _publish(self.directory, stem, ".bin", data)
         except OSError as exc:
-            raise PrinterUnavailable(f"cannot write receipts to {self.directory}: {exc.strerror or exc}") from None
+            raise PrinterUnavailable(f"cannot write receipts to {self.directory}: {exc.strerror or exc}",
+                                     hint=WRITABLE_HINT) from None
         try:
             self._write_preview(data, target.with_suffix(".png"))
         except Exception as exc:  # the receipt itself is written; a missing preview is not a failed print

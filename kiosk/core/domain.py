@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 
+# ReportKind and the upper limits are the wire contract's (kiosk.kernel.wire): the
+# central checks the same numbers, the filing screen's max_chars too. Re-exported here
+# because the domain is where the kiosk's code looks for them.
+from kiosk.kernel.wire import (  # noqa: F401 - re-exported
+    DESCRIPTION_MAX,
+    LOCATION_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    TITLE_MAX,
+    ReportKind,
+)
 
-class ReportKind(str, enum.Enum):
-    """LAPOR!'s classification of a report."""
-
-    PENGADUAN = "pengaduan"  # complaint
-    ASPIRASI = "aspirasi"  # aspiration / suggestion
-    PERMINTAAN_INFORMASI = "permintaan_informasi"  # request for information
-
-
-#: Upper bounds on what a citizen may type. The description limit is the product's;
-#: the others keep a receipt and a review screen readable.
-TITLE_MAX = 150
-DESCRIPTION_MAX = 4000
-LOCATION_MAX = 200
-NAME_MAX = 100
-PHONE_MAX = 20
+#: Lower bounds: the kiosk's own, to help a citizen write a report an officer can act on
+#: (the central takes any non-empty title and description).
 TITLE_MIN = 5
 DESCRIPTION_MIN = 15
 

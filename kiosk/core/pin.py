@@ -16,6 +16,9 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from kiosk.core.flow import Message
+from kiosk.kernel.i18n import N_
+
 log = logging.getLogger(__name__)
 
 PIN_PATTERN = re.compile(r"^[0-9]{6,12}$")
@@ -139,3 +142,49 @@ class PinGuard:
                     "locked_until": (self.now() + dt.timedelta(seconds=seconds)).isoformat()})
         log.warning("admin screen locked for %d s after %d wrong PINs", seconds, MAX_TRIES)
         return PinAnswer(False, locked_s=seconds, tries_left=0)
+
+
+#: Digits the pad takes: the longest PIN ``hash_pin`` accepts.
+PAD_MAX_DIGITS = 12
+WRONG_PIN = N_("Wrong PIN. {tries} tries left before the admin screen locks.")
+LOCKED = N_("Too many wrong PINs. The admin screen is locked for {minutes} minutes.")
+
+
+class PinPad:
+    """The admin screen's PIN pad without a screen: the digits typed (never shown, only
+    counted), and what to say after a try, as a msgid for the screen's language."""
+
+    def __init__(self) -> None:
+        self._digits = ""
+        self.message: Message | None = None
+
+    @property
+    def shown(self) -> str:
+        """One dot per digit typed."""
+        return "\u25cf" * len(self._digits)
+
+    def press(self, digit: str) -> None:
+        if not (len(digit) == 1 and digit.isdigit()):
+            raise ValueError("the PIN pad has only digits")
+        self._digits = (self._digits + digit)[:PAD_MAX_DIGITS]
+        self.message = None
+
+    def backspace(self) -> None:
+        self._digits = self._digits[:-1]
+
+    def clear(self) -> None:
+        """Leaving the admin screen: forget the digits and the message."""
+        self._digits, self.message = "", None
+
+    def submit(self, guard: PinGuard) -> bool:
+        """Try the digits against ``guard`` (which counts and locks); True when they open
+        the admin screen. The digits are forgotten either way."""
+        pin, self._digits = self._digits, ""
+        answer = guard.try_pin(pin)
+        if answer.ok:
+            self.message = None
+        elif answer.locked_s:
+            self.message = Message(LOCKED, (("minutes", max(1, round(answer.locked_s / 60))),))
+        else:
+            self.message = Message(WRONG_PIN, (("tries", answer.tries_left),))
+        return answer.ok

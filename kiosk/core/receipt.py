@@ -1,4 +1,5 @@
-"""The receipt layout, written through python-escpos onto any ``Escpos`` object.
+"""The receipt layout: a receipt's content laid out into ESC/POS bytes, which a printer
+transport (:mod:`devices.printer`) then only moves.
 
 Every string is cleaned by :func:`kiosk.kernel.textclean.clean_for_printer`, wrapped to the
 paper, encoded here and sent with ``_raw`` under ONE code page selected explicitly
@@ -8,7 +9,8 @@ to the printer. For the same reason the image QR code is rasterised here rather 
 with ``qr(native=False)``, which writes its newlines through that encoder (a hidden
 ``ESC t 0``) and prints a warning on stdout.
 
-python-escpos is only imported by the caller (it costs ~150 ms at start-up).
+python-escpos is imported only when a receipt is laid out, on the printer thread (it
+costs ~150 ms at start-up).
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ import logging
 import textwrap
 from typing import TYPE_CHECKING, Callable
 
+from devices.paper import CHARS_PER_LINE, DOTS_PER_LINE, check_paper_width
+from devices.printer.base import PrintOutcome, ReceiptPrinter
 from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.textclean import clean_for_printer
 from kiosk.kernel.tracking_id import format_tracking_id
@@ -27,11 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Receipts show Western Indonesian Time (UTC+7), whatever zone the time was stored in.
-#: Characters per line in font A (12 dots each).
-LINE_WIDTH = {80: 48, 58: 32}
-#: Printable dots per line (203 dpi heads): 72 mm and 48 mm.
-PAPER_DOTS = {80: 576, 58: 384}
 #: ESC t n for the code pages we use, keyed by the Python codec that matches.
 CODE_PAGES = {"cp437": 0, "cp858": 19}
 #: QR module size in dots: a version-1 code is about 21 mm wide on 80 mm paper, 16 mm on 58 mm.
@@ -61,6 +60,12 @@ class ReceiptContent:
     @property
     def qr_text(self) -> str:
         return self.qr_payload or self.tracking_id
+
+    @property
+    def job_name(self) -> str:
+        """What the printer calls this receipt: ``<ID>[-copy][-status]`` (the file
+        printer's file names)."""
+        return self.tracking_id + ("-copy" if self.copy else "") + ("-status" if self.status_lines else "")
 
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
@@ -95,10 +100,39 @@ def check_print_settings(qr_mode: str, paper_width_mm: int, encoding: str) -> No
     """Raise ``ValueError`` for a QR mode, paper width or code page the layout cannot do."""
     if qr_mode not in QR_MODES:
         raise ValueError(f"qr_mode must be one of {QR_MODES}, not {qr_mode!r}")
-    if paper_width_mm not in LINE_WIDTH:
-        raise ValueError(f"paper_width_mm must be one of {sorted(LINE_WIDTH)}, not {paper_width_mm!r}")
+    check_paper_width(paper_width_mm)
     if encoding not in CODE_PAGES:
         raise ValueError(f"encoding must be one of {sorted(CODE_PAGES)}, not {encoding!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptLayout:
+    """How this kiosk's receipts are laid out: QR mode, paper width, code page and
+    python-escpos printer profile (capabilities.json). Checked at construction."""
+
+    qr_mode: str = "native"
+    paper_width_mm: int = 80
+    encoding: str = "cp437"
+    profile: str = "default"
+
+    def __post_init__(self) -> None:
+        check_print_settings(self.qr_mode, self.paper_width_mm, self.encoding)
+
+    def render(self, content: ReceiptContent, *, gettext: Callable[[str], str]) -> bytes:
+        """The ESC/POS bytes of one receipt, recorded by python-escpos's ``Dummy`` printer."""
+        from escpos.printer import Dummy  # imported on the printer thread: it costs ~150 ms
+
+        dummy = Dummy(profile=self.profile)
+        write_receipt(dummy, content, gettext=gettext, qr_mode=self.qr_mode,
+                      paper_width_mm=self.paper_width_mm, encoding=self.encoding)
+        return dummy.output
+
+
+def print_receipt(printer: ReceiptPrinter, content: ReceiptContent, *, gettext: Callable[[str], str],
+                  layout: ReceiptLayout = ReceiptLayout()) -> PrintOutcome:
+    """Lay out one receipt and send it to ``printer``; every failure, of the layout or of
+    the printer, comes back in the outcome. Run it on the printer's thread."""
+    return printer.print_job(lambda: layout.render(content, gettext=gettext), job=content.job_name)
 
 
 def write_receipt(
@@ -116,7 +150,7 @@ def write_receipt(
     """
     check_print_settings(qr_mode, paper_width_mm, encoding)
     _ = gettext
-    width = LINE_WIDTH[paper_width_mm]
+    width = CHARS_PER_LINE[paper_width_mm]
     w = _Writer(printer, width, encoding)
 
     printer._raw(b"\x1b@")  # ESC @: initialise (this also resets the printer's code page)
@@ -145,7 +179,7 @@ def write_receipt(
         # GS v 0 ignores ESC a on some printers, so the image carries its own left margin.
         w.style(align="left", bold=False)
         printer._raw(qr_raster(content.qr_text, module=QR_SIZE[paper_width_mm],
-                               paper_dots=PAPER_DOTS[paper_width_mm]))
+                               paper_dots=DOTS_PER_LINE[paper_width_mm]))
     w.style(align="left", bold=False)
     local = content.created_at.astimezone(LOCAL_TZ)
     if content.status_lines:

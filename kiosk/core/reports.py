@@ -7,14 +7,16 @@ import logging
 from typing import Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiosk.core.domain import Draft, ReportKind, SavedReport
+from kiosk.core.receipt import ReceiptContent
 from kiosk.core.store.db import MB, CannotKeepReports, Store, StoreError, no_room_reason
 from kiosk.core.store.models import Report
 from kiosk.kernel.tracking_id import new_tracking_id
-from sync_queue import outbox
-from sync_queue.outbox import OutboxEntry, OutboxState
+from kiosk.kernel.wire import ReportIn
+from sync_queue.outbox import Outbox, OutboxState
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ class ReportService:
         self.clock = clock
         self.id_factory = id_factory
         self.reserve_bytes = min_free_disk_mb * MB
+        #: This service's view of the outbox (entries are enqueued with their report).
+        self.outbox = Outbox(store.engine, now=clock, on_delivered=self.on_delivered)
 
     def room_problem(self) -> str | None:
         """Why no report can be kept now (disk below the reserve, or read-only), or None."""
@@ -85,7 +89,7 @@ class ReportService:
                         language=draft.language, created_at=now,
                     ))
                     session.flush()  # the report first: the outbox row references it
-                    outbox.enqueue(session, tracking_id, now)
+                    self.outbox.enqueue(session, tracking_id, now)
             except IntegrityError as exc:
                 if self._exists(tracking_id):
                     log.warning("tracking id drawn twice; drawing another")
@@ -107,16 +111,13 @@ class ReportService:
     def find(self, tracking_id: str) -> LocalReportStatus | None:
         with self.store.session() as session:
             row = session.execute(
-                select(Report.tracking_id, Report.created_at, Report.kind, Report.category_code,
-                       Report.confidential, OutboxEntry.state)
-                .outerjoin(OutboxEntry, OutboxEntry.tracking_id == Report.tracking_id)
+                select(Report.tracking_id, Report.created_at, Report.kind, Report.category_code, Report.confidential)
                 .where(Report.tracking_id == tracking_id)
             ).first()
         if row is None:
             return None
         return LocalReportStatus(
-            tracking_id=row.tracking_id, created_at=row.created_at,
-            outbox_state=OutboxState(row.state) if row.state else None,
+            tracking_id=row.tracking_id, created_at=row.created_at, outbox_state=self.outbox.state_of(tracking_id),
             kind=ReportKind(row.kind), category_code=row.category_code, confidential=row.confidential,
         )
 
@@ -136,29 +137,57 @@ class ReportService:
                 anonymous=row.anonymous, confidential=row.confidential, language=row.language,
             )
 
-    def payload(self, tracking_id: str) -> dict | None:
-        """The report as the central service takes it (docs/ARCHITECTURE.md, HTTP contract)."""
+    def reprint(self, tracking_id: str, *, config, language: str | None = None) -> ReceiptContent | None:
+        """What the printer needs for a copy (marked SALINAN/COPY) of a receipt this kiosk
+        issued, in ``language`` (default: the citizen's); None when the report, or its
+        details, have left this kiosk. ``config`` gives the institution and status URL.
+
+        The one reprint of the CLI (``kiosk reprint``), the admin screen and the status
+        screen; the caller prints it on the printer's thread."""
+        import types
+
+        from kiosk.core.receipt_content import receipt_content
+
+        status, draft = self.find(tracking_id), self.load_draft(tracking_id)
+        if status is None or draft is None:
+            return None
+        saved = SavedReport(tracking_id=tracking_id, created_at=status.created_at, draft=draft, kiosk_code=self.kiosk_code)
+        # receipt_content reads only the store (category names) and the config of an environment.
+        where = types.SimpleNamespace(store=self.store, config=config)
+        return receipt_content(saved, where, language or draft.language, copy=True)
+
+    def payload(self, tracking_id: str) -> ReportIn | None:
+        """The report as the central service takes it (docs/ARCHITECTURE.md, HTTP contract).
+
+        Built without validation: the kiosk sends what it holds and the central judges it,
+        so a report that breaks the contract comes back ``invalid`` with the field and the
+        reason, and the technician sees them on the outbox entry."""
         draft = self.load_draft(tracking_id)
         if draft is None:
             return None
         with self.store.session() as session:
             created_at = session.scalar(select(Report.created_at).where(Report.tracking_id == tracking_id))
-        return {
-            "tracking_id": tracking_id, "kind": ReportKind(draft.kind).value, "category_code": draft.category_code,
-            "agency_code": draft.agency_code, "title": draft.title, "description": draft.description,
-            "incident_date": draft.incident_date.isoformat(), "kecamatan_code": draft.kecamatan_code,
-            "location_text": draft.location_text, "reporter_name": draft.reporter_name,
-            "reporter_phone": draft.reporter_phone, "anonymous": draft.anonymous, "confidential": draft.confidential,
-            "language": draft.language, "created_at": created_at.isoformat(),
-        }
+        return ReportIn.model_construct(
+            tracking_id=tracking_id, kind=ReportKind(draft.kind), category_code=draft.category_code,
+            agency_code=draft.agency_code, title=draft.title, description=draft.description,
+            incident_date=draft.incident_date, kecamatan_code=draft.kecamatan_code,
+            location_text=draft.location_text, reporter_name=draft.reporter_name,
+            reporter_phone=draft.reporter_phone, anonymous=draft.anonymous, confidential=draft.confidential,
+            language=draft.language, created_at=created_at,
+        )
 
     def count_waiting(self) -> int:
-        with self.store.session() as session:
-            return outbox.count_waiting(session)
+        """Reports not yet confirmed by the central system (failed ones included)."""
+        return self.outbox.count_waiting()
+
+    def on_delivered(self, connection: Connection, tracking_ids: list[str]) -> None:
+        """The central has these reports: forget the reporters' names and phones, inside
+        the outbox's transaction that marks them sent (both or neither)."""
+        connection.execute(
+            update(Report).where(Report.tracking_id.in_(tracking_ids)).values(reporter_name=None, reporter_phone=None)
+        )
 
     def delete_personal_data(self, tracking_id: str) -> None:
         """Forget name and phone (once the central system has the report)."""
-        with self.store.session() as session, session.begin():
-            session.execute(
-                update(Report).where(Report.tracking_id == tracking_id).values(reporter_name=None, reporter_phone=None)
-            )
+        with self.store.engine.begin() as connection:
+            self.on_delivered(connection, [tracking_id])

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import logging
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from kiosk.core import reference
@@ -20,41 +20,64 @@ from kiosk.kernel.i18n import long_date
 from kiosk.core.status_text import describe_local_status
 from kiosk.kernel.timeline import timeline
 from kiosk.kernel.tracking_id import format_tracking_id
+from kiosk.kernel.wire import StatusOut
 
 log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
 class StatusAnswer:
+    """What the kiosk says about one Tracking ID, in the citizen's language: a first line,
+    then the status lines that a printed status slip repeats (kept apart, so that nobody
+    has to cut the shown text back into lines)."""
+
     kind: str  # found (central), local (this kiosk only), unknown, offline_unknown
-    text: str
+    heading: str
+    lines: tuple[str, ...] = ()
     own: bool = False  # issued by this kiosk (it can reprint the receipt)
 
+    @property
+    def text(self) -> str:
+        """All of it, one line under the other, as the status screen shows it."""
+        return "\n".join((self.heading, *self.lines))
 
-def _timeline_text(status: dict, language: str, store) -> str:
+
+def _timeline_lines(status: StatusOut, language: str, store) -> list[str]:
     names = {c.code: c.label for c in reference.agencies(store, language)}
     lines, next_text = timeline(status, language, names)
-    out = [f"{line.date}: {line.text}" + (f"\n    \u201c{line.reply}\u201d" if line.reply else "") for line in lines]
+    out = []
+    for line in lines:
+        out.append(f"{line.date}: {line.text}")
+        if line.reply:
+            out.append(f"    \u201c{line.reply}\u201d")
     if next_text:
         out.append(next_text)
-    return "\n".join(out)
+    return out
 
 
-def remember_remote_status(store, tracking_id: str, status: dict, now: dt.datetime) -> None:
-    """Keep what the central said about one of this kiosk's reports, and when."""
+def remember_remote_status(store, tracking_id: str, status: StatusOut, now: dt.datetime) -> None:
+    """Keep what the central said about one of this kiosk's reports, and when (as the
+    central's JSON, so what was stored before the wire models still reads back)."""
     from kiosk.core.store.models import RemoteStatus
 
     with store.session() as session, session.begin():
-        session.merge(RemoteStatus(tracking_id=tracking_id, status=status["status"],
-                                   body=json.dumps(status, ensure_ascii=False), fetched_at=now))
+        session.merge(RemoteStatus(tracking_id=tracking_id, status=status.status,
+                                   body=status.model_dump_json(), fetched_at=now))
 
 
-def _last_known(store, tracking_id: str):
+def _last_known(store, tracking_id: str) -> tuple[StatusOut | None, dt.datetime | None]:
     from kiosk.core.store.models import RemoteStatus
 
     with store.session() as session:
-        row = session.scalar(select(RemoteStatus).where(RemoteStatus.tracking_id == tracking_id))
-        return (json.loads(row.body), row.fetched_at) if row else (None, None)
+        row = session.execute(select(RemoteStatus.body, RemoteStatus.fetched_at)
+                              .where(RemoteStatus.tracking_id == tracking_id)).first()
+    if row is None:
+        return None, None
+    try:
+        return StatusOut.model_validate_json(row.body), row.fetched_at
+    except ValidationError:
+        log.warning("last known status unreadable; shown as unknown")
+        return None, None
 
 
 def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
@@ -74,19 +97,20 @@ def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
     if remote is not None:
         if local is not None:
             remember_remote_status(env.store, tracking_id, remote, env.now())
-        return StatusAnswer("found", heading + "\n" + _timeline_text(remote, language, env.store), own=local is not None)
+        return StatusAnswer("found", heading, tuple(_timeline_lines(remote, language, env.store)), own=local is not None)
     if local is not None:
-        text = describe_local_status(local, language)
+        # Its first sentence (saved on this kiosk, when) heads the answer; the rest is the status.
+        first, *lines = describe_local_status(local, language).split("\n")
         if online is False:
             known, when = _last_known(env.store, tracking_id)
             if known:
                 learned = when.astimezone(LOCAL_TZ)
-                text += "\n" + _("The kiosk is offline. Last known status ({date} {time} WIB):").format(
-                    date=long_date(learned.date(), language), time=learned.strftime("%H:%M"))
-                text += "\n" + _timeline_text(known, language, env.store)
+                lines.append(_("The kiosk is offline. Last known status ({date} {time} WIB):").format(
+                    date=long_date(learned.date(), language), time=learned.strftime("%H:%M")))
+                lines.extend(_timeline_lines(known, language, env.store))
             else:
-                text += "\n" + _("The kiosk is offline, so it cannot ask the central office right now.")
-        return StatusAnswer("local", text, own=True)
+                lines.append(_("The kiosk is offline, so it cannot ask the central office right now."))
+        return StatusAnswer("local", first, tuple(lines), own=True)
     if online is False:
         return StatusAnswer("offline_unknown", _("This kiosk is offline and cannot check this report right now. "
                                                   "Please try again later, or scan the receipt's QR code with a phone."))

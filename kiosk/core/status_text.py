@@ -5,6 +5,7 @@ from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.i18n import gettext_for
 from kiosk.kernel.i18n import long_date
 from kiosk.kernel.tracking_id import ALPHABET, format_tracking_id
+from sync_queue.outbox import OutboxState
 
 
 
@@ -25,7 +26,6 @@ def describe_local_status(status, language: str) -> str:
     saved = _("Report {id} was saved on this kiosk on {date} at {time} WIB.").format(
         id=format_tracking_id(status.tracking_id), date=long_date(local.date(), language), time=local.strftime("%H:%M")
     )
-    state = getattr(status.outbox_state, "value", status.outbox_state)
-    if state == "sent":
+    if status.outbox_state == OutboxState.SENT:
         return saved + "\n" + _("It has been sent to the central office.")
     return saved + "\n" + _("It is waiting to be sent to the central office; this happens by itself when the network is available.")

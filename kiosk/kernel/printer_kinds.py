@@ -1,6 +1,7 @@
 """The kinds of receipt printer connection, as data: the one list that config validation,
-the kiosk's environment, ``kiosk doctor``, docs/CONFIG.md, the heartbeat and the
-central's fleet view read. ``devices.printer.registry`` maps each kind to its transport.
+the kiosk's environment, ``kiosk doctor``, docs/CONFIG.md and docs/PRINTERS.md, and the
+wire contract of the heartbeat (so the central's fleet view) read.
+``devices.printer.registry`` maps each kind to its transport.
 
 Like Kivy's table of camera providers, this names modules by string, so the kernel never
 imports a device.
@@ -22,6 +23,7 @@ class PrinterKind:
     required_keys: tuple[str, ...]
     #: Whether the printer answers status questions (DLE EOT: cover, paper, near-end).
     reads_status: bool
+    #: What it is and which settings it reads; the docs and the config's help say this.
     summary: str
 
 
@@ -38,8 +40,9 @@ PRINTER_KINDS: tuple[PrinterKind, ...] = (
                 "a device file that only takes bytes, e.g. /dev/usb/lp0 (printer_device; write only)"),
 )
 PRINTER_KIND_NAMES: tuple[str, ...] = tuple(kind.name for kind in PRINTER_KINDS)
-#: The same names as a type, for the wire contract (pydantic checks it).
-PrinterKindName = Literal["file", "network", "serial", "usb", "device"]
+#: The same names as a type, for the wire contract (pydantic checks it). Made from the
+#: table, so a new kind is one edit.
+PrinterKindName = Literal[PRINTER_KIND_NAMES]  # type: ignore[valid-type]
 
 
 def printer_kind(name: str) -> PrinterKind:

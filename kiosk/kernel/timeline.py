@@ -9,6 +9,7 @@ import datetime as dt
 from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.i18n import long_date
+from kiosk.kernel.wire import StatusOut
 
 STEP_WORDS = {
     "received": N_("Received by the central office"),
@@ -51,23 +52,23 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
     return current
 
 
-def timeline(status: dict, language: str, agency_names: dict[str, str]) -> tuple[list[TimelineLine], str | None]:
+def timeline(status: StatusOut, language: str, agency_names: dict[str, str]) -> tuple[list[TimelineLine], str | None]:
     """The lines of a central public status (see the HTTP contract) and the next step."""
     _ = gettext_for(language)
     unknown_agency = _("the office responsible")
     lines = []
-    for event in status.get("events", []):
-        when = dt.datetime.fromisoformat(event["at"]).astimezone(LOCAL_TZ).date()
-        agency = agency_names.get(event.get("agency_code") or status.get("agency_code") or "", unknown_agency)
-        words = STEP_WORDS.get(event["status"], event["status"])
-        lines.append(TimelineLine(long_date(when, language), _(words).format(agency=agency), event.get("public_reply")))
-    next_words = NEXT_WORDS.get(status.get("status", ""))
+    for event in status.events:
+        when = event.at.astimezone(LOCAL_TZ).date()
+        agency = agency_names.get(event.agency_code or status.agency_code or "", unknown_agency)
+        words = STEP_WORDS.get(event.status, event.status)
+        lines.append(TimelineLine(long_date(when, language), _(words).format(agency=agency), event.public_reply))
+    next_words = NEXT_WORDS.get(status.status)
     next_text = None
     if next_words:
         next_text = _(next_words)
-        if status.get("events"):
-            last = dt.datetime.fromisoformat(status["events"][-1]["at"]).astimezone(LOCAL_TZ).date()
-            days = {"received": 3, "forwarded": 5, "rerouted": 5, "answered": 10}.get(status["status"])
+        if status.events:
+            last = status.events[-1].at.astimezone(LOCAL_TZ).date()
+            days = {"received": 3, "forwarded": 5, "rerouted": 5, "answered": 10}.get(status.status)
             if days:
                 expected = add_working_days(last, days)
                 next_text += " " + _("Expected by {date}.").format(date=long_date(expected, language))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, field_validator, model_validator
 
 from kiosk.kernel.printer_kinds import PrinterKindName
 from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
@@ -33,7 +33,18 @@ MAX_BATCH = 500
 #: What an officer may write in a note or a reply.
 NOTE_MAX = 4000
 
-LANGUAGES = ("id", "en")
+#: The languages a report may be written in (``kiosk.kernel.i18n.LANGUAGES``, as a type).
+Language = Literal["id", "en"]
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
+#: A time the central answers with, written as ``datetime.isoformat()`` (``+00:00``, not
+#: pydantic's ``Z``): the status and heartbeat answers have always been written so, and
+#: stored status answers on kiosks are too. Intake results keep pydantic's form.
+IsoDatetime = Annotated[dt.datetime, PlainSerializer(_iso, return_type=str, when_used="json")]
 
 
 class ReportKind(str, enum.Enum):
@@ -63,7 +74,7 @@ class ReportIn(BaseModel):
     reporter_phone: str = Field(default="", max_length=PHONE_MAX)
     anonymous: bool
     confidential: bool
-    language: Literal["id", "en"]
+    language: Language
     created_at: dt.datetime
 
     @field_validator("tracking_id")
@@ -82,10 +93,13 @@ class ReportBatch(BaseModel):
     """``{"reports": [...]}``. Each report is checked on its own (one bad report does
     not refuse the batch), so the items arrive as plain objects."""
 
-    reports: list[dict] = Field(min_length=1, max_length=MAX_BATCH)
+    reports: list[dict] = Field(min_length=1, max_length=MAX_BATCH,
+                                description="each a ReportIn; one that is not gets outcome invalid, not a 422")
 
 
 class FieldProblem(BaseModel):
+    """Which field is wrong and why: ``title`` / ``String should have at least 1 character``."""
+
     field: str
     problem: str
 
@@ -112,8 +126,10 @@ class BatchResult(BaseModel):
 
 # -- status: GET /api/v1/reports/{id}/status -------------------------------------------------
 class StatusEvent(BaseModel):
+    """One step of a report's lifecycle as the citizen may see it (never the note or the actor)."""
+
     status: str
-    at: dt.datetime
+    at: IsoDatetime
     public_reply: str | None = None
     agency_code: str | None = None
 
@@ -129,7 +145,7 @@ class StatusOut(BaseModel):
     confidential: bool
     agency_code: str | None = None
     title: str | None = None
-    received_at: dt.datetime
+    received_at: IsoDatetime
     events: list[StatusEvent] = []
 
 
@@ -179,7 +195,9 @@ class HeartbeatIn(BaseModel):
 
 
 class HeartbeatAck(BaseModel):
-    received_at: dt.datetime = Field(description="the central's clock")
+    """The central took the heartbeat as this kiosk's latest."""
+
+    received_at: IsoDatetime = Field(description="the central's clock")
 
 
 # -- errors --------------------------------------------------------------------------------

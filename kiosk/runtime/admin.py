@@ -61,28 +61,17 @@ def config_rows(config: Config) -> list[tuple[str, str]]:
 
 
 def queue_entries(store, *, include_sent: bool = False) -> list:
-    from sqlalchemy import select
+    """The outbox as ``kiosk queue`` and the admin screen list it (``OutboxItem``s, oldest first)."""
+    from sync_queue.outbox import Outbox
 
-    from sync_queue.outbox import OutboxEntry
-
-    query = select(OutboxEntry).order_by(OutboxEntry.id)
-    if not include_sent:
-        query = query.where(OutboxEntry.state != "sent")
-    with store.session() as session:
-        return list(session.scalars(query).all())
+    return Outbox(store.engine).entries(include_sent=include_sent)
 
 
 def retry_failed(store, now: dt.datetime) -> int:
     """Failed entries go back to waiting, and everything waiting is due now (the worker
     tries at once instead of after its backoff). Returns how many were failed."""
-    from sqlalchemy import update
+    from sync_queue.outbox import Outbox
 
-    from sync_queue.outbox import OutboxEntry
-
-    with store.session() as session, session.begin():
-        failed = session.execute(update(OutboxEntry).where(OutboxEntry.state == "failed")
-                                 .values(state="pending", next_attempt_at=now, updated_at=now)).rowcount
-        session.execute(update(OutboxEntry).where(OutboxEntry.state == "pending", OutboxEntry.next_attempt_at > now)
-                        .values(next_attempt_at=now, updated_at=now))
+    failed = Outbox(store.engine, now=lambda: now).retry_failed()
     log.info("admin: %d failed reports queued again", failed)
     return failed

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import platformdirs
 
+from kiosk.kernel.printer_kinds import PRINTER_KIND_NAMES, PRINTER_KINDS, printer_kind
+
 APP_NAME = "lapor-kiosk"
 
 
@@ -85,7 +87,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
     ConfigVar("idle_warning_s", float, 30.0, "Seconds the idle warning counts down (at least 20: WCAG 2.2.1).", _between(20, 600)),
     ConfigVar("receipt_timeout_s", float, 45.0, "Seconds the receipt screen stays before returning to Welcome.", _between(5, 600)),
-    ConfigVar("printer", str, "file", "Printer connection: 'file' writes receipts into <data_dir>/receipts; 'network' (printer_host, printer_port), 'serial' (printer_device, printer_baudrate), 'usb' (printer_usb_vendor, printer_usb_product), or 'device' (printer_device, e.g. /dev/usb/lp0, write only).", _one_of("file", "network", "serial", "usb", "device")),
+    ConfigVar("printer", str, "file", "Printer connection: " + "; ".join(f"'{kind.name}': {kind.summary}" for kind in PRINTER_KINDS) + ". Details: docs/PRINTERS.md.", _one_of(*PRINTER_KIND_NAMES)),
     ConfigVar("printer_device", str, "", "Serial port or device file of the printer (printer = serial or device)."),
     ConfigVar("printer_baudrate", int, 9600, "Serial printer speed.", _one_of_int(9600, 19200, 38400, 57600, 115200)),
     ConfigVar("printer_usb_vendor", str, "", "USB vendor id in hex, e.g. 0416 (printer = usb; see lsusb)."),
@@ -209,10 +211,10 @@ def load_config(
     from kiosk.kernel.tracking_id import normalize_kiosk_code
 
     values["kiosk_code"] = normalize_kiosk_code(values["kiosk_code"])
-    for printer, key in (("network", "printer_host"), ("serial", "printer_device"), ("device", "printer_device"),
-                         ("usb", "printer_usb_vendor"), ("usb", "printer_usb_product")):
-        if values["printer"] == printer and not values[key]:
-            raise ConfigError(source, key, f"required when printer = {printer}")
+    kind = printer_kind(values["printer"])  # a known kind: its ConfigVar checked it
+    for key in kind.required_keys:
+        if not values[key]:
+            raise ConfigError(source, key, f"required when printer = {kind.name}")
     for key in ("printer_usb_vendor", "printer_usb_product"):
         if values[key]:
             try:

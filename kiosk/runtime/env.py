@@ -13,10 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from devices.printer.base import PrintOutcome, ReceiptPrinter
-from devices.printer.file import FilePrinter
+from devices.printer.registry import build_printer
 from kiosk.kernel.clock import local_date, utc_now
+from kiosk.runtime.background import BackgroundRunner
 from kiosk.runtime.config import Config
-from kiosk.core.receipt import ReceiptContent
+from kiosk.core.receipt import ReceiptContent, ReceiptLayout, print_receipt
 from kiosk.core.reports import ReportService
 from kiosk.core.store.db import Store, open_store
 from kiosk.core import reference
@@ -41,14 +42,17 @@ class KioskEnv:
     _print_pool: ThreadPoolExecutor = dataclasses.field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="printer")
     )
+    #: Slow work off the UI thread (status lookups, admin checks), bounded: see background.py.
+    background: BackgroundRunner = dataclasses.field(default_factory=BackgroundRunner)
 
     def today(self) -> dt.date:
         """The kiosk's local date (WIB)."""
         return local_date(self.now())
 
     def print_async(self, content: ReceiptContent, gettext: Callable[[str], str]) -> Future[PrintOutcome]:
-        """Print on the printer's worker thread; the caller gets a future at once."""
-        return self._print_pool.submit(self.printer.print_receipt, content, gettext=gettext)
+        """Lay out and print on the printer's worker thread; the caller gets a future at once."""
+        printer, layout = self.printer, receipt_layout(self.config)
+        return self._print_pool.submit(lambda: print_receipt(printer, content, gettext=gettext, layout=layout))
 
     def on_printer_thread(self, work: Callable[[], T]) -> Future[T]:
         """Run ``work`` on the printer's worker thread, after any receipt before it (so
@@ -58,33 +62,22 @@ class KioskEnv:
     def close(self) -> None:
         if self.sync is not None:
             self.sync.stop()
+        self.background.close()  # before the printer thread and the store its jobs may use
         self._print_pool.shutdown(wait=True)
         self.printer.close()
         self.store.close()
 
 
 def make_printer(config: Config) -> ReceiptPrinter:
-    """The printer the configuration names (the file printer by default)."""
-    options = dict(qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm, encoding=config.printer_code_page,
-                   profile=config.printer_profile)
-    timeout = config.printer_timeout_s
-    if config.printer == "network":
-        from devices.printer.network import NetworkPrinter
+    """The printer the configuration names (the file printer by default), through the
+    registry of printer kinds."""
+    return build_printer(config.values, receipts_dir=config.receipts_path)
 
-        return NetworkPrinter(config.printer_host, config.printer_port, timeout=timeout, **options)
-    if config.printer == "serial":
-        from devices.printer.network import SerialPrinter
 
-        return SerialPrinter(config.printer_device, config.printer_baudrate, timeout=timeout, **options)
-    if config.printer == "usb":
-        from devices.printer.network import UsbPrinter
-
-        return UsbPrinter(int(config.printer_usb_vendor, 16), int(config.printer_usb_product, 16), timeout=timeout, **options)
-    if config.printer == "device":
-        from devices.printer.network import DevicePrinter
-
-        return DevicePrinter(config.printer_device, timeout=timeout, **options)
-    return FilePrinter(config.receipts_path, **options)
+def receipt_layout(config: Config) -> ReceiptLayout:
+    """How the configuration lays receipts out (QR mode, paper, code page, profile)."""
+    return ReceiptLayout(qr_mode=config.printer_qr, paper_width_mm=config.paper_width_mm,
+                         encoding=config.printer_code_page, profile=config.printer_profile)
 
 
 def build_env(config: Config, **overrides) -> KioskEnv:
@@ -97,11 +90,15 @@ def build_env(config: Config, **overrides) -> KioskEnv:
     printer = overrides.pop("printer", None) or make_printer(config)
     env = KioskEnv(config=config, store=store, reports=reports, printer=printer, now=now, **overrides)
     if config.central_url:
-        from kiosk.runtime.heartbeat import Heartbeat
+        from kiosk.core.sync_tasks import housekeeping_tasks
+        from kiosk.runtime.heartbeat import Heartbeat, HeartbeatTask
         from sync_queue.client import CentralClient
         from sync_queue.worker import SyncWorker
 
+        client = CentralClient(config.central_url, config.central_token)
+        worker = SyncWorker(store, reports, client, now=now, tasks=housekeeping_tasks(store, client, now))
         heartbeat = Heartbeat(config=config, store=store, printer=printer, now=now, on_printer_thread=env.on_printer_thread)
-        env.sync = SyncWorker(store, reports, CentralClient(config.central_url, config.central_token), now=now,
-                              heartbeat=heartbeat.gather, heartbeat_interval_s=config.heartbeat_interval_s)
+        worker.add_task(HeartbeatTask(heartbeat.gather, client, last_sync_at=lambda: worker.last_success_at,
+                                      interval_s=config.heartbeat_interval_s))
+        env.sync = worker
     return env

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
-
 from devices.printer.base import ReceiptPrinter
-from devices.printer.errors import PrinterCoverOpen, PrinterError, PrinterOutOfPaper, PrinterTimeout, PrinterUnavailable
-from devices.printer.file import FilePrinter
 from kiosk.runtime.config import Config
 from kiosk.core.store.db import Store
-from sync_queue.outbox import WAITING, OutboxEntry, OutboxState
+from kiosk.kernel.wire import HeartbeatIn
+from sync_queue.client import CentralClient, CentralError
+from sync_queue.outbox import Outbox
+from sync_queue.periodic import TaskSkipped
+from sync_queue.worker import HEARTBEAT_EVERY_S, HEARTBEAT_TASK
 
 log = logging.getLogger(__name__)
 
@@ -48,54 +48,23 @@ def kiosk_version() -> str:
 def queue_state(store: Store, now: dt.datetime) -> dict:
     """Queue depth (failed included, as ``kiosk queue`` counts), failed, the oldest
     waiting report's age, and when the central last confirmed a report."""
-    waiting = [s.value for s in WAITING]
-    with store.session() as session:
-        depth, oldest = session.execute(
-            select(func.count(), func.min(OutboxEntry.created_at)).where(OutboxEntry.state.in_(waiting))
-        ).one()
-        failed = session.scalar(select(func.count()).where(OutboxEntry.state == OutboxState.FAILED.value)) or 0
-        last_sent = session.scalar(select(func.max(OutboxEntry.updated_at)).where(OutboxEntry.state == OutboxState.SENT.value))
+    figures = Outbox(store.engine).figures()
     return {
-        "queue_depth": depth or 0,
-        "failed": failed,
-        "oldest_waiting_age_s": _age(now, oldest) if depth else None,
-        "last_sent_at": last_sent,
+        "queue_depth": figures.depth,
+        "failed": figures.failed,
+        "oldest_waiting_age_s": _age(now, figures.oldest_waiting_at),
+        "last_sent_at": figures.last_sent_at,
     }
 
 
 def printer_state(printer: ReceiptPrinter) -> tuple[str, str]:
-    """(printer, paper) as the heartbeat words them. Asks a printer that can answer
-    (network, serial, USB) the same DLE EOT questions as before every receipt, plus the
-    paper near-end sensor; must run on the printer's thread."""
-    from devices.printer.network import DevicePrinter, StatusPrinter
-
-    if isinstance(printer, StatusPrinter):
-        try:
-            low = printer.paper_low()  # the same DLE EOT questions as before a receipt, plus near-end
-        except PrinterOutOfPaper:
-            return "ok", "out"
-        except PrinterError as exc:
-            return _printer_fault(exc), "unknown"
-        return "ok", "low" if low else "ok"
-    if isinstance(printer, DevicePrinter):  # takes bytes, answers nothing: paper unknown
-        try:
-            printer.status()
-        except PrinterError as exc:
-            return _printer_fault(exc), "unknown"
-        return "ok", "unknown"
-    if isinstance(printer, FilePrinter):  # receipts into a folder: ok while it is writable
-        target = Path(printer.directory)
-        while not target.exists() and target != target.parent:  # created at the first receipt
-            target = target.parent
-        return ("ok" if os.access(target, os.W_OK) else "unavailable"), "ok"
-    return "unknown", "unknown"
-
-
-def _printer_fault(exc: PrinterError) -> str:
-    for kind, word in ((PrinterCoverOpen, "cover_open"), (PrinterTimeout, "timeout"), (PrinterUnavailable, "unavailable")):
-        if isinstance(exc, kind):
-            return word
-    return "fault"
+    """(printer, paper) as the heartbeat words them, from ``printer.status()``: for a
+    printer that can answer (network, serial, USB), the same DLE EOT questions as before
+    every receipt plus the paper near-end sensor. Must run on the printer's thread.
+    An empty roll is the paper's state: the printer itself is ``ok`` and the fleet view
+    flags NO-PAPER, not a printer fault."""
+    status = printer.status()
+    return ("ok" if status.state == "out_of_paper" else status.state), status.paper
 
 
 def camera_state(source: str) -> str:
@@ -157,10 +126,11 @@ class Heartbeat:
         except FutureTimeout:
             return "unknown", "unknown"
 
-    def gather(self, last_sync_at: dt.datetime | None = None) -> dict:
+    def gather(self, last_sync_at: dt.datetime | None = None) -> HeartbeatIn:
         """The heartbeat body (``POST /api/v1/heartbeat``). ``last_sync_at``: when the
         sync worker last reached the central; the outbox's newest confirmed report
-        stands in after a restart."""
+        stands in after a restart. Checked here against the contract (ValidationError),
+        so a heartbeat the central would refuse is never sent."""
         printer, paper = self._printer()
         camera = camera_state(self.config.camera_source)
         free, total = disk_state(self.config.data_path)
@@ -168,15 +138,37 @@ class Heartbeat:
         queue = queue_state(self.store, now)
         last_sent = queue.pop("last_sent_at")
         synced = max((t for t in (last_sync_at, last_sent) if t is not None), default=None)
-        return {
-            "sent_at": now.isoformat(),
-            "version": kiosk_version(),
+        return HeartbeatIn(
+            sent_at=now,
+            version=kiosk_version(),
             **queue,
-            "last_sync_age_s": _age(now, synced),
-            "printer_kind": self.config.printer,
-            "printer": printer,
-            "paper": paper,
-            "camera": camera,
-            "disk_free_bytes": free,
-            "disk_total_bytes": total,
-        }
+            last_sync_age_s=_age(now, synced),
+            printer_kind=self.config.printer,
+            printer=printer,
+            paper=paper,
+            camera=camera,
+            disk_free_bytes=free,
+            disk_total_bytes=total,
+        )
+
+
+class HeartbeatTask:
+    """The heartbeat as a periodic task of the sync worker (``SyncWorker.add_task``):
+    every ``interval_s``, offline too (the central may be reachable again). A heartbeat
+    the central did not take is logged and tried again at the next interval.
+    ``last_sync_at`` tells when the worker last reached the central."""
+
+    name = HEARTBEAT_TASK
+    online_only = False
+
+    def __init__(self, gather: Callable[[dt.datetime | None], HeartbeatIn], client: CentralClient, *,
+                 last_sync_at: Callable[[], dt.datetime | None], interval_s: float = HEARTBEAT_EVERY_S):
+        self.gather, self.client, self.last_sync_at, self.interval_s = gather, client, last_sync_at, interval_s
+
+    def run(self) -> None:
+        body = self.gather(self.last_sync_at())
+        try:
+            self.client.heartbeat(body)
+        except CentralError as exc:
+            log.warning("heartbeat not sent (next try in %g s): %s", self.interval_s, type(exc).__name__)
+            raise TaskSkipped from None

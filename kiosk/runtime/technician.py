@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 
 from kiosk.runtime.config import Config
@@ -34,12 +35,13 @@ def show_queue(config: Config, *, include_sent: bool = False) -> int:
         return 3
     try:
         from kiosk.runtime.admin import queue_entries
+        from sync_queue.outbox import OutboxState
 
         entries = queue_entries(store, include_sent=include_sent)
         print(f"{'tracking id':16} {'state':8} {'tries':>5}  {'next attempt (UTC)':19}  last error")
         for e in entries:
             print(f"{e.tracking_id:16} {e.state:8} {e.attempts:5d}  {e.next_attempt_at:%Y-%m-%d %H:%M:%S}  {e.last_error or ''}")
-        waiting = sum(1 for e in entries if e.state != "sent")
+        waiting = sum(1 for e in entries if e.state is not OutboxState.SENT)
         print(f"{waiting} waiting or failed")
         return 0
     finally:
@@ -76,9 +78,7 @@ def sync_once(config: Config) -> int:
 
 def reprint(config: Config, tracking_id: str) -> int:
     """Print a copy (marked SALINAN/COPY) of a receipt this kiosk issued."""
-    from kiosk.core.domain import SavedReport
     from kiosk.kernel.i18n import gettext_for
-    from kiosk.core.receipt_content import receipt_content
     from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
     try:
@@ -90,13 +90,11 @@ def reprint(config: Config, tracking_id: str) -> int:
     if env is None:
         return 3
     try:
-        status, draft = env.reports.find(canonical), env.reports.load_draft(canonical)
-        if status is None or draft is None:
+        content = env.reports.reprint(canonical, config=config)  # in the citizen's language
+        if content is None:
             print(f"kiosk: no report {canonical} on this kiosk", file=sys.stderr)
             return 2
-        saved = SavedReport(tracking_id=canonical, created_at=status.created_at, draft=draft, kiosk_code=config.kiosk_code)
-        outcome = env.printer.print_receipt(receipt_content(saved, env, draft.language, copy=True),
-                                            gettext=gettext_for(draft.language))
+        outcome = env.print_async(content, gettext_for(content.language)).result()
         if not outcome.ok:
             print(f"kiosk: not printed: {outcome.error} ({type(outcome.error).__name__})", file=sys.stderr)
             return 1
@@ -155,7 +153,10 @@ def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames
     return 0 if found else 1
 
 
-def _check_printer(config: Config) -> tuple[bool, str, str]:
+def _check_printer(config: Config, printer=None) -> tuple[bool, str, str]:
+    """(ok, detail, fix): the profile is one python-escpos knows, and the printer, whatever
+    its kind, says it is ready (``status()``). ``printer``: the running kiosk's own (asked,
+    never closed); without it one is made from the config for this check and closed."""
     from escpos.capabilities import CAPABILITIES
 
     from kiosk.runtime.env import make_printer
@@ -164,28 +165,26 @@ def _check_printer(config: Config) -> tuple[bool, str, str]:
         return False, f"unknown printer_profile {config.printer_profile!r}", \
             "use one of: " + ", ".join(sorted(CAPABILITIES["profiles"]))
 
-    printer = make_printer(config)
-    if config.printer == "file":
-        try:
-            config.receipts_path.mkdir(parents=True, exist_ok=True)
-            probe = config.receipts_path / ".doctor"
-            probe.write_bytes(b"")
-            probe.unlink()
-        except OSError as exc:
-            return False, f"cannot write receipts to {config.receipts_path}: {exc.strerror}", \
-                "make the data directory writable by the kiosk's user"
-        return True, f"file printer writing to {config.receipts_path}", ""
-    from devices.printer.errors import PrinterError
-
+    own = printer is None
+    printer = make_printer(config) if own else printer
     try:
-        printer.status()
-    except PrinterError as exc:
-        return False, f"{type(exc).__name__}: {exc}", exc.technician_hint
-    where = {"network": f"{config.printer_host}:{config.printer_port}", "usb": f"{config.printer_usb_vendor}:{config.printer_usb_product}"}
-    return True, f"{config.printer} printer {where.get(config.printer, config.printer_device)} ready", ""
+        status = printer.status()
+    finally:
+        if own:
+            printer.close()
+    if status.error is not None:
+        return False, f"{type(status.error).__name__}: {status.error}", status.error.technician_hint
+    detail = f"{config.printer} printer {printer.target} ready"
+    if status.paper == "low":
+        detail += ", paper nearly out: load a new roll soon"
+    if not status.can_read_status:
+        detail += " (it cannot report its cover or paper)"
+    return True, detail, ""
 
 
-def _check_camera(config: Config) -> tuple[bool, str, str]:
+def check_camera(config: Config) -> tuple[bool, str, str]:
+    """(ok, detail, fix) for the configured camera: opens it, reads ten frames, releases it.
+    Used by ``kiosk doctor`` and the admin screen's camera test."""
     import time
 
     from devices.camera import CameraUnavailable, open_source
@@ -224,11 +223,29 @@ def _check_central(config: Config) -> tuple[bool, str, str]:
     return True, f"{config.central_url} reachable, token accepted", ""
 
 
-def checks(config: Config) -> list[tuple[str, bool, str, str]]:
-    """(name, ok, detail, fix) for config, database, printer, camera and central: what
-    ``kiosk doctor`` prints and the admin screen shows."""
+def _database_row(config: Config, store) -> tuple[str, bool, str, str]:
+    from kiosk.core.reports import ReportService
     from kiosk.core.store.db import SCHEMA_HEAD
 
+    revision = store.schema_revision()
+    waiting = ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None).count_waiting()
+    return ("database", revision == SCHEMA_HEAD, f"{config.database_file}, schema {revision}, {waiting} reports waiting", "")
+
+
+def _device_rows(config: Config, printer_check: Callable[[], tuple[bool, str, str]]) -> list[tuple[str, bool, str, str]]:
+    rows = []
+    for name, check in (("printer", printer_check), ("camera", lambda: check_camera(config)),
+                        ("central", lambda: _check_central(config))):
+        try:
+            rows.append((name, *check()))
+        except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
+            rows.append((name, False, f"unexpected {type(exc).__name__}", "see the kiosk log"))
+    return rows
+
+
+def checks(config: Config) -> list[tuple[str, bool, str, str]]:
+    """(name, ok, detail, fix) for config, database, printer, camera and central: what
+    ``kiosk doctor`` prints. It opens the store and the printer itself: no kiosk is running."""
     results = [("config", True, f"loaded from {config.source}", "")]
     store = _open(config)
     if store is None:
@@ -236,20 +253,36 @@ def checks(config: Config) -> list[tuple[str, bool, str, str]]:
                         "check the disk and the data directory's permissions"))
     else:
         try:
-            revision = store.schema_revision()
-            from kiosk.core.reports import ReportService
-
-            waiting = ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None).count_waiting()
-            results.append(("database", revision == SCHEMA_HEAD,
-                            f"{config.database_file}, schema {revision}, {waiting} reports waiting", ""))
+            results.append(_database_row(config, store))
         finally:
             store.close()
-    for name, check in (("printer", _check_printer), ("camera", _check_camera), ("central", _check_central)):
+    return results + _device_rows(config, lambda: _check_printer(config))
+
+
+#: How long the admin screen's printer check waits for receipts already queued before it.
+PRINTER_CHECK_WAIT_S = 120.0
+
+
+def env_checks(env) -> list[tuple[str, bool, str, str]]:
+    """The same checks for a running kiosk (the admin screen): its own store, and the
+    printer asked on the printer's thread, after any receipt queued before, so a check
+    never interleaves with a receipt. Blocks: run it off the UI thread."""
+    import concurrent.futures
+
+    config = env.config
+    results = [("config", True, f"loaded from {config.source}", "")]
+    try:
+        results.append(_database_row(config, env.store))
+    except Exception as exc:  # noqa: BLE001 - the admin screen reports, it does not crash
+        results.append(("database", False, f"unexpected {type(exc).__name__}", "see the kiosk log"))
+
+    def printer_check() -> tuple[bool, str, str]:
         try:
-            results.append((name, *check(config)))
-        except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
-            results.append((name, False, f"unexpected {type(exc).__name__}", "see the kiosk log"))
-    return results
+            return env.on_printer_thread(lambda: _check_printer(config, env.printer)).result(timeout=PRINTER_CHECK_WAIT_S)
+        except concurrent.futures.TimeoutError:
+            return False, "the printer is still busy with earlier receipts", "check again in a moment"
+
+    return results + _device_rows(config, printer_check)
 
 
 def doctor(config: Config, *, as_json: bool) -> int:
@@ -265,28 +298,35 @@ def doctor(config: Config, *, as_json: bool) -> int:
     return 0 if all(ok for _, ok, _, _ in results) else 1
 
 
-def print_test_receipts(config: Config) -> list[tuple[str, object]]:
-    """A test receipt in each QR mode; (mode, PrintOutcome) for each."""
+def print_test_receipts(config: Config, printer=None) -> list[tuple[str, object]]:
+    """A test receipt in each QR mode; (mode, PrintOutcome) for each. ``printer``: the
+    running kiosk's own (call this on its printer thread; it is not closed); without it
+    one is made from the config and closed."""
     import dataclasses
     import datetime as dt
 
-    from kiosk.runtime.env import make_printer
+    from kiosk.runtime.env import make_printer, receipt_layout
     from kiosk.kernel.i18n import gettext_for
-    from kiosk.core.receipt import ReceiptContent
+    from kiosk.core.receipt import ReceiptContent, print_receipt
     from kiosk.kernel.tracking_id import new_tracking_id
 
     outcomes = []
-    for qr_mode in ("native", "image"):
-        test_config = dataclasses.replace(config, values={**config.values, "printer_qr": qr_mode})
-        printer = make_printer(test_config)
-        content = ReceiptContent(
-            tracking_id=new_tracking_id(config.kiosk_code), created_at=dt.datetime.now(dt.timezone.utc),
-            institution=config.institution_name, kiosk_location=config.kiosk_location,
-            kind_label=f"TES PRINTER: QR {qr_mode}",
-            category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
-            title="Contoh: Teweh Tengah, rp 5.000, é à ü ñ ç, “kutip” – ok", confidential=False, language="id",
-        )
-        outcomes.append((qr_mode, printer.print_receipt(content, gettext=gettext_for("id"))))
+    own = printer is None
+    printer = make_printer(config) if own else printer
+    try:
+        for qr_mode in ("native", "image"):
+            content = ReceiptContent(
+                tracking_id=new_tracking_id(config.kiosk_code), created_at=dt.datetime.now(dt.timezone.utc),
+                institution=config.institution_name, kiosk_location=config.kiosk_location,
+                kind_label=f"TES PRINTER: QR {qr_mode}",
+                category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
+                title="Contoh: Teweh Tengah, rp 5.000, é à ü ñ ç, “kutip” – ok", confidential=False, language="id",
+            )
+            layout = dataclasses.replace(receipt_layout(config), qr_mode=qr_mode)
+            outcomes.append((qr_mode, print_receipt(printer, content, gettext=gettext_for("id"), layout=layout)))
+    finally:
+        if own:
+            printer.close()
     return outcomes
 
 

@@ -124,6 +124,34 @@ def test_bundled_print_test_knows_the_escpos_profiles(bundle, tmp_path):
     assert all(p.with_suffix(".png").is_file() for p in receipts)
 
 
+def _bundled_modules(executable: Path) -> set[str]:
+    """The Python modules inside the bundle's PYZ archive, read with PyInstaller's own
+    archive reader (the PYZ is embedded in the executable's PKG archive)."""
+    from PyInstaller.archive.readers import PKG_ITEM_PYZ, CArchiveReader
+
+    package = CArchiveReader(str(executable))
+    modules: set[str] = set()
+    for name, (*_, typecode) in package.toc.items():
+        if typecode == PKG_ITEM_PYZ:
+            modules |= set(package.open_embedded_archive(name).toc)
+    return modules
+
+
+def test_bundle_carries_no_simulator_and_no_test_code(bundle):
+    """GIVEN the bundle that goes onto a kiosk
+    WHEN its archive of Python modules is listed
+    THEN the product is there and no test code is: no module under ``tests`` and no
+    printer simulator (they live in tests/support), nor test files beside the modules."""
+    modules = _bundled_modules(bundle)
+    assert {"kiosk.launcher", "devices.printer.registry", "devices.printer.network", "devices.escpos_sim"} <= modules, \
+        "the archive was not read: the product's own modules are missing from it"
+    assert not [m for m in modules if m == "tests" or m.startswith("tests.")]
+    assert not [m for m in modules if "printer_sim" in m]
+    internal = bundle.parent / "_internal"
+    assert not (internal / "tests").exists()
+    assert not [p for p in internal.rglob("*printer_sim*")]
+
+
 def _frames_for_each_decoder(tmp_path: Path) -> tuple[str, list[np.ndarray], list[np.ndarray]]:
     """A receipt's Tracking ID, webcam frames zxing-cpp reads, and frames only pyzbar (on
     the thresholded frame, as devices/qr.py does) reads, found with both libraries here."""
@@ -132,7 +160,7 @@ def _frames_for_each_decoder(tmp_path: Path) -> tuple[str, list[np.ndarray], lis
 
     from devices.printer.file import FilePrinter
     from kiosk.kernel.i18n import gettext_for
-    from kiosk.core.receipt import ReceiptContent
+    from kiosk.core.receipt import ReceiptContent, print_receipt
     from kiosk.kernel.tracking_id import new_tracking_id
     from tests.support.webcam import webcam_frames
 
@@ -140,7 +168,7 @@ def _frames_for_each_decoder(tmp_path: Path) -> tuple[str, list[np.ndarray], lis
     content = ReceiptContent(tid, dt.datetime(2026, 11, 23, 3, 42, tzinfo=dt.timezone.utc),
                              "Pemerintah Kabupaten Barito Utara", "MPP Muara Teweh", "Pengaduan", "Kesehatan",
                              "Antrean lama", False, "id")
-    png = FilePrinter(tmp_path / "printed").print_receipt(content, gettext=gettext_for("id")).path.with_suffix(".png")
+    png = print_receipt(FilePrinter(tmp_path / "printed"), content, gettext=gettext_for("id")).path.with_suffix(".png")
 
     def by_zxing(frame):
         return [r.text for r in zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCode)]

@@ -13,6 +13,7 @@ from kiosk.core.domain import Draft, ReportKind
 from kiosk.runtime.env import build_env
 from kiosk.kernel.i18n import gettext_for
 from kiosk.core.receipt_content import receipt_content
+from kiosk.core.sync_tasks import StatusPull
 from tests.support.central import central_cli
 from tests.support.webcam import webcam_frames, write_video
 from tests.support.ui_driver import ARTIFACTS, KioskDriver
@@ -38,7 +39,7 @@ def filed_at_kiosk_a(central, token, tmp_path, clock):
             kind=ReportKind.PENGADUAN, category_code="KESEHATAN", title="Antrean puskesmas lama",
             description="Antrean di puskesmas sangat panjang setiap pagi.", incident_date=env_a.today(),
             kecamatan_code="LAHEI", reporter_name="Siti Aminah"))
-        printed = env_a.printer.print_receipt(receipt_content(saved, env_a, "id"), gettext=gettext_for("id"))
+        printed = env_a.print_async(receipt_content(saved, env_a, "id"), gettext_for("id")).result()
         assert env_a.sync.run_once().sent == 1
     finally:
         env_a.close()
@@ -104,7 +105,7 @@ def test_offline_kiosks(kivy_window, central, token, filed_at_kiosk_a, tmp_path,
 
     base, _, _ = central
     env_a = kiosk_env(tmp_path / "a", clock, "MT01", base, token)  # kiosk A, still online
-    assert env_a.sync.pull_statuses() == 1
+    assert StatusPull(env_a.store, env_a.sync.client, env_a.now).pull() == 1
     env_a.close()
     env_a = kiosk_env(tmp_path / "a", clock, "MT01", dead, token)  # ... and now offline
     kiosk = KioskDriver(env_a)

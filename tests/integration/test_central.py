@@ -198,3 +198,120 @@ def test_the_same_report_sent_concurrently_is_stored_once(central, token):
     assert outcomes == ["created"] + ["duplicate"] * 7
     assert len({r["received_at"] for r in results}) == 1
     assert query(url, "SELECT count(*) FROM reports WHERE tracking_id = :t", t=body["tracking_id"]) == [(1,)]
+
+
+# -- the schema says what the central really answers ------------------------------------------
+#: Every operation and every status it can answer. 304: reference data unchanged; 400: a
+#: malformed Tracking ID; 401: token; 404: unknown report; 409: a wrong lifecycle step;
+#: 422: a body or query outside the contract; 429: too many status lookups; 503: no database.
+ANSWERS = {
+    ("get", "/healthz"): {"200", "503"},
+    ("post", "/api/v1/reports"): {"200", "401", "422"},
+    ("get", "/api/v1/reference"): {"200", "304", "401"},
+    ("get", "/api/v1/reports/{tracking_id}/status"): {"200", "400", "401", "404", "429"},
+    ("post", "/api/v1/heartbeat"): {"200", "401", "422"},
+    ("get", "/api/v1/fleet"): {"200", "401", "422"},
+    ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "404", "409", "422"},
+    ("get", "/status/{tracking_id}"): {"200", "404", "429"},
+}
+
+
+def documented(schema: dict, method: str, path: str, status: int) -> dict:
+    return schema["paths"][path][method]["responses"][str(status)]
+
+
+def test_openapi_lists_every_answer_each_route_gives(central):
+    """GIVEN the running central WHEN a client (or a fuzzer) reads /openapi.json THEN each
+    operation lists exactly the statuses it answers, each error with a JSON model, the
+    headers a client needs (Retry-After, WWW-Authenticate, ETag), and the bearer token."""
+    base, _, _ = central
+    schema = requests.get(f"{base}/openapi.json", timeout=30).json()
+    listed = {(method, path): set(op["responses"]) for path, ops in schema["paths"].items() for method, op in ops.items()}
+    assert listed == ANSWERS
+    for (method, path), statuses in ANSWERS.items():
+        for status in statuses - {"200", "304"}:
+            content = documented(schema, method, path, int(status)).get("content", {})
+            if path.startswith("/status/") and status == "404":
+                assert "text/html" in content  # the public page says "not found" as a page
+            else:
+                ref = content["application/json"]["schema"]["$ref"]
+                assert ref.rsplit("/", 1)[1] in schema["components"]["schemas"], (method, path, status)
+        if "401" in statuses:
+            assert "WWW-Authenticate" in documented(schema, method, path, 401)["headers"]
+            assert op_security(schema, method, path)
+        if "429" in statuses:
+            assert "Retry-After" in documented(schema, method, path, 429)["headers"]
+    assert "ETag" in documented(schema, "get", "/api/v1/reference", 304)["headers"]
+    assert "ETag" in documented(schema, "get", "/api/v1/reference", 200)["headers"]
+    assert {"KioskToken", "OfficerToken"} <= set(schema["components"]["securitySchemes"])
+
+
+def op_security(schema: dict, method: str, path: str) -> list:
+    return schema["paths"][path][method].get("security", [])
+
+
+def test_each_error_answer_has_the_documented_body_and_headers(central, token):
+    """GIVEN the running central WHEN a request provokes 400, 401, 404, 409, 422, 429 (and
+    the 304 of unchanged reference data) THEN the answer has that status, its body parses as
+    the model /openapi.json names for it, field for field, and the documented headers are there."""
+    from central.deps import InvalidRequest
+    from kiosk.kernel.wire import Problem
+
+    base, url, _ = central
+    schema = requests.get(f"{base}/openapi.json", timeout=30).json()
+    models = {"Problem": Problem, "InvalidRequest": InvalidRequest}
+    officer = _cli(url, "officer", "add", f"rina-{uuid.uuid4().hex[:6]}").stdout.strip()
+    body = report()
+    send(base, token, body)
+    status_path = "/api/v1/reports/{tracking_id}/status"
+    actions_path = "/api/v1/officer/reports/{tracking_id}/actions"
+
+    def check(answer: requests.Response, method: str, path: str, status: int) -> dict:
+        assert answer.status_code == status, (path, answer.status_code, answer.text)
+        doc = documented(schema, method, path, status)
+        for header in doc.get("headers", {}):
+            assert header in answer.headers, (path, status, header)
+        if "content" not in doc:
+            assert answer.content == b""
+            return {}
+        model = models[doc["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+        parsed = model.model_validate(answer.json())
+        assert parsed.model_dump(mode="json", exclude_unset=True) == answer.json(), (path, status)
+        return answer.json()
+
+    typo = check(requests.get(f"{base}/api/v1/reports/MT01-00000-00000/status", headers=auth(token), timeout=30),
+                 "get", status_path, 400)
+    assert typo["detail"]["field"] == "tracking_id"
+    check(requests.post(f"{base}/api/v1/reports", json={"reports": [report()]}, timeout=30), "post", "/api/v1/reports", 401)
+    check(requests.get(f"{base}/api/v1/fleet", headers=auth(token), timeout=30), "get", "/api/v1/fleet", 401)
+    unknown = check(requests.get(f"{base}/api/v1/reports/{new_tracking_id('MT01')}/status", headers=auth(token), timeout=30),
+                    "get", status_path, 404)
+    assert unknown == {"detail": "not found"}
+    check(requests.post(f"{base}/api/v1/officer/reports/{new_tracking_id('MT01')}/actions", json={"action": "verify"},
+                        headers=auth(officer), timeout=30), "post", actions_path, 404)
+    wrong = check(requests.post(f"{base}/api/v1/officer/reports/{body['tracking_id']}/actions", json={"action": "close"},
+                                headers=auth(officer), timeout=30), "post", actions_path, 409)
+    assert "cannot close a report that is received" in wrong["detail"]
+    check(requests.post(f"{base}/api/v1/reports", json={"reports": []}, headers=auth(token), timeout=30),
+          "post", "/api/v1/reports", 422)
+    check(requests.get(f"{base}/api/v1/fleet?max_queue=-1", headers=auth(officer), timeout=30), "get", "/api/v1/fleet", 422)
+    etag = requests.get(f"{base}/api/v1/reference", headers=auth(token), timeout=30).headers["ETag"]
+    check(requests.get(f"{base}/api/v1/reference", headers={**auth(token), "If-None-Match": etag}, timeout=30),
+          "get", "/api/v1/reference", 304)
+    for _ in range(40):  # the public page allows a burst of 30 lookups per client
+        answer = requests.get(f"{base}/status/{new_tracking_id('MT01')}", timeout=30)
+        if answer.status_code != 404:
+            break
+    limited = check(answer, "get", "/status/{tracking_id}", 429)
+    assert limited == {"detail": "too many status lookups"} and int(answer.headers["Retry-After"]) >= 1
+
+
+def test_a_report_may_be_written_in_every_language_the_kiosk_speaks():
+    """The contract's languages are the kiosk's (kiosk.kernel.i18n), so no citizen's
+    report is refused for the language the kiosk offered."""
+    import typing
+
+    from kiosk.kernel.i18n import LANGUAGES
+    from kiosk.kernel.wire import Language
+
+    assert set(typing.get_args(Language)) == set(LANGUAGES)

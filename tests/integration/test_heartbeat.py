@@ -22,7 +22,8 @@ from devices.printer.file import FilePrinter
 from kiosk.runtime.config import VARS, Config, load_config
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.runtime.env import build_env
-from kiosk.runtime.heartbeat import Heartbeat
+from kiosk.runtime.heartbeat import Heartbeat, HeartbeatTask
+from kiosk.kernel.wire import HeartbeatIn
 from sync_queue.client import CentralClient, Unauthorized
 from sync_queue.worker import SyncWorker
 from tests.support.central import central_cli, running_central
@@ -216,8 +217,10 @@ def test_heartbeat_carries_no_personal_data_or_complaint_text(central, tmp_path)
     wire: list[bytes] = []
     session = requests.Session()
     session.hooks["response"].append(lambda response, **_: wire.append(response.request.body))
-    worker = SyncWorker(env.store, env.reports, CentralClient(base, token, session=session), now=clock.now,
-                        heartbeat=Heartbeat(config=env.config, store=env.store, printer=env.printer, now=clock.now).gather)
+    client = CentralClient(base, token, session=session)
+    worker = SyncWorker(env.store, env.reports, client, now=clock.now)
+    worker.add_task(HeartbeatTask(Heartbeat(config=env.config, store=env.store, printer=env.printer, now=clock.now).gather,
+                                  client, last_sync_at=lambda: worker.last_success_at))
     try:
         ids = [file_report(env, reporter_name=recognisable[0], reporter_phone=recognisable[1], location_text=recognisable[2],
                            title=recognisable[3], description=recognisable[4]),
@@ -263,7 +266,7 @@ def test_wrong_missing_or_revoked_token_gets_401(central):
     for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": token}):
         assert requests.post(f"{base}/api/v1/heartbeat", json=healthy(), headers=headers, timeout=30).status_code == 401
     with pytest.raises(Unauthorized):
-        CentralClient(base, "not-a-token").heartbeat(healthy())
+        CentralClient(base, "not-a-token").heartbeat(HeartbeatIn.model_validate(healthy()))
     assert post(base, token, healthy()).status_code == 200
     assert central_cli(url, "kiosk", "revoke", "MT07").returncode == 0
     assert post(base, token, healthy()).status_code == 401
@@ -388,10 +391,11 @@ def test_migration_and_heartbeat_round_trip_on_postgresql(postgres_url, store, t
         clock = real_time_clock()
         body = Heartbeat(config=config, store=store, printer=FilePrinter(tmp_path / "receipts"), now=clock.now).gather()
         client = CentralClient(base, token)
-        assert "received_at" in client.heartbeat(body)
+        assert client.heartbeat(body).received_at.tzinfo is not None
         _, kiosks = fleet(url)
         assert kiosks["PG01"]["version"] == VERSION and kiosks["PG01"]["queue_depth"] == 0
-        assert client.heartbeat(healthy(disk_free_bytes=3 * 1024 ** 4, disk_total_bytes=8 * 1024 ** 4, paper="out"))
+        assert client.heartbeat(HeartbeatIn.model_validate(
+            healthy(disk_free_bytes=3 * 1024 ** 4, disk_total_bytes=8 * 1024 ** 4, paper="out")))
         rc, kiosks = fleet(url)
         assert kiosks["PG01"]["disk_total_bytes"] == 8 * 1024 ** 4 and "NO-PAPER" in kiosks["PG01"]["flags"] and rc == 1
     engine = create_engine(url)

@@ -10,7 +10,7 @@ from devices.printer.errors import PrinterCoverOpen, PrinterOutOfPaper, PrinterT
 from devices.printer.network import NetworkPrinter
 from tests.support.printer_sims import TcpPrinterSimulator
 from kiosk.kernel.i18n import gettext_for
-from kiosk.core.receipt import ReceiptContent
+from kiosk.core.receipt import ReceiptContent, print_receipt
 from kiosk.kernel.tracking_id import new_tracking_id
 
 
@@ -31,7 +31,7 @@ def sim():
 
 def print_to(sim, **kwargs):
     printer = NetworkPrinter("127.0.0.1", sim.port, timeout=kwargs.pop("timeout", 2.0), **kwargs)
-    return printer.print_receipt(receipt := content(), gettext=gettext_for("id")), receipt
+    return print_receipt(printer, receipt := content(), gettext=gettext_for("id")), receipt
 
 
 def test_online_printer_receives_the_whole_receipt(sim):
@@ -65,7 +65,7 @@ def test_connection_dropped_mid_receipt(sim):
 
 
 def test_unplugged_printer():
-    outcome = NetworkPrinter("127.0.0.1", 9, timeout=1).print_receipt(content(), gettext=gettext_for("id"))
+    outcome = print_receipt(NetworkPrinter("127.0.0.1", 9, timeout=1), content(), gettext=gettext_for("id"))
     assert not outcome.ok and isinstance(outcome.error, PrinterUnavailable)
 
 
@@ -103,12 +103,12 @@ def test_kiosk_reprint_prints_a_marked_copy_to_the_configured_printer(sim, tmp_p
 
 @pytest.mark.parametrize("state,error", [("online", None), ("paper_out", PrinterOutOfPaper), ("cover_open", PrinterCoverOpen)])
 def test_serial_printer_through_a_pseudo_terminal(state, error):
-    from devices.printer.network import SerialPrinter
+    from devices.printer.serial import SerialPrinter
     from tests.support.printer_sims import SerialPrinterSimulator
 
     sim = SerialPrinterSimulator(state=state)
     try:
-        outcome = SerialPrinter(sim.device, 9600, timeout=1.0).print_receipt(receipt := content(), gettext=gettext_for("id"))
+        outcome = print_receipt(SerialPrinter(sim.device, 9600, timeout=1.0), receipt := content(), gettext=gettext_for("id"))
         if error is None:
             assert outcome.ok, outcome.error
             assert parse_escpos(bytes(sim.received)).qr_payloads == [receipt.tracking_id]
@@ -120,28 +120,28 @@ def test_serial_printer_through_a_pseudo_terminal(state, error):
 
 
 def test_hung_serial_printer_times_out():
-    from devices.printer.network import SerialPrinter
+    from devices.printer.serial import SerialPrinter
     from tests.support.printer_sims import SerialPrinterSimulator
 
     sim = SerialPrinterSimulator(hang=True)
     try:
-        outcome = SerialPrinter(sim.device, 9600, timeout=0.5).print_receipt(content(), gettext=gettext_for("id"))
+        outcome = print_receipt(SerialPrinter(sim.device, 9600, timeout=0.5), content(), gettext=gettext_for("id"))
         assert isinstance(outcome.error, PrinterTimeout)
     finally:
         sim.close()
 
 
 def test_missing_serial_device():
-    from devices.printer.network import SerialPrinter
+    from devices.printer.serial import SerialPrinter
 
-    outcome = SerialPrinter("/dev/ttyUSB99").print_receipt(content(), gettext=gettext_for("id"))
+    outcome = print_receipt(SerialPrinter("/dev/ttyUSB99"), content(), gettext=gettext_for("id"))
     assert isinstance(outcome.error, PrinterUnavailable)
 
 
 def test_usb_printer_that_is_not_plugged_in():
-    from devices.printer.network import UsbPrinter
+    from devices.printer.usb import UsbPrinter
 
-    outcome = UsbPrinter(0x0416, 0x5011, timeout=1).print_receipt(content(), gettext=gettext_for("id"))
+    outcome = print_receipt(UsbPrinter(0x0416, 0x5011, timeout=1), content(), gettext=gettext_for("id"))
     assert not outcome.ok and isinstance(outcome.error, PrinterUnavailable)
     assert "0416:5011" in str(outcome.error)
 
@@ -151,14 +151,14 @@ def test_device_file_printer_with_a_reader_and_without(tmp_path):
     nobody reads (a stuck printer) times out instead of blocking."""
     import os
 
-    from devices.printer.network import DevicePrinter
+    from devices.printer.device import DevicePrinter
 
     fifo = tmp_path / "lp0"
     os.mkfifo(fifo)
-    assert not DevicePrinter(str(fifo), timeout=0.5).print_receipt(content(), gettext=gettext_for("id")).ok  # no reader
+    assert not print_receipt(DevicePrinter(str(fifo), timeout=0.5), content(), gettext=gettext_for("id")).ok  # no reader
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the "printer" end, open before printing
     try:
-        outcome = DevicePrinter(str(fifo), timeout=2).print_receipt(receipt := content(), gettext=gettext_for("id"))
+        outcome = print_receipt(DevicePrinter(str(fifo), timeout=2), receipt := content(), gettext=gettext_for("id"))
         got = os.read(reader, 1 << 20)  # the whole receipt sits in the pipe's buffer
     finally:
         os.close(reader)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import logging
 import sqlite3
 import threading
 
@@ -13,8 +14,9 @@ import requests
 from kiosk.core import reference
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.reports import ReportService
+from kiosk.core.sync_tasks import ReferenceRefresh, StatusPull
 from kiosk.core.store.db import open_store
-from sync_queue.client import CentralClient
+from sync_queue.client import CentralClient, CentralUnavailable
 from sync_queue.outbox import OutboxState
 from sync_queue.worker import MAX_DELAY_S, SyncWorker, backoff_seconds
 from tests.support.central import central_cli
@@ -231,10 +233,9 @@ def test_reference_data_refreshes_only_when_the_central_changed_it(central, toke
     from central.service import current_reference, publish_reference
 
     base, url, _ = central
-    clock = FakeClock()
-    worker = worker_for(store, clock, base, token)
-    assert worker.refresh_reference() is True  # first contact: take the central's version
-    assert worker.refresh_reference() is False  # 304: nothing to do
+    refresh = ReferenceRefresh(store, CentralClient(base, token, timeout=5))
+    assert refresh.refresh() is True  # first contact: take the central's version
+    assert refresh.refresh() is False  # 304: nothing to do
     db = Database(url)
     try:
         import json
@@ -245,7 +246,7 @@ def test_reference_data_refreshes_only_when_the_central_changed_it(central, toke
         publish_reference(db, data)
     finally:
         db.close()
-    assert worker.refresh_reference() is True
+    assert refresh.refresh() is True
     assert "Kecamatan Baru" in [k.label for k in reference.kecamatan(store)]
 
 
@@ -258,9 +259,105 @@ def test_status_pull_keeps_what_the_central_says_about_our_reports(central, toke
     worker = worker_for(store, clock, base, token)
     assert worker.run_once().sent == 2
     assert central_cli(url, "report", ids[0], "verify", "--actor", "Rina").returncode == 0
-    assert worker.pull_statuses() == 2
+    assert StatusPull(store, worker.client, clock.now).pull() == 2
     with sqlite3.connect(store.path) as con:
         rows = dict(con.execute("SELECT tracking_id, status FROM remote_status"))
         bodies = [json.loads(b) for (b,) in con.execute("SELECT body FROM remote_status")]
     assert rows == {ids[0]: "verified", ids[1]: "received"}
     assert all("Siti Aminah" not in json.dumps(b) for b in bodies)  # public status only
+
+
+# -- periodic tasks beside the delivery loop ---------------------------------------------------
+class _Raising:
+    """A periodic task that fails every time it runs, the way a bug would."""
+
+    interval_s = 0.0  # due at every idle pass
+
+    def __init__(self, name: str, error: Exception, *, online_only: bool = False):
+        self.name, self.error, self.online_only, self.runs = name, error, online_only, 0
+
+    def run(self) -> None:
+        self.runs += 1
+        raise self.error
+
+
+class _SeesDelivered:
+    """Runs after the raising tasks; sets ``done`` once ``expected`` reports are sent and
+    every raising task has raised at least once since ``arm``."""
+
+    name, interval_s, online_only = "sees-delivered", 0.0, False
+
+    def __init__(self, store, raising: list[_Raising]):
+        self.store, self.raising = store, raising
+        self.done = threading.Event()
+        self.arm(0)
+
+    def arm(self, expected: int) -> None:
+        self.expected, self.runs_before = expected, [t.runs for t in self.raising]
+
+    def run(self) -> None:
+        raised = all(t.runs > before for t, before in zip(self.raising, self.runs_before))
+        if raised and list(states(self.store).values()).count("sent") == self.expected:
+            self.done.set()
+
+
+def test_a_periodic_task_that_raises_does_not_stop_deliveries(central, token, store, caplog):
+    """GIVEN a running worker whose periodic tasks raise (a bug, a network error, an error
+    whose message quotes a citizen) at every idle pass WHEN reports are filed before and
+    after THEN all are delivered, the thread goes on, and the log names the error's type,
+    never its message."""
+    base, _, _ = central
+    clock = FakeClock()
+    raising = [_Raising("buggy", ValueError("Siti Aminah: Jalan Kenanga 17")),
+               _Raising("housekeeping", requests.ConnectionError("Siti Aminah"), online_only=True),
+               _Raising("unreachable", CentralUnavailable("no route"))]
+    watcher = _SeesDelivered(store, raising)
+    file_reports(store, clock, 3)
+    worker = worker_for(store, clock, base, token, tasks=[*raising, watcher])
+    watcher.arm(3)
+    with caplog.at_level(logging.WARNING):
+        worker.start()
+        try:
+            assert watcher.done.wait(30), "the first reports were not delivered"
+            watcher.done.clear()
+            watcher.arm(5)
+            file_reports(store, clock, 2)
+            worker.wake()
+            assert watcher.done.wait(30), "reports filed after the tasks raised were not delivered"
+        finally:
+            worker.stop()
+    assert set(states(store).values()) == {"sent"}
+    assert "buggy crashed" in caplog.text and "ValueError" in caplog.text and "ConnectionError" in caplog.text
+    assert "unreachable skipped" in caplog.text
+    assert "Siti" not in caplog.text and "Kenanga" not in caplog.text
+
+
+class _Recording:
+    def __init__(self, name: str, interval_s: float, online_only: bool, ran: list[str]):
+        self.name, self.interval_s, self.online_only, self.ran = name, interval_s, online_only, ran
+
+    def run(self) -> None:
+        self.ran.append(self.name)
+
+
+def test_housekeeping_waits_while_offline_and_the_heartbeat_does_not(store):
+    """GIVEN the reference refresh (hourly, online only) and the heartbeat (every 5 minutes)
+    WHEN the worker is offline, then online THEN only the heartbeat runs offline; each runs
+    again only when its own period has passed; and only housekeeping that worked counts as
+    the central answering (``last_success_at``, the heartbeat's last sync age)."""
+    clock = FakeClock()
+    ran: list[str] = []
+    worker = worker_for(store, clock, "http://127.0.0.1:9", "token",
+                        tasks=[_Recording("reference", 3600, True, ran), _Recording("heartbeat", 300, False, ran)])
+    assert worker.tasks.run_due(online=False) == 1 and ran == ["heartbeat"]
+    assert worker.last_success_at is None
+    assert worker.tasks.run_due(online=True) == 1 and ran == ["heartbeat", "reference"]
+    assert worker.last_success_at == clock.now()
+    assert worker.tasks.run_due(online=True) == 0
+    clock.advance(300)
+    assert worker.heartbeat_if_due() is True and worker.heartbeat_if_due() is None
+    assert worker.send_heartbeat() is True  # `kiosk sync --once`: now, whatever the schedule
+    assert ran == ["heartbeat", "reference", "heartbeat", "heartbeat"]
+    clock.advance(3300)
+    worker.tasks.run_due(online=True)
+    assert ran[-2:] == ["reference", "heartbeat"]

@@ -10,7 +10,8 @@ import pytest
 import zxingcpp
 
 from devices.escpos_sim import ParsedReceipt, parse_escpos
-from devices.printer.base import PrintOutcome, ReceiptPrinter
+from devices.paper import CHARS_PER_LINE
+from devices.printer.base import PrinterStatus, PrintOutcome, ReceiptPrinter
 from devices.printer.errors import (
     PrinterCoverOpen,
     PrinterError,
@@ -20,7 +21,7 @@ from devices.printer.errors import (
 )
 from devices.printer.file import FilePrinter
 from kiosk.kernel.i18n import gettext_for
-from kiosk.core.receipt import LINE_WIDTH, ReceiptContent
+from kiosk.core.receipt import ReceiptContent, ReceiptLayout, print_receipt
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 
 HOSTILE = ("Antrean\x1b@ lama\x1dV\x00 di\x10\x04 loket\x1bp\x00\x19\xfa \x9b\x00 \U0001F621 "
@@ -40,9 +41,10 @@ def content(**changes) -> ReceiptContent:
     return ReceiptContent(**values)
 
 
-def print_one(tmp_path: Path, receipt: ReceiptContent, **printer_options) -> tuple[PrintOutcome, bytes, ParsedReceipt]:
-    printer = FilePrinter(tmp_path / "receipts", **printer_options)
-    outcome = printer.print_receipt(receipt, gettext=gettext_for(receipt.language))
+def print_one(tmp_path: Path, receipt: ReceiptContent, **layout_options) -> tuple[PrintOutcome, bytes, ParsedReceipt]:
+    layout = ReceiptLayout(**layout_options)
+    printer = FilePrinter(tmp_path / "receipts", paper_width_mm=layout.paper_width_mm, encoding=layout.encoding)
+    outcome = print_receipt(printer, receipt, gettext=gettext_for(receipt.language), layout=layout)
     assert outcome.ok, outcome.error
     data = outcome.path.read_bytes()
     return outcome, data, parse_escpos(data, encoding=printer.encoding)
@@ -82,7 +84,7 @@ def test_receipt_parsed_back(tmp_path, width, qr_mode):
     assert parsed.cuts == 1 and parsed.commands.count("cut") == 1 and parsed.commands[-1] == "cut"
     assert parsed.commands[:2] == ["init", "codepage"] and parsed.commands.count("codepage") == 1
     assert data.startswith(b"\x1b@\x1bt\x00"), "the code page is chosen before any text"
-    assert max(columns(line) for line in parsed.lines) <= LINE_WIDTH[width]
+    assert max(columns(line) for line in parsed.lines) <= CHARS_PER_LINE[width]
     assert parsed.unknown == []
     if qr_mode == "native":
         assert parsed.qr_payloads == [receipt.tracking_id] and parsed.images == []
@@ -127,9 +129,9 @@ def test_ten_thousand_characters_wrap_within_the_paper(tmp_path, width):
     assert len(giant) > 10_000
     _, _, reference = print_one(tmp_path, content(), paper_width_mm=width)
     _, _, parsed = print_one(tmp_path, content(title=giant, kiosk_location=giant[:2000]), paper_width_mm=width)
-    assert max(columns(line) for line in parsed.lines) <= LINE_WIDTH[width]
+    assert max(columns(line) for line in parsed.lines) <= CHARS_PER_LINE[width]
     assert parsed.commands == reference.commands and parsed.unknown == []
-    assert "x" * LINE_WIDTH[width] in parsed.text, "a long word is broken, not overflowed"
+    assert "x" * CHARS_PER_LINE[width] in parsed.text, "a long word is broken, not overflowed"
 
 
 def test_confidential_receipt_does_not_print_the_content(tmp_path):
@@ -176,9 +178,9 @@ def test_receipt_files_are_written_lazily_and_atomically(tmp_path):
     printer = FilePrinter(target, now=lambda: PRINTED_AT)
     assert not target.exists(), "nothing is created before the first print"
     receipt = content()
-    first = printer.print_receipt(receipt, gettext=gettext_for("id"))
-    again = printer.print_receipt(receipt, gettext=gettext_for("id"))  # same second: a new file, not a replacement
-    copy = printer.print_receipt(content(tracking_id=receipt.tracking_id, copy=True), gettext=gettext_for("id"))
+    first = print_receipt(printer, receipt, gettext=gettext_for("id"))
+    again = print_receipt(printer, receipt, gettext=gettext_for("id"))  # same second: a new file, not a replacement
+    copy = print_receipt(printer, content(tracking_id=receipt.tracking_id, copy=True), gettext=gettext_for("id"))
     assert first.ok and again.ok and copy.ok
     names = sorted(p.name for p in target.iterdir())
     stem = f"{receipt.tracking_id}-20261123T045007"
@@ -192,7 +194,7 @@ def test_unwritable_receipts_directory_is_an_outcome_not_a_crash(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     printer = FilePrinter(blocker / "receipts")
-    outcome = printer.print_receipt(content(), gettext=gettext_for("id"))
+    outcome = print_receipt(printer, content(), gettext=gettext_for("id"))
     assert outcome == PrintOutcome(ok=False, path=None, error=outcome.error, bytes_sent=0)
     assert isinstance(outcome.error, PrinterUnavailable)
     assert str(blocker) in str(outcome.error)
@@ -200,17 +202,19 @@ def test_unwritable_receipts_directory_is_an_outcome_not_a_crash(tmp_path):
 
 class _BrokenPrinter(ReceiptPrinter):
     def __init__(self, error: Exception):
-        super().__init__()
         self.error = error
 
-    def _send(self, data, *, content):
+    def _send(self, data, *, job):
         raise self.error
+
+    def status(self) -> PrinterStatus:
+        return PrinterStatus("fault", "unknown", can_read_status=False)
 
 
 @pytest.mark.parametrize("error", [PrinterOutOfPaper(), PrinterCoverOpen(), PrinterTimeout(), RuntimeError("bug")])
 def test_every_failure_comes_back_as_an_outcome(error, caplog):
     receipt = content(title="Rahasia sekali")
-    outcome = _BrokenPrinter(error).print_receipt(receipt, gettext=gettext_for("id"))
+    outcome = print_receipt(_BrokenPrinter(error), receipt, gettext=gettext_for("id"))
     assert not outcome.ok and isinstance(outcome.error, PrinterError)
     if isinstance(error, PrinterError):
         assert outcome.error is error
@@ -227,7 +231,9 @@ def test_printer_errors_carry_a_technician_message():
 def test_bad_printer_options_fail_at_construction(tmp_path):
     for options in ({"qr_mode": "svg"}, {"paper_width_mm": 76}, {"encoding": "utf-8"}):
         with pytest.raises(ValueError):
-            FilePrinter(tmp_path, **options)
+            ReceiptLayout(**options)
+    with pytest.raises(ValueError):
+        FilePrinter(tmp_path, paper_width_mm=76)  # its preview is drawn on that paper
 
 
 def test_configured_code_page_reaches_the_printer(tmp_path):
@@ -240,7 +246,7 @@ def test_configured_code_page_reaches_the_printer(tmp_path):
     config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nprinter_code_page = "cp858"\n', encoding="utf-8")
     env = build_env(load_config(config_file, environ={}))
     try:
-        outcome = env.printer.print_receipt(content(category_label="Biaya 5 \u20ac"), gettext=gettext_for("id"))
+        outcome = env.print_async(content(category_label="Biaya 5 \u20ac"), gettext_for("id")).result()
     finally:
         env.close()
     parsed = parse_escpos(outcome.path.read_bytes(), encoding="cp858")

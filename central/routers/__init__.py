@@ -1,0 +1,1 @@
+"""One router per resource of the central's HTTP API; ``central.app.create_app`` mounts them."""

@@ -1,0 +1,48 @@
+"""``POST /api/v1/reports``: a kiosk delivers a batch; one result per report, in order.
+
+The Tracking ID is the idempotency key (``central.service.take_report``), so a kiosk may
+resend a batch whose answer it never got.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import TypeAdapter, ValidationError
+
+from central import service
+from central.deps import INVALID, UNAUTHORIZED, Db, KioskCode
+from kiosk.kernel.wire import BatchResult, FieldProblem, ItemResult, ReportBatch, ReportIn
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["kiosks"])
+
+_REPORT = TypeAdapter(ReportIn)
+
+
+def _problems(exc: ValidationError) -> list[FieldProblem]:
+    return [FieldProblem(field=".".join(str(p) for p in e["loc"]), problem=e["msg"]) for e in exc.errors()]
+
+
+def _take_one(db, code: str, raw: Any) -> ItemResult:
+    """Each report is judged on its own: one bad report does not refuse the batch."""
+    try:
+        report = _REPORT.validate_python(raw)
+    except ValidationError as exc:
+        return ItemResult(tracking_id=raw.get("tracking_id") if isinstance(raw, dict) else None,
+                          outcome="invalid", errors=_problems(exc))
+    if report.tracking_id[:4] != code:
+        return ItemResult(tracking_id=report.tracking_id, outcome="invalid", errors=[FieldProblem(
+            field="tracking_id", problem=f"belongs to kiosk {report.tracking_id[:4]}, not {code}")])
+    taken = service.take_report(db, code, report.model_dump(mode="json"))
+    return ItemResult(tracking_id=taken.tracking_id, outcome=taken.outcome, received_at=taken.received_at)
+
+
+@router.post("/api/v1/reports", response_model=BatchResult, responses={**UNAUTHORIZED, **INVALID})
+def intake(batch: ReportBatch, code: KioskCode, db: Db) -> BatchResult:
+    """Store each report once: ``created``, ``duplicate``, ``conflict`` or ``invalid``."""
+    results = [_take_one(db, code, raw) for raw in batch.reports]
+    log.info("kiosk %s sent %d reports", code, len(results))
+    return BatchResult(results=results)
