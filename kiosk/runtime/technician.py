@@ -174,6 +174,8 @@ def _check_printer(config: Config, printer=None) -> tuple[bool, str, str]:
             printer.close()
     if status.error is not None:
         return False, f"{type(status.error).__name__}: {status.error}", status.error.technician_hint
+    if config.printer == "file":  # receipts into a folder: nothing to ask, only where they go
+        return True, f"file printer writing to {printer.target}", ""
     detail = f"{config.printer} printer {printer.target} ready"
     if status.paper == "low":
         detail += ", paper nearly out: load a new roll soon"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kiosk_ui import fill_category, go_next, type_into
+from tests.support.kiosk_ui import fill_to_identity, go_next, type_into
 
 from tests.support.servers import ROOT  # noqa: E402
 
@@ -164,13 +164,7 @@ def test_filing_through_the_screen_logs_nothing_the_citizen_typed(kiosk, env, la
     tag = secrets.token_hex(3)
     title, description, name, phone = f"atap bocor qz{tag}t", f"air masuk kelas qz{tag}d", f"budi qz{tag}n", "081299887766"
     kiosk.tap(kiosk.screen.ids.start)
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    fill_category(kiosk)
-    type_into(kiosk, kiosk.screen.ids.title, title)
-    type_into(kiosk, kiosk.screen.ids.description, description)
-    go_next(kiosk)
-    kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
-    go_next(kiosk)
+    fill_to_identity(kiosk, title, description)
     type_into(kiosk, kiosk.screen.ids.name, name)
     type_into(kiosk, kiosk.screen.ids.phone, phone)
     go_next(kiosk)

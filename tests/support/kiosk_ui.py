@@ -23,6 +23,14 @@ def start_report(kiosk, lang, *, screenshot: bool = True):
 def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: bool = True):
     """Welcome -> the review screen with the first kind, category and kecamatan."""
     start_report(kiosk, lang, screenshot=screenshot)
+    fill_to_identity(kiosk, title, description)
+    go_next(kiosk)
+    assert kiosk.current == "review"
+
+
+def fill_to_identity(kiosk, title: str, description: str):
+    """From the kind step to the identity step: the first kind, category and kecamatan,
+    ``title`` and ``description`` typed on the on-screen keyboard."""
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
     fill_category(kiosk)
     type_into(kiosk, kiosk.screen.ids.title, title)
@@ -30,8 +38,17 @@ def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: boo
     go_next(kiosk)
     kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
     go_next(kiosk)
-    go_next(kiosk)
-    assert kiosk.current == "review"
+
+
+def assert_out_of_service(kiosk, screenshot: str):
+    """Welcome says the kiosk cannot take reports, and neither button leaves it."""
+    assert kiosk.app.out_of_service and not kiosk.app.ready
+    assert T(kiosk, "Sorry, this kiosk cannot take reports right now. Please ask the staff at the counter.") \
+        in kiosk.all_text()
+    kiosk.screenshot(screenshot)
+    kiosk.tap(kiosk.screen.ids.start)
+    kiosk.tap(kiosk.screen.ids.status)
+    assert kiosk.current == "welcome"
 
 
 def go_next(kiosk):

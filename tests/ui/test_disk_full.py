@@ -19,7 +19,7 @@ from kiosk.runtime.config import load_config
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.runtime.env import build_env
 from kiosk.core.store.db import CannotKeepReports, open_store
-from tests.support.kiosk_ui import T, fill_to_review, go_next
+from tests.support.kiosk_ui import T, assert_out_of_service, fill_to_review, go_next
 
 MB = 1024 * 1024
 
@@ -243,12 +243,6 @@ def test_kiosk_started_on_a_read_only_data_directory_is_out_of_service(tmp_path,
     placeholder = type("Env", (), {"config": config, "monotonic": clock.monotonic})()
     kiosk = _driver(placeholder, env_factory=lambda: build_env(config, now=clock.now))
     try:
-        assert kiosk.app.out_of_service and not kiosk.app.ready
-        assert T(kiosk, "Sorry, this kiosk cannot take reports right now. Please ask the staff at the counter.") \
-            in kiosk.all_text()
-        kiosk.screenshot("15-out-of-service-read-only")
-        kiosk.tap(kiosk.screen.ids.start)
-        kiosk.tap(kiosk.screen.ids.status)
-        assert kiosk.current == "welcome"
+        assert_out_of_service(kiosk, "15-out-of-service-read-only")
     finally:
         kiosk.close()

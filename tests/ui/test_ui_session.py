@@ -9,16 +9,14 @@ from kiosk.core.domain import Draft, ReportKind
 from kiosk.kernel.tracking_id import format_tracking_id
 from sync_queue.outbox import OutboxState
 from screens.common import tr
-from tests.support.kiosk_ui import first_category, first_kecamatan, mistype, show_receipt_for_saved_report, assert_print_failed_shows_the_number, every_text_in_app, saved_report, type_on_keypad, wait_overlay
+from tests.support.kiosk_ui import (
+    T, assert_out_of_service, assert_print_failed_shows_the_number, every_text_in_app, first_category, first_kecamatan,
+    mistype, saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
+)
 
 pytestmark = pytest.mark.ui
 
 SECRET = "rahasiabudi"
-
-
-def T(kiosk, msgid, **params):
-    return tr(kiosk.app.lang, msgid, **params)
-
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -66,7 +64,6 @@ def test_no_idle_warning_on_welcome(kiosk, clock, env):
     kiosk.frames(30)
     assert not kiosk.app.idle_overlay.is_open
     assert kiosk.current == "welcome"
-
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -133,15 +130,9 @@ def test_kiosk_that_cannot_keep_reports_says_so(kivy_window, env, lang):
     try:
         if lang == "en":
             kiosk.tap(kiosk.screen.ids.lang_en)
-        assert kiosk.app.out_of_service and not kiosk.app.ready
-        assert T(kiosk, "Sorry, this kiosk cannot take reports right now. Please ask the staff at the counter.") in kiosk.all_text()
-        kiosk.screenshot("15-out-of-service")
-        kiosk.tap(kiosk.screen.ids.start)
-        kiosk.tap(kiosk.screen.ids.status)
-        assert kiosk.current == "welcome"
+        assert_out_of_service(kiosk, "15-out-of-service")
     finally:
         kiosk.close()
-
 
 
 def test_receipt_screen_returns_to_welcome_after_its_timeout(kiosk, clock, env):
