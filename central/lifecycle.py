@@ -13,6 +13,7 @@ import logging
 
 from central.db import Database
 from central.models import Report, ReportEvent
+from kiosk.kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str 
         raise LifecycleError(f"{action} needs --reply (the text the citizen will read)")
     if not actor.strip():
         raise LifecycleError("an actor (who does this) is required")
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or utc_now()
     with db.session() as session, session.begin():
         report = session.get(Report, tracking_id, with_for_update=True)
         if report is None:

@@ -8,7 +8,6 @@ import hashlib
 import json
 import logging
 import secrets
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

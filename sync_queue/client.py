@@ -14,6 +14,7 @@ from typing import TypeVar
 import requests
 from pydantic import BaseModel, ValidationError
 
+from kiosk.kernel.clock import utc_now
 from kiosk.kernel.wire import BatchResult, HeartbeatAck, HeartbeatIn, ItemResult, ReportBatch, ReportIn, StatusOut
 
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -85,7 +86,7 @@ class CentralClient:
         status = response.status_code
         if status in (429, 503):
             raise RateLimited(f"central answered {status}",
-                              _retry_after(response.headers.get("Retry-After"), dt.datetime.now(dt.timezone.utc)))
+                              _retry_after(response.headers.get("Retry-After"), utc_now()))
         if status >= 500:
             raise CentralUnavailable(f"central answered {status}")
         if status == 401:

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from kiosk.kernel.wire import ReportIn
 from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, Unauthorized
-from sync_queue.outbox import BASE_DELAY_S, MAX_DELAY_S, Outbox, backoff_seconds  # noqa: F401  (the retry policy, re-exported)
+from sync_queue.outbox import Outbox
 from sync_queue.periodic import PeriodicTask, Schedule
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,7 @@ module imports Kivy.
 """
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +15,6 @@ from tests.support import servers
 from tests.support.clock import FakeClock
 from tests.support.central import central_cli, running_central
 
-from tests.support.servers import ROOT  # noqa: E402
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")

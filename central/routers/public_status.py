@@ -3,7 +3,6 @@ no JavaScript, id/en), no token. Rate limited per client address, so guessing Tr
 IDs stays impractical (docs/TRACKING_ID.md)."""
 from __future__ import annotations
 
-from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse

@@ -4,7 +4,6 @@ and the actions the admin screen and the ``kiosk`` CLI share (so both do exactly
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging

@@ -5,6 +5,7 @@ import sys
 from typing import Callable
 
 
+from kiosk.kernel.clock import utc_now
 from kiosk.runtime.config import Config
 from kiosk.core.store.db import StoreError, open_store
 
@@ -305,7 +306,6 @@ def print_test_receipts(config: Config, printer=None) -> list[tuple[str, object]
     running kiosk's own (call this on its printer thread; it is not closed); without it
     one is made from the config and closed."""
     import dataclasses
-    import datetime as dt
 
     from kiosk.runtime.env import make_printer, receipt_layout
     from kiosk.kernel.i18n import gettext_for
@@ -318,7 +318,7 @@ def print_test_receipts(config: Config, printer=None) -> list[tuple[str, object]
     try:
         for qr_mode in ("native", "image"):
             content = ReceiptContent(
-                tracking_id=new_tracking_id(config.kiosk_code), created_at=dt.datetime.now(dt.timezone.utc),
+                tracking_id=new_tracking_id(config.kiosk_code), created_at=utc_now(),
                 institution=config.institution_name, kiosk_location=config.kiosk_location,
                 kind_label=f"TES PRINTER: QR {qr_mode}",
                 category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
@@ -367,7 +367,6 @@ def admin_hash_pin(read_pin) -> int:
 
 
 def admin_retry_failed(config: Config) -> int:
-    import datetime as dt
 
     from kiosk.runtime.admin import retry_failed
 
@@ -375,7 +374,7 @@ def admin_retry_failed(config: Config) -> int:
     if store is None:
         return 3
     try:
-        count = retry_failed(store, dt.datetime.now(dt.timezone.utc))
+        count = retry_failed(store, utc_now())
     finally:
         store.close()
     print(f"{count} failed reports queued again; everything waiting is due now")

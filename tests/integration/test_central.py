@@ -2,12 +2,10 @@
 127.0.0.1 with its own SQLite database, kiosks registered through its CLI."""
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from kiosk.kernel.tracking_id import new_tracking_id
 from tests.support.central import central_cli as _cli

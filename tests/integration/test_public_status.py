@@ -9,7 +9,7 @@ from central.ratelimit import RateLimiter
 from kiosk.kernel.timeline import add_working_days
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 from tests.support.central import central_cli
-from tests.support.central import auth, report, send
+from tests.support.central import report, send
 
 
 def move(url, tid, action, *extra):

@@ -12,13 +12,12 @@ import pytest
 import requests
 
 from kiosk.core import reference
-from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.reports import ReportService
 from kiosk.core.sync_tasks import ReferenceRefresh, StatusPull
 from kiosk.core.store.db import open_store
 from sync_queue.client import CentralClient, CentralUnavailable
-from sync_queue.outbox import OutboxState
-from sync_queue.worker import MAX_DELAY_S, SyncWorker, backoff_seconds
+from sync_queue.outbox import MAX_DELAY_S, backoff_seconds
+from sync_queue.worker import SyncWorker
 from tests.support.central import central_cli
 from tests.support.clock import FakeClock
 from tests.support.reports import file_reports

@@ -5,8 +5,8 @@ and a PIN; a citizen who stumbles on the gesture meets a PIN pad that locks afte
 wrong tries, also across a restart."""
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -28,7 +28,7 @@ TOKEN = "rahasia-token-kios-123"
 from tests.support.servers import ROOT  # noqa: E402
 
 
-def _write_config(tmp_path, **extra) -> "Path":
+def _write_config(tmp_path, **extra) -> Path:
     lines = [f'data_dir = "{tmp_path / "data"}"', 'kiosk_code = "MT01"', f'central_token = "{TOKEN}"',
              f'admin_pin_hash = "{PIN_HASH}"', "lockdown = true"]
     lines += [f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {str(value).lower()}"

@@ -7,7 +7,6 @@ full filesystem, and remounts it read-only for the start-up case.
 """
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import os
 import subprocess

@@ -11,7 +11,6 @@ from kivy.core.window import Window
 
 from devices.escpos_sim import parse_escpos
 from kiosk.kernel.tracking_id import format_tracking_id, parse_tracking_id
-from screens.common import tr
 from tests.support.kiosk_ui import T, assert_above_keyboard, fill_category, fill_to_review, go_next, start_report, type_into
 
 pytestmark = pytest.mark.ui

@@ -1,17 +1,13 @@
 """Idle reset and the local status lookup, on the real Kivy window."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 
-from kiosk.core.domain import Draft, ReportKind
 from kiosk.kernel.tracking_id import format_tracking_id
 from sync_queue.outbox import OutboxState
-from screens.common import tr
 from tests.support.kiosk_ui import (
-    T, assert_out_of_service, assert_print_failed_shows_the_number, every_text_in_app, first_category, first_kecamatan,
-    mistype, saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
+    T, assert_out_of_service, assert_print_failed_shows_the_number, every_text_in_app, mistype, saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
 )
 
 pytestmark = pytest.mark.ui

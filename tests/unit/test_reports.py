@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import text, update
 
-from kiosk.core import reference
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.reports import MAX_ID_DRAWS, REQUIRED, IncompleteDraft, LocalReportStatus, ReportService
 from kiosk.core.store.db import StoreError, open_store
