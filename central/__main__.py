@@ -1,6 +1,6 @@
 """``python -m central``: serve the API, and manage kiosks.
 
-    python -m central serve [--host H] [--port P] [--database-url URL]
+    python -m central serve [--host H] [--port P] [--workers N] [--trusted-proxies IPS] [--docs]
     python -m central kiosk add CODE --location "..."      (prints the token once)
     python -m central kiosk revoke CODE
     python -m central kiosks [--json] [--silent-after MIN] [--backed-up-after MIN] [--max-queue N]
@@ -9,6 +9,8 @@
          healthy, 1 when any is flagged: for cron and monitoring)
     python -m central officer add NAME                       (prints the token once)
     python -m central report ID ACTION [--actor A] [--note N] [--reply R] [--agency X]
+
+``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command.
 """
 from __future__ import annotations
 
@@ -58,23 +60,34 @@ def show_fleet(db: Database, args: argparse.Namespace) -> int:
     return 1 if attention else 0
 
 
+_DATABASE_URL_HELP = "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m central")
-    parser.add_argument("--database-url", default=os.environ.get("CENTRAL_DATABASE_URL"),
-                        help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)")
+    parser.add_argument("--database-url", default=os.environ.get("CENTRAL_DATABASE_URL"), help=_DATABASE_URL_HELP)
+    # The same option after the command; SUPPRESS keeps the one given before it when not repeated.
+    database = argparse.ArgumentParser(add_help=False)
+    database.add_argument("--database-url", default=argparse.SUPPRESS, help=_DATABASE_URL_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve = sub.add_parser("serve", help="run the HTTP API", parents=[database])
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--workers", type=int, default=1)
-    kiosk = sub.add_parser("kiosk", help="register or revoke kiosks")
+    serve.add_argument("--trusted-proxies", default=os.environ.get("CENTRAL_TRUSTED_PROXIES", ""), metavar="IPS",
+                       help="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+                            "X-Forwarded-Proto are believed (default: none; clients are who connects)")
+    serve.add_argument("--docs", action="store_true", default=os.environ.get("CENTRAL_DOCS") == "1",
+                       help="also serve the browsable /docs and /redoc (/openapi.json is always served)")
+    kiosk = sub.add_parser("kiosk", help="register or revoke kiosks", parents=[database])
     kiosk_sub = kiosk.add_subparsers(dest="kiosk_command", required=True)
-    add = kiosk_sub.add_parser("add")
+    add = kiosk_sub.add_parser("add", parents=[database])
     add.add_argument("code")
     add.add_argument("--location", required=True)
-    revoke = kiosk_sub.add_parser("revoke")
+    revoke = kiosk_sub.add_parser("revoke", parents=[database])
     revoke.add_argument("code")
-    kiosks = sub.add_parser("kiosks", help="the fleet from the kiosks' heartbeats; exit 1 when any kiosk is flagged")
+    kiosks = sub.add_parser("kiosks", help="the fleet from the kiosks' heartbeats; exit 1 when any kiosk is flagged",
+                            parents=[database])
     kiosks.add_argument("--json", action="store_true", help="one JSON document instead of the table")
     kiosks.add_argument("--silent-after", type=_positive, default=15, metavar="MIN",
                         help="SILENT when no heartbeat came for this many minutes (default 15)")
@@ -86,11 +99,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="LOW-DISK when the data directory has less free space (default 1024)")
     kiosks.add_argument("--now", type=_instant, metavar="ISO-TIME",
                         help="judge the fleet as of this time instead of now (UTC unless an offset is given)")
-    officer = sub.add_parser("officer", help="register complaint officers for the officer API")
+    officer = sub.add_parser("officer", help="register complaint officers for the officer API", parents=[database])
     officer_sub = officer.add_subparsers(dest="officer_command", required=True)
-    officer_add = officer_sub.add_parser("add")
+    officer_add = officer_sub.add_parser("add", parents=[database])
     officer_add.add_argument("name")
-    report = sub.add_parser("report", help="move a report through its lifecycle")
+    report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
     report.add_argument("--actor", default=os.environ.get("USER", "officer"), help="who does this")
@@ -107,13 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: then anyone
+        # on the machine could pick their own address, and with it their own rate limit.
+        proxies = {"proxy_headers": bool(args.trusted_proxies), "forwarded_allow_ips": args.trusted_proxies or None}
         if args.workers > 1:  # stateless app: each worker process opens the same database
             os.environ["CENTRAL_DATABASE_URL"] = url
-            uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
+            os.environ["CENTRAL_DOCS"] = "1" if args.docs else "0"
+            uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
+                        **proxies)
             return 0
         from central.app import create_app
 
-        uvicorn.run(create_app(url), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(create_app(url, docs=args.docs), host=args.host, port=args.port, log_level="info", **proxies)
         return 0
     db = Database(url)
     try:

@@ -16,6 +16,8 @@ from fastapi.routing import APIRoute
 
 from central import deps
 from central.db import Database, migrate
+from central.guard import RequestGuard
+from kiosk.kernel.wire import MAX_BODY_BYTES
 from central.routers import fleet, health, heartbeat, officer, public_status, reference, reports, status
 
 ROUTERS = (
@@ -30,13 +32,18 @@ ROUTERS = (
 )
 
 
-def create_app(database_url: str) -> FastAPI:
-    """The app for one database (migrated here, so a fresh database just works)."""
+def create_app(database_url: str, *, docs: bool = False) -> FastAPI:
+    """The app for one database (migrated here, so a fresh database just works).
+
+    ``/openapi.json`` is always served (kiosk builders and monitoring read it); the
+    browsable ``/docs`` and ``/redoc``, which load scripts from a CDN, only with ``docs``."""
     db = Database(database_url)
     migrate(db.engine)
-    app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1")
+    app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1",
+                  docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None)
     app.state.db = db
     app.state.limits = deps.Limits.default()
+    app.add_middleware(RequestGuard, routes=[r for router in ROUTERS for r in router.routes], max_body=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, deps.invalid_request)
     for router in ROUTERS:
         app.include_router(router)

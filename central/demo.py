@@ -27,7 +27,7 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    central = subprocess.Popen([sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port)],
+    central = subprocess.Popen([sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port), "--docs"],
                                cwd=ROOT, stderr=subprocess.PIPE, text=True)
     for line in central.stderr:
         if "Uvicorn running on" in line:

@@ -13,10 +13,11 @@ import logging
 import math
 from typing import Annotated, Any, Callable
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
@@ -24,7 +25,7 @@ from central import service
 from central.db import Database
 from central.ratelimit import RateLimiter
 from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
-from kiosk.kernel.wire import Problem
+from kiosk.kernel.wire import MAX_BODY_BYTES, TRACKING_ID_PATTERN, Problem
 
 log = logging.getLogger(__name__)
 
@@ -50,28 +51,58 @@ _officer_bearer = HTTPBearer(auto_error=False, scheme_name="OfficerToken",
                              description="a complaint officer's token (`python -m central officer add`)")
 
 
-def _holder(db: Database, credentials: HTTPAuthorizationCredentials | None,
-            check: Callable[[Database, str], str | None], who: str) -> str:
+@dataclasses.dataclass(frozen=True)
+class TokenCheck:
+    """Who a kind of token names (``holder``: None for an unknown or revoked token)."""
+
+    who: str
+    holder: Callable[[Database, str], str | None]
+
+
+KIOSK_TOKEN = TokenCheck("kiosk", service.authenticate)
+OFFICER_TOKEN = TokenCheck("officer", service.authenticate_officer)
+
+
+def unauthorized_detail(who: str) -> str:
+    return f"unknown or revoked {who} token"
+
+
+def _holder(db: Database, credentials: HTTPAuthorizationCredentials | None, check: TokenCheck) -> str:
     token = credentials.credentials.strip() if credentials is not None else ""
-    name = check(db, token) if token else None
+    name = check.holder(db, token) if token else None
     if name is None:
-        raise HTTPException(status_code=401, detail=f"unknown or revoked {who} token",
+        raise HTTPException(status_code=401, detail=unauthorized_detail(check.who),
                             headers={"WWW-Authenticate": "Bearer"})
     return name
 
 
 def kiosk_code(db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_kiosk_bearer)]) -> str:
     """The code of the kiosk whose valid, unrevoked token came with the request; else 401."""
-    return _holder(db, credentials, service.authenticate, "kiosk")
+    return _holder(db, credentials, KIOSK_TOKEN)
 
 
 def officer_name(db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_officer_bearer)]) -> str:
     """The name of the officer whose valid, unrevoked token came with the request; else 401."""
-    return _holder(db, credentials, service.authenticate_officer, "officer")
+    return _holder(db, credentials, OFFICER_TOKEN)
 
 
 KioskCode = Annotated[str, Depends(kiosk_code)]
 OfficerName = Annotated[str, Depends(officer_name)]
+
+#: The bearer dependencies and what they check, for ``central.guard`` (which checks the
+#: token from the headers before anything reads the body).
+TOKEN_CHECKS: dict[Callable[..., Any], TokenCheck] = {kiosk_code: KIOSK_TOKEN, officer_name: OFFICER_TOKEN}
+
+
+def token_check_of(route: APIRoute) -> TokenCheck | None:
+    """The token a route requires (found among its dependencies, nested ones too); None: public."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if dependency.call in TOKEN_CHECKS:
+            return TOKEN_CHECKS[dependency.call]
+        pending.extend(dependency.dependencies)
+    return None
 
 
 # -- rate limits on status lookups --------------------------------------------------------
@@ -107,6 +138,13 @@ def kiosk_lookup(request: Request, code: KioskCode) -> str:
 
 
 # -- Tracking IDs in paths ----------------------------------------------------------------
+#: A Tracking ID in a path: its pattern is documented, not enforced here, so a mistyped ID
+#: gets the 400 that names its problem (or the public page that says so), not a 422.
+TrackingIdPath = Annotated[str, Path(
+    description="as printed (`MT01-14D2P-F2DBX`) or canonical; case, spaces and O/I/L for 0/1/1 are tolerated",
+    json_schema_extra={"pattern": TRACKING_ID_PATTERN}, examples=["MT01-14D2P-F2DBX"])]
+
+
 def canonical_or_400(tracking_id: str) -> str:
     """The canonical form of a Tracking ID typed into a path; 400 naming the problem."""
     try:
@@ -166,3 +204,7 @@ INVALID: dict[int | str, dict[str, Any]] = {
     422: {"model": InvalidRequest, "description": "The request does not follow the contract"}}
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {
     429: {"model": Problem, "description": "Too many status lookups", "headers": _RETRY_AFTER}}
+#: Any route that takes a body (``central.guard`` answers it, before the route runs).
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": f"The body is larger than {MAX_BODY_BYTES} bytes (announced or sent): "
+                                           f'`{{"detail": "request body larger than {MAX_BODY_BYTES} bytes"}}`'}}

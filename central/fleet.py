@@ -24,11 +24,17 @@ from kiosk.kernel.wire import PRINTER_FAULTS, HeartbeatIn
 
 log = logging.getLogger(__name__)
 
+#: Optional heartbeat fields kept only in the stored body (no columns of their own), and
+#: there only when the kiosk sent them.
+BODY_ONLY = frozenset({"clock_step_s", "clock_step_age_s"})
+
+
 def record_heartbeat(db: Database, code: str, heartbeat: HeartbeatIn, *, now: dt.datetime | None = None) -> dt.datetime:
     """Keep this heartbeat as the kiosk's latest; returns the server's ``received_at``."""
     received_at = now or utc_now()
-    values = heartbeat.model_dump()
-    body = json.dumps(heartbeat.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    values = heartbeat.model_dump(exclude=set(BODY_ONLY))
+    unsent = {key for key in BODY_ONLY if getattr(heartbeat, key) is None}
+    body = json.dumps(heartbeat.model_dump(mode="json", exclude=unsent), sort_keys=True, separators=(",", ":"))
     for _ in range(2):  # two first heartbeats at once: the loser updates the winner's row
         try:
             with db.session() as session, session.begin():
@@ -54,6 +60,8 @@ class Thresholds:
     max_queue: int = 50
     low_disk_bytes: int = 1024 * 1024 * 1024
     clock_skew_s: float = 10 * 60
+    #: A step of the kiosk's wall clock (``clock_step_s``) is flagged this long after it.
+    clock_step_recent_s: float = 24 * 3600
 
 
 def _later(age_s: float | None, since: dt.timedelta) -> float | None:
@@ -88,6 +96,8 @@ def flags_for(kiosk: dict, t: Thresholds) -> list[str]:
         flags.append("LOW-DISK")
     if abs(kiosk["clock_offset_s"]) > t.clock_skew_s:
         flags.append("CLOCK-SKEW")
+    if kiosk["clock_step_s"] is not None and kiosk["clock_step_age_s"] <= t.clock_step_recent_s:
+        flags.append("CLOCK-STEP")
     return flags
 
 
@@ -104,7 +114,8 @@ def fleet(db: Database, now: dt.datetime, thresholds: Thresholds) -> list[dict]:
                       "last_heard_at": None, "last_heard_age_s": None, "version": None, "queue_depth": 0,
                       "failed": 0, "oldest_waiting_age_s": None, "last_sync_age_s": None, "printer_kind": None,
                       "printer": None, "paper": None, "camera": None, "disk_free_bytes": None,
-                      "disk_total_bytes": None, "clock_offset_s": None}
+                      "disk_total_bytes": None, "clock_offset_s": None, "clock_step_s": None,
+                      "clock_step_age_s": None}
         if hb is not None:
             since = now - hb.received_at
             item.update(
@@ -116,6 +127,9 @@ def fleet(db: Database, now: dt.datetime, thresholds: Thresholds) -> list[dict]:
                 disk_free_bytes=hb.disk_free_bytes, disk_total_bytes=hb.disk_total_bytes,
                 clock_offset_s=round((hb.sent_at - hb.received_at).total_seconds(), 1) + 0.0,  # no "-0.0"
             )
+            sent = json.loads(hb.body)
+            if sent.get("clock_step_s") is not None:
+                item.update(clock_step_s=sent["clock_step_s"], clock_step_age_s=_later(sent["clock_step_age_s"], since))
         item["flags"] = flags_for(item, thresholds)
         out.append(item)
     return out

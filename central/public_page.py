@@ -5,6 +5,8 @@ confidential report, and for an unknown ID a plain "not found" with no hint of o
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from html import escape
 
@@ -18,6 +20,18 @@ STYLE = ("body{font-family:sans-serif;max-width:36em;margin:0 auto;padding:1em;c
          ".r{background:#eef3f9;border-left:4px solid #0a4f9c;padding:.4em .6em;margin-top:.3em}"
          ".n{background:#fff7d6;padding:.6em}.id{font-size:1.4em;font-weight:bold;letter-spacing:.05em}")
 
+#: The page may use its own inline style and nothing else: no script, no other source, no
+#: frame around it, no form, no <base>. Sent with every HTML answer (``headers()``).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; "
+    f"style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+
+def headers() -> dict[str, str]:
+    """What every HTML answer carries (``central.guard`` adds nosniff and no-referrer to all)."""
+    return {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+
 
 def _agency_names(db, language: str) -> dict[str, str]:
     _, body = service.current_reference(db)
@@ -25,12 +39,14 @@ def _agency_names(db, language: str) -> dict[str, str]:
     return {a["code"]: a[key] for a in json.loads(body)["agencies"]}
 
 
-def render(status: StatusOut | None, language: str, tracking_id: str, *, problem: str | None, db) -> str:
-    from kiosk.kernel.tracking_id import format_tracking_id, is_valid_tracking_id
+def render(status: StatusOut | None, language: str, canonical: str | None, *, problem: str | None, db) -> str:
+    """The page; ``canonical`` is the Tracking ID as ``parse_tracking_id`` gave it, None when
+    the path held no readable ID (whatever it held is never written into the page)."""
+    from kiosk.kernel.tracking_id import format_tracking_id
 
     _ = gettext_for(language)
     other = "en" if language == "id" else "id"
-    shown_id = format_tracking_id(tracking_id) if is_valid_tracking_id(tracking_id) else ""
+    shown_id = format_tracking_id(canonical) if canonical else ""
     parts = [f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
              f'<meta name="viewport" content="width=device-width,initial-scale=1">'
              f"<title>{escape(_('Report status'))} - SP4N LAPOR!</title><style>{STYLE}</style></head><body>",
@@ -54,7 +70,9 @@ def render(status: StatusOut | None, language: str, tracking_id: str, *, problem
         parts.append("</ol>")
         if next_text:
             parts.append(f'<p class="n">{escape(next_text)}</p>')
-    path = escape(tracking_id, quote=True)
-    parts.append(f'<p><a href="{path}?lang={other}">{"English" if other == "en" else "Bahasa Indonesia"}</a></p>'
+    # Relative, so the page also works under a proxy's path prefix: the canonical ID is
+    # Crockford symbols only, and with no ID the link changes only the query.
+    href = f"{canonical}?lang={other}" if canonical else f"?lang={other}"
+    parts.append(f'<p><a href="{escape(href, quote=True)}">{"English" if other == "en" else "Bahasa Indonesia"}</a></p>'
                  "</body></html>")
     return "".join(parts)

@@ -166,11 +166,13 @@ class KioskApp(App):
         self.refresh_sync_status()
 
     def refresh_sync_status(self) -> None:
-        """The POS-style indicator on Welcome: online or offline, and how many wait."""
+        """The POS-style indicator on Welcome: online or offline, and how many wait. Online
+        only while the sync thread runs and the central itself answered last (not a
+        captive portal or a proxy's page)."""
+        sync = self.env.sync
+        self.sync_state = "none" if sync is None else sync.connection
         self.waiting = self.env.reports.count_waiting()
         self.check_room()
-        sync = self.env.sync
-        self.sync_state = "none" if sync is None else {True: "online", False: "offline"}.get(sync.online, "unknown")
 
     def screen(self, name: str):
         """The screen called ``name``, built on first use."""

@@ -24,17 +24,22 @@ import logging
 import random
 from typing import Callable
 
-from sqlalchemy import ForeignKey, Index, Integer, Select, String, func, select, update
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kiosk.kernel.clock import utc_now
 from kiosk.kernel.storage import Base, UtcDateTime
+from sync_queue.lock import DeliveryLock, LockNotHeld
 
 log = logging.getLogger(__name__)
 
 BASE_DELAY_S = 5.0
 MAX_DELAY_S = 600.0
+#: An entry last scheduled more than this far ahead of now was scheduled by a wall clock
+#: that was ahead and has been set back since: :meth:`Outbox.claim` takes it now instead
+#: of waiting for the wrong time to come round again (a day, for a clock a day ahead).
+SCHEDULED_AHEAD_S = 60.0
 #: ``last_error`` keeps this many characters.
 ERROR_MAX = 500
 
@@ -124,8 +129,13 @@ class Outbox:
         ))
         return True
 
-    def recover(self) -> int:
-        """Entries a crash left ``sending`` go back to ``pending``; how many."""
+    def recover(self, lock: DeliveryLock | None = None) -> int:
+        """Entries a crash left ``sending`` go back to ``pending``; how many. With the data
+        directory's delivery ``lock`` (the app's worker, ``kiosk sync --once``), only while
+        holding it: an entry is ``sending`` then only because its sender died, never because
+        another live process is sending it (raises :class:`LockNotHeld` otherwise)."""
+        if lock is not None and not lock.held:
+            raise LockNotHeld("recover() needs the delivery lock: another process may be sending")
         with self.engine.begin() as conn:
             count = conn.execute(
                 update(OutboxEntry).where(OutboxEntry.state == OutboxState.SENDING.value)
@@ -137,11 +147,18 @@ class Outbox:
 
     def claim(self, limit: int) -> list[str]:
         """Mark up to ``limit`` due ``pending`` entries ``sending`` in one statement;
-        their Tracking IDs, oldest entry first (empty: nothing was due)."""
+        their Tracking IDs, oldest entry first (empty: nothing was due).
+
+        Also due: an entry scheduled (``updated_at``) more than :data:`SCHEDULED_AHEAD_S`
+        in the future, i.e. while the wall clock was ahead; it was corrected since. Its
+        own ``next_attempt_at`` cannot be trusted, while a long Retry-After given by a
+        right clock still is."""
         now = self.now()
         due = (
             select(OutboxEntry.id)
-            .where(OutboxEntry.state == OutboxState.PENDING.value, OutboxEntry.next_attempt_at <= now)
+            .where(OutboxEntry.state == OutboxState.PENDING.value,
+                   or_(OutboxEntry.next_attempt_at <= now,
+                       OutboxEntry.updated_at > now + dt.timedelta(seconds=SCHEDULED_AHEAD_S)))
             .order_by(OutboxEntry.id).limit(limit)
         )
         with self.engine.begin() as conn:  # BEGIN IMMEDIATE: one writer at a time
@@ -224,6 +241,22 @@ class Outbox:
                 .values(next_attempt_at=now, updated_at=now)
             )
         return failed
+
+    def make_due_now(self) -> int:
+        """The central answers again after an outage: every ``pending`` entry waiting out
+        its backoff is due now, so the backlog goes at once instead of each entry on its
+        own schedule (up to :data:`MAX_DELAY_S` away). ``failed`` ones stay for the
+        technician. How many were moved."""
+        now = self.now()
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.state == OutboxState.PENDING.value, OutboxEntry.next_attempt_at > now)
+                .values(next_attempt_at=now, updated_at=now)
+            ).rowcount
+        if moved:
+            log.info("the central answers again: %d waiting outbox entries are due now", moved)
+        return moved
 
     # -- reads ---------------------------------------------------------------------------
     def next_due(self) -> dt.datetime | None:

@@ -7,12 +7,18 @@ ones that are due, through a :class:`Schedule`, which keeps when each one last s
 
 Every run is guarded: an exception is logged by its type (never its message: it may
 quote a citizen's text) and counts as a run that did not work; the thread goes on.
+
+Intervals are measured on the monotonic clock: a small PC's wall clock can jump (a day
+ahead, then set right), and tasks must keep their period through it. The schedule also
+watches the wall clock against the monotonic one (:class:`ClockWatch`) and remembers the
+last step, which the heartbeat tells the fleet view.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import logging
+import time
 from typing import Callable, Iterable, Protocol
 
 from sync_queue.client import CentralError
@@ -37,19 +43,69 @@ class TaskSkipped(Exception):
     nothing more is logged."""
 
 
+#: A wall clock that moved this much more (or less) than the monotonic clock between two
+#: looks has been stepped (set by hand, NTP after a long time off), not drifted.
+CLOCK_STEP_S = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ClockStep:
+    """One step of the wall clock: how far (seconds; positive: it jumped ahead) and the
+    monotonic time it was noticed at."""
+
+    step_s: float
+    seen_at: float
+
+
+class ClockWatch:
+    """Notices steps of the wall clock by comparing how far it and the monotonic clock
+    moved since the last look; logs each step once, for the technician, and keeps the
+    last one (for the heartbeat)."""
+
+    def __init__(self, now: Callable[[], dt.datetime], monotonic: Callable[[], float] = time.monotonic,
+                 threshold_s: float = CLOCK_STEP_S):
+        self.now, self.monotonic, self.threshold_s = now, monotonic, threshold_s
+        self.last: ClockStep | None = None
+        self._seen: tuple[dt.datetime, float] | None = None
+
+    def check(self) -> ClockStep | None:
+        """Look at both clocks; the step seen now, if any (also kept in ``last``)."""
+        wall, mono = self.now(), self.monotonic()
+        seen, self._seen = self._seen, (wall, mono)
+        if seen is None:
+            return None
+        step = (wall - seen[0]).total_seconds() - (mono - seen[1])
+        if abs(step) <= self.threshold_s:
+            return None
+        self.last = ClockStep(step_s=round(step, 1), seen_at=mono)
+        log.warning("the wall clock was stepped %s by %.0f s (now %s UTC); deliveries and periodic tasks keep "
+                    "their times, check the clock's source (RTC battery, NTP)",
+                    "ahead" if step > 0 else "back", abs(step), f"{wall:%Y-%m-%d %H:%M:%S}")
+        return self.last
+
+    def last_step(self) -> tuple[float, float] | None:
+        """(step in seconds, seconds since it was noticed) of the last step; None: none seen."""
+        if self.last is None:
+            return None
+        return self.last.step_s, round(max(0.0, self.monotonic() - self.last.seen_at), 1)
+
+
 @dataclasses.dataclass
 class _Slot:
     task: PeriodicTask
-    started_at: dt.datetime | None = None  # the last run's start, successful or not
+    started_at: float | None = None  # the last run's start (monotonic), successful or not
 
 
 class Schedule:
-    """The periodic tasks of one worker and when each last started. ``on_success`` hears
-    of every run that worked (the worker counts a housekeeping call as the central answering)."""
+    """The periodic tasks of one worker and when each last started, on the ``monotonic``
+    clock. ``on_success`` hears of every run that worked (the worker counts a housekeeping
+    call as the central answering). ``clock_watch`` looks at the clocks before every run."""
 
     def __init__(self, now: Callable[[], dt.datetime], tasks: Iterable[PeriodicTask] = (),
-                 on_success: Callable[[PeriodicTask], None] | None = None):
-        self.now, self.on_success = now, on_success
+                 on_success: Callable[[PeriodicTask], None] | None = None, *,
+                 monotonic: Callable[[], float] = time.monotonic):
+        self.now, self.monotonic, self.on_success = now, monotonic, on_success
+        self.clock_watch = ClockWatch(now, monotonic)
         self._slots: dict[str, _Slot] = {}
         for task in tasks:
             self.add(task)
@@ -67,6 +123,7 @@ class Schedule:
     def run_due(self, *, online: bool) -> int:
         """Run every due task, in the order they were added; ``online=False`` (the central
         is known unreachable) leaves the online-only ones for later. How many worked."""
+        self.clock_watch.check()
         worked = 0
         for slot in self._slots.values():
             if slot.task.online_only and not online:
@@ -78,6 +135,7 @@ class Schedule:
     def run_if_due(self, name: str) -> bool | None:
         """Run one task if ``interval_s`` has passed since it last started (successful or
         not); whether it worked, or None when it was not due (or is not scheduled)."""
+        self.clock_watch.check()
         slot = self._slots.get(name)
         if slot is None or not self._take_if_due(slot):
             return None
@@ -86,12 +144,13 @@ class Schedule:
     def run_now(self, name: str) -> bool:
         """Run one task now, whatever its schedule (``kiosk sync --once``); whether it
         worked (False too when no such task is scheduled). Its next due time is unchanged."""
+        self.clock_watch.check()
         slot = self._slots.get(name)
         return False if slot is None else self._run(slot.task)
 
     def _take_if_due(self, slot: _Slot) -> bool:
-        now = self.now()
-        if slot.started_at is not None and (now - slot.started_at).total_seconds() < slot.task.interval_s:
+        now = self.monotonic()
+        if slot.started_at is not None and now - slot.started_at < slot.task.interval_s:
             return False
         slot.started_at = now
         return True

@@ -8,7 +8,15 @@ wakes it. A POST is retried only because the central deduplicates on the Trackin
 How an answer settles: ``created``/``duplicate`` -> sent (the reporter's name and phone
 forgotten in the same transaction); ``conflict``, ``invalid`` or a 4xx a retry cannot fix
 -> failed with the reason, for the technician; network, 5xx, 429/503 (with Retry-After)
-and 401 -> pending again, later.
+and 401 -> pending again, later; so is an answer that is not the central's (a captive
+portal's login page, a proxy's or firewall's own error page). A 413 (a proxy's body
+limit) halves the batch, down to one report, before anything is failed. When the central
+answers again after an outage, everything waiting is due at once (not each entry on its
+own backoff).
+
+The thread cannot be killed by an answer: every pass and every idle step is guarded, and
+a supervisor starts the thread again should anything get past that (``restarts``,
+``last_crash``, ``alive``); while it is down ``online`` is False.
 
 Between deliveries it runs its periodic tasks (:mod:`sync_queue.periodic`: reference
 refresh, status pull, heartbeat), which live with their own code and are handed in.
@@ -20,12 +28,17 @@ import datetime as dt
 import logging
 import random
 import threading
+import time
+import traceback
+from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
+from kiosk.kernel.storage import UnreadableRecord
 from kiosk.kernel.wire import ReportIn
-from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, Unauthorized
+from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, TooLarge, Unauthorized
+from sync_queue.lock import APP_ROLE, DeliveryLock
 from sync_queue.outbox import Outbox
 from sync_queue.periodic import PeriodicTask, Schedule
 
@@ -36,6 +49,14 @@ IDLE_POLL_S = 30.0
 HEARTBEAT_EVERY_S = 300.0
 #: The heartbeat task's name: ``send_heartbeat()`` and ``heartbeat_if_due()`` run it.
 HEARTBEAT_TASK = "heartbeat"
+#: How often a worker started while another process delivers asks for the lock again.
+LOCK_POLL_S = 1.0
+#: A dead sync thread is started again at once; if it dies again before finishing a pass,
+#: after 1 s, 2 s, 4 s ... at most this long.
+RESTART_MAX_S = 60.0
+#: ``last_error`` of a report a proxy refuses even alone.
+TOO_LARGE_ALONE = ("too large: refused alone with HTTP 413 by the central or, more likely, a proxy in front of it; "
+                   "raise the proxy's body limit (e.g. nginx client_max_body_size), then retry failed")
 
 
 class HasEngine(Protocol):
@@ -48,7 +69,9 @@ class ReportSource(Protocol):
     """The kiosk's reports, as far as the worker needs them (``kiosk.core.reports.ReportService``)."""
 
     def payload(self, tracking_id: str) -> ReportIn | None:
-        """The report as the central takes it (None: no such report on this kiosk)."""
+        """The report as the central takes it (None: no such report on this kiosk). Raises
+        :class:`~kiosk.kernel.storage.UnreadableRecord` for a report it holds but cannot
+        read: that entry fails alone, with the exception's ``reason``."""
 
     def on_delivered(self, connection: Connection, tracking_ids: list[str]) -> None:
         """The central has these: forget what must not stay (inside the outbox's transaction)."""
@@ -68,21 +91,63 @@ class PassResult:
 class SyncWorker:
     """Delivers the outbox on its own thread, and runs ``tasks`` (periodic tasks) when
     nothing is due. ``store`` gives the engine the outbox lives in; ``reports`` gives
-    each report's payload and forgets personal data once it is delivered."""
+    each report's payload and forgets personal data once it is delivered. ``monotonic``
+    times the periodic tasks. ``lock_path``: the data directory's delivery lock
+    (:mod:`sync_queue.lock`), held by the thread for its life, so that no other process
+    delivers (or recovers) from the same database meanwhile."""
 
     def __init__(self, store: HasEngine, reports: ReportSource, client: CentralClient, *,
                  now: Callable[[], dt.datetime], rng: Callable[[], float] = random.random,
-                 batch_size: int = BATCH_SIZE, tasks: Iterable[PeriodicTask] = ()):
+                 batch_size: int = BATCH_SIZE, tasks: Iterable[PeriodicTask] = (),
+                 monotonic: Callable[[], float] = time.monotonic, lock_path: Path | None = None):
         self.reports, self.client, self.now, self.batch_size = reports, client, now, batch_size
         self.outbox = Outbox(store.engine, now=now, rng=rng, on_delivered=reports.on_delivered)
-        self.tasks = Schedule(now, tasks, on_success=self._task_worked)
-        self.online: bool | None = None
-        self.last_error: str | None = None
+        self.tasks = Schedule(now, tasks, on_success=self._task_worked, monotonic=monotonic)
+        self.lock = None if lock_path is None else DeliveryLock(lock_path)
         #: When the central last answered a delivery or housekeeping call (this process only).
         self.last_success_at: dt.datetime | None = None
+        #: How many times the supervisor started the sync thread again, and why it last died.
+        self.restarts = 0
+        self.last_crash: str | None = None
+        self._pass_error: str | None = None  # the last pass crashed (a bug): its type
+        self._passes = 0  # passes the thread finished (a restart loop's progress)
+        self._send_limit = batch_size  # lowered by 413s: what a proxy lets through
+        self._in_flight: list[str] = []  # claimed by the pass under way
+        self._held_back = True  # entries may wait out a backoff: due at once when the central answers
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._supervisor: threading.Thread | None = None
+
+    # -- what the Welcome indicator, the admin screen and the technician read -----------------
+    @property
+    def alive(self) -> bool:
+        """Is the sync thread running (False before ``start``, after ``stop`` and while a
+        dead thread waits for its restart)?"""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    @property
+    def online(self) -> bool | None:
+        """Did the central itself answer the last call (None: nothing asked yet)? False
+        while the thread is down, and after an answer that was not the central's."""
+        if self._supervisor is not None and not self.alive:
+            return False
+        return self.client.reachable
+
+    @property
+    def connection(self) -> str:
+        """``online``, ``offline`` or ``unknown`` (nothing asked yet), as Welcome's
+        indicator and the admin screen show it: never online while the thread is down or
+        when the last answer was not the central's."""
+        return {True: "online", False: "offline"}.get(self.online, "unknown")
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the kiosk is not delivering, for the technician (None: it is)."""
+        if self._supervisor is not None and not self.alive and not self._stop.is_set():
+            return f"the sync thread stopped ({self.last_crash or 'it ended'}); it is being restarted"
+        return self._pass_error or self.client.problem
 
     def add_task(self, task: PeriodicTask) -> None:
         """Run ``task`` between deliveries (tasks that need this worker, such as the heartbeat, come after it)."""
@@ -90,41 +155,114 @@ class SyncWorker:
 
     # -- delivery ------------------------------------------------------------------------
     def recover(self) -> int:
-        """Entries a crash left ``sending`` go back to ``pending``."""
-        return self.outbox.recover()
+        """Entries a crash left ``sending`` go back to ``pending`` (with a lock: only while
+        holding it, see :meth:`hold_lock`)."""
+        return self.outbox.recover(self.lock)
+
+    def hold_lock(self, role: str = APP_ROLE) -> bool:
+        """Take the data directory's delivery lock as ``role``, without waiting; whether
+        this worker holds it (True when it has no lock to take)."""
+        return self.lock is None or self.lock.try_acquire(role)
+
+    def release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     def claim(self) -> list[str]:
-        """Mark up to ``batch_size`` due entries ``sending``; their Tracking IDs."""
-        return self.outbox.claim(self.batch_size)
+        """Mark up to ``batch_size`` due entries ``sending`` (fewer once a proxy refused
+        bigger batches with 413); their Tracking IDs."""
+        self._in_flight = self.outbox.claim(min(self.batch_size, self._send_limit))
+        return self._in_flight
 
     def next_due(self) -> dt.datetime | None:
         return self.outbox.next_due()
 
     def run_once(self) -> PassResult:
-        """Claim, send and settle one batch."""
+        """Claim, send and settle one batch. Should anything fail in between, what it
+        claimed is put back (pending, later) before the error goes on."""
+        try:
+            result = self._pass()
+        except BaseException as exc:
+            self._pass_error = f"sync pass crashed: {type(exc).__name__}"
+            self._put_back(self._pass_error)
+            raise
+        self._pass_error = None
+        return result
+
+    def _put_back(self, error: str) -> None:
+        claimed, self._in_flight = self._in_flight, []
+        try:
+            self.outbox.retry_later(claimed, error)  # only those still ``sending`` change
+        except Exception as exc:  # noqa: BLE001 - the database itself failing: recover() at the next start
+            log.error("could not put claimed entries back: %s", type(exc).__name__)
+
+    def _pass(self) -> PassResult:
         result = PassResult()
         ids = self.claim()
         if not ids:
             return result
-        payloads = {tid: self.reports.payload(tid) for tid in ids}
-        missing = {tid: "the report itself is missing on this kiosk" for tid, body in payloads.items() if body is None}
-        if missing:  # cannot happen while the foreign key holds; never send a null report
-            result.failed += self.outbox.mark_failed(missing)
-            ids = [tid for tid in ids if tid not in missing]
+        payloads, unsendable = {}, {}
+        for tid in ids:
+            try:
+                body = self.reports.payload(tid)
+            except UnreadableRecord as exc:  # damaged at rest: set aside alone, the others go
+                unsendable[tid] = exc.reason
+                continue
+            except Exception as exc:  # e.g. the database busy: nothing stays claimed, try later
+                self.outbox.retry_later(ids, f"the reports could not be read ({type(exc).__name__})")
+                raise
+            if body is None:  # cannot happen while the foreign key holds; never send a null report
+                unsendable[tid] = "the report itself is missing on this kiosk"
+            else:
+                payloads[tid] = body
+        if unsendable:
+            result.failed += self.outbox.mark_failed(unsendable)
+            ids = [tid for tid in ids if tid not in unsendable]
             if not ids:
                 return result
-        try:
-            answers = self.client.send_reports([payloads[tid] for tid in ids])
-        except RateLimited as exc:
-            self.outbox.retry_later(ids, str(exc), exc.retry_after)
-            return self._offline(result, str(exc), len(ids))
-        except (CentralUnavailable, Unauthorized) as exc:
-            self.outbox.retry_later(ids, str(exc))
-            return self._offline(result, str(exc), len(ids))
-        except Rejected as exc:
-            result.failed += self.outbox.mark_failed({tid: str(exc) for tid in ids})
-            result.online, result.error = True, str(exc)
-            return result
+        return self._deliver(ids, payloads, result)
+
+    def _deliver(self, ids: list[str], payloads: dict[str, ReportIn], result: PassResult) -> PassResult:
+        """Send the claimed ``ids`` and settle each one: in one batch, or, while something
+        refuses the body as too large (413), in halves down to single reports (the size
+        that went through is kept for the next claims). A report refused alone fails with
+        the reason; when the central is not reached, what is left goes back to pending."""
+        size, start, answered = len(ids), 0, False
+        while start < len(ids):
+            chunk = ids[start:start + size]
+            try:
+                answers = self.client.send_reports([payloads[tid] for tid in chunk])
+            except TooLarge:
+                if len(chunk) > 1:
+                    size = self._send_limit = len(chunk) // 2
+                    log.warning("a batch of %d reports was refused as too large (413): sending %d at a time",
+                                len(chunk), size)
+                else:
+                    result.failed += self.outbox.mark_failed({chunk[0]: TOO_LARGE_ALONE})
+                    start += 1
+                continue
+            except RateLimited as exc:
+                self.outbox.retry_later(ids[start:], str(exc), exc.retry_after)
+                return self._offline(result, str(exc), len(ids) - start)
+            except (CentralUnavailable, Unauthorized) as exc:
+                self.outbox.retry_later(ids[start:], str(exc))
+                return self._offline(result, str(exc), len(ids) - start)
+            except Rejected as exc:  # the central itself refused the batch: no retry can help
+                result.failed += self.outbox.mark_failed({tid: str(exc) for tid in chunk})
+                result.error = str(exc)
+            else:
+                self._settle(chunk, answers, result)
+            answered = True
+            self.last_success_at = self.now()
+            start += len(chunk)
+        self._in_flight = []
+        if answered:
+            result.online = True
+            self._central_answers()
+        log.info("sync pass: %d sent, %d failed", result.sent, result.failed)
+        return result
+
+    def _settle(self, ids: list[str], answers, result: PassResult) -> None:
         sent, failed = [], {}
         for tid, answer in zip(ids, answers):
             if answer.tracking_id != tid:
@@ -135,18 +273,20 @@ class SyncWorker:
                 failed[tid] = "conflict: the central holds a different report under this tracking id"
             else:
                 failed[tid] = "invalid: " + "; ".join(f"{e.field}: {e.problem}" for e in answer.errors)
-        result.sent = self.outbox.mark_sent(sent)
+        result.sent += self.outbox.mark_sent(sent)
         result.failed += self.outbox.mark_failed(failed)
-        self.online, self.last_error, self.last_success_at = True, None, self.now()
-        result.online = True
-        log.info("sync pass: %d sent, %d failed", result.sent, result.failed)
-        return result
 
     def _offline(self, result: PassResult, error: str, count: int) -> PassResult:
-        self.online, self.last_error = False, error
+        self._in_flight, self._held_back = [], True
         log.warning("sync pass failed: %s", error)
         result.online, result.error, result.retried = False, error, count
         return result
+
+    def _central_answers(self) -> None:
+        """The central answered: what waits out a backoff from an outage goes now."""
+        if self._held_back:
+            self.outbox.make_due_now()
+            self._held_back = False
 
     # -- periodic tasks ----------------------------------------------------------------------
     def _task_worked(self, task: PeriodicTask) -> None:
@@ -165,9 +305,13 @@ class SyncWorker:
 
     # -- the thread --------------------------------------------------------------------
     def start(self) -> None:
-        self.recover()
-        self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
-        self._thread.start()
+        """Deliver on a thread of its own. With the lock free it is taken and a crash's
+        leftovers recovered at once; otherwise (``kiosk sync --once`` running) the thread
+        waits for it first."""
+        if self.hold_lock():
+            self.recover()
+        self._supervisor = threading.Thread(target=self._supervise, name="sync-supervisor", daemon=True)
+        self._supervisor.start()
 
     def wake(self) -> None:
         """A new report was saved: try now rather than at the next poll."""
@@ -176,8 +320,63 @@ class SyncWorker:
     def stop(self, timeout: float = 15.0) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._supervisor is not None:
+            self._supervisor.join(timeout)  # it joins the thread, which lets the lock go as it ends
+        else:
+            self.release_lock()  # held for a pass of ``kiosk sync --once``
+
+    def _supervise(self) -> None:
+        """Run the sync thread until ``stop``; when it dies (something got past every
+        guard), log it and start it again: at once, then, if it keeps dying before it
+        finishes a pass, after 1 s, 2 s, 4 s ... up to ``RESTART_MAX_S``."""
+        deaths = 0
+        while not self._stop.is_set():
+            passes = self._passes
+            thread = self._thread = threading.Thread(target=self._run_recorded, name="sync", daemon=True)
+            try:
+                thread.start()
+            except RuntimeError as exc:  # no thread to be had right now
+                log.error("sync thread not started: %s", type(exc).__name__)
+                self._stop.wait(RESTART_MAX_S)
+                continue
+            thread.join()
+            if self._stop.is_set():
+                return
+            self.restarts += 1
+            deaths = 1 if self._passes > passes else deaths + 1
+            delay = 0.0 if deaths == 1 else min(RESTART_MAX_S, 2.0 ** (deaths - 2))
+            log.error("the sync thread died (%s): starting it again in %g s (restart %d)",
+                      self.last_crash or "it ended", delay, self.restarts)
+            self._stop.wait(delay)
+
+    def _run_recorded(self) -> None:
+        """The thread's body: whatever ends it is recorded (type and stack, never the
+        message: it may quote a citizen) for the supervisor."""
+        try:
+            self._run()
+        except BaseException as exc:  # noqa: BLE001 - recorded, then the supervisor restarts
+            self.last_crash = type(exc).__name__
+            log.error("sync thread died of %s\n%s", self.last_crash, "".join(traceback.format_tb(exc.__traceback__)))
+
+    def _run(self) -> None:
+        try:
+            if self._wait_for_lock():
+                self._loop()
+        finally:
+            self.release_lock()
+
+    def _wait_for_lock(self) -> bool:
+        """Hold the lock (recovering once it is taken); False when stopped before that."""
+        if self.lock is None or self.lock.held:
+            return True
+        holder = self.lock.holder()
+        log.info("another delivery pass (%s) holds the delivery lock: waiting for it",
+                 holder[1] if holder else "unknown")
+        while not self._stop.wait(LOCK_POLL_S):
+            if self.hold_lock():
+                self.recover()
+                return True
+        return False
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -186,13 +385,26 @@ class SyncWorker:
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug
                 log.error("sync pass crashed: %s", type(exc).__name__)
                 result = PassResult(error=type(exc).__name__)
+            self._passes += 1
             if result.sent or result.failed:
                 continue  # more may be due right away
-            # Housekeeping only when the central is not known to be offline; the
-            # heartbeat offline too (the central may be reachable again). Each run guarded.
-            self.tasks.run_due(online=self.online is not False)
+            try:
+                self._between_passes()
+            except Exception as exc:  # noqa: BLE001 - nor may housekeeping stop deliveries
+                log.error("sync housekeeping crashed: %s", type(exc).__name__)
             self._wake.wait(self._idle_wait())
             self._wake.clear()
+
+    def _between_passes(self) -> None:
+        """The periodic tasks that are due (each run guarded by the schedule): housekeeping
+        only when the central is not known to be offline, the heartbeat offline too (the
+        central may be reachable again). When one of them found the central answering
+        again, the backlog is due at once."""
+        self.tasks.run_due(online=self.client.reachable is not False)
+        if self.client.reachable is False:
+            self._held_back = True
+        elif self.client.reachable:
+            self._central_answers()
 
     def _idle_wait(self) -> float:
         """Seconds until the next entry is due, between 0.5 and ``IDLE_POLL_S``."""

@@ -6,9 +6,10 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from central import service
-from central.deps import INVALID, MALFORMED_ID, NOT_FOUND, UNAUTHORIZED, WRONG_TRANSITION, Db, OfficerName, canonical_or_400
+from central.deps import (INVALID, MALFORMED_ID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, WRONG_TRANSITION, Db, OfficerName,
+                          TrackingIdPath, canonical_or_400)
 from central.lifecycle import ACTIONS, LifecycleError, apply
-from kiosk.kernel.wire import CODE_MAX, NOTE_MAX
+from kiosk.kernel.wire import CODE_MAX, NOTE_MAX, Line, Lines
 
 router = APIRouter(tags=["officers"])
 
@@ -16,10 +17,10 @@ router = APIRouter(tags=["officers"])
 class OfficerAction(BaseModel):
     """One lifecycle step an officer takes (``central.lifecycle.ACTIONS``)."""
 
-    action: str = Field(description=", ".join(ACTIONS))
-    note: str = Field(default="", max_length=NOTE_MAX, description="internal: never shown to the citizen")
-    reply: str | None = Field(default=None, max_length=NOTE_MAX, description="what the citizen may read")
-    agency: str | None = Field(default=None, max_length=CODE_MAX)
+    action: Line = Field(description=", ".join(ACTIONS))
+    note: Lines = Field(default="", max_length=NOTE_MAX, description="internal: never shown to the citizen")
+    reply: Lines | None = Field(default=None, max_length=NOTE_MAX, description="what the citizen may read")
+    agency: Line | None = Field(default=None, max_length=CODE_MAX)
 
 
 class OfficerActionResult(BaseModel):
@@ -30,8 +31,8 @@ class OfficerActionResult(BaseModel):
 
 
 @router.post("/api/v1/officer/reports/{tracking_id}/actions", response_model=OfficerActionResult,
-             responses={**MALFORMED_ID, **UNAUTHORIZED, **NOT_FOUND, **WRONG_TRANSITION, **INVALID})
-def officer_action(tracking_id: str, body: OfficerAction, name: OfficerName, db: Db) -> OfficerActionResult:
+             responses={**MALFORMED_ID, **UNAUTHORIZED, **NOT_FOUND, **WRONG_TRANSITION, **TOO_LARGE, **INVALID})
+def officer_action(tracking_id: TrackingIdPath, body: OfficerAction, name: OfficerName, db: Db) -> OfficerActionResult:
     """409 with the reason when the action does not apply (wrong state, missing agency or reply)."""
     canonical = canonical_or_400(tracking_id)
     if service.public_status(db, canonical) is None:

@@ -8,30 +8,33 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from central import service
-from central.deps import RATE_LIMITED, Db, public_lookup
-from central.public_page import render
+from central.deps import RATE_LIMITED, Db, TrackingIdPath, public_lookup
+from central.public_page import headers, render
 from kiosk.kernel.i18n import LANGUAGES
 from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
 router = APIRouter(tags=["citizens"])
 
 _HTML = {"text/html": {"schema": {"type": "string"}}}
+_CSP = {"Content-Security-Policy": {"description": "no script, only the page's own style",
+                                    "schema": {"type": "string"}}}
 # The 429 is JSON on an HTML route: written out, or FastAPI would call it text/html.
 _RATE_LIMITED_JSON = {429: {**{k: v for k, v in RATE_LIMITED[429].items() if k != "model"},
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 
 
 @router.get("/status/{tracking_id}", response_class=HTMLResponse, dependencies=[Depends(public_lookup)], responses={
+    200: {"description": "The report's timeline", "headers": _CSP},
     404: {"description": "An unknown or mistyped Tracking ID: a page that says which, and no hint of others",
-          "content": _HTML},
+          "content": _HTML, "headers": _CSP},
     **_RATE_LIMITED_JSON})
-def public_page(tracking_id: str, db: Db, lang: str = "id") -> HTMLResponse:
+def public_page(tracking_id: TrackingIdPath, db: Db, lang: str = "id") -> HTMLResponse:
     """The report's timeline in plain words; never identity, nothing of a confidential report."""
     lang = lang if lang in LANGUAGES else "id"
     try:
         canonical = parse_tracking_id(tracking_id)
     except TrackingIdError as exc:
-        return HTMLResponse(render(None, lang, tracking_id, problem=exc.code, db=db), status_code=404)
+        return HTMLResponse(render(None, lang, None, problem=exc.code, db=db), status_code=404, headers=headers())
     found = service.public_status(db, canonical)
     return HTMLResponse(render(found, lang, canonical, problem=None if found else "unknown", db=db),
-                        status_code=200 if found else 404)
+                        status_code=200 if found else 404, headers=headers())

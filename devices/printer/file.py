@@ -3,12 +3,18 @@
 The ``.bin`` holds exactly the ESC/POS bytes a real printer would get (``cat x.bin >
 /dev/usb/lp0`` prints it); the ``.png`` is what the paper would show, drawn by
 :mod:`devices.escpos_sim`. Both appear atomically (temporary file, fsync, rename).
+
+A receipt carries the report's title, in plain: the folder is a technician's preview, not
+an archive. With a retention (``receipt_retention_days``), receipts older than that are
+deleted at each print and when the kiosk builds its printer (start, technician commands);
+0 keeps only the newest one.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -21,6 +27,10 @@ from kiosk.kernel.clock import utc_now
 log = logging.getLogger(__name__)
 
 WRITABLE_HINT = "make the data directory writable by the kiosk's user"
+_STAMP_FORMAT = "%Y%m%dT%H%M%S"
+#: A receipt this printer wrote (or the temporary file of one a crash left): the job's
+#: name, then the time it was printed. Nothing else in the folder is ever deleted.
+_RECEIPT_NAME = re.compile(r"^\.?[^-/]+-(\d{8}T\d{6})(?:[-.][^/]*)?\.(?:bin|png)(?:\.tmp)?$")
 
 
 class FilePrinter(ReceiptPrinter):
@@ -40,16 +50,25 @@ class FilePrinter(ReceiptPrinter):
         paper_width_mm: int = 80,
         encoding: str = "cp437",
         now: Callable[[], dt.datetime] = utc_now,
+        retention_days: int | None = None,
     ):
         check_paper_width(paper_width_mm)
+        if retention_days is not None and retention_days < 0:
+            raise ValueError("retention_days must be 0 or more")
         self.directory = Path(directory)
         self.paper_width_mm, self.encoding = paper_width_mm, encoding
         self._now = now
+        #: Days a receipt is kept; 0: only the newest; None: every receipt is kept.
+        self.retention_days = retention_days
         self.name = f"file printer {self.directory}"
 
     @classmethod
     def from_config(cls, values: Mapping[str, Any], *, receipts_dir: Path) -> "FilePrinter":
-        return cls(receipts_dir, paper_width_mm=values["paper_width_mm"], encoding=values["printer_code_page"])
+        """The kiosk's file printer; receipts past ``receipt_retention_days`` go at once."""
+        printer = cls(receipts_dir, paper_width_mm=values["paper_width_mm"], encoding=values["printer_code_page"],
+                      retention_days=values["receipt_retention_days"])
+        printer.delete_expired()
+        return printer
 
     @property
     def target(self) -> str:
@@ -66,10 +85,47 @@ class FilePrinter(ReceiptPrinter):
             return PrinterStatus("unavailable", "ok", can_read_status=False, error=error)
         return PrinterStatus("ok", "ok", can_read_status=False)
 
+    def delete_expired(self) -> int:
+        """Delete the receipts (``.bin``, ``.png``, a crash's temporary files) printed more
+        than ``retention_days`` ago by this printer's clock (its file names say when);
+        with 0, every receipt. Returns how many files went; never raises."""
+        if self.retention_days is None:
+            return 0
+        cutoff = self._now().astimezone(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=self.retention_days)
+        deleted = 0
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            log.warning("expired receipts not deleted: %s", type(exc).__name__)
+            return 0
+        for entry in entries:
+            match = _RECEIPT_NAME.match(entry.name)
+            if not match or not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                printed = dt.datetime.strptime(match.group(1), _STAMP_FORMAT)
+            except ValueError:
+                continue
+            if self.retention_days and printed > cutoff:
+                continue
+            try:
+                os.unlink(entry.path)
+                deleted += 1
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("expired receipt not deleted: %s", type(exc).__name__)
+        if deleted:
+            log.info("deleted %d expired receipt files", deleted)
+        return deleted
+
     def _send(self, data: bytes, *, job: str) -> Path:
-        stamp = self._now().astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = self._now().astimezone(dt.timezone.utc).strftime(_STAMP_FORMAT)
         name, _, tags = job.partition("-")
         stem = f"{name}-{stamp}" + (f"-{tags}" if tags else "")
+        self.delete_expired()  # with 0: the receipts before this one
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             target = _publish(self.directory, stem, ".bin", data)

@@ -11,9 +11,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiosk.core.domain import Draft, ReportKind, SavedReport
+from kiosk.core.flow import TEXT_FIELDS
 from kiosk.core.receipt import ReceiptContent
+from kiosk.core.store.crypto import SealError
 from kiosk.core.store.db import MB, CannotKeepReports, Store, StoreError, no_room_reason
-from kiosk.core.store.models import Report
+from kiosk.core.store.models import Agency, Category, Kecamatan, Report
+from kiosk.kernel.clock import LOCAL_TZ
+from kiosk.kernel.i18n import LANGUAGES
+from kiosk.kernel.textclean import clean_input
+from kiosk.kernel.storage import UnreadableRecord
 from kiosk.kernel.tracking_id import new_tracking_id
 from kiosk.kernel.wire import ReportIn
 from sync_queue.outbox import Outbox, OutboxState
@@ -31,6 +37,84 @@ class IncompleteDraft(ValueError):
     def __init__(self, field: str):
         super().__init__(f"draft is missing {field}")
         self.field = field
+
+
+class InvalidDraft(ValueError):
+    """An answer a report may not hold (too long, an unknown code, a future date...);
+    ``field`` names it and ``problem`` says why, in the kiosk's own words (never the text)."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+
+def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:
+    """``draft`` as a report may hold it, whoever built it: every text cleaned as the filing
+    screen cleans it (``FilingFlow.set_text``: same function, same limits, so text the flow
+    cleaned passes unchanged), codes from the reference data, no date after ``today``.
+
+    Raises :class:`IncompleteDraft` for a missing answer (also one that cleaning emptied)
+    and :class:`InvalidDraft` for one a report may not hold: text over its limit is
+    refused rather than cut, since the citizen never saw the shortened text."""
+    texts = {}
+    for field, (max_len, multiline) in TEXT_FIELDS.items():
+        raw = getattr(draft, field)
+        if raw is None:
+            raw = ""
+        if not isinstance(raw, str):
+            raise InvalidDraft(field, f"expected text, got {type(raw).__name__}")
+        cleaned = clean_input(raw, max_len=max_len, multiline=multiline)
+        if cleaned.truncated:
+            raise InvalidDraft(field, f"longer than {max_len} characters")
+        texts[field] = cleaned.text
+    checked = dataclasses.replace(draft, **texts)
+    for field in REQUIRED:
+        value = getattr(checked, field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise IncompleteDraft(field)
+    try:
+        checked.kind = ReportKind(checked.kind)
+    except ValueError:
+        raise InvalidDraft("kind", "not a kind of report") from None
+    for field in ("anonymous", "confidential"):
+        if not isinstance(getattr(checked, field), bool):
+            raise InvalidDraft(field, "expected true or false")
+    if checked.language not in LANGUAGES:
+        raise InvalidDraft("language", f"must be one of {', '.join(LANGUAGES)}")
+    date = checked.incident_date
+    if isinstance(date, dt.datetime) or not isinstance(date, dt.date):
+        raise InvalidDraft("incident_date", "expected a date")
+    if date > today:
+        raise InvalidDraft("incident_date", "in the future")
+    with store.session() as session:
+        for field, table, optional in (("category_code", Category, False), ("agency_code", Agency, True),
+                                       ("kecamatan_code", Kecamatan, False)):
+            code = getattr(checked, field)
+            if code is None and optional:
+                continue
+            if not isinstance(code, str) or session.get(table, code) is None:
+                raise InvalidDraft(field, "not in the reference data")
+    return checked
+
+
+#: The sealed columns of a report, in the order they are opened.
+SEALED = ("title", "description", "location_text", "reporter_name", "reporter_phone")
+
+
+class UnreadableReport(UnreadableRecord, SealError):
+    """A report this kiosk holds whose stored text does not open although the store's key
+    is right (the store checked it when it opened): damaged at rest. Only this report is
+    affected; ``reason`` is the technician's sentence (kept on its outbox entry), and the
+    Tracking ID stays known."""
+
+    def __init__(self, tracking_id: str, field: str, cause: str):
+        self.tracking_id, self.field = tracking_id, field
+        reason = (f"unreadable: its stored {field.replace('_', ' ')} is damaged "
+                  "(not the key: the database's key check opens with it)")
+        super().__init__(reason, f"report {tracking_id} is {reason} [the sealer: {cause}]")
+
+    def __str__(self) -> str:
+        return self.args[1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,11 +147,12 @@ class ReportService:
         return self.store.room_problem(self.reserve_bytes)
 
     def submit(self, draft: Draft) -> SavedReport:
-        """Write the report and its outbox entry together; durable when this returns."""
-        for field in REQUIRED:
-            value = getattr(draft, field)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                raise IncompleteDraft(field)
+        """Write the report and its outbox entry together; durable when this returns.
+
+        The service, not only the filing screen, decides what a report may hold
+        (:func:`checked_draft`): a draft from anywhere is cleaned and checked first, and the
+        cleaned copy is what is kept, printed and sent."""
+        draft = checked_draft(draft, self.store, self.clock().astimezone(LOCAL_TZ).date())
         problem = self.room_problem()
         if problem:  # refuse before the disk is really full: a report must never be half-kept
             raise CannotKeepReports(f"report not saved: {problem}")
@@ -121,34 +206,77 @@ class ReportService:
             kind=ReportKind(row.kind), category_code=row.category_code, confidential=row.confidential,
         )
 
+    def _open_sealed(self, row: Report) -> dict[str, str]:
+        """The sealed columns of ``row`` as text; :class:`UnreadableReport` naming the first
+        that does not open (name and phone are empty once delivered)."""
+        unseal, opened = self.store.sealer.open, {}
+        for field in SEALED:
+            token = getattr(row, field)
+            if token is None and field in ("reporter_name", "reporter_phone"):
+                opened[field] = ""
+                continue
+            try:
+                opened[field] = unseal(token)
+            except SealError as exc:
+                raise UnreadableReport(row.tracking_id, field, str(exc)) from None
+        return opened
+
     def load_draft(self, tracking_id: str) -> Draft | None:
-        """The full report as entered (for reprints and, later, sending)."""
+        """The full report as entered (for reprints and sending); None when there is no such
+        report. :class:`UnreadableReport` when its stored text is damaged."""
         with self.store.session() as session:
             row = session.get(Report, tracking_id)
             if row is None:
                 return None
-            unseal = self.store.sealer.open
+            text = self._open_sealed(row)
             return Draft(
                 kind=ReportKind(row.kind), category_code=row.category_code, agency_code=row.agency_code,
-                title=unseal(row.title), description=unseal(row.description), incident_date=row.incident_date,
-                kecamatan_code=row.kecamatan_code, location_text=unseal(row.location_text),
-                reporter_name=unseal(row.reporter_name) if row.reporter_name else "",
-                reporter_phone=unseal(row.reporter_phone) if row.reporter_phone else "",
+                title=text["title"], description=text["description"], incident_date=row.incident_date,
+                kecamatan_code=row.kecamatan_code, location_text=text["location_text"],
+                reporter_name=text["reporter_name"], reporter_phone=text["reporter_phone"],
                 anonymous=row.anonymous, confidential=row.confidential, language=row.language,
             )
+
+    def unreadable_reason(self, tracking_id: str) -> str | None:
+        """Why this report cannot be read (its stored text is damaged), or None when it can,
+        or when there is no such report."""
+        try:
+            self.load_draft(tracking_id)
+        except UnreadableReport as exc:
+            return exc.reason
+        return None
+
+    def unreadable_ids(self) -> list[str]:
+        """The Tracking IDs of every report whose stored text does not open (``kiosk
+        doctor`` counts them). Opens each sealed value once: a second or so per 10,000."""
+        found = []
+        with self.store.session() as session:
+            for row in session.scalars(select(Report).order_by(Report.created_at).execution_options(yield_per=500)):
+                try:
+                    self._open_sealed(row)
+                except UnreadableReport:
+                    found.append(row.tracking_id)
+        return found
 
     def reprint(self, tracking_id: str, *, config, language: str | None = None) -> ReceiptContent | None:
         """What the printer needs for a copy (marked SALINAN/COPY) of a receipt this kiosk
         issued, in ``language`` (default: the citizen's); None when the report, or its
-        details, have left this kiosk. ``config`` gives the institution and status URL.
+        details, have left this kiosk, or cannot be read (damaged: logged, and
+        :meth:`unreadable_reason` says why). ``config`` gives the institution and status URL.
 
         The one reprint of the CLI (``kiosk reprint``), the admin screen and the status
-        screen; the caller prints it on the printer's thread."""
+        screen; the caller prints it on the printer's thread. Never raises for a damaged
+        report: the screens show that nothing can be printed, the CLI says why."""
         import types
 
         from kiosk.core.receipt_content import receipt_content
 
-        status, draft = self.find(tracking_id), self.load_draft(tracking_id)
+        status = self.find(tracking_id)
+        try:
+            draft = self.load_draft(tracking_id)
+        except UnreadableReport as exc:
+            log.error("reprint refused: report %s %s", tracking_id, exc.reason)
+            return None
         if status is None or draft is None:
             return None
         saved = SavedReport(tracking_id=tracking_id, created_at=status.created_at, draft=draft, kiosk_code=self.kiosk_code)
@@ -157,7 +285,9 @@ class ReportService:
         return receipt_content(saved, where, language or draft.language, copy=True)
 
     def payload(self, tracking_id: str) -> ReportIn | None:
-        """The report as the central service takes it (docs/ARCHITECTURE.md, HTTP contract).
+        """The report as the central service takes it (docs/ARCHITECTURE.md, HTTP contract);
+        None when there is no such report; :class:`UnreadableReport` (an
+        ``UnreadableRecord``: the worker fails that entry alone) when its text is damaged.
 
         Built without validation: the kiosk sends what it holds and the central judges it,
         so a report that breaks the contract comes back ``invalid`` with the field and the

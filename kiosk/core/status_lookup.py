@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 
 from pydantic import ValidationError
@@ -56,28 +57,46 @@ def _timeline_lines(status: StatusOut, language: str, store) -> list[str]:
 
 
 def remember_remote_status(store, tracking_id: str, status: StatusOut, now: dt.datetime) -> None:
-    """Keep what the central said about one of this kiosk's reports, and when (as the
-    central's JSON, so what was stored before the wire models still reads back)."""
+    """Keep what the central said about one of this kiosk's reports, and when.
+
+    No free text in plain at rest: the title is not kept (the status screen never shows
+    it), the officers' public replies are sealed with the store's key, and the rest (status
+    words, dates, codes) stays readable JSON."""
     from kiosk.core.store.models import RemoteStatus
 
+    replies = [event.public_reply for event in status.events]
+    public = status.model_copy(update={
+        "title": None,
+        "events": [event.model_copy(update={"public_reply": None}) for event in status.events],
+    })
+    sealed = store.sealer.seal(json.dumps(replies, ensure_ascii=False)) if any(replies) else None
     with store.session() as session, session.begin():
         session.merge(RemoteStatus(tracking_id=tracking_id, status=status.status,
-                                   body=status.model_dump_json(), fetched_at=now))
+                                   body=public.model_dump_json(), replies=sealed, fetched_at=now))
 
 
 def _last_known(store, tracking_id: str) -> tuple[StatusOut | None, dt.datetime | None]:
+    """What :func:`remember_remote_status` kept (without the title), replies opened again."""
+    from kiosk.core.store.crypto import SealError
     from kiosk.core.store.models import RemoteStatus
 
     with store.session() as session:
-        row = session.execute(select(RemoteStatus.body, RemoteStatus.fetched_at)
+        row = session.execute(select(RemoteStatus.body, RemoteStatus.replies, RemoteStatus.fetched_at)
                               .where(RemoteStatus.tracking_id == tracking_id)).first()
     if row is None:
         return None, None
     try:
-        return StatusOut.model_validate_json(row.body), row.fetched_at
-    except ValidationError:
-        log.warning("last known status unreadable; shown as unknown")
+        status = StatusOut.model_validate_json(row.body)
+        if row.replies is not None:
+            replies = json.loads(store.sealer.open(row.replies))
+            if not isinstance(replies, list) or len(replies) != len(status.events):
+                raise ValueError("replies do not match the events")
+            status = status.model_copy(update={"events": [
+                event.model_copy(update={"public_reply": reply}) for event, reply in zip(status.events, replies)]})
+    except (ValidationError, SealError, ValueError) as exc:
+        log.warning("last known status unreadable (%s); shown as unknown", type(exc).__name__)
         return None, None
+    return status, row.fetched_at
 
 
 def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:

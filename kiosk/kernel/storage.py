@@ -34,9 +34,24 @@ class Base(DeclarativeBase):
     pass
 
 
+class UnreadableRecord(Exception):
+    """A stored record exists but cannot be read back (damaged at rest): it is set aside
+    alone and the others go on. ``args[0]``/``reason`` is the short sentence a technician
+    reads; ``str(exc)`` may say more. The kiosk's ``UnreadableReport`` is one; the sync
+    worker knows only this type."""
+
+    @property
+    def reason(self) -> str:
+        """The short sentence kept for the technician (e.g. on an outbox entry)."""
+        return str(self.args[0]) if self.args else type(self).__name__
+
+
 def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
-    """A SQLite engine with WAL, ``synchronous=FULL``, foreign keys and ``BEGIN IMMEDIATE``
-    on every connection (shared by the kiosk store and the central service's SQLite mode)."""
+    """A SQLite engine with WAL, ``synchronous=FULL``, foreign keys, ``secure_delete`` and
+    ``BEGIN IMMEDIATE`` on every connection (shared by the kiosk store and the central
+    service's SQLite mode). ``secure_delete`` overwrites deleted content (a delivered
+    report's name and phone) instead of leaving it in free pages: set here, not left to
+    how the SQLite library happened to be built."""
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
     @event.listens_for(engine, "connect")
@@ -46,6 +61,7 @@ def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cursor.close()
 

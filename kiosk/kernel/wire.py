@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Callable, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, PlainSerializer, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, PlainSerializer, field_validator, model_validator
 
+from kiosk.kernel.clock import utc_now
 from kiosk.kernel.printer_kinds import PrinterKindName
-from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
+from kiosk.kernel.tracking_id import ALPHABET, CANONICAL_LEN, KIOSK_CODE_LEN, TrackingIdError, parse_tracking_id
 
 # -- limits ---------------------------------------------------------------------------
 #: Upper bounds on what a citizen may type. The description limit is the product's; the
@@ -32,6 +34,58 @@ CODE_MAX = 64
 MAX_BATCH = 500
 #: What an officer may write in a note or a reply.
 NOTE_MAX = 4000
+
+#: The most JSON one character of a text field can take: a character outside the Basic
+#: Multilingual Plane written as two ``\uXXXX`` escapes (``requests`` and ``json.dumps``
+#: escape everything outside ASCII).
+_JSON_BYTES_PER_CHAR = 12
+#: A report's keys, numbers, booleans, dates and punctuation, with room to spare.
+_REPORT_FRAME_BYTES = 1024
+#: The largest report a kiosk can send, as JSON (about 57 KB).
+MAX_REPORT_BYTES = _REPORT_FRAME_BYTES + _JSON_BYTES_PER_CHAR * (
+    CANONICAL_LEN + TITLE_MAX + DESCRIPTION_MAX + LOCATION_MAX + NAME_MAX + PHONE_MAX + 3 * CODE_MAX)
+#: The largest request body the central reads (about 28 MB): a full batch of the largest
+#: reports. A body announced or streamed past it gets 413 before it is parsed.
+MAX_BODY_BYTES = MAX_BATCH * MAX_REPORT_BYTES + _REPORT_FRAME_BYTES
+
+#: A Tracking ID as printed (``MT01-14D2P-F2DBX``) or canonical (``MT0114D2PF2DBX``), for
+#: the schema of path parameters. The central also tolerates lower case, spaces and O/I/L
+#: typed for 0/1/1 (``parse_tracking_id``); anything it cannot read gets a 400 (a 404 page
+#: on ``/status/``).
+_SYMBOL = f"[{ALPHABET}]"
+TRACKING_ID_PATTERN = (f"^{_SYMBOL}{{{KIOSK_CODE_LEN}}}-?{_SYMBOL}{{5}}-?"
+                       f"{_SYMBOL}{{{CANONICAL_LEN - KIOSK_CODE_LEN - 5}}}$")
+
+#: When a report may have been made: not before the product existed, and not more than
+#: 30 days ahead of the central's clock. Kiosk clocks drift, lose their time zone, or are
+#: set by hand a day or a week wrong; the fleet view flags that (CLOCK-SKEW) and a
+#: technician fixes it, while the complaint itself is still taken. Only a time no wrong
+#: clock explains (year 1, year 9999) is refused, because a refused report is lost to the
+#: citizen until a technician acts.
+CREATED_AT_EARLIEST = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+CREATED_AT_AHEAD_MAX = dt.timedelta(days=30)
+
+# C0 controls, DEL, C1 controls (category Cc) and lone surrogates (Cs: JSON's "\ud800"
+# escapes carry them): nothing a person types, and PostgreSQL cannot store NUL at all.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_LINE_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _refusing(pattern: re.Pattern[str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found is not None:
+            raise ValueError(f"character U+{ord(found.group()):04X} is not allowed "
+                             "(no control characters or lone surrogates)")
+        return value
+
+    return check
+
+
+#: One line of text (codes, a title, a name): no control character at all.
+Line = Annotated[str, AfterValidator(_refusing(_CONTROL))]
+#: Text that may span lines (a description, an officer's note): tab, LF and CR allowed.
+Lines = Annotated[str, AfterValidator(_refusing(_CONTROL_BUT_LINE_BREAKS))]
 
 #: The languages a report may be written in (``kiosk.kernel.i18n.LANGUAGES``, as a type).
 Language = Literal["id", "en"]
@@ -63,19 +117,19 @@ class ReportIn(BaseModel):
 
     tracking_id: str = Field(description="canonical: 14 symbols, upper case, no dashes; issued by the sending kiosk")
     kind: ReportKind
-    category_code: str = Field(min_length=1, max_length=CODE_MAX)
-    agency_code: str | None = Field(default=None, max_length=CODE_MAX, description="null: the citizen did not know")
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    category_code: Line = Field(min_length=1, max_length=CODE_MAX)
+    agency_code: Line | None = Field(default=None, max_length=CODE_MAX, description="null: the citizen did not know")
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    description: Lines = Field(min_length=1, max_length=DESCRIPTION_MAX)
     incident_date: dt.date
-    kecamatan_code: str = Field(min_length=1, max_length=CODE_MAX)
-    location_text: str = Field(default="", max_length=LOCATION_MAX)
-    reporter_name: str = Field(default="", max_length=NAME_MAX)
-    reporter_phone: str = Field(default="", max_length=PHONE_MAX)
+    kecamatan_code: Line = Field(min_length=1, max_length=CODE_MAX)
+    location_text: Line = Field(default="", max_length=LOCATION_MAX)
+    reporter_name: Line = Field(default="", max_length=NAME_MAX)
+    reporter_phone: Line = Field(default="", max_length=PHONE_MAX)
     anonymous: bool
     confidential: bool
     language: Language
-    created_at: dt.datetime
+    created_at: dt.datetime = Field(description="on the kiosk's clock; from 2020-01-01 to 30 days past the central's clock")
 
     @field_validator("tracking_id")
     @classmethod
@@ -86,6 +140,17 @@ class ReportIn(BaseModel):
             raise ValueError(str(exc)) from None
         if canonical != value:
             raise ValueError("tracking id must be sent in canonical form (14 symbols, upper case, no dashes)")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _plausible_created_at(cls, value: dt.datetime) -> dt.datetime:
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+        if aware < CREATED_AT_EARLIEST:
+            raise ValueError(f"is before {CREATED_AT_EARLIEST.date()}: check the kiosk's clock")
+        if aware > utc_now() + CREATED_AT_AHEAD_MAX:
+            raise ValueError(f"is more than {CREATED_AT_AHEAD_MAX.days} days ahead of the central's clock: "
+                             "check the kiosk's clock")
         return value
 
 
@@ -182,9 +247,16 @@ class HeartbeatIn(BaseModel):
     camera: CameraState
     disk_free_bytes: int = Field(ge=0, le=2**62)
     disk_total_bytes: int = Field(ge=0, le=2**62)
+    # Optional (older kiosks do not send them): the last step of the kiosk's wall clock.
+    clock_step_s: float | None = Field(default=None, ge=-_TEN_YEARS_S, le=_TEN_YEARS_S,
+                                       description="the wall clock's last step, seconds (positive: jumped ahead); null: none since start-up")
+    clock_step_age_s: float | None = Field(default=None, ge=0, le=_TEN_YEARS_S,
+                                           description="since that step was noticed (monotonic clock)")
 
     @model_validator(mode="after")
     def _consistent(self) -> "HeartbeatIn":
+        if (self.clock_step_s is None) != (self.clock_step_age_s is None):
+            raise ValueError("clock_step_s and clock_step_age_s go together")
         if self.failed > self.queue_depth:
             raise ValueError("failed cannot exceed queue_depth (failed reports are part of the queue)")
         if (self.queue_depth > 0) != (self.oldest_waiting_age_s is not None):

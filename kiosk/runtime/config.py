@@ -18,6 +18,8 @@ import platformdirs
 from kiosk.kernel.printer_kinds import PRINTER_KIND_NAMES, PRINTER_KINDS, printer_kind
 
 APP_NAME = "lapor-kiosk"
+#: The name of the key in systemd's credentials (``LoadCredential=kiosk-key:...``).
+CREDENTIAL_NAME = "kiosk-key"
 
 
 class ConfigError(Exception):
@@ -70,6 +72,7 @@ def _kiosk_code(value: str) -> str | None:
 VARS: tuple[ConfigVar, ...] = (
     ConfigVar("data_dir", str, "", "Where the database and receipts live; empty means the per-user data directory."),
     ConfigVar("database_path", str, "", "SQLite file; empty means <data_dir>/kiosk.sqlite3."),
+    ConfigVar("key_file", str, "", "The key that encrypts complaint text, names and phone numbers in the database (mode 0600; made on first start). Empty: systemd's credential `kiosk-key` when the service passes one ($CREDENTIALS_DIRECTORY/kiosk-key, read only), else <data_dir>/secret.key. Keep it apart from the data directory: docs/DEPLOY.md."),
     ConfigVar("min_free_disk_mb", int, 50, "Free space (MB, as `df -m` counts) the database's disk must keep: below it the kiosk takes no new report (Welcome says so) until there is room again; 0: refuse only when the disk is really full.", _between(0, 1_000_000)),
     ConfigVar("log_max_bytes", int, 1_000_000, "Size at which <data_dir>/logs/kiosk.log is rotated (kiosk.log.1, .2, ...).", _between(10_000, 1_000_000_000)),
     ConfigVar("log_backups", int, 5, "How many rotated log files are kept.", _between(1, 100)),
@@ -99,6 +102,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("printer_code_page", str, "cp437", "The one code page sent to the printer (ESC t): cp437, or cp858 (with the euro sign).", _one_of("cp437", "cp858")),
     ConfigVar("printer_profile", str, "default", "python-escpos printer profile (e.g. TM-T88III, POS-5890); `kiosk doctor` checks the name."),
     ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
+    ConfigVar("receipt_retention_days", int, 7, "Days the file printer keeps its receipts in <data_dir>/receipts (the ESC/POS bytes and a preview, the report's title in plain): older ones are deleted at each print and at start; 0: each receipt only until the next print or start. Other printers keep nothing.", _between(0, 3650)),
     ConfigVar("camera_source", str, "", "Camera for reading receipts: an index (0), /dev/videoN, an image, a folder of images, a video file or an RTSP/HTTP URL; empty: no camera, the ID is typed."),
     ConfigVar("camera_fps", float, 15.0, "Frames read per second while the scan screen is open.", _between(1, 60)),
     ConfigVar("status_base_url", str, "", "Public status page base URL; receipts then carry <base>/<Tracking ID> in their QR code."),
@@ -117,6 +121,8 @@ class Config:
 
     values: dict[str, Any]
     source: str
+    #: systemd's ``$CREDENTIALS_DIRECTORY`` when the kiosk started with one ("": none).
+    credentials_dir: str = ""
 
     def __repr__(self) -> str:
         shown = {k: ("***" if k in SECRET_KEYS and v else v) for k, v in self.values.items()}
@@ -137,6 +143,18 @@ class Config:
     @property
     def database_file(self) -> Path:
         return Path(self.values["database_path"]) if self.values["database_path"] else self.data_path / "kiosk.sqlite3"
+
+    @property
+    def key_path(self) -> Path:
+        """The key file: ``key_file`` when set, else systemd's credential ``kiosk-key``
+        when the service was given one, else ``<data_dir>/secret.key``."""
+        if self.values.get("key_file"):
+            return Path(self.values["key_file"])
+        if self.credentials_dir:
+            credential = Path(self.credentials_dir) / CREDENTIAL_NAME
+            if credential.is_file():
+                return credential
+        return self.data_path / "secret.key"
 
     @property
     def receipts_path(self) -> Path:
@@ -191,6 +209,8 @@ def load_config(
                 data = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(source, "(file)", f"not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(source, "(file)", f"not valid UTF-8 (byte {exc.start}): save it as UTF-8") from None
         except OSError as exc:
             raise ConfigError(source, "(file)", f"cannot be read: {exc.strerror}") from None
         section = data.get("kiosk", data)
@@ -221,4 +241,4 @@ def load_config(
                 int(values[key], 16)
             except ValueError:
                 raise ConfigError(source, key, f"expected a hex id like 0416, got {values[key]!r}") from None
-    return Config(values=values, source=source)
+    return Config(values=values, source=source, credentials_dir=environ.get("CREDENTIALS_DIRECTORY", ""))

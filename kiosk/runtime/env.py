@@ -83,7 +83,7 @@ def receipt_layout(config: Config) -> ReceiptLayout:
 def build_env(config: Config, **overrides) -> KioskEnv:
     """Open the store (migrating it), load seed data, and create the devices."""
     data = config.data_path
-    store = open_store(config.database_file, key_file=data / "secret.key")
+    store = open_store(config.database_file, key_file=config.key_path)
     reference.load_seed_if_empty(store, reference.SEED_FILE)
     now = overrides.pop("now", utc_now)
     reports = ReportService(store, kiosk_code=config.kiosk_code, clock=now, min_free_disk_mb=config.min_free_disk_mb)
@@ -93,11 +93,14 @@ def build_env(config: Config, **overrides) -> KioskEnv:
         from kiosk.core.sync_tasks import housekeeping_tasks
         from kiosk.runtime.heartbeat import Heartbeat, HeartbeatTask
         from sync_queue.client import CentralClient
+        from sync_queue.lock import LOCK_FILE
         from sync_queue.worker import SyncWorker
 
         client = CentralClient(config.central_url, config.central_token)
-        worker = SyncWorker(store, reports, client, now=now, tasks=housekeeping_tasks(store, client, now))
-        heartbeat = Heartbeat(config=config, store=store, printer=printer, now=now, on_printer_thread=env.on_printer_thread)
+        worker = SyncWorker(store, reports, client, now=now, tasks=housekeeping_tasks(store, client, now),
+                            monotonic=env.monotonic, lock_path=data / LOCK_FILE)
+        heartbeat = Heartbeat(config=config, store=store, printer=printer, now=now, on_printer_thread=env.on_printer_thread,
+                              clock_step=worker.tasks.clock_watch.last_step)
         worker.add_task(HeartbeatTask(heartbeat.gather, client, last_sync_at=lambda: worker.last_success_at,
                                       interval_s=config.heartbeat_interval_s))
         env.sync = worker

@@ -106,12 +106,15 @@ def _age(now: dt.datetime, then: dt.datetime | None) -> float | None:
 class Heartbeat:
     """Gathers one heartbeat. ``on_printer_thread`` runs a function on the printer's
     worker thread and returns its future (``KioskEnv.on_printer_thread``); without it the
-    printer is asked on the calling thread."""
+    printer is asked on the calling thread. ``clock_step`` gives the wall clock's last step
+    and its age (``ClockWatch.last_step`` of the sync worker's schedule), or None."""
 
     def __init__(self, *, config: Config, store: Store, printer: ReceiptPrinter, now: Callable[[], dt.datetime],
-                 on_printer_thread: Callable[[Callable[[], tuple[str, str]]], Future] | None = None):
+                 on_printer_thread: Callable[[Callable[[], tuple[str, str]]], Future] | None = None,
+                 clock_step: Callable[[], tuple[float, float] | None] | None = None):
         self.config, self.store, self.printer, self.now = config, store, printer, now
         self.on_printer_thread = on_printer_thread
+        self.clock_step = clock_step
 
     def _printer(self) -> tuple[str, str]:
         check = lambda: printer_state(self.printer)  # noqa: E731
@@ -138,6 +141,7 @@ class Heartbeat:
         queue = queue_state(self.store, now)
         last_sent = queue.pop("last_sent_at")
         synced = max((t for t in (last_sync_at, last_sent) if t is not None), default=None)
+        step = None if self.clock_step is None else self.clock_step()
         return HeartbeatIn(
             sent_at=now,
             version=kiosk_version(),
@@ -149,6 +153,8 @@ class Heartbeat:
             camera=camera,
             disk_free_bytes=free,
             disk_total_bytes=total,
+            clock_step_s=None if step is None else step[0],
+            clock_step_age_s=None if step is None else step[1],
         )
 
 

@@ -12,7 +12,7 @@ from kiosk.core.store.db import StoreError, open_store
 
 def _open(config: Config):
     try:
-        return open_store(config.database_file, key_file=config.data_path / "secret.key")
+        return open_store(config.database_file, key_file=config.key_path)
     except StoreError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return None
@@ -50,7 +50,9 @@ def show_queue(config: Config, *, include_sent: bool = False) -> int:
 
 
 def sync_once(config: Config) -> int:
-    """One sync pass; exit 0 when the central was reached, 1 when not, 2 when not configured."""
+    """One sync pass; exit 0 when the central was reached, 1 when not, 2 when not configured,
+    4 when another process (the kiosk app) is delivering from this data directory: the pass
+    holds the data directory's delivery lock, so it never races the app's worker."""
     if not config.central_url:
         print("kiosk: no central_url configured: this kiosk works offline only", file=sys.stderr)
         return 2
@@ -58,6 +60,17 @@ def sync_once(config: Config) -> int:
     if env is None:
         return 3
     try:
+        from sync_queue.lock import APP_ROLE, TECHNICIAN_ROLE
+
+        if not env.sync.hold_lock(TECHNICIAN_ROLE):
+            holder = env.sync.lock.holder()
+            figures = env.sync.outbox.figures()
+            who = "the kiosk app is" if holder is None or holder[1] == APP_ROLE else f"another {holder[1]} is"
+            pid = f" (pid {holder[0]})" if holder else ""
+            print(f"kiosk: {who} delivering right now{pid}; its queue: {figures.depth} waiting, "
+                  f"{figures.failed} failed. Nothing was sent by this pass; `kiosk queue` shows the entries.",
+                  file=sys.stderr)
+            return 4
         env.sync.recover()
         total_sent = total_failed = 0
         while True:
@@ -93,6 +106,11 @@ def reprint(config: Config, tracking_id: str) -> int:
     try:
         content = env.reports.reprint(canonical, config=config)  # in the citizen's language
         if content is None:
+            unreadable = env.reports.unreadable_reason(canonical)
+            if unreadable:
+                print(f"kiosk: report {canonical} cannot be reprinted: {unreadable}. "
+                      "`kiosk doctor` counts such reports; `kiosk queue` shows its entry.", file=sys.stderr)
+                return 1
             print(f"kiosk: no report {canonical} on this kiosk", file=sys.stderr)
             return 2
         outcome = env.print_async(content, gettext_for(content.language)).result()
@@ -226,13 +244,52 @@ def _check_central(config: Config) -> tuple[bool, str, str]:
     return True, f"{config.central_url} reachable, token accepted", ""
 
 
+#: What to do about a database file SQLite finds damaged.
+DAMAGED_DATABASE_FIX = ("the database file is damaged: stop the kiosk, copy the whole data directory (database AND "
+                        "key) somewhere safe, and restore the last backup (docs/DEPLOY.md, \"Update\"); "
+                        "reports already sent are safe at the central")
+UNREADABLE_REPORTS_FIX = ("those reports' stored text is damaged (not the key: it opens the database's key check); "
+                          "the central never got them: `kiosk queue` lists them as failed, \"unreadable\", by Tracking ID; "
+                          "restore a backup made before the damage, or have those citizens file again")
+
+
+def _integrity_words(config: Config) -> tuple[bool, str]:
+    """(ok, words) of SQLite's quick check of the database file, with the time it took."""
+    from kiosk.core.store.db import quick_check
+
+    result = quick_check(config.database_file)
+    if result.ok:
+        return True, f"quick check ok in {result.seconds:.2f} s"
+    return False, f"quick check found damage in {result.seconds:.2f} s: " + "; ".join(result.problems)
+
+
 def _database_row(config: Config, store) -> tuple[str, bool, str, str]:
+    """The doctor's database row: schema, waiting reports, SQLite's quick check and the
+    reports that cannot be read. Never raises: each part that fails is said as such."""
     from kiosk.core.reports import ReportService
     from kiosk.core.store.db import SCHEMA_HEAD
 
-    revision = store.schema_revision()
-    waiting = ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None).count_waiting()
-    return ("database", revision == SCHEMA_HEAD, f"{config.database_file}, schema {revision}, {waiting} reports waiting", "")
+    intact, integrity = _integrity_words(config)
+    words, fixes, ok = [str(config.database_file)], [], intact
+    service = ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None)
+    try:
+        revision = store.schema_revision()
+        ok = ok and revision == SCHEMA_HEAD
+        words.append(f"schema {revision}")
+        words.append(f"{service.count_waiting()} reports waiting")
+        unreadable = len(service.unreadable_ids())
+    except Exception as exc:  # noqa: BLE001 - a damaged file: the doctor reports, it does not crash
+        ok = False
+        words.append(f"reading it failed ({type(exc).__name__})")
+        unreadable = None
+    words.append(integrity)
+    if not intact or unreadable is None:
+        fixes.append(DAMAGED_DATABASE_FIX)
+    if unreadable:
+        ok = False
+        words.append(f"{unreadable} unreadable report{'s' if unreadable != 1 else ''}")
+        fixes.append(UNREADABLE_REPORTS_FIX)
+    return ("database", ok, ", ".join(words), "; ".join(fixes))
 
 
 def _device_rows(config: Config, printer_check: Callable[[], tuple[bool, str, str]]) -> list[tuple[str, bool, str, str]]:
@@ -250,10 +307,13 @@ def checks(config: Config) -> list[tuple[str, bool, str, str]]:
     """(name, ok, detail, fix) for config, database, printer, camera and central: what
     ``kiosk doctor`` prints. It opens the store and the printer itself: no kiosk is running."""
     results = [("config", True, f"loaded from {config.source}", "")]
-    store = _open(config)
-    if store is None:
-        results.append(("database", False, f"cannot open {config.database_file}",
-                        "check the disk and the data directory's permissions"))
+    try:
+        store = open_store(config.database_file, key_file=config.key_path)
+    except StoreError as exc:
+        intact, integrity = _integrity_words(config) if config.database_file.exists() else (True, "no database file")
+        results.append(("database", False, f"{exc}; {integrity}",
+                        "check the disk, the data directory's permissions and the key file" if intact
+                        else DAMAGED_DATABASE_FIX))
     else:
         try:
             results.append(_database_row(config, store))

@@ -201,15 +201,16 @@ def test_the_same_report_sent_concurrently_is_stored_once(central, token):
 # -- the schema says what the central really answers ------------------------------------------
 #: Every operation and every status it can answer. 304: reference data unchanged; 400: a
 #: malformed Tracking ID; 401: token; 404: unknown report; 409: a wrong lifecycle step;
-#: 422: a body or query outside the contract; 429: too many status lookups; 503: no database.
+#: 413: a body past the cap; 422: a body or query outside the contract; 429: too many
+#: status lookups; 503: no database.
 ANSWERS = {
     ("get", "/healthz"): {"200", "503"},
-    ("post", "/api/v1/reports"): {"200", "401", "422"},
+    ("post", "/api/v1/reports"): {"200", "401", "413", "422"},
     ("get", "/api/v1/reference"): {"200", "304", "401"},
     ("get", "/api/v1/reports/{tracking_id}/status"): {"200", "400", "401", "404", "429"},
-    ("post", "/api/v1/heartbeat"): {"200", "401", "422"},
+    ("post", "/api/v1/heartbeat"): {"200", "401", "413", "422"},
     ("get", "/api/v1/fleet"): {"200", "401", "422"},
-    ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "404", "409", "422"},
+    ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "404", "409", "413", "422"},
     ("get", "/status/{tracking_id}"): {"200", "404", "429"},
 }
 
@@ -313,3 +314,50 @@ def test_a_report_may_be_written_in_every_language_the_kiosk_speaks():
     from kiosk.kernel.wire import Language
 
     assert set(typing.get_args(Language)) == set(LANGUAGES)
+
+
+def test_control_characters_are_refused_field_by_field_and_spare_the_neighbours(central, token):
+    """GIVEN a batch where some reports hold a NUL, an escape or a lone surrogate (PostgreSQL
+    cannot store NUL: this was a 500 for the whole batch) WHEN it is sent THEN each such
+    report is ``invalid`` naming its field, the good ones beside them are created, and a
+    description keeps its line breaks; the same on SQLite and PostgreSQL."""
+    base, url, _ = central
+    bad = {"category_code": "KESEHATAN\x00", "agency_code": "DINKES\x00", "title": "Antrean\ud800",
+           "reporter_name": "Siti\x1b[2J", "description": "Panjang\x00 sekali"}
+    good = [report(), report(description="Antrean panjang.\nSetiap pagi.\r\n\tLoket satu.")]
+    results = send(base, token, good[0], *[report(**{field: value}) for field, value in bad.items()], good[1])
+    assert [r["outcome"] for r in results] == ["created"] + ["invalid"] * len(bad) + ["created"]
+    for field, result in zip(bad, results[1:-1]):
+        assert [e["field"] for e in result["errors"]] == [field]
+        assert field == "title" or "U+00" in result["errors"][0]["problem"]  # a surrogate is no unicode string at all
+    [(description,)] = query(url, "SELECT body FROM reports WHERE tracking_id = :t", t=good[1]["tracking_id"])
+    assert "Setiap pagi" in description
+
+
+def test_an_officer_text_with_a_control_character_is_a_422(central, token):
+    base, url, _ = central
+    officer = _cli(url, "officer", "add", f"rina-{uuid.uuid4().hex[:6]}").stdout.strip()
+    body = report()
+    send(base, token, body)
+    actions = f"{base}/api/v1/officer/reports/{body['tracking_id']}/actions"
+    for payload in ({"action": "verify", "note": "ok\x00"}, {"action": "reject", "reply": "tidak\x00"},
+                    {"action": "forward", "agency": "DINKES\x00"}, {"action": "ver\x00ify"}):
+        answer = requests.post(actions, json=payload, headers=auth(officer), timeout=30)
+        assert answer.status_code == 422, (payload, answer.text)
+    multi_line = {"action": "verify", "note": "baris satu\nbaris dua"}
+    assert requests.post(actions, json=multi_line, headers=auth(officer), timeout=30).json()["status"] == "verified"
+
+
+def test_created_at_must_be_a_time_some_kiosk_clock_could_show(central, token):
+    """Year 1 and year 9999 are refused; a kiosk clock a few days ahead is not."""
+    import datetime as dt
+
+    base, _, _ = central
+    now = dt.datetime.now(dt.timezone.utc)
+    refused = ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "2019-12-31T23:59:59+00:00",
+               (now + dt.timedelta(days=31)).isoformat()]
+    taken = ["2020-01-01T00:00:00+00:00", (now + dt.timedelta(days=3)).isoformat()]
+    results = send(base, token, *[report(created_at=value) for value in refused + taken])
+    assert [r["outcome"] for r in results] == ["invalid"] * len(refused) + ["created"] * len(taken)
+    for result in results[:len(refused)]:
+        assert result["errors"][0]["field"] == "created_at" and "clock" in result["errors"][0]["problem"]

@@ -405,3 +405,63 @@ def test_migration_and_heartbeat_round_trip_on_postgresql(postgres_url, store, t
             assert conn.execute(text("SELECT count(*) FROM kiosk_heartbeats")).scalar() == 1
     finally:
         engine.dispose()
+
+
+# -- a wall clock stepped a day ahead, then set right -----------------------------------------
+def test_a_clock_a_day_ahead_then_corrected_delays_nothing_and_the_fleet_sees_the_step(central, tmp_path, caplog):
+    """GIVEN a kiosk whose wall clock jumps a day ahead while the central is out of reach:
+    two reports are filed and tried (backoff from the wrong time), a third is filed
+    WHEN the clock is set right and the central answers again
+    THEN the heartbeat keeps its 60 s period through both steps, the next pass delivers
+    all three without `retry failed`, the heartbeat carries the step (-1 day, seconds ago)
+    and the fleet view flags CLOCK-STEP (not SILENT, not CLOCK-SKEW); each step is
+    logged once, for the technician."""
+    from urllib.parse import urlsplit
+
+    from tests.support.fault_proxy import FaultProxy
+
+    base, url, db_file = central
+    token = register(url, "MT10")
+    upstream = urlsplit(base)
+    proxy = FaultProxy((upstream.hostname, upstream.port), {"reset": 1})
+    clock = real_time_clock()
+    env = kiosk_env(tmp_path, clock, proxy.url, token, code="MT10", heartbeat_interval_s=60)
+    day = dt.timedelta(days=1)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sync_queue.periodic"):
+            assert env.sync.heartbeat_if_due() is False  # ran; the central is out of reach
+            clock.advance(30)
+            clock.wall += day  # the RTC jumps a day ahead
+            tried = [file_report(env), file_report(env)]
+            assert env.sync.run_once().retried == 2  # pending again, due "tomorrow" + backoff
+            untried = file_report(env)  # due "tomorrow"
+            clock.advance(30)
+            assert env.sync.heartbeat_if_due() is False  # its period, though the clock jumped
+            clock.advance(30)
+            clock.wall -= day  # NTP sets it right
+            proxy.set_weights({"pass": 1})
+            clock.advance(30)
+            assert env.sync.heartbeat_if_due() is True  # not a day later
+            result = env.sync.run_once()
+            assert (result.sent, result.failed) == (3, 0)
+            assert env.reports.count_waiting() == 0
+            assert env.sync.heartbeat_if_due() is None  # and not more often than its period
+        steps = [r.getMessage() for r in caplog.records if "wall clock was stepped" in r.getMessage()]
+        assert len(steps) == 2 and "ahead by 86400 s" in steps[0] and "back by 86400 s" in steps[1], steps
+        assert not any(tid in message for tid in (*tried, untried) for message in steps)
+
+        rc, kiosks = fleet(url)
+        me = kiosks["MT10"]
+        assert me["clock_step_s"] == -86400.0 and 0 <= me["clock_step_age_s"] < 60  # noticed as the heartbeat went
+        assert "CLOCK-STEP" in me["flags"] and rc == 1
+        assert not {"SILENT", "CLOCK-SKEW"} & set(me["flags"])
+        table = central_cli(url, "kiosks").stdout
+        assert "CLOCK-STEP" in next(line for line in table.splitlines() if line.startswith("MT10"))
+        rc, kiosks = fleet(url, "--now", (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=25)).isoformat())
+        assert "CLOCK-STEP" not in kiosks["MT10"]["flags"]  # a day later the step is history
+    finally:
+        env.close()
+        proxy.close()
+    with sqlite3.connect(db_file) as con:
+        delivered = {r[0] for r in con.execute("SELECT tracking_id FROM reports WHERE kiosk_code = 'MT10'")}
+    assert delivered == {*tried, untried}

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import json
+
+import pytest
 import requests
 
 from central.ratelimit import RateLimiter
 from kiosk.kernel.timeline import add_working_days
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
-from tests.support.central import central_cli
+from tests.support.central import central_cli, running_central
 from tests.support.central import report, send
 
 
@@ -72,3 +75,73 @@ def test_working_days_skip_weekends():
     friday = dt.date(2026, 11, 20)
     assert add_working_days(friday, 3) == dt.date(2026, 11, 25)
     assert add_working_days(friday, 5) == dt.date(2026, 11, 27)
+
+
+# -- hostile paths: the page never reflects them, and says what the browser may do ----------
+@pytest.fixture(scope="module")
+def own_central(tmp_path_factory):
+    """A central of these tests alone (the tests above spend this address's lookups);
+    yields (base URL, a kiosk token)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('central-edges') / 'central.sqlite3'}"
+    with running_central(url) as base:
+        yield base, central_cli(url, "kiosk", "add", "MT01", "--location", "Muara Teweh").stdout.strip()
+
+
+#: (A "/", even as %2F, ends the path segment: no route, a JSON 404 that quotes nothing.)
+HOSTILE_PATHS = ("javascript%3Aalert%28document.domain%29%3C%21--", "https%3Aevil.example",
+                 "%5C%5Cevil.example", "%22%3E%3Cscript%3Ealert(1)%3C")
+
+
+def test_every_html_answer_carries_the_security_headers(own_central):
+    base, token = own_central
+    body = report()
+    send(base, token, body)
+    for path in (body["tracking_id"], new_tracking_id("MT01"), "MT01-00000-00000", *HOSTILE_PATHS):
+        answer = requests.get(f"{base}/status/{path}", timeout=30)
+        assert answer.headers["Content-Type"].startswith("text/html"), path
+        policy = answer.headers["Content-Security-Policy"]
+        for rule in ("default-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"):
+            assert rule in policy
+        assert "script-src" not in policy and "unsafe-inline" not in policy
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_hostile_path_is_never_written_into_the_page(own_central):
+    """GIVEN a path that is no Tracking ID (a javascript: URL, another site) WHEN the page
+    answers THEN nothing of it is in the page: the language link only changes the query."""
+    base, _ = own_central
+    for path in HOSTILE_PATHS:
+        page = requests.get(f"{base}/status/{path}", timeout=30)
+        assert page.status_code == 404 and "salah ketik" in page.text
+        assert "javascript" not in page.text and "evil" not in page.text and "alert" not in page.text
+        assert 'href="?lang=en"' in page.text
+
+
+def test_the_language_link_stays_on_the_central_in_a_real_browser(own_central):
+    """GIVEN the reflected-XSS path of the security test, and a real report's page WHEN
+    headless Chromium clicks "English" THEN no script runs (no dialog), the browser lands on
+    the same page of the central in English, and the page's own style is allowed by its CSP."""
+    from tests.support.browser import Chromium
+
+    base, token = own_central
+    body = report()
+    send(base, token, body)
+    pages = {f"{base}/status/{HOSTILE_PATHS[0]}": f"{base}/status/{HOSTILE_PATHS[0]}?lang=en",
+             f"{base}/status/{format_tracking_id(body['tracking_id'])}": f"{base}/status/{body['tracking_id']}?lang=en"}
+    with Chromium() as browser:
+        for start, expected in pages.items():
+            browser.open(start)
+            assert browser.evaluate("document.querySelector('a').href") == expected
+            assert browser.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(10, 79, 156)"
+            box = json.loads(browser.evaluate("JSON.stringify(document.querySelector('a').getBoundingClientRect())"))
+            browser.events.clear()
+            browser.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            landed = browser.wait_for(lambda e: e.get("method") in ("Page.frameNavigated", "Page.javascriptDialogOpening"))
+            assert landed["method"] == "Page.frameNavigated", landed
+            assert landed["params"]["frame"]["url"] == expected
+            browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired")
+            assert "English" not in browser.evaluate("document.body.innerText")  # now the link offers Indonesian
+            violations = [e for e in browser.events if e.get("method") == "Log.entryAdded"
+                          and "Content Security Policy" in e["params"]["entry"].get("text", "")]
+            assert not violations, violations

@@ -26,7 +26,8 @@ from tests.support.reports import file_reports
 
 def worker_for(store, clock, base_url, token, **kwargs) -> SyncWorker:
     service = ReportService(store, kiosk_code="MT01", clock=clock.now)
-    return SyncWorker(store, service, CentralClient(base_url, token, timeout=5), now=clock.now, rng=lambda: 0.5, **kwargs)
+    return SyncWorker(store, service, CentralClient(base_url, token, timeout=5), now=clock.now, rng=lambda: 0.5,
+                      monotonic=clock.monotonic, **kwargs)
 
 
 def states(store) -> dict[str, str]:
@@ -91,7 +92,9 @@ def test_wrong_token_keeps_reports_waiting_with_the_reason(central, store):
 def test_a_report_the_central_refuses_is_failed_with_the_reason(central, token, store):
     base, _, _ = central
     clock = FakeClock()
-    [bad] = file_reports(store, clock, 1, category_code="X" * 70)  # over the central's limit
+    [bad] = file_reports(store, clock, 1)
+    with sqlite3.connect(store.path) as con:  # over the central's limit (the service refuses it: a store kept before)
+        con.execute("UPDATE reports SET category_code = ? WHERE tracking_id = ?", ("X" * 70, bad))
     [good] = file_reports(store, clock, 1)
     worker = worker_for(store, clock, base, token)
     result = worker.run_once()

@@ -8,19 +8,19 @@ holds TARGET reports, then syncs until nothing waits and prints DONE.
 import datetime as dt
 import sys
 import threading
-from pathlib import Path
 
 from kiosk.core import reference
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.reports import ReportService
 from kiosk.core.store.db import open_store
+from kiosk.runtime.config import VARS, Config
 from sync_queue.client import CentralClient
 from sync_queue.worker import SyncWorker
 
 
 def main(data_dir: str, url: str, token: str, target: int) -> None:
-    data = Path(data_dir)
-    store = open_store(data / "kiosk.sqlite3", key_file=data / "secret.key")
+    config = Config(values={**{v.key: v.default for v in VARS}, "data_dir": data_dir}, source="file_and_sync")
+    store = open_store(config.database_file, key_file=config.key_path)
     reference.load_seed_if_empty(store)
     now = lambda: dt.datetime.now(dt.timezone.utc)  # noqa: E731
     service = ReportService(store, kiosk_code="MT01", clock=now)

@@ -133,7 +133,7 @@ def test_a_really_full_disk_never_takes_a_report_it_cannot_keep(tmp_path, disk, 
         disk.fill(leave=leave)
         with pytest.raises(CannotKeepReports) as refused:
             for _ in range(200):
-                accepted.append(env.reports.submit(draft_for(env, size=8000)).tracking_id)
+                accepted.append(env.reports.submit(draft_for(env, size=4000)).tracking_id)  # DESCRIPTION_MAX
         assert "disk is full" in str(refused.value) or "must stay free" in str(refused.value)
         disk.make_room()
         accepted.append(env.reports.submit(draft_for(env)).tracking_id)
@@ -223,6 +223,9 @@ def test_kiosk_started_on_a_full_disk_says_so_at_once(tmp_path, disk, clock, kiv
             in kiosk.all_text()
         assert kiosk.screen.ids.start.disabled
         kiosk.screenshot("01-welcome-disk-full")
+        from tests.support.text_fit import assert_fits_at_kiosk_sizes
+
+        assert_fits_at_kiosk_sizes(kiosk, kiosk.screen.ids.notice, "01-welcome-disk-full")  # not clipped
         kiosk.tap(kiosk.screen.ids.start)
         assert kiosk.current == "welcome"
         kiosk.tap(kiosk.screen.ids.status)
@@ -243,5 +246,8 @@ def test_kiosk_started_on_a_read_only_data_directory_is_out_of_service(tmp_path,
     kiosk = _driver(placeholder, env_factory=lambda: build_env(config, now=clock.now))
     try:
         assert_out_of_service(kiosk, "15-out-of-service-read-only")
+        from tests.support.text_fit import assert_fits_at_kiosk_sizes
+
+        assert_fits_at_kiosk_sizes(kiosk, kiosk.screen.ids.notice, "15-out-of-service-read-only")  # not clipped
     finally:
         kiosk.close()

@@ -127,6 +127,9 @@ def test_kiosk_that_cannot_keep_reports_says_so(kivy_window, env, lang):
         if lang == "en":
             kiosk.tap(kiosk.screen.ids.lang_en)
         assert_out_of_service(kiosk, "15-out-of-service")
+        from tests.support.text_fit import assert_fits_at_kiosk_sizes
+
+        assert_fits_at_kiosk_sizes(kiosk, kiosk.screen.ids.notice, "15-out-of-service")  # not clipped
     finally:
         kiosk.close()
 

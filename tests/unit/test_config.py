@@ -166,3 +166,55 @@ def test_central_token_from_environment_and_never_shown(tmp_path):
 def test_network_printer_needs_a_host(tmp_path):
     with pytest.raises(ConfigError, match="printer_host: required when printer = network"):
         load_config(write(tmp_path, 'printer = "network"\n'), environ={})
+
+
+def test_kiosk_run_refuses_a_config_file_that_is_not_utf8(tmp_path):
+    """GIVEN a config file saved in another encoding (Latin-1 "é") WHEN `kiosk run` starts
+    THEN it stops with the configuration error (exit code 2) naming the file, no traceback."""
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes('kiosk_location = "Mal Pelayanan Publik Muara Teweh é"\n'.encode("latin-1"))
+    proc = _kiosk_run("--config", str(path))
+    assert proc.returncode == 2, proc.stderr
+    assert str(path) in proc.stderr and "not valid UTF-8" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# -- where the key lives: key_file, systemd's credential, or beside the database ----------------
+def test_key_path_is_beside_the_database_by_default(tmp_path):
+    config = load_config(write(tmp_path, f'data_dir = "{tmp_path / "data"}"\n'), environ={})
+    assert config.key_path == tmp_path / "data" / "secret.key"
+
+
+def test_key_path_from_systemd_credentials_directory_when_it_holds_the_key(tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    path = write(tmp_path, f'data_dir = "{tmp_path / "data"}"\n')
+    environ = {"CREDENTIALS_DIRECTORY": str(credentials)}
+    assert load_config(path, environ=environ).key_path == tmp_path / "data" / "secret.key"  # no kiosk-key in it
+    (credentials / "kiosk-key").write_bytes(b"key")
+    assert load_config(path, environ=environ).key_path == credentials / "kiosk-key"
+    chosen = tmp_path / "elsewhere" / "kiosk.key"
+    assert load_config(write(tmp_path, f'key_file = "{chosen}"\n'), environ=environ).key_path == chosen
+
+
+def test_the_kiosk_opens_its_store_with_the_credential_key(tmp_path):
+    """GIVEN systemd passes the key as the credential kiosk-key WHEN the kiosk's environment
+    is built THEN the store is sealed with that key and no key is written beside the database."""
+    from cryptography.fernet import Fernet
+
+    from kiosk.runtime.env import build_env
+
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    key = Fernet.generate_key()
+    (credentials / "kiosk-key").write_bytes(key)
+    (credentials / "kiosk-key").chmod(0o400)
+    config = load_config(write(tmp_path, f'data_dir = "{tmp_path / "data"}"\n'),
+                         environ={"CREDENTIALS_DIRECTORY": str(credentials)})
+    env = build_env(config)
+    try:
+        assert Fernet(key).decrypt(env.store.sealer.seal("kunci")) == b"kunci"
+    finally:
+        env.close()
+    assert not (tmp_path / "data" / "secret.key").exists()
+    assert (credentials / "kiosk-key").read_bytes() == key

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text, update
 
 from kiosk.core.domain import Draft, ReportKind
-from kiosk.core.reports import MAX_ID_DRAWS, REQUIRED, IncompleteDraft, LocalReportStatus, ReportService
+from kiosk.core.reports import MAX_ID_DRAWS, REQUIRED, IncompleteDraft, InvalidDraft, LocalReportStatus, ReportService
 from kiosk.core.store.db import StoreError, open_store
 from sync_queue import outbox
 from sync_queue.outbox import OutboxEntry, OutboxState
@@ -154,3 +154,84 @@ def test_delete_personal_data_keeps_the_report_and_its_entry(service, store):
     assert (name, phone) == (None, None)
     assert service.find(saved.tracking_id).outbox_state is OutboxState.PENDING
     assert service.load_draft(saved.tracking_id).description.startswith("Antrean")
+
+
+# -- what a report may hold: the service decides, not only the filing screen ------------------
+def test_a_raw_draft_is_cleaned_as_the_filing_screen_cleans_it(service):
+    """GIVEN a draft built without the flow, its text full of printer commands, bidi
+    overrides, emoji and CRs WHEN it is submitted THEN what is kept, printed and sent is
+    the text the filing screen would have kept."""
+    from kiosk.core.flow import TEXT_FIELDS
+    from kiosk.kernel.textclean import clean_input
+
+    raw = {"title": "Jalan\x1b@ rusak\x1dV \U0001F621 parah\u202e", "description": "Baris satu\r\nbaris\x00 dua\x07",
+           "location_text": "Jl.\tPramuka\x1bp0", "reporter_name": "Budi\u200b \u0627", "reporter_phone": "0812\x1d"}
+    saved = service.submit(draft(**raw))
+    kept = service.load_draft(saved.tracking_id)
+    for field, text_ in raw.items():
+        max_len, multiline = TEXT_FIELDS[field]
+        expected = clean_input(text_, max_len=max_len, multiline=multiline).text
+        assert getattr(kept, field) == getattr(saved.draft, field) == expected
+        assert not any(c in expected for c in "\x1b\x1d\x00\x07\r\t\u202e\u200b\U0001F621")
+    assert kept.description == "Baris satu\nbaris dua"
+
+
+@pytest.mark.parametrize("field", ["title", "description", "location_text", "reporter_name", "reporter_phone"])
+def test_text_over_its_limit_is_refused_not_kept(service, store, field):
+    """The 100,000-character title that made a 1,233-line receipt: refused, nothing kept."""
+    from kiosk.core.flow import TEXT_FIELDS
+
+    max_len, _ = TEXT_FIELDS[field]
+    at_limit = service.submit(draft(**{field: "a" * max_len}))  # the limit itself is fine
+    assert len(getattr(service.load_draft(at_limit.tracking_id), field)) == max_len
+    for too_long in ("a" * (max_len + 1), "Antrean panjang " * 6250):
+        with pytest.raises(InvalidDraft) as info:
+            service.submit(draft(**{field: too_long}))
+        assert (info.value.field, info.value.problem) == (field, f"longer than {max_len} characters")
+        assert "Antrean" not in str(info.value)  # the message never quotes the text
+    assert rows(store, "reports") == rows(store, "outbox") == 1
+
+
+def test_text_that_cleaning_empties_counts_as_missing(service, store):
+    with pytest.raises(IncompleteDraft) as info:
+        service.submit(draft(title="\x1b\x1d\u202e\U0001F621"))
+    assert info.value.field == "title"
+    assert rows(store, "reports") == 0
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"category_code": "NOT_A_CATEGORY"}, "category_code"),
+    ({"category_code": "X" * 70}, "category_code"),
+    ({"agency_code": "NOBODY"}, "agency_code"),
+    ({"agency_code": ""}, "agency_code"),
+    ({"kecamatan_code": "ATLANTIS"}, "kecamatan_code"),
+    ({"kind": "gossip"}, "kind"),
+    ({"incident_date": dt.date(2026, 11, 24)}, "incident_date"),  # tomorrow in WIB
+    ({"incident_date": "2026-11-20"}, "incident_date"),
+    ({"incident_date": dt.datetime(2026, 11, 20, 9, 0, tzinfo=WIB)}, "incident_date"),
+    ({"language": "fr"}, "language"),
+    ({"anonymous": "yes"}, "anonymous"),
+    ({"title": 12345}, "title"),
+])
+def test_answers_a_report_may_not_hold_are_refused_by_name(service, store, changes, field):
+    with pytest.raises(InvalidDraft) as info:
+        service.submit(draft(**changes))
+    assert info.value.field == field
+    assert rows(store, "reports") == rows(store, "outbox") == 0
+
+
+def test_valid_codes_today_and_unknown_agency_are_accepted(service):
+    saved = service.submit(draft(kind="aspirasi", agency_code="DINKES", incident_date=NOW.date()))
+    kept = service.load_draft(saved.tracking_id)
+    assert (kept.kind, kept.agency_code, kept.incident_date) == (ReportKind.ASPIRASI, "DINKES", NOW.date())
+    assert service.submit(draft(agency_code=None)).draft.agency_code is None  # "Tidak tahu"
+
+
+def test_today_is_the_kiosks_local_day(store):
+    """00:30 WIB on 24 November is still the 23rd in UTC: something that happened this
+    (local) morning is not "in the future", and the day after still is."""
+    utc_evening = dt.datetime(2026, 11, 23, 17, 30, tzinfo=dt.timezone.utc)
+    service = ReportService(store, kiosk_code="MT01", clock=lambda: utc_evening)
+    assert service.submit(draft(incident_date=dt.date(2026, 11, 24))).draft.incident_date == dt.date(2026, 11, 24)
+    with pytest.raises(InvalidDraft, match="incident_date: in the future"):
+        service.submit(draft(incident_date=dt.date(2026, 11, 25)))

@@ -285,6 +285,7 @@ def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path, central, 
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
     old = Store(engine, load_or_create_key(key_file), db_file)
+    reference.load_seed_if_empty(old)  # the service checks codes against it
     service = ReportService(old, kiosk_code="MT01", clock=lambda: NOW)
     queued = [service.submit(draft()).tracking_id for _ in range(3)]
     with engine.begin() as conn:
@@ -308,3 +309,86 @@ def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path, central, 
     assert [service.find(t).outbox_state for t in queued] == [OutboxState.SENT] * 3
     assert service.count_waiting() == 0
     upgraded.close()
+
+
+# -- issue 11: a damaged value is set aside alone; deleted data is overwritten; the key kept private --
+def test_one_damaged_value_is_unreadable_report_not_a_wrong_key(tmp_path, service, store):
+    """GIVEN two reports, one with one character of its sealed title changed WHEN they are
+    read THEN the damaged one raises UnreadableReport naming its Tracking ID and saying the
+    text is damaged, not the key; the other opens; neither reprint nor the count crashes."""
+    from kiosk.core.reports import UnreadableReport
+
+    good, bad = service.submit(draft()).tracking_id, service.submit(draft()).tracking_id
+    with store.engine.begin() as conn:
+        token = bytearray(conn.execute(text("SELECT title FROM reports WHERE tracking_id = :t"), {"t": bad}).scalar())
+        token[len(token) // 2] ^= 0x01  # one character, still ASCII
+        conn.execute(text("UPDATE reports SET title = :v WHERE tracking_id = :t"), {"v": bytes(token), "t": bad})
+    with pytest.raises(UnreadableReport) as info:
+        service.payload(bad)
+    assert info.value.tracking_id == bad and info.value.field == "title"
+    assert info.value.reason.startswith("unreadable: its stored title is damaged (not the key")
+    assert SECRETS[2] not in str(info.value)
+    assert service.load_draft(good).title == SECRETS[2]
+    assert service.unreadable_reason(bad) == info.value.reason and service.unreadable_reason(good) is None
+    assert service.unreadable_ids() == [bad]
+    assert service.find(bad).tracking_id == bad  # still known
+    assert service.reprint(bad, config=None) is None  # nothing to print, no traceback for a screen
+
+
+def test_sealer_says_damaged_or_foreign_for_a_value_it_cannot_open(store):
+    for token in (b"gAAAA-not-a-token", "text, not bytes", b"\xff\xfe"):
+        with pytest.raises(SealError, match="damaged"):
+            store.sealer.open(token)
+
+
+def test_deleted_personal_data_is_overwritten_in_the_file(tmp_path, service, store):
+    """GIVEN a delivered report WHEN its name and phone are forgotten THEN their sealed
+    bytes are gone from the database file (secure_delete, set on every connection)."""
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    saved = service.submit(draft())
+    with store.engine.connect() as conn:
+        sealed_name, sealed_phone = conn.execute(text("SELECT reporter_name, reporter_phone FROM reports")).one()
+    raw_con = sqlite3.connect(tmp_path / "kiosk.sqlite3", isolation_level=None)
+    raw_con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # into the main file: the file is what is searched
+    raw_con.close()
+    assert bytes(sealed_name) in (tmp_path / "kiosk.sqlite3").read_bytes()
+    service.delete_personal_data(saved.tracking_id)
+    store.close()  # the last connection checkpoints the WAL into the file and removes it
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("kiosk.sqlite3*"))
+    assert bytes(sealed_name) not in raw and bytes(sealed_phone) not in raw
+
+
+def test_a_key_file_others_may_read_is_made_private_with_a_warning(tmp_path, caplog):
+    key_file = tmp_path / "secret.key"
+    open_store(tmp_path / "kiosk.sqlite3", key_file=key_file).close()
+    key_file.chmod(0o644)
+    with caplog.at_level("WARNING", logger="kiosk.core.store.crypto"):
+        open_store(tmp_path / "kiosk.sqlite3", key_file=key_file).close()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert any("mode 0644" in r.getMessage() and "now 0600" in r.getMessage() for r in caplog.records)
+
+
+def test_a_read_only_key_file_outside_the_data_directory_is_only_read(tmp_path):
+    """systemd's credential: a 0400 file in a read-only directory opens the store and is never written."""
+    from kiosk.core.store.crypto import load_or_create_key
+
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    key_file = credentials / "kiosk-key"
+    key_file.write_bytes(Fernet.generate_key())
+    key_file.chmod(0o400)
+    credentials.chmod(0o500)
+    try:
+        first = open_store(tmp_path / "data" / "kiosk.sqlite3", key_file=key_file)
+        reference.load_seed_if_empty(first)
+        saved = ReportService(first, kiosk_code="MT01", clock=lambda: NOW).submit(draft())
+        first.close()
+        again = open_store(tmp_path / "data" / "kiosk.sqlite3", key_file=key_file)
+        assert ReportService(again, kiosk_code="MT01", clock=lambda: NOW).load_draft(saved.tracking_id).title == SECRETS[2]
+        again.close()
+        assert load_or_create_key(key_file).open(load_or_create_key(key_file).seal("x")) == "x"
+        assert sorted(p.name for p in credentials.iterdir()) == ["kiosk-key"]
+        assert not (tmp_path / "data" / "secret.key").exists()
+    finally:
+        credentials.chmod(0o700)

@@ -6,11 +6,13 @@ after the receipt prints cannot lose the report). Transactions start with
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import inspect
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration. Start-up compares the database with it and loads Alembic only
 #: when they differ (Alembic costs ~100 ms to import); a test keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 #: ``meta`` key holding a token sealed with the store's key, to recognise the right key file.
 KEY_CHECK = "key_check"
 
@@ -113,6 +115,36 @@ def _check_key(conn, sealer: Sealer, db_file: Path, key_file: Path) -> None:
     if conn.exec_driver_sql("SELECT 1 FROM meta WHERE key = ?", (KEY_CHECK,)).scalar() is None:
         conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES (?, ?)",
                              (KEY_CHECK, sealer.seal(KEY_CHECK).decode("ascii")))
+
+
+@dataclasses.dataclass(frozen=True)
+class IntegrityReport:
+    """What SQLite's ``PRAGMA quick_check`` said about a database file, and how long it took."""
+
+    ok: bool
+    problems: tuple[str, ...]
+    seconds: float
+
+
+#: How many problems ``quick_check`` lists at most (the first ones tell a technician enough).
+QUICK_CHECK_LIMIT = 10
+
+
+def quick_check(db_file: Path) -> IntegrityReport:
+    """Run ``PRAGMA quick_check`` on ``db_file`` on a connection of its own (read-only, so
+    it works beside a running kiosk and on a file the store cannot open). Never raises:
+    a file SQLite cannot read at all is one problem."""
+    started = time.monotonic()
+    try:
+        con = sqlite3.connect(f"{Path(db_file).resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            rows = [str(row[0]) for row in con.execute(f"PRAGMA quick_check({QUICK_CHECK_LIMIT})")]
+        finally:
+            con.close()
+    except sqlite3.Error as exc:  # SQLite's words name pages and errors, never stored content
+        rows = [f"{type(exc).__name__}: {exc}"]
+    problems = tuple(" ".join(row.split()) for row in rows if row != "ok")  # one line each
+    return IntegrityReport(ok=not problems, problems=problems, seconds=time.monotonic() - started)
 
 
 class Store:

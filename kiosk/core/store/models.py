@@ -70,11 +70,17 @@ class Meta(Base):
 
 class RemoteStatus(Base):
     """What the central service last said about one of this kiosk's reports (public
-    status only: no identity), and when the kiosk learned it."""
+    status only: no identity), and when the kiosk learned it.
+
+    Free text never sits here in plain: ``body`` is the central's status JSON without the
+    title (the kiosk never shows it) and without the officers' replies, which are in
+    ``replies``, sealed (``kiosk.core.status_lookup`` writes and reads both)."""
 
     __tablename__ = "remote_status"
 
     tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
+    #: Sealed JSON list of each event's public reply (null where none); NULL: no replies.
+    replies: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     fetched_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
