@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 #: Seconds without a touch before the frame rate drops to the configured idle rate.
 THROTTLE_AFTER_S = 3.0
 SYNC_STATUS_EVERY_S = 5.0
+#: How often the printer's housekeeping runs (the file printer's receipt retention).
+PRINTER_TIDY_EVERY_S = 3600.0
 FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
 LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv", "admin.kv")
 #: The hidden way to the admin screen: this many taps in Welcome's top-left corner ...
@@ -164,6 +166,8 @@ class KioskApp(App):
             self.env.sync.start()
         self._sync_event = Clock.schedule_interval(lambda _dt: self.refresh_sync_status(), SYNC_STATUS_EVERY_S)
         self.refresh_sync_status()
+        # Receipts past their retention go even when nothing is printed for days.
+        self._tidy_event = Clock.schedule_interval(lambda _dt: self.env.tidy_printer(), PRINTER_TIDY_EVERY_S)
 
     def refresh_sync_status(self) -> None:
         """The POS-style indicator on Welcome: online or offline, and how many wait. Online
@@ -186,8 +190,9 @@ class KioskApp(App):
         return screen
 
     def on_stop(self):
-        if getattr(self, "_sync_event", None) is not None:
-            self._sync_event.cancel()
+        for event in (getattr(self, "_sync_event", None), getattr(self, "_tidy_event", None)):
+            if event is not None:
+                event.cancel()
         ExceptionManager.remove_handler(self._safety_net)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.unbind(on_request_close=self._refuse_close)

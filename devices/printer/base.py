@@ -114,5 +114,10 @@ class ReceiptPrinter(abc.ABC):
             return PrintOutcome(ok=False, error=PrinterError(f"unexpected {type(exc).__name__} while printing"))
         return PrintOutcome(ok=True, path=path, bytes_sent=len(data))
 
+    def tidy(self) -> int:
+        """Housekeeping between receipts, run on the printer thread now and then (the file
+        printer deletes receipts past their retention); how many things it removed."""
+        return 0
+
     def close(self) -> None:
         """Release the connection (nothing to release for transports that open one per job)."""

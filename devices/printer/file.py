@@ -85,6 +85,10 @@ class FilePrinter(ReceiptPrinter):
             return PrinterStatus("unavailable", "ok", can_read_status=False, error=error)
         return PrinterStatus("ok", "ok", can_read_status=False)
 
+    def tidy(self) -> int:
+        """Receipts past the retention go, also on a kiosk that prints nothing for days."""
+        return self.delete_expired()
+
     def delete_expired(self) -> int:
         """Delete the receipts (``.bin``, ``.png``, a crash's temporary files) printed more
         than ``retention_days`` ago by this printer's clock (its file names say when);

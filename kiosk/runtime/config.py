@@ -102,7 +102,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("printer_code_page", str, "cp437", "The one code page sent to the printer (ESC t): cp437, or cp858 (with the euro sign).", _one_of("cp437", "cp858")),
     ConfigVar("printer_profile", str, "default", "python-escpos printer profile (e.g. TM-T88III, POS-5890); `kiosk doctor` checks the name."),
     ConfigVar("paper_width_mm", int, 80, "Paper width: 58 or 80 mm.", lambda v: None if v in (58, 80) else "must be 58 or 80"),
-    ConfigVar("receipt_retention_days", int, 7, "Days the file printer keeps its receipts in <data_dir>/receipts (the ESC/POS bytes and a preview, the report's title in plain): older ones are deleted at each print and at start; 0: each receipt only until the next print or start. Other printers keep nothing.", _between(0, 3650)),
+    ConfigVar("receipt_retention_days", int, 7, "Days the file printer keeps its receipts in <data_dir>/receipts (the ESC/POS bytes and a preview, the report's title in plain): older ones are deleted at each print, at start and every hour; 0: each receipt only until the next print, start or hourly tidy. Other printers keep nothing.", _between(0, 3650)),
     ConfigVar("camera_source", str, "", "Camera for reading receipts: an index (0), /dev/videoN, an image, a folder of images, a video file or an RTSP/HTTP URL; empty: no camera, the ID is typed."),
     ConfigVar("camera_fps", float, 15.0, "Frames read per second while the scan screen is open.", _between(1, 60)),
     ConfigVar("status_base_url", str, "", "Public status page base URL; receipts then carry <base>/<Tracking ID> in their QR code."),

@@ -59,6 +59,10 @@ class KioskEnv:
         a status question never interleaves with a receipt's bytes)."""
         return self._print_pool.submit(work)
 
+    def tidy_printer(self) -> Future[int]:
+        """The printer's housekeeping (:meth:`ReceiptPrinter.tidy`) on its own thread."""
+        return self.on_printer_thread(self.printer.tidy)
+
     def close(self) -> None:
         if self.sync is not None:
             self.sync.stop()

@@ -111,3 +111,22 @@ def test_without_a_retention_every_receipt_is_kept(tmp_path):
     clock.advance(400 * 86400)
     print_one(printer, content())
     assert first.exists() and printer.delete_expired() == 0
+
+
+def test_a_kiosk_that_prints_nothing_still_lets_old_receipts_go(tmp_path):
+    """GIVEN the kiosk's environment with the file printer, a 7-day retention, and a receipt
+    printed 8 days ago WHEN nothing is printed but the printer's housekeeping runs (the app
+    runs it hourly on the printer thread) THEN the old receipt is gone and the title with it."""
+    from kiosk.runtime.env import build_env
+
+    clock = FakeClock()
+    config = load_config(None, environ={}, overrides={"data_dir": str(tmp_path / "data")})
+    env = build_env(config, printer=FilePrinter(config.receipts_path, now=clock.now,
+                                                retention_days=config.receipt_retention_days))
+    try:
+        old = print_one(env.printer, content())
+        clock.advance(8 * 86400)
+        assert env.tidy_printer().result(timeout=10) == 2  # its bytes and its preview
+        assert not old.exists() and holds(config.receipts_path, TITLE) == []
+    finally:
+        env.close()
