@@ -193,6 +193,13 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds until the next lookup is
 
 MALFORMED_ID: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": 'Malformed Tracking ID: `{"detail": {"field": "tracking_id", "problem": ...}}`'}}
+#: A body route: FastAPI answers 400 itself when the body cannot be read as JSON at all
+#: (e.g. bytes that are not UTF-8), before any model sees it.
+UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": 'The body cannot be read as JSON (e.g. not UTF-8): '
+                                           '`{"detail": "There was an error parsing the body"}`'}}
+MALFORMED_ID_OR_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": MALFORMED_ID[400]["description"] + "; or a body that cannot be read as JSON"}}
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing, unknown or revoked token",
           "headers": {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}}}}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from central import service
-from central.deps import (INVALID, MALFORMED_ID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, WRONG_TRANSITION, Db, OfficerName,
+from central.deps import (INVALID, MALFORMED_ID_OR_BODY, NOT_FOUND, TOO_LARGE, UNAUTHORIZED, WRONG_TRANSITION, Db, OfficerName,
                           TrackingIdPath, canonical_or_400)
 from central.lifecycle import ACTIONS, LifecycleError, apply
 from kiosk.kernel.wire import CODE_MAX, NOTE_MAX, Line, Lines
@@ -31,7 +31,7 @@ class OfficerActionResult(BaseModel):
 
 
 @router.post("/api/v1/officer/reports/{tracking_id}/actions", response_model=OfficerActionResult,
-             responses={**MALFORMED_ID, **UNAUTHORIZED, **NOT_FOUND, **WRONG_TRANSITION, **TOO_LARGE, **INVALID})
+             responses={**MALFORMED_ID_OR_BODY, **UNAUTHORIZED, **NOT_FOUND, **WRONG_TRANSITION, **TOO_LARGE, **INVALID})
 def officer_action(tracking_id: TrackingIdPath, body: OfficerAction, name: OfficerName, db: Db) -> OfficerActionResult:
     """409 with the reason when the action does not apply (wrong state, missing agency or reply)."""
     canonical = canonical_or_400(tracking_id)

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DataError
 
 from central import service
-from central.deps import INVALID, TOO_LARGE, UNAUTHORIZED, Db, KioskCode
+from central.deps import INVALID, TOO_LARGE, UNAUTHORIZED, UNREADABLE_BODY, Db, KioskCode
 from kiosk.kernel.tracking_id import CANONICAL_LEN
 from kiosk.kernel.wire import BatchResult, FieldProblem, ItemResult, ReportBatch, ReportIn
 
@@ -56,7 +56,7 @@ def _take_one(db, code: str, raw: Any) -> ItemResult:
     return ItemResult(tracking_id=taken.tracking_id, outcome=taken.outcome, received_at=taken.received_at)
 
 
-@router.post("/api/v1/reports", response_model=BatchResult, responses={**UNAUTHORIZED, **TOO_LARGE, **INVALID})
+@router.post("/api/v1/reports", response_model=BatchResult, responses={**UNREADABLE_BODY, **UNAUTHORIZED, **TOO_LARGE, **INVALID})
 def intake(batch: ReportBatch, code: KioskCode, db: Db) -> BatchResult:
     """Store each report once: ``created``, ``duplicate``, ``conflict`` or ``invalid``."""
     results = [_take_one(db, code, raw) for raw in batch.reports]
