@@ -38,9 +38,12 @@ def running_central(url: str, *, workers: int = 1, env: dict[str, str] | None = 
     )
     tail: collections.deque[str] = collections.deque(maxlen=50)
     try:
+        listening, started = False, 0
         for line in proc.stderr:  # uvicorn says when it listens: no polling, no sleeping
             tail.append(line)
-            if "Uvicorn running on" in line:
+            listening = listening or "Uvicorn running on" in line
+            started += "Application startup complete" in line  # once per worker process
+            if listening and started >= workers:
                 break
         else:
             raise RuntimeError(f"central exited with {proc.wait()}:\n{''.join(tail)}")
