@@ -55,3 +55,20 @@ class SavedReport:
     created_at: dt.datetime  # aware, UTC
     draft: Draft
     kiosk_code: str
+
+
+class IncompleteDraft(ValueError):
+    """A required answer is missing; ``field`` names it."""
+
+    def __init__(self, field: str):
+        super().__init__(f"draft is missing {field}")
+        self.field = field
+
+
+class InvalidDraft(ValueError):
+    """An answer a report may not hold (too long, an unknown code, a future date...);
+    ``field`` names it and ``problem`` says why, in the kiosk's own words (never the text)."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem

@@ -16,7 +16,7 @@ import re
 from typing import Callable
 
 from kiosk.core import domain
-from kiosk.core.domain import Draft, ReportKind, SavedReport
+from kiosk.core.domain import Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport
 from kiosk.kernel.i18n import N_
 from kiosk.kernel.textclean import CleanResult, clean_input
 
@@ -43,6 +43,21 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "location_text": (domain.LOCATION_MAX, False),
     "reporter_name": (domain.NAME_MAX, False),
     "reporter_phone": (domain.PHONE_MAX, False),
+}
+
+#: Where the citizen answers each field, and which field that step shows a message under:
+#: where a refused report sends them back to.
+FIELD_STEPS: dict[str, tuple[Step, str]] = {
+    "kind": (Step.KIND, "kind"),
+    "category_code": (Step.CATEGORY, "category_code"),
+    "agency_code": (Step.CATEGORY, "category_code"),
+    "title": (Step.DESCRIBE, "title"),
+    "description": (Step.DESCRIBE, "description"),
+    "incident_date": (Step.WHEN_WHERE, "incident_date"),
+    "kecamatan_code": (Step.WHEN_WHERE, "kecamatan_code"),
+    "location_text": (Step.WHEN_WHERE, "kecamatan_code"),
+    "reporter_name": (Step.IDENTITY, "reporter_phone"),
+    "reporter_phone": (Step.IDENTITY, "reporter_phone"),
 }
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
@@ -251,7 +266,16 @@ class FilingFlow:
         if self.errors:
             self.step = next(s for s in QUESTIONS if validate(s, self.draft, self._today()))
             return None
-        self.saved = save(self.draft)
+        try:
+            self.saved = save(self.draft)
+        except (IncompleteDraft, InvalidDraft) as exc:
+            # The service refused what the questions let through (e.g. the reference data
+            # changed while the citizen filed): back to that question, with a sentence,
+            # instead of an apology screen the citizen could only loop through.
+            log.warning("report refused by the service: %s (%s)", exc.field, type(exc).__name__)
+            self.step, shown = FIELD_STEPS.get(exc.field, (Step.KIND, "kind"))
+            self.errors = [FieldError(shown, _msg(N_("Please check this answer again.")))]
+            return None
         self.step = Step.DONE
         return self.saved
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from kiosk.core.domain import Draft, ReportKind, SavedReport
+from kiosk.core.domain import Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport
 from kiosk.core.flow import TEXT_FIELDS
 from kiosk.core.receipt import ReceiptContent
 from kiosk.core.store.crypto import SealError
@@ -29,23 +29,6 @@ log = logging.getLogger(__name__)
 #: How many fresh Tracking IDs to draw when one already exists (2^-45 each: never twice).
 MAX_ID_DRAWS = 5
 REQUIRED = ("kind", "category_code", "title", "description", "incident_date", "kecamatan_code")
-
-
-class IncompleteDraft(ValueError):
-    """A required answer is missing; ``field`` names it."""
-
-    def __init__(self, field: str):
-        super().__init__(f"draft is missing {field}")
-        self.field = field
-
-
-class InvalidDraft(ValueError):
-    """An answer a report may not hold (too long, an unknown code, a future date...);
-    ``field`` names it and ``problem`` says why, in the kiosk's own words (never the text)."""
-
-    def __init__(self, field: str, problem: str):
-        super().__init__(f"{field}: {problem}")
-        self.field, self.problem = field, problem
 
 
 def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:

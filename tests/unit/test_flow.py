@@ -158,3 +158,24 @@ def test_idle_monitor_warns_then_expires():
 def test_idle_warning_gives_at_least_twenty_seconds():
     with pytest.raises(ValueError):
         IdleMonitor(lambda: 0.0, idle_after=60, warn_for=10)
+
+
+def test_a_report_the_service_refuses_goes_back_to_its_question(store):
+    """GIVEN a citizen at the review with a category the kiosk's reference data no longer
+    holds (the central replaced it while they filed) WHEN they send THEN nothing is saved,
+    the flow is back at the category question with a sentence in their language, and a
+    category chosen again lets the report go (no apology screen to loop through)."""
+    from kiosk.core.reports import ReportService
+    from kiosk.kernel.i18n import gettext_for
+
+    service = ReportService(store, kiosk_code="MT01", clock=lambda: dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc))
+    flow = make_flow()
+    fill_to_review(flow)
+    flow.draft.category_code = "DIHAPUS"  # what a reference refresh takes away mid-filing
+    assert flow.submit(service.submit) is None
+    assert flow.step is Step.CATEGORY and service.count_waiting() == 0
+    assert flow.error_for("category_code").render(gettext_for("id")) == "Mohon periksa kembali jawaban ini."
+    flow.choose_category("KEPENDUDUKAN")
+    while flow.step is not Step.REVIEW:
+        assert flow.next()
+    assert flow.submit(service.submit) is not None and service.count_waiting() == 1
