@@ -8,7 +8,6 @@ import json
 import sqlite3
 from pathlib import Path
 
-from kiosk.core import reference
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.receipt_content import receipt_content
 from kiosk.core.reports import ReportService
@@ -103,19 +102,10 @@ def test_upgrade_drops_the_plaintext_titles_an_older_status_pull_kept(tmp_path):
     JSON (titles, a reply), rewritten several times WHEN the new kiosk opens it THEN no
     title or reply is left anywhere in the file, the statuses without a reply are still
     known, and the one with a reply is gone (to be pulled again, sealed)."""
-    from alembic import command
-
-    from kiosk.core.store.crypto import load_or_create_key
-    from kiosk.core.store.db import Store, _alembic_config, _make_engine
+    from tests.support.reports import store_at_revision
 
     db_file, key_file = tmp_path / "kiosk.sqlite3", tmp_path / "secret.key"
-    engine = _make_engine(db_file)
-    with engine.begin() as conn:
-        cfg = _alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
-    old = Store(engine, load_or_create_key(key_file), db_file)
-    reference.load_seed_if_empty(old)
+    old = store_at_revision(db_file, key_file, "0002")
     service = ReportService(old, kiosk_code="MT01", clock=lambda: dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc))
     draft = dict(kind=ReportKind.PENGADUAN, category_code="KESEHATAN", description="Antrean panjang sekali di loket.",
                  incident_date=dt.date(2026, 11, 20), kecamatan_code="LAHEI")
@@ -128,7 +118,7 @@ def test_upgrade_drops_the_plaintext_titles_an_older_status_pull_kept(tmp_path):
                            "confidential": False, "agency_code": "DINKES", "title": f"{TITLE} {n}",
                            "received_at": "2026-11-23T03:31:00Z", "events": events})
 
-    with engine.begin() as conn:
+    with old.engine.begin() as conn:
         conn.exec_driver_sql("PRAGMA secure_delete = OFF")  # as most builds of SQLite: rewritten rows leave copies
         for status in ("received", "verified", "forwarded"):  # each pull rewrote the row
             for tid, n in ((plain, 1), (answered, 2)):

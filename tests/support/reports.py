@@ -1,4 +1,5 @@
-"""Reports filed straight through the kiosk's ReportService (no screen), for sync tests."""
+"""Reports filed straight through the kiosk's ReportService (no screen), and a store at an
+older schema, for sync and upgrade tests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,3 +18,22 @@ def file_reports(store, clock, count: int, **changes) -> list[str]:
         values.update(changes)
         ids.append(service.submit(Draft(**values)).tracking_id)
     return ids
+
+
+def store_at_revision(db_file, key_file, revision: str):
+    """A kiosk store migrated only up to ``revision`` (what an older kiosk left on disk),
+    seeded with reference data: for tests that open it with the new code afterwards."""
+    from alembic import command
+
+    from kiosk.core import reference
+    from kiosk.core.store.crypto import load_or_create_key
+    from kiosk.core.store.db import Store, _alembic_config, _make_engine
+
+    engine = _make_engine(db_file)
+    with engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    store = Store(engine, load_or_create_key(key_file), db_file)
+    reference.load_seed_if_empty(store)
+    return store

@@ -7,7 +7,8 @@ import pytest
 from kiosk.kernel.tracking_id import format_tracking_id
 from sync_queue.outbox import OutboxState
 from tests.support.kiosk_ui import (
-    T, assert_out_of_service, assert_print_failed_shows_the_number, every_text_in_app, mistype, saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
+    T, assert_out_of_service, assert_print_failed_shows_the_number, env_synced_to, every_text_in_app, mistype,
+    saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
 )
 
 pytestmark = pytest.mark.ui
@@ -165,15 +166,10 @@ def test_printer_failure_shows_the_number_to_write_down(kiosk, env, lang):
 def test_welcome_shows_online_and_nothing_waiting_once_delivered(kivy_window, central, token, tmp_path, clock, lang):
     """GIVEN a kiosk configured with a real central WHEN a report is saved THEN the sync
     worker delivers it in the background and Welcome says online, 0 waiting."""
-    from kiosk.runtime.config import load_config
-    from kiosk.runtime.env import build_env
     from tests.support.ui_driver import KioskDriver
 
     base, _, _ = central
-    config_file = tmp_path / "kiosk.toml"
-    config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n'
-                           f'central_url = "{base}"\ncentral_token = "{token}"\n', encoding="utf-8")
-    env = build_env(load_config(config_file, environ={}), now=clock.now, monotonic=clock.monotonic)
+    env = env_synced_to(tmp_path, base, token, clock)
     kiosk = KioskDriver(env)
     try:
         if lang == "en":

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.support.fault_proxy import FaultProxy
-from tests.support.kiosk_ui import T, show_receipt_for_saved_report
+from tests.support.kiosk_ui import T, env_synced_to, show_receipt_for_saved_report
 
 pytestmark = pytest.mark.ui
 
@@ -17,16 +17,11 @@ def test_welcome_says_offline_behind_a_captive_portal_and_online_after(kivy_wind
     to every request) WHEN a report is saved THEN Welcome says offline, 1 waiting, while
     the sync thread keeps running; WHEN the portal is gone THEN it is delivered and
     Welcome says online, 0 waiting."""
-    from kiosk.runtime.config import load_config
-    from kiosk.runtime.env import build_env
     from tests.support.ui_driver import KioskDriver
 
     parsed = urlparse(central[0])
     portal = FaultProxy((parsed.hostname, parsed.port), {"html_200": 1})
-    config_file = tmp_path / "kiosk.toml"
-    config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n'
-                           f'central_url = "{portal.url}"\ncentral_token = "{token}"\n', encoding="utf-8")
-    env = build_env(load_config(config_file, environ={}), now=clock.now, monotonic=clock.monotonic)
+    env = env_synced_to(tmp_path, portal.url, token, clock)
     kiosk = KioskDriver(env)
     try:
         show_receipt_for_saved_report(kiosk, env)

@@ -49,16 +49,7 @@ def test_reports_filed_while_the_clock_was_a_day_ahead_are_due_once_it_is_correc
     assert outbox.claim(5) == tried + untried
 
 
-def test_a_long_retry_after_from_a_right_clock_is_still_honoured(store, clock):
-    outbox = Outbox(store.engine, now=clock.now, rng=lambda: 0.5)
-    ids = file_reports(store, clock, 1)
-    outbox.claim(1)
-    outbox.retry_later(ids, "central answered 503", delay_s=3600)
-    assert outbox.claim(1) == []
-    clock.advance(3599)
-    assert outbox.claim(1) == []
-    clock.advance(1)
-    assert outbox.claim(1) == ids
+# A long Retry-After from a right clock stays honoured: tests/unit/test_outbox.py, delay 3600.
 
 
 def test_recover_with_the_lock_needs_it_held(store, clock, tmp_path):

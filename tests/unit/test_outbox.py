@@ -49,12 +49,14 @@ def test_claim_takes_due_entries_once_oldest_first_up_to_the_limit(store, clock,
     assert outbox.next_due() is None and outbox.count_waiting() == 3  # sending still waits
 
 
-def test_claim_leaves_entries_that_are_not_due_yet(store, clock, outbox):
+# 3600 s: a long Retry-After from a right clock, which claim()'s clock-step rule must keep.
+@pytest.mark.parametrize("delay", [60, 3600])
+def test_claim_leaves_entries_that_are_not_due_yet(store, clock, outbox, delay):
     ids = file_reports(store, clock, 1)
     outbox.claim(1)
-    assert outbox.retry_later(ids, "central answered 500", delay_s=60) == 1
+    assert outbox.retry_later(ids, "central answered 503", delay_s=delay) == 1
     assert outbox.claim(1) == []
-    clock.advance(59)
+    clock.advance(delay - 1)
     assert outbox.claim(1) == []
     clock.advance(1)
     assert outbox.claim(1) == ids

@@ -272,23 +272,13 @@ def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path, central, 
     """GIVEN a database at schema 0001 holding queued and failed reports WHEN the new kiosk
     opens it THEN Alembic upgrades it, every report and outbox entry is still there, and
     after "retry failed" all of them reach a real central service."""
-    from alembic import command
-
-    from kiosk.core.store.db import _alembic_config, _make_engine
-    from kiosk.core.store.crypto import load_or_create_key
-    from kiosk.core.store.db import Store
+    from tests.support.reports import store_at_revision
 
     db_file, key_file = tmp_path / "kiosk.sqlite3", tmp_path / "secret.key"
-    engine = _make_engine(db_file)
-    with engine.begin() as conn:
-        cfg = _alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
-    old = Store(engine, load_or_create_key(key_file), db_file)
-    reference.load_seed_if_empty(old)  # the service checks codes against it
+    old = store_at_revision(db_file, key_file, "0001")  # seeded: the service checks codes against it
     service = ReportService(old, kiosk_code="MT01", clock=lambda: NOW)
     queued = [service.submit(draft()).tracking_id for _ in range(3)]
-    with engine.begin() as conn:
+    with old.engine.begin() as conn:
         conn.execute(text("UPDATE outbox SET state = 'failed', last_error = 'invalid: title' WHERE tracking_id = :t"),
                      {"t": queued[0]})
     old.close()
