@@ -67,10 +67,20 @@ def picture(kiosk, name: str) -> Path:
         ClearBuffers()
         Scale(1, -1, 1)
         Translate(0, -Window.height, 0)
-    fbo.add(root.canvas)
-    fbo.draw()
-    fbo.texture.save(str(target), flipped=False)
-    fbo.remove(root.canvas)
+    # A canvas has one parent: take the app's out of the window's canvas while the Fbo
+    # draws it, and put it back where it was (as Kivy's Widget.export_as_image does).
+    # Left in both, the window went on drawing this app under every later test's.
+    index = Window.canvas.indexof(root.canvas)
+    if index > -1:
+        Window.canvas.remove(root.canvas)
+    try:
+        fbo.add(root.canvas)
+        fbo.draw()
+        fbo.texture.save(str(target), flipped=False)
+        fbo.remove(root.canvas)
+    finally:
+        if index > -1:
+            Window.canvas.insert(index, root.canvas)
     return target
 
 

@@ -185,6 +185,10 @@ class KioskDriver:
         app._tick_event.cancel()
         Window.release_all_keyboards()
         Window.remove_widget(app.root)
+        # Nothing of this app may go on drawing under the next test's (a canvas left in the
+        # window's, e.g. by drawing it into an image, made later screenshots show two apps).
+        assert Window.canvas.indexof(app.root.canvas) == -1 and app.root.canvas not in Window.canvas.children, \
+            "the app's canvas is still in the window's"
         self.frames(2)
         from kivy.app import App
 
