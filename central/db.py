@@ -29,15 +29,36 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision. Quiet: one line of ours when it
+    upgrades, nothing when it is current (Alembic's own INFO lines are for developers)."""
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(max(logging.WARNING, level))
+    try:
+        upgraded = _upgrade(engine)
+    finally:
+        alembic_log.setLevel(level)
+    if upgraded:
+        log.info("central database schema upgraded from %s to %s", *upgraded)
+
+
+def _upgrade(engine: Engine) -> tuple[str, str] | None:
+    """(from, to) when the schema was behind and is now upgraded; None when it was current."""
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
     with engine.begin() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return None
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    return current or "empty", head
 
 
 class Database:

@@ -17,6 +17,15 @@ from central.service import add_kiosk
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def kiosk_config(folder: Path, central: str, token: str) -> str:
+    """The demo kiosk's config file: registered with the demo central, and its receipts'
+    QR code and printed address opening the central's public status page."""
+    return (f'data_dir = "{folder / "kiosk"}"\nkiosk_code = "DM01"\n'
+            f'kiosk_location = "Demo: Mal Pelayanan Publik Muara Teweh"\n'
+            f'central_url = "{central}"\ncentral_token = "{token}"\n'
+            f'status_base_url = "{central}/status"\n')
+
+
 def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="lapor-demo-"))
     url = f"sqlite:///{folder / 'central.sqlite3'}"
@@ -33,16 +42,12 @@ def main() -> int:
         if "Uvicorn running on" in line:
             break
     config = folder / "kiosk.toml"
-    config.write_text(
-        f'data_dir = "{folder / "kiosk"}"\nkiosk_code = "DM01"\n'
-        f'kiosk_location = "Demo: Mal Pelayanan Publik Muara Teweh"\n'
-        f'central_url = "http://127.0.0.1:{port}"\ncentral_token = "{token}"\n',
-        encoding="utf-8",
-    )
+    config.write_text(kiosk_config(folder, f"http://127.0.0.1:{port}", token), encoding="utf-8")
     print(f"""
 Demo folder: {folder}
 Central service: http://127.0.0.1:{port}  (API docs at /docs)
 File a report on the kiosk; within seconds Welcome shows it sent ("Daring · 0 menunggu dikirim").
+Its receipt (in {folder / "kiosk" / "receipts"}) points at http://127.0.0.1:{port}/status/<TRACKING ID>.
 Then, in another terminal:
   {sys.executable} -m central --database-url {url} report <TRACKING ID> verify --actor you
   {sys.executable} -m kiosk --config {config} queue --all

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 
 from central.db import Database
@@ -45,6 +46,14 @@ class LifecycleError(ValueError):
     """The action does not apply (unknown report, wrong state, missing agency or reply)."""
 
 
+def agency_codes(db: Database) -> set[str]:
+    """The agency codes of the central's current reference data (what kiosks show)."""
+    from central.service import current_reference
+
+    _, body = current_reference(db)
+    return {agency["code"] for agency in json.loads(body)["agencies"]}
+
+
 def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str = "",
           reply: str | None = None, agency: str | None = None, now: dt.datetime | None = None) -> str:
     """Move the report; returns its new status."""
@@ -53,6 +62,12 @@ def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str 
         raise LifecycleError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
     if spec.needs_agency and not agency:
         raise LifecycleError(f"{action} needs --agency")
+    if agency:
+        known = agency_codes(db)
+        agency = agency.strip().upper() if agency.strip().upper() in known else agency
+        if agency not in known:
+            # Else the citizen reads "forwarded to the office responsible" and nobody is.
+            raise LifecycleError(f"unknown agency {agency!r}; one of: {', '.join(sorted(known))}")
     if spec.needs_reply and not (reply or "").strip():
         raise LifecycleError(f"{action} needs --reply (the text the citizen will read)")
     if not actor.strip():

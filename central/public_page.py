@@ -21,11 +21,16 @@ STYLE = ("body{font-family:sans-serif;max-width:36em;margin:0 auto;padding:1em;c
          ".n{background:#fff7d6;padding:.6em}.id{font-size:1.4em;font-weight:bold;letter-spacing:.05em}")
 
 #: The page may use its own inline style and nothing else: no script, no other source, no
-#: frame around it, no form, no <base>. Sent with every HTML answer (``headers()``).
+#: frame around it, no <base>; its one form (type the number again) goes only to this
+#: service. Sent with every HTML answer (``headers()``).
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; "
     f"style-src 'sha256-{base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()}'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+#: The query parameter of the "type it again" form: ``/status/<any>?id=<typed>`` leads
+#: to ``/status/<typed>`` (``central.routers.public_status``).
+RETYPE_PARAM = "id"
 
 
 def headers() -> dict[str, str]:
@@ -55,8 +60,10 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
         parts.append(f'<p class="id">{escape(shown_id)}</p>')
     if problem == "unknown":
         parts.append(f"<p>{escape(_('No report with this number was found.'))}</p>")
+        parts.append(_retype_form(language, shown_id))
     elif problem:
         parts.append(f"<p>{escape(_('This number is not right: a letter or number is probably mistyped. Please check it against your receipt.'))}</p>")
+        parts.append(_retype_form(language, ""))  # never what the path held: it may be hostile
     else:
         lines, next_text = timeline(status, language, _agency_names(db, language))
         if status.confidential:
@@ -65,7 +72,12 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
             parts.append(f"<p><b>{escape(status.title)}</b></p>")
         parts.append("<ol>")
         for line in lines:
-            reply = f'<div class="r">{escape(line.reply)}</div>' if line.reply else ""
+            reply = ""
+            if line.reply and status.confidential:
+                # A reply can quote a confidential report: on the web only where to read it.
+                reply = f'<div class="r">{escape(_("The reply is not shown here because the report is confidential. Read it at any LAPOR! kiosk with your receipt."))}</div>'
+            elif line.reply:
+                reply = f'<div class="r">{escape(line.reply)}</div>'
             parts.append(f'<li><span class="d">{escape(line.date)}</span><br>{escape(line.text)}{reply}</li>')
         parts.append("</ol>")
         if next_text:
@@ -76,3 +88,15 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
     parts.append(f'<p><a href="{escape(href, quote=True)}">{"English" if other == "en" else "Bahasa Indonesia"}</a></p>'
                  "</body></html>")
     return "".join(parts)
+
+
+def _retype_form(language: str, value: str) -> str:
+    """A plain GET form (no script) to type the number again; it keeps the page's language.
+    No ``action``: it goes to this same page, whose route follows ``?id=`` to the number."""
+    _ = gettext_for(language)
+    return ('<form method="get"><p><label for="id">'
+            f"{escape(_('Type the report number from your receipt:'))}</label><br>"
+            f'<input id="id" name="{RETYPE_PARAM}" value="{escape(value, quote=True)}" size="20" maxlength="40" '
+            'autocomplete="off" autocapitalize="characters" spellcheck="false" required> '
+            f'<input type="hidden" name="lang" value="{escape(language, quote=True)}">'
+            f'<button type="submit">{escape(_("Check"))}</button></p></form>')

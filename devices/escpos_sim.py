@@ -9,6 +9,7 @@ control byte in text and any command cut short, lands in :attr:`ParsedReceipt.un
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -387,11 +388,50 @@ def parse_escpos(data: bytes, *, encoding: str = "cp437") -> ParsedReceipt:
     return _Parser(bytes(data), encoding).run()
 
 
+#: Fonts that draw every character of our code pages (cp437, cp858: é à ü ñ, box drawing
+#: ...), tried in order: Debian's fonts-dejavu-core (monospaced, like the printer), then
+#: the DejaVu Sans that Kivy bundles with the kiosk. Pillow's built-in font draws a box
+#: for each of those characters.
+_FONT_FILES = ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",)
+_KIVY_FONT = ("data", "fonts", "DejaVuSans.ttf")
+
+
+def _font_files() -> list[Path]:
+    files = [Path(f) for f in _FONT_FILES]
+    import importlib.util
+
+    kivy = importlib.util.find_spec("kivy")  # finds the package without importing it (no window, no Kivy in devices/)
+    if kivy is not None and kivy.submodule_search_locations:
+        files.append(Path(list(kivy.submodule_search_locations)[0], *_KIVY_FONT))
+    return files
+
+
+@functools.lru_cache(maxsize=8)
 def _font(size: int):
+    """The preview's font at ``size`` pixels: the first of :data:`_FONT_FILES` (and Kivy's)
+    found, else Pillow's own (which shows accented letters as boxes)."""
+    for path in _font_files():
+        if path.is_file():
+            try:
+                return ImageFont.truetype(str(path), size)
+            except OSError:
+                log.warning("preview font %s unreadable", path.name)
+    log.warning("no preview font with accented letters found: they show as boxes")
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow older than 10.1: one bitmap size
         return ImageFont.load_default()
+
+
+def _font_for_cell(cell: int):
+    """The largest preview font (up to 1.8 cells high) whose "M" fits one printer cell, so
+    a full line of a monospaced font is as wide as the paper, as on the printer."""
+    size = int(cell * 1.8)
+    font = _font(size)
+    while size > cell and hasattr(font, "getlength") and font.getlength("M") > cell:
+        size -= 1
+        font = _font(size)
+    return font
 
 
 def render_png(
@@ -409,7 +449,7 @@ def render_png(
 
     width = DOTS_PER_LINE[paper_width_mm]
     cell = width // CHARS_PER_LINE[paper_width_mm]  # 12 dots: font A
-    font = _font(int(cell * 1.8))
+    font = _font_for_cell(cell)
     line_height = int(cell * 2.4)
     blocks: list[tuple[Image.Image, str]] = []
     for element in parsed.elements:

@@ -8,13 +8,15 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
+from kivy.uix.widget import Widget
 
 from kiosk.core import reference
-from kiosk.core.domain import DESCRIPTION_MAX, ReportKind
+from kiosk.core.domain import DESCRIPTION_MAX, PRIVACY_QUESTIONS, ReportKind
 from kiosk.core.flow import Step
+from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
 from kiosk.kernel.i18n import long_date
 from screens.common import docked_keyboard_height, ensure_visible, tr
@@ -23,11 +25,22 @@ log = logging.getLogger(__name__)
 
 
 class StepBar(BoxLayout):
-    """Back, "Step 2 of 5", Next: at the top, so the docked keyboard never hides them."""
+    """Back, "Step 2 of 5", Next: at the top, so the docked keyboard never hides them.
+
+    ``has_next`` False (the review) leaves an empty place where Next is on the other
+    steps: Send sits elsewhere, so a repeated tap on Next's spot cannot send."""
 
     progress = StringProperty("")
     next_text = StringProperty("")
+    has_next = BooleanProperty(True)
     __events__ = ("on_back", "on_next")
+
+    def on_has_next(self, _bar, has_next: bool) -> None:
+        button = self.ids.next
+        if not has_next and button.parent is self:
+            index = self.children.index(button)
+            self.remove_widget(button)
+            self.add_widget(Widget(size_hint=(None, 1), width=button.width), index=index)
 
     def on_back(self):
         pass
@@ -40,6 +53,8 @@ class StepScreen(Screen):
     """Shared behaviour of the question screens."""
 
     step: Step
+    #: Fields whose message the screen shows beside their own question, not at the top.
+    inline_fields: tuple[str, ...] = ()
     progress = StringProperty("")
     error_text = StringProperty("")
     keyboard_space = NumericProperty(0)
@@ -88,7 +103,8 @@ class StepScreen(Screen):
         self.progress = (
             self.tr("Step {n} of {total}", n=number, total=flow.question_count) if number else self.tr("Check your report")
         )
-        self.error_text = "\n".join(e.message.render(self.app.gettext) for e in flow.errors)
+        self.error_text = "\n".join(
+            e.message.render(self.app.gettext) for e in flow.errors if e.field not in self.inline_fields)
         self.show_state()
 
     def show_state(self) -> None:
@@ -251,15 +267,45 @@ class WhenWhereScreen(StepScreen):
         self.date_error = ""
 
 
+class PrivacyQuestion(BoxLayout):
+    """A yes/no question with what "yes" means; neither answer is chosen until tapped.
+
+    ``answer`` is "yes", "no" or "" (unanswered); ``on_choice`` carries the tapped one."""
+
+    question = StringProperty("")
+    consequence = StringProperty("")
+    answer = StringProperty("")
+    error = StringProperty("")
+    __events__ = ("on_choice",)
+
+    def on_choice(self, yes: bool):
+        pass
+
+
 class IdentityScreen(StepScreen):
     step = Step.IDENTITY
+    inline_fields = PRIVACY_QUESTIONS
 
     def show_state(self):
         draft = self.flow.draft
         self.ids.name.text = draft.reporter_name
         self.ids.phone.text = draft.reporter_phone
-        self.ids.anonymous.state = "down" if draft.anonymous else "normal"
-        self.ids.confidential.state = "down" if draft.confidential else "normal"
+        self._show_privacy()
+
+    def _show_privacy(self) -> None:
+        draft = self.flow.draft
+        for name in PRIVACY_QUESTIONS:
+            answer = draft.privacy_answer(name)
+            question = self.ids[name]
+            question.answer = "" if answer is None else ("yes" if answer else "no")
+            message = self.flow.error_for(name)
+            question.error = message.render(self.app.gettext) if message else ""
+
+    def answer(self, name: str, yes: bool) -> None:
+        """A tap on Yes or No: the flow records the answer, the screen shows it."""
+        if self.flow is not None:
+            self.flow.set_flag(name, yes)
+            self._show_privacy()
 
     def text_changed(self, field: str, widget):
         if self.flow is None:
@@ -268,23 +314,44 @@ class IdentityScreen(StepScreen):
         if cleaned != widget.text:
             widget.text = cleaned
 
-    def flag(self, name: str, down: bool):
-        if self.flow is not None:  # resetting the toggles also fires on_state
-            self.flow.set_flag(name, down)
-
     def reset(self):
         super().reset()
         self.ids.name.text = self.ids.phone.text = ""
-        self.ids.anonymous.state = self.ids.confidential.state = "normal"
+        for name in PRIVACY_QUESTIONS:
+            self.ids[name].answer = self.ids[name].error = ""
 
 
 class ReviewScreen(StepScreen):
+    """Every answer, each with Change, and Send: a large button at the bottom of the page,
+    far from where Next sat on the step before, that takes a tap only once the review
+    has been in view for :data:`REVIEW_READ_S` (a double tap on Next cannot send). Beside
+    Send, always in view, the two privacy answers the report goes with."""
+
     step = Step.REVIEW
     save_error = StringProperty("")
+    send_ready = BooleanProperty(False)
+    privacy_text = StringProperty("")
+    _read_event = None
+
+    def on_pre_enter(self, *args):
+        super().on_pre_enter(*args)
+        self.send_ready = False
+        self._read_event = Clock.schedule_interval(self._check_read, 0.1)
+
+    def on_leave(self, *args):
+        super().on_leave(*args)
+        if self._read_event is not None:
+            self._read_event.cancel()
+        self.send_ready = False
+
+    def _check_read(self, _dt=None) -> bool:
+        self.send_ready = self.app.tap_guard.has_been_shown(REVIEW_READ_S)
+        return not self.send_ready  # once ready, the check stops
 
     def show_state(self):
-        from kiosk.core.review import review_rows
+        from kiosk.core.review import privacy_lines, review_rows
 
+        self.privacy_text = "\n".join(privacy_lines(self.flow.draft, self.app.gettext))
         box = self.ids.rows
         box.clear_widgets()
         for row in review_rows(self.flow.draft, self.app.env.store, self.app.lang):
@@ -297,10 +364,13 @@ class ReviewScreen(StepScreen):
         self.flow.edit(step)
         self.app.show_step()
 
-    def go_next(self):
+    def send(self):
         """ "Send": save durably, then the receipt. A storage fault keeps the draft."""
         from kiosk.core.store.db import CannotKeepReports, StoreError
 
+        if not self.app.tap_guard.has_been_shown(REVIEW_READ_S):
+            log.info("send ignored: the review was shown only %.1f s ago", self.app.tap_guard.shown_for())
+            return
         try:
             saved = self.flow.submit(self.app.env.reports.submit)
         except CannotKeepReports:
@@ -322,7 +392,7 @@ class ReviewScreen(StepScreen):
     def reset(self):
         super().reset()
         self.ids.rows.clear_widgets()
-        self.save_error = ""
+        self.save_error = self.privacy_text = ""
 
 
 class ReviewRow(BoxLayout):

@@ -1,6 +1,7 @@
 """Full-screen idle warning with a countdown and a big "Continue" button."""
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.properties import BooleanProperty, NumericProperty
 from kivy.uix.modalview import ModalView
 
@@ -8,11 +9,13 @@ from kivy.uix.modalview import ModalView
 class IdleOverlay(ModalView):
     seconds = NumericProperty(0)
     is_open = BooleanProperty(False)
+    saved = BooleanProperty(False)  # over the receipt: the report is kept, only the screen closes
     __events__ = ("on_continue",)
 
     def show(self, seconds_left: int) -> None:
         self.seconds = seconds_left
         if not self.is_open:
+            self.saved = App.get_running_app().session.receipt is not None
             self.is_open = True
             self.open(animation=False)
 

@@ -21,6 +21,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.runtime import watchdog
 from kiosk.core.session import CitizenSession, SessionEvent
+from kiosk.core.tap_guard import TapGuard
 from kiosk.kernel.i18n import gettext_for
 from screens.display import ACTIVE_FPS, KV_DIR
 from screens.common import PAPER, KioskKeyboard
@@ -55,6 +56,38 @@ def _load_kv(names) -> None:
         path = str(KV_DIR / name)
         if path not in Builder.files:  # rules are global: once per process
             Builder.load_file(path)
+
+
+class GuardedScreens(ScreenManager):
+    """The screens, passing on only the touches that belong to the one showing.
+
+    A touch that began on the previous screen, or within the guard's settle time after
+    the change, reaches no widget: the second tap of a double tap on "Create a report"
+    cannot choose a kind, nor a triple tap on Next skip the identity questions. Every
+    change of ``current`` tells the guard; :class:`TapGuard` decides."""
+
+    _TOKEN = "kiosk.screen"  # the guard's token in ``touch.ud``
+
+    def __init__(self, *, guard: TapGuard, **kwargs):
+        super().__init__(**kwargs)
+        self.guard = guard
+        self.bind(current=lambda *_: guard.screen_shown())
+
+    def on_touch_down(self, touch):
+        token = touch.ud[self._TOKEN] = self.guard.touch_began()
+        if token is None:
+            return True  # swallowed: nothing under the finger acts
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch):
+        if not self.guard.owns(touch.ud.get(self._TOKEN)):
+            return True
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch):
+        if not self.guard.owns(touch.ud.get(self._TOKEN)):
+            return True
+        return super().on_touch_up(touch)
 
 
 class _SafetyNet(ExceptionHandler):
@@ -102,6 +135,8 @@ class KioskApp(App):
             receipt_timeout_s=kiosk_config.receipt_timeout_s, default_language=language)
         self.default_lang = self.lang = language
         self._corner_taps: list[float] = []
+        #: Which touches belong to the screen showing (the review's Send asks it too).
+        self.tap_guard = TapGuard(monotonic)
         self.exit_code = 0
         self._leaving = False
         self._last_activity = monotonic()
@@ -118,7 +153,7 @@ class KioskApp(App):
         _load_kv(FIRST_KV_FILES)
         Window.clearcolor = PAPER
         Window.set_vkeyboard_class(KioskKeyboard)
-        manager = ScreenManager(transition=NoTransition())
+        manager = GuardedScreens(guard=self.tap_guard, transition=NoTransition())
         manager.add_widget(welcome.WelcomeScreen(name="welcome"))
         self.idle_overlay = idle_overlay.IdleOverlay()
         self.idle_overlay.bind(on_continue=lambda *_: self.touch())
@@ -362,6 +397,7 @@ class KioskApp(App):
         Clock._max_fps = ACTIVE_FPS  # noqa: SLF001 - Kivy reads it every frame
         if self.idle_overlay.is_open:
             self.idle_overlay.dismiss_now()
+            self.tap_guard.screen_shown()  # the touch that closed it does not act on the screen below
 
     def _tick(self, _dt) -> None:
         now = self._monotonic()

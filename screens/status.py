@@ -28,6 +28,8 @@ class StatusScreen(Screen):
     result_kind = StringProperty("")  # "", "checking", "found", "unknown", "offline_unknown", "invalid"
     reprint_state = StringProperty("")  # "", "printing", "printed", "failed"
     own_report = BooleanProperty(False)  # issued by this kiosk: its receipt can be reprinted
+    reply = StringProperty("")  # the office's newest reply: shown first, large
+    reply_heading = StringProperty("")  # who answered, and when
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -48,6 +50,9 @@ class StatusScreen(Screen):
         self.result_kind = lookup.kind
         self.reprint_state = lookup.print_state
         self.own_report = lookup.own_report
+        answer = lookup.answer
+        self.reply = answer.reply if answer is not None else ""
+        self.reply_heading = answer.reply_heading if answer is not None else ""
 
     # -- the keypad -----------------------------------------------------------------------
     def press(self, symbol: str) -> None:

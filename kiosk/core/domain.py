@@ -24,6 +24,10 @@ from kiosk.kernel.wire import (  # noqa: F401 - re-exported
 TITLE_MIN = 5
 DESCRIPTION_MIN = 15
 
+#: The two privacy questions of the identity step, asked as plain yes/no questions and
+#: never answered by default: hide the name from the office, keep the content off the internet.
+PRIVACY_QUESTIONS: tuple[str, ...] = ("anonymous", "confidential")
+
 #: Sentinel agency code for "Tidak tahu" (No Wrong Door: the central side routes it).
 AGENCY_UNKNOWN = None
 
@@ -45,6 +49,16 @@ class Draft:
     anonymous: bool = False
     confidential: bool = False
     language: str = "id"
+    #: Which of :data:`PRIVACY_QUESTIONS` the citizen has answered. The filing flow does
+    #: not leave the identity step until both are; the two flags above stay plain booleans
+    #: (False until answered) for everything after the flow.
+    privacy_answered: frozenset[str] = frozenset()
+
+    def privacy_answer(self, name: str) -> bool | None:
+        """The citizen's answer to a privacy question, None while unanswered."""
+        if name not in PRIVACY_QUESTIONS:
+            raise ValueError(name)
+        return getattr(self, name) if name in self.privacy_answered else None
 
 
 @dataclasses.dataclass(frozen=True)

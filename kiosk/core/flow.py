@@ -16,7 +16,7 @@ import re
 from typing import Callable
 
 from kiosk.core import domain
-from kiosk.core.domain import Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport
+from kiosk.core.domain import PRIVACY_QUESTIONS, Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport
 from kiosk.kernel.i18n import N_
 from kiosk.kernel.textclean import CleanResult, clean_input
 
@@ -58,6 +58,14 @@ FIELD_STEPS: dict[str, tuple[Step, str]] = {
     "location_text": (Step.WHEN_WHERE, "kecamatan_code"),
     "reporter_name": (Step.IDENTITY, "reporter_phone"),
     "reporter_phone": (Step.IDENTITY, "reporter_phone"),
+    "anonymous": (Step.IDENTITY, "anonymous"),
+    "confidential": (Step.IDENTITY, "confidential"),
+}
+
+#: What the identity step says under a privacy question the citizen has not answered.
+UNANSWERED: dict[str, str] = {
+    "anonymous": N_("Please answer Yes or No: hide your name from the office?"),
+    "confidential": N_("Please answer Yes or No: keep the report's content private?"),
 }
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
@@ -115,6 +123,9 @@ def validate(step: Step, draft: Draft, today: dt.date) -> list[FieldError]:
             errors.append(
                 FieldError("reporter_phone", _msg(N_("A phone number has only digits, for example 0812 3456 7890.")))
             )
+        for name in PRIVACY_QUESTIONS:  # asked, never defaulted: the content may become public
+            if name not in draft.privacy_answered:
+                errors.append(FieldError(name, _msg(UNANSWERED[name])))
     elif step is Step.REVIEW:
         for question in QUESTIONS:
             errors.extend(validate(question, draft, today))
@@ -187,9 +198,12 @@ class FilingFlow:
         return self.set_date(current + dt.timedelta(days=days))
 
     def set_flag(self, name: str, value: bool) -> None:
-        if name not in ("anonymous", "confidential"):
+        """The citizen's Yes or No to a privacy question (see :data:`PRIVACY_QUESTIONS`)."""
+        if name not in PRIVACY_QUESTIONS:
             raise ValueError(name)
         setattr(self.draft, name, bool(value))
+        self.draft.privacy_answered = self.draft.privacy_answered | {name}
+        self.errors = [e for e in self.errors if e.field != name]
 
     def set_text(self, field: str, raw: str, *, cleaned_before: CleanResult | None = None) -> str:
         """Store cleaned text for ``field`` and return it (the screen shows that text).

@@ -18,21 +18,35 @@ class IdleState(enum.Enum):
 
 
 class IdleMonitor:
-    """Tracks the last touch; :meth:`poll` says whether to warn or reset."""
+    """Tracks the last touch; :meth:`poll` says whether to warn or reset.
+
+    ``idle_after`` is the configured quiet time before the warning; a stretch of the
+    session may set its own (:meth:`arm`, :meth:`wait_for`: the receipt screen), the
+    warning and its countdown stay the same.
+    """
 
     def __init__(self, clock: Callable[[], float], *, idle_after: float, warn_for: float):
         if warn_for < 20:
             raise ValueError("the idle warning must give at least 20 seconds (WCAG 2.2.1)")
         self._clock = clock
-        self.idle_after = idle_after
+        self.default_idle_after = self.idle_after = idle_after
         self.warn_for = warn_for
         self._last = clock()
         self.armed = False
 
-    def arm(self) -> None:
-        """Start watching (a citizen session began)."""
+    def arm(self, *, idle_after: float | None = None) -> None:
+        """Start watching (a citizen session began), counting from now; ``idle_after``
+        for this stretch, the configured one when not given."""
         self.armed = True
+        self.idle_after = self.default_idle_after if idle_after is None else idle_after
         self._last = self._clock()
+
+    def wait_for(self, idle_after: float) -> None:
+        """Warn after ``idle_after`` seconds without a touch from now on, still counting
+        from the last touch; already quieter than that, the warning starts now, with its
+        whole countdown."""
+        self.idle_after = idle_after
+        self._last = max(self._last, self._clock() - idle_after)
 
     def disarm(self) -> None:
         """Stop watching (back on Welcome: nothing to protect)."""

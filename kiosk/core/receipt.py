@@ -56,6 +56,8 @@ class ReceiptContent:
     copy: bool = False  # a reprint, marked "SALINAN" / "COPY"
     qr_payload: str = ""  # what the QR code holds: the status URL when one is configured
     status_lines: tuple[str, ...] = ()  # set: a "print this status" slip instead of a receipt
+    status_address: str = ""  # this kiosk's public status page for the report, when one is configured
+    printer_test: bool = False  # `kiosk print-test`: marked as a test at top and bottom, never "keep this"
 
     @property
     def qr_text(self) -> str:
@@ -156,6 +158,8 @@ def write_receipt(
     printer._raw(b"\x1b@")  # ESC @: initialise (this also resets the printer's code page)
     printer._raw(b"\x1bt" + bytes([CODE_PAGES[encoding]]))  # ESC t n: our one code page
 
+    if content.printer_test:
+        _test_banner(w)
     w.style(align="center", bold=True)
     w.line(content.institution)
     w.style(align="center", bold=False)
@@ -199,11 +203,30 @@ def write_receipt(
         w.line(f"{_('Title')}: {content.title}")
     w.rule()
     w.line(_("Check the status at any LAPOR! kiosk: scan this QR code or type the report number."))
-    w.line(_("SP4N LAPOR!: lapor.go.id, SMS 1708"))
-    w.style(align="center", bold=True)
-    w.line(_("Keep this receipt"))
+    if content.status_address:
+        # lapor.go.id cannot look up a kiosk's Tracking ID: point at the page that can.
+        w.line(_("Or online, on a phone or computer:"))
+        w.line(content.status_address)
+    else:
+        w.line(_("SP4N LAPOR!: lapor.go.id, SMS 1708"))
+    if content.printer_test:
+        _test_banner(w)
+    else:
+        w.style(align="center", bold=True)
+        w.line(_("Keep this receipt"))
     w.style(align="left", bold=False)
     printer.cut()  # ESC d 6 (feed past the cutter), GS V 0
+
+
+#: What a printer test says at its top and bottom, so nobody takes it for a receipt.
+#: Plain text for the technician, not translated (the test is always the same).
+PRINTER_TEST_BANNER = "TES PRINTER - BUKAN TANDA TERIMA"
+
+
+def _test_banner(w: _Writer) -> None:
+    w.style(align="center", bold=True)
+    w.line(PRINTER_TEST_BANNER)
+    w.style(align="left", bold=False)
 
 
 def qr_raster(payload: str, *, module: int, paper_dots: int) -> bytes:

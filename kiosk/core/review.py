@@ -4,11 +4,38 @@ from __future__ import annotations
 import dataclasses
 
 from kiosk.core import reference
-from kiosk.core.domain import Draft
+from kiosk.core.domain import PRIVACY_QUESTIONS, Draft
 from kiosk.core.flow import Step
-from kiosk.kernel.i18n import gettext_for
+from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.core.labels import KIND_LABELS
 from kiosk.kernel.i18n import long_date
+
+
+#: The identity step's two questions, as the citizen was asked them.
+PRIVACY_QUESTION_TEXT: dict[str, str] = {
+    "anonymous": N_("Hide your name from the office?"),
+    "confidential": N_("Keep the report's content private?"),
+}
+#: What each answer means, as the review lists it: (the answer, its consequence).
+PRIVACY_ANSWER_TEXT: dict[tuple[str, bool], tuple[str, str]] = {
+    ("anonymous", True): (N_("Anonymous: yes"), N_("Your name is not sent to the office")),
+    ("anonymous", False): (N_("Anonymous: no"), N_("Your name is sent to the office")),
+    ("confidential", True): (N_("Confidential: yes"), N_("The report's content is not shown on the internet")),
+    ("confidential", False): (N_("Confidential: no"), N_("The report's content may be shown on the internet")),
+}
+
+
+def privacy_lines(draft: Draft, gettext) -> list[str]:
+    """Each privacy answer in words, with what it means; an unanswered one says so."""
+    lines = []
+    for name in PRIVACY_QUESTIONS:
+        answer = draft.privacy_answer(name)
+        if answer is None:
+            lines.append(f"{gettext(PRIVACY_QUESTION_TEXT[name])} {gettext('(not given)')}")
+        else:
+            said, meaning = PRIVACY_ANSWER_TEXT[(name, answer)]
+            lines.append(f"{gettext(said)} — {gettext(meaning)}")
+    return lines
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,16 +63,13 @@ def review_rows(draft: Draft, store, language: str) -> list[ReviewRow]:
     who = draft.reporter_name or not_given
     if draft.reporter_phone:
         who = f"{who}, {draft.reporter_phone}"
-    flags = [
-        _("Anonymous: yes") if draft.anonymous else _("Anonymous: no"),
-        _("Confidential: yes") if draft.confidential else _("Confidential: no"),
-    ]
     return [
         ReviewRow(Step.KIND, _("Kind of report"), kind),
         ReviewRow(Step.CATEGORY, _("Category and office"), f"{category}\n{agency}"),
         ReviewRow(Step.DESCRIBE, _("Title"), draft.title),
         ReviewRow(Step.DESCRIBE, _("What happened"), draft.description),
         ReviewRow(Step.WHEN_WHERE, _("When and where"), f"{when}\n{place}"),
-        ReviewRow(Step.IDENTITY, _("Your identity"), f"{who}\n{' · '.join(flags)}"),
+        ReviewRow(Step.IDENTITY, _("Your identity"), who),
+        ReviewRow(Step.IDENTITY, _("Privacy"), "\n".join(privacy_lines(draft, _))),
     ]
 

@@ -2,7 +2,8 @@
 
 The Kivy app forwards to :class:`CitizenSession` and shows what it says: a session starts
 (a new :class:`kiosk.core.flow.FilingFlow`, or a status check or the admin screen), the idle
-watch warns and then ends it, the receipt screen ends it after its timeout, and ending it
+watch warns and then ends it (on the receipt screen too, after ``receipt_timeout_s``, or
+much later while the number on screen is the citizen's only record), and ending it
 forgets the citizen: the draft goes and the default language comes back.
 """
 from __future__ import annotations
@@ -14,8 +15,16 @@ from typing import Callable
 
 from kiosk.core.flow import FilingFlow, Step
 from kiosk.core.idle import IdleMonitor, IdleState
+from kiosk.core.printer_watch import ReceiptPrinting
 
 log = logging.getLogger(__name__)
+
+#: Quiet time before the idle warning while the receipt is not printed (being printed,
+#: or failed and not yet printed again): the number on screen is then the citizen's only
+#: record, and finding a pen, or asking the counter for one, takes minutes. Ten minutes
+#: without a single touch means they have gone; the screen should not then keep their
+#: number (and, through a status check, their report's title) up for the next citizen.
+UNPRINTED_RECEIPT_HOLD_S = 600.0
 
 
 class SessionEvent(enum.Enum):
@@ -23,11 +32,11 @@ class SessionEvent(enum.Enum):
 
     NOTHING = "nothing"
     WARN = "warn"  # nobody touched the screen for a while: show the countdown
-    END = "end"  # idle warning ran out, or the receipt has been shown long enough
+    END = "end"  # the idle warning ran out (the receipt screen's too)
 
 
 class CitizenSession:
-    """The session's owner: the filing flow, the language, the idle watch and the receipt's timeout.
+    """The session's owner: the filing flow, the language, the idle watch and the receipt.
 
     ``monotonic`` is the kiosk's clock (a test's under test); ``default_language`` is
     what each new citizen starts in (the admin screen may change it).
@@ -40,7 +49,9 @@ class CitizenSession:
         self.receipt_timeout_s = receipt_timeout_s
         self.default_language = self.language = default_language
         self.flow: FilingFlow | None = None
-        self._receipt_deadline: float | None = None
+        #: The saved report's receipt, from :meth:`submitted` to the session's end.
+        self.receipt: ReceiptPrinting | None = None
+        self._hold_s = max(UNPRINTED_RECEIPT_HOLD_S, receipt_timeout_s, idle_after)
 
     # -- where we are -------------------------------------------------------------------
     @property
@@ -82,15 +93,33 @@ class CitizenSession:
         """Any touch or key press: the citizen is still here."""
         self.idle.touch()
 
-    def submitted(self) -> None:
-        """The report is saved: nothing left to protect, the receipt stays up for its timeout."""
-        self.idle.disarm()
-        self._receipt_deadline = self._monotonic() + self.receipt_timeout_s
+    def submitted(self) -> ReceiptPrinting:
+        """The report is saved and its receipt is being printed. Until the printer says
+        it printed, the number on screen may become the citizen's only record: the idle
+        watch waits :data:`UNPRINTED_RECEIPT_HOLD_S` before warning."""
+        self.receipt = ReceiptPrinting(self._monotonic)
+        self.idle.arm(idle_after=self._hold_s)
+        return self.receipt
+
+    def receipt_printed(self, ok: bool) -> None:
+        """The printer's outcome. Printed: the screen warns after ``receipt_timeout_s``
+        without a touch (counted from the last one), like every screen, and a touch
+        keeps it. Not printed: the citizen is told to write the number down, and the
+        long wait starts again from now."""
+        if self.receipt is None:
+            return  # the session ended while the printer worked
+        self.receipt.printed(ok)
+        if ok:
+            self.idle.wait_for(self.receipt_timeout_s)
+        else:
+            self.idle.arm(idle_after=self._hold_s)
+
+    def print_again(self) -> bool:
+        """The citizen taps "print again" on the receipt screen: whether to send it now."""
+        return self.receipt is not None and self.receipt.print_again()
 
     def poll(self) -> SessionEvent:
         """What the UI should do now (called a few times a second)."""
-        if self._receipt_deadline is not None and self._monotonic() >= self._receipt_deadline:
-            return SessionEvent.END
         state = self.idle.poll()
         if state is IdleState.WARNING:
             return SessionEvent.WARN
@@ -105,8 +134,8 @@ class CitizenSession:
 
     # -- ending -------------------------------------------------------------------------
     def end(self) -> None:
-        """Forget the citizen: the draft, the receipt's timeout; back to the default language."""
+        """Forget the citizen: the draft, the receipt; back to the default language."""
         self.idle.disarm()
-        self._receipt_deadline = None
+        self.receipt = None
         self.flow = None
         self.language = self.default_language

@@ -20,10 +20,15 @@ from kiosk.kernel.i18n import gettext_for
 from kiosk.kernel.i18n import long_date
 from kiosk.core.status_text import describe_local_status
 from kiosk.kernel.timeline import timeline
-from kiosk.kernel.tracking_id import format_tracking_id
+from kiosk.kernel.tracking_id import format_tracking_id, kiosk_code_of
 from kiosk.kernel.wire import StatusOut
 
 log = logging.getLogger(__name__)
+
+#: When an offline kiosk tells the citizen to try again. Each lookup asks the central
+#: afresh, so any time after the network is back works; this matches the sync worker's
+#: longest wait between tries (its 600 s backoff cap), when the Welcome indicator catches up.
+RETRY_AFTER_MIN = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,24 +41,47 @@ class StatusAnswer:
     heading: str
     lines: tuple[str, ...] = ()
     own: bool = False  # issued by this kiosk (it can reprint the receipt)
+    #: The newest reply of the office, what the citizen came for: the screen shows it
+    #: first and large, under ``reply_heading`` (who answered, when). Its quote stays in
+    #: ``lines`` at ``reply_line`` for the printed slip; :attr:`text` leaves it out.
+    reply: str = ""
+    reply_heading: str = ""
+    reply_line: int = -1
 
     @property
     def text(self) -> str:
-        """All of it, one line under the other, as the status screen shows it."""
-        return "\n".join((self.heading, *self.lines))
+        """The rest, one line under the other, as the status screen shows it below the reply."""
+        return "\n".join((self.heading, *(line for i, line in enumerate(self.lines) if i != self.reply_line)))
 
 
-def _timeline_lines(status: StatusOut, language: str, store) -> list[str]:
+@dataclasses.dataclass(frozen=True)
+class _Timeline:
+    lines: list[str]
+    reply: str = ""  # the newest reply ...
+    reply_heading: str = ""  # ... its step and date ("3 Desember 2026: Dijawab oleh ...")
+    reply_line: int = -1  # ... and where its quote is in ``lines``
+
+
+def _timeline_lines(status: StatusOut, language: str, store) -> _Timeline:
     names = {c.code: c.label for c in reference.agencies(store, language)}
     lines, next_text = timeline(status, language, names)
-    out = []
+    out, newest = [], _Timeline([])
     for line in lines:
         out.append(f"{line.date}: {line.text}")
         if line.reply:
             out.append(f"    \u201c{line.reply}\u201d")
+            newest = _Timeline([], line.reply, out[-2], len(out) - 1)
     if next_text:
         out.append(next_text)
-    return out
+    return dataclasses.replace(newest, lines=out)
+
+
+def _found(kind: str, heading: str, known: _Timeline, *, before: list[str] = (), own: bool) -> StatusAnswer:
+    """An answer with a timeline; ``before``: lines of this kiosk's own that come first."""
+    before = list(before)
+    at = known.reply_line + len(before) if known.reply else -1
+    return StatusAnswer(kind, heading, tuple(before + known.lines), own=own, reply=known.reply,
+                        reply_heading=known.reply_heading, reply_line=at)
 
 
 def remember_remote_status(store, tracking_id: str, status: StatusOut, now: dt.datetime) -> None:
@@ -99,6 +127,18 @@ def _last_known(store, tracking_id: str) -> tuple[StatusOut | None, dt.datetime 
     return status, row.fetched_at
 
 
+def _elsewhere(tracking_id: str, env, language: str) -> list[str]:
+    """Where else the citizen can check a report this kiosk cannot check now: the public
+    status page when one is configured, any kiosk that is online otherwise."""
+    from kiosk.core.receipt_content import status_url
+
+    _ = gettext_for(language)
+    base = env.config.status_base_url
+    if base:
+        return [_("You can also check it on a phone or computer at:"), status_url(base, tracking_id)]
+    return [_("Any LAPOR! kiosk that is online can check it, or ask the staff at the counter.")]
+
+
 def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
     """The answer for a valid (canonical) Tracking ID."""
     from sync_queue.client import CentralError
@@ -116,7 +156,7 @@ def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
     if remote is not None:
         if local is not None:
             remember_remote_status(env.store, tracking_id, remote, env.now())
-        return StatusAnswer("found", heading, tuple(_timeline_lines(remote, language, env.store)), own=local is not None)
+        return _found("found", heading, _timeline_lines(remote, language, env.store), own=local is not None)
     if local is not None:
         # Its first sentence (saved on this kiosk, when) heads the answer; the rest is the status.
         first, *lines = describe_local_status(local, language).split("\n")
@@ -126,13 +166,20 @@ def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
                 learned = when.astimezone(LOCAL_TZ)
                 lines.append(_("The kiosk is offline. Last known status ({date} {time} WIB):").format(
                     date=long_date(learned.date(), language), time=learned.strftime("%H:%M")))
-                lines.extend(_timeline_lines(known, language, env.store))
-            else:
-                lines.append(_("The kiosk is offline, so it cannot ask the central office right now."))
+                return _found("local", first, _timeline_lines(known, language, env.store), before=lines, own=True)
+            lines.append(_("The kiosk is offline, so it cannot ask the central office right now."))
         return StatusAnswer("local", first, tuple(lines), own=True)
     if online is False:
-        return StatusAnswer("offline_unknown", _("This kiosk is offline and cannot check this report right now. "
-                                                  "Please try again later, or scan the receipt's QR code with a phone."))
+        # A receipt promises "any kiosk": say why not now, when to try again, and where else.
+        return StatusAnswer("offline_unknown", _("This kiosk is offline and cannot check this report right now."), (
+            _("Please try again in about {minutes} minutes.").format(minutes=RETRY_AFTER_MIN),
+            *_elsewhere(tracking_id, env, language)))
     if env.sync is None:
+        if kiosk_code_of(tracking_id) != env.config.kiosk_code:
+            # Another kiosk's receipt, and this one never asks the central: not "not found".
+            return StatusAnswer("offline_unknown", _(
+                "This report was made at another kiosk ({code}). This kiosk is not connected to the central "
+                "office, so it cannot check reports from other kiosks.").format(code=kiosk_code_of(tracking_id)),
+                tuple(_elsewhere(tracking_id, env, language)))
         return StatusAnswer("unknown", _("No report with this number was found on this kiosk."))
     return StatusAnswer("unknown", _("No report with this number was found."))

@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None, *, run_ui: Callable[[Config, Path | None
     try:
         config = load_config(args.config, overrides=_overrides(args))
     except ConfigError as exc:
-        print(f"kiosk: configuration error: {exc}", file=sys.stderr)
+        for line in exc.lines:  # every wrong key, one line each
+            print(f"kiosk: configuration error: {line}", file=sys.stderr)
         return 2
     if args.command == "run":
         if run_ui is None:

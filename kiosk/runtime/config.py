@@ -23,11 +23,21 @@ CREDENTIAL_NAME = "kiosk-key"
 
 
 class ConfigError(Exception):
-    """A configuration value is missing or wrong; the message says where and why."""
+    """A configuration value is missing or wrong; the message says where and why.
 
-    def __init__(self, source: str, key: str, problem: str):
-        super().__init__(f"{source}: {key}: {problem}")
+    :func:`load_config` reports every wrong key at once: ``problems`` holds one
+    ``(source, key, problem)`` per wrong key, the first of them also as ``source``,
+    ``key`` and ``problem``; the message has one line for each."""
+
+    def __init__(self, source: str, key: str, problem: str, *, more: tuple[tuple[str, str, str], ...] = ()):
+        self.problems = ((source, key, problem), *more)
+        super().__init__("\n".join(f"{s}: {k}: {p}" for s, k, p in self.problems))
         self.source, self.key, self.problem = source, key, problem
+
+    @property
+    def lines(self) -> list[str]:
+        """One "source: key: problem" line per wrong key."""
+        return [f"{s}: {k}: {p}" for s, k, p in self.problems]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +99,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("window_height", int, 800, "Window height in pixels when not fullscreen.", _between(240, 4320)),
     ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
     ConfigVar("idle_warning_s", float, 30.0, "Seconds the idle warning counts down (at least 20: WCAG 2.2.1).", _between(20, 600)),
-    ConfigVar("receipt_timeout_s", float, 45.0, "Seconds the receipt screen stays before returning to Welcome.", _between(5, 600)),
+    ConfigVar("receipt_timeout_s", float, 45.0, "Seconds a printed receipt's screen stays without a touch before the idle warning (idle_warning_s) counts down to Welcome; a touch starts them again. A receipt that did not print stays until the citizen says the number is written down (or 10 minutes without a touch).", _between(5, 600)),
     ConfigVar("printer", str, "file", "Printer connection: " + "; ".join(f"'{kind.name}': {kind.summary}" for kind in PRINTER_KINDS) + ". Details: docs/PRINTERS.md.", _one_of(*PRINTER_KIND_NAMES)),
     ConfigVar("printer_device", str, "", "Serial port or device file of the printer (printer = serial or device)."),
     ConfigVar("printer_baudrate", int, 9600, "Serial printer speed.", _one_of_int(9600, 19200, 38400, 57600, 115200)),
@@ -190,6 +200,14 @@ def _coerce(var: ConfigVar, raw: Any, source: str) -> Any:
     return value
 
 
+def _collect(problems: list[ConfigError], values: dict[str, Any], var: ConfigVar, raw: Any, source: str) -> None:
+    """Set ``var`` from ``raw``, or add what is wrong with it to ``problems``."""
+    try:
+        values[var.key] = _coerce(var, raw, source)
+    except ConfigError as exc:
+        problems.append(exc)
+
+
 def load_config(
     path: Path | None = None,
     *,
@@ -202,6 +220,7 @@ def load_config(
     path = Path(path or environ.get("KIOSK_CONFIG") or default_config_file())
     values = {v.key: v.default for v in VARS}
     source = "defaults"
+    problems: list[ConfigError] = []  # every wrong key, reported together
     if path.exists():
         source = str(path)
         try:
@@ -216,29 +235,38 @@ def load_config(
         section = data.get("kiosk", data)
         for key, raw in section.items():
             if key not in _BY_KEY:
-                raise ConfigError(source, key, "unknown key (see docs/CONFIG.md)")
-            values[key] = _coerce(_BY_KEY[key], raw, source)
+                problems.append(ConfigError(source, key, "unknown key (see docs/CONFIG.md)"))
+                continue
+            _collect(problems, values, _BY_KEY[key], raw, source)
     elif explicit:
         raise ConfigError(str(path), "(file)", "does not exist")
     for var in VARS:
         env_key = "KIOSK_" + var.key.upper()
         if env_key in environ:
-            values[var.key] = _coerce(var, environ[env_key], f"environment {env_key}")
+            _collect(problems, values, var, environ[env_key], f"environment {env_key}")
     for key, raw in (overrides or {}).items():
         if key not in _BY_KEY:
-            raise ConfigError("overrides", key, "unknown key")
-        values[key] = _coerce(_BY_KEY[key], raw, "command line")
-    from kiosk.kernel.tracking_id import normalize_kiosk_code
+            problems.append(ConfigError("overrides", key, "unknown key"))
+            continue
+        _collect(problems, values, _BY_KEY[key], raw, "command line")
+    wrong = {p.key for p in problems}
+    if "kiosk_code" not in wrong:
+        from kiosk.kernel.tracking_id import normalize_kiosk_code
 
-    values["kiosk_code"] = normalize_kiosk_code(values["kiosk_code"])
-    kind = printer_kind(values["printer"])  # a known kind: its ConfigVar checked it
-    for key in kind.required_keys:
-        if not values[key]:
-            raise ConfigError(source, key, f"required when printer = {kind.name}")
+        values["kiosk_code"] = normalize_kiosk_code(values["kiosk_code"])
+    if "printer" not in wrong:
+        kind = printer_kind(values["printer"])  # a known kind: its ConfigVar checked it
+        for key in kind.required_keys:
+            if not values[key]:
+                problems.append(ConfigError(source, key, f"required when printer = {kind.name}"))
     for key in ("printer_usb_vendor", "printer_usb_product"):
-        if values[key]:
+        if values[key] and isinstance(values[key], str):
             try:
                 int(values[key], 16)
             except ValueError:
-                raise ConfigError(source, key, f"expected a hex id like 0416, got {values[key]!r}") from None
+                problems.append(ConfigError(source, key, f"expected a hex id like 0416, got {values[key]!r}"))
+    if problems:
+        first, *rest = problems
+        raise ConfigError(first.source, first.key, first.problem,
+                          more=tuple((p.source, p.key, p.problem) for p in rest))
     return Config(values=values, source=source, credentials_dir=environ.get("CREDENTIALS_DIRECTORY", ""))

@@ -12,7 +12,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from devices.printer.base import PrintOutcome, ReceiptPrinter
+from devices.printer.base import PrintOutcome, PrinterStatus, ReceiptPrinter
 from devices.printer.registry import build_printer
 from kiosk.kernel.clock import local_date, utc_now
 from kiosk.runtime.background import BackgroundRunner
@@ -58,6 +58,11 @@ class KioskEnv:
         """Run ``work`` on the printer's worker thread, after any receipt before it (so
         a status question never interleaves with a receipt's bytes)."""
         return self._print_pool.submit(work)
+
+    def printer_status_async(self) -> Future[PrinterStatus]:
+        """Ask the printer how it is (:meth:`ReceiptPrinter.status`) on its own thread,
+        after any receipt before it; never raises into the future for a printer fault."""
+        return self.on_printer_thread(self.printer.status)
 
     def tidy_printer(self) -> Future[int]:
         """The printer's housekeeping (:meth:`ReceiptPrinter.tidy`) on its own thread."""

@@ -1,6 +1,7 @@
 """Technician commands that need no screen: ``kiosk queue`` and ``kiosk sync --once``."""
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Callable
 
@@ -8,6 +9,8 @@ from typing import Callable
 from kiosk.kernel.clock import utc_now
 from kiosk.runtime.config import Config
 from kiosk.core.store.db import StoreError, open_store
+
+log = logging.getLogger(__name__)
 
 
 def _open(config: Config):
@@ -147,6 +150,24 @@ def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames
             ours = [t for t in (tracking_id_from_payload(p, status_base_url) for p in payloads) if t]
             print(json.dumps({"file": image.name, "payloads": payloads, "tracking_ids": ours, "ms": round(ms, 2)}))
         return 0 if images else 1
+    if _looks_like_a_file(source) and not path.exists():
+        print(f"kiosk: {source}: no such file. Check the path (camera_source or --source).", file=sys.stderr)
+        return 1
+    if path.suffix.lower() in IMAGE_SUFFIXES:  # one picture: decoded once, not read as 50 frames
+        frame = cv2.imread(str(path))
+        if frame is None:
+            print(f"kiosk: {source}: not a readable image ({path.suffix} file)", file=sys.stderr)
+            return 1
+        payloads = decode_frame(frame)
+        for payload in payloads:
+            ours = tracking_id_from_payload(payload, status_base_url)
+            if as_json:
+                print(json.dumps({"file": path.name, "payload": payload, "tracking_id": ours}))
+            else:
+                print(f"{path.name}: {payload}" + (f"  (report {ours})" if ours else "  (not a receipt of ours)"))
+        if not as_json:
+            print(f"image file decoded once: {len(payloads)} QR code{'s' if len(payloads) != 1 else ''} found")
+        return 0 if payloads else 1
     try:
         camera = open_source(source)
     except CameraUnavailable as exc:
@@ -170,6 +191,12 @@ def scan_source(source: str, *, as_json: bool, status_base_url: str = "", frames
     finally:
         camera.release()
     return 0 if found else 1
+
+
+def _looks_like_a_file(source: str) -> bool:
+    """A camera source that names a file (not a device node, a camera index or a stream URL)."""
+    source = source.strip()
+    return bool(source) and "://" not in source and not source.isdigit() and not source.startswith("/dev/")
 
 
 def _check_printer(config: Config, printer=None) -> tuple[bool, str, str]:
@@ -229,8 +256,19 @@ def check_camera(config: Config) -> tuple[bool, str, str]:
     return True, f"{shape[1]}x{shape[0]} at about {rate:.0f} frames per second", ""
 
 
-def _check_central(config: Config) -> tuple[bool, str, str]:
+#: What to do about reports that wait on a kiosk with no central configured.
+NO_CENTRAL_FIX = ("set central_url and central_token (`python -m central kiosk add` gives the token), "
+                  "then `kiosk sync --once`; or, for an offline-only kiosk, collect them by hand")
+
+
+def _check_central(config: Config, waiting: int | None = None) -> tuple[bool, str, str]:
+    """(ok, detail, fix) for the central. No central configured is fine for a kiosk that
+    keeps nothing waiting; with reports waiting it is a warning (ok, with a fix): they
+    will never leave by themselves."""
     if not config.central_url:
+        if waiting:
+            return True, (f"no central configured: {waiting} report{'s' if waiting != 1 else ''} "
+                          "waiting will never be sent from here"), NO_CENTRAL_FIX
         return True, "no central configured: reports stay on this kiosk", ""
     from sync_queue.client import CentralClient, CentralError, Unauthorized
 
@@ -292,10 +330,22 @@ def _database_row(config: Config, store) -> tuple[str, bool, str, str]:
     return ("database", ok, ", ".join(words), "; ".join(fixes))
 
 
-def _device_rows(config: Config, printer_check: Callable[[], tuple[bool, str, str]]) -> list[tuple[str, bool, str, str]]:
+def _waiting(config: Config, store) -> int | None:
+    """Reports not yet confirmed by a central, or None when the store cannot say."""
+    from kiosk.core.reports import ReportService
+
+    try:
+        return ReportService(store, kiosk_code=config.kiosk_code, clock=lambda: None).count_waiting()
+    except Exception as exc:  # noqa: BLE001 - the database row already says what is wrong
+        log.info("waiting count unreadable (%s)", type(exc).__name__)
+        return None
+
+
+def _device_rows(config: Config, printer_check: Callable[[], tuple[bool, str, str]],
+                 waiting: int | None = None) -> list[tuple[str, bool, str, str]]:
     rows = []
     for name, check in (("printer", printer_check), ("camera", lambda: check_camera(config)),
-                        ("central", lambda: _check_central(config))):
+                        ("central", lambda: _check_central(config, waiting))):
         try:
             rows.append((name, *check()))
         except Exception as exc:  # noqa: BLE001 - the doctor reports, it does not crash
@@ -307,6 +357,7 @@ def checks(config: Config) -> list[tuple[str, bool, str, str]]:
     """(name, ok, detail, fix) for config, database, printer, camera and central: what
     ``kiosk doctor`` prints. It opens the store and the printer itself: no kiosk is running."""
     results = [("config", True, f"loaded from {config.source}", "")]
+    waiting = None
     try:
         store = open_store(config.database_file, key_file=config.key_path)
     except StoreError as exc:
@@ -317,9 +368,10 @@ def checks(config: Config) -> list[tuple[str, bool, str, str]]:
     else:
         try:
             results.append(_database_row(config, store))
+            waiting = _waiting(config, store)
         finally:
             store.close()
-    return results + _device_rows(config, lambda: _check_printer(config))
+    return results + _device_rows(config, lambda: _check_printer(config), waiting)
 
 
 #: How long the admin screen's printer check waits for receipts already queued before it.
@@ -345,24 +397,31 @@ def env_checks(env) -> list[tuple[str, bool, str, str]]:
         except concurrent.futures.TimeoutError:
             return False, "the printer is still busy with earlier receipts", "check again in a moment"
 
-    return results + _device_rows(config, printer_check)
+    return results + _device_rows(config, printer_check, _waiting(config, env.store))
 
 
 def doctor(config: Config, *, as_json: bool) -> int:
-    """Check config, database, printer, camera and central; non-zero exit when something is wrong."""
+    """Check config, database, printer, camera and central. Each row is OK, WARN (it works,
+    but there is something to do: a row that is ok and still has a fix) or FAIL. Exit 1
+    when any row fails; a warning alone exits 0, so an offline-only kiosk (no central, on
+    purpose) does not alarm its monitoring forever: the WARN line says how many reports
+    wait there and what to do."""
     import json
 
     results = checks(config)
     if as_json:
-        print(json.dumps([{"check": n, "ok": ok, "detail": d, "fix": f} for n, ok, d, f in results], indent=1))
+        print(json.dumps([{"check": n, "ok": ok, "warning": bool(ok and f), "detail": d, "fix": f}
+                          for n, ok, d, f in results], indent=1))
     else:
         for name, ok, detail, fix in results:
-            print(f"[{' OK ' if ok else 'FAIL'}] {name}: {detail}" + (f"\n       fix: {fix}" if fix and not ok else ""))
+            word = "FAIL" if not ok else "WARN" if fix else " OK "
+            print(f"[{word}] {name}: {detail}" + (f"\n       fix: {fix}" if fix else ""))
     return 0 if all(ok for _, ok, _, _ in results) else 1
 
 
 def print_test_receipts(config: Config, printer=None) -> list[tuple[str, object]]:
-    """A test receipt in each QR mode; (mode, PrintOutcome) for each. ``printer``: the
+    """A test receipt in each QR mode, marked "TES PRINTER - BUKAN TANDA TERIMA" at top and
+    bottom, with an all-zero number; (mode, PrintOutcome) for each. ``printer``: the
     running kiosk's own (call this on its printer thread; it is not closed); without it
     one is made from the config and closed."""
     import dataclasses
@@ -378,11 +437,13 @@ def print_test_receipts(config: Config, printer=None) -> list[tuple[str, object]
     try:
         for qr_mode in ("native", "image"):
             content = ReceiptContent(
-                tracking_id=new_tracking_id(config.kiosk_code), created_at=utc_now(),
+                # All zeros: no number a citizen could mistake for a report of theirs.
+                tracking_id=new_tracking_id(config.kiosk_code, randbits=lambda _bits: 0), created_at=utc_now(),
                 institution=config.institution_name, kiosk_location=config.kiosk_location,
                 kind_label=f"TES PRINTER: QR {qr_mode}",
                 category_label=f"{config.paper_width_mm} mm, {config.printer_code_page}",
                 title="Contoh: Teweh Tengah, rp 5.000, é à ü ñ ç, “kutip” – ok", confidential=False, language="id",
+                printer_test=True,
             )
             layout = dataclasses.replace(receipt_layout(config), qr_mode=qr_mode)
             outcomes.append((qr_mode, print_receipt(printer, content, gettext=gettext_for("id"), layout=layout)))

@@ -211,7 +211,7 @@ ANSWERS = {
     ("post", "/api/v1/heartbeat"): {"200", "400", "401", "413", "422"},
     ("get", "/api/v1/fleet"): {"200", "401", "422"},
     ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "404", "409", "413", "422"},
-    ("get", "/status/{tracking_id}"): {"200", "404", "429"},
+    ("get", "/status/{tracking_id}"): {"200", "303", "404", "429"},  # 303: the "type it again" form
 }
 
 
@@ -228,7 +228,7 @@ def test_openapi_lists_every_answer_each_route_gives(central):
     listed = {(method, path): set(op["responses"]) for path, ops in schema["paths"].items() for method, op in ops.items()}
     assert listed == ANSWERS
     for (method, path), statuses in ANSWERS.items():
-        for status in statuses - {"200", "304"}:
+        for status in statuses - {"200", "303", "304"}:  # no body: a redirect, not modified
             content = documented(schema, method, path, int(status)).get("content", {})
             if path.startswith("/status/") and status == "404":
                 assert "text/html" in content  # the public page says "not found" as a page
@@ -365,3 +365,49 @@ def test_created_at_must_be_a_time_some_kiosk_clock_could_show(central, token):
     assert [r["outcome"] for r in results] == ["invalid"] * len(refused) + ["created"] * len(taken)
     for result in results[:len(refused)]:
         assert result["errors"][0]["field"] == "created_at" and "clock" in result["errors"][0]["problem"]
+
+
+# -- issue 12: agencies the central does not know are refused; a quiet CLI; the demo -------
+def test_unknown_agencies_are_refused_by_the_cli_and_the_officer_api(central, token):
+    """GIVEN a verified report WHEN an officer forwards it to "pupr" or "nonexistent" THEN
+    the CLI exits 2 naming the codes it knows and the API answers 409 with the same reason;
+    the report stays where it was, so no citizen reads "the office responsible" for nobody.
+    A known code in lower case is the same agency."""
+    base, url, _ = central
+    officer = _cli(url, "officer", "add", f"rina-{uuid.uuid4().hex[:6]}").stdout.strip()
+    body = report()
+    send(base, token, body)
+    tid = body["tracking_id"]
+    assert move(url, tid, "verify").returncode == 0
+    for code in ("pupr", "nonexistent"):
+        refused = move(url, tid, "forward", "--agency", code)
+        assert refused.returncode == 2 and f"unknown agency '{code}'" in refused.stderr and "DPUPR" in refused.stderr
+        answer = requests.post(f"{base}/api/v1/officer/reports/{tid}/actions", json={"action": "forward", "agency": code},
+                               headers=auth(officer), timeout=30)
+        assert answer.status_code == 409 and f"unknown agency '{code}'" in answer.json()["detail"]
+    status = requests.get(f"{base}/api/v1/reports/{tid}/status", headers=auth(token), timeout=30).json()
+    assert status["status"] == "verified" and status["agency_code"] is None
+    assert move(url, tid, "forward", "--agency", "dpupr").returncode == 0
+    status = requests.get(f"{base}/api/v1/reports/{tid}/status", headers=auth(token), timeout=30).json()
+    assert status["status"] == "forwarded" and status["agency_code"] == "DPUPR"
+
+
+def test_the_central_cli_does_not_print_alembics_lines(tmp_path):
+    """A first command migrates the database with one line of ours; later ones say nothing
+    but their answer."""
+    url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    first = _cli(url, "kiosks")
+    assert first.returncode == 0 and "alembic" not in first.stderr
+    assert first.stderr.count("schema upgraded") == 1
+    again = _cli(url, "kiosks")
+    assert again.returncode == 0 and again.stderr == "" and "no kiosks registered" in again.stdout
+
+
+def test_the_demo_kiosk_points_its_receipts_at_the_central_status_page(tmp_path):
+    from central.demo import kiosk_config
+    from kiosk.runtime.config import load_config
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text(kiosk_config(tmp_path, "http://127.0.0.1:8123", "tok"), encoding="utf-8")
+    config = load_config(path, environ={})
+    assert config.status_base_url == "http://127.0.0.1:8123/status" and config.central_url == "http://127.0.0.1:8123"

@@ -86,3 +86,72 @@ def test_print_test_with_a_profile_without_native_qr_says_use_image(tmp_path, si
     config = write_config(tmp_path, printer="network", printer_host="127.0.0.1", printer_port=sim.port, printer_profile=no_qr)
     run = kiosk(config, "print-test")
     assert f"Profile {no_qr} has no native QR code" in run.stdout
+
+
+# -- issue 12 ------------------------------------------------------------------------------
+def _file_reports(config_path, count: int) -> None:
+    from kiosk.runtime.config import load_config
+    from kiosk.runtime.env import build_env
+    from tests.support.kiosk_ui import saved_report
+
+    env = build_env(load_config(config_path, environ={}))
+    try:
+        for _ in range(count):
+            saved_report(env)
+    finally:
+        env.close()
+
+
+def test_doctor_warns_when_reports_wait_with_no_central_to_go_to(tmp_path):
+    """GIVEN a kiosk with no central and 3 reports waiting WHEN the doctor runs THEN the
+    central row is a WARN with the count and what to do (not "[ OK ]"), and the exit code
+    stays 0: a warning is not a failure (an offline-only kiosk is a supported setup)."""
+    config = write_config(tmp_path)
+    quiet = kiosk(config, "doctor")
+    assert quiet.returncode == 0 and "[ OK ] central: no central configured" in quiet.stdout
+    _file_reports(config, 3)
+    run = kiosk(config, "doctor")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "[WARN] central: no central configured: 3 reports waiting will never be sent" in run.stdout
+    assert "fix: set central_url" in run.stdout
+    checks = {c["check"]: c for c in json.loads(kiosk(config, "doctor", "--json").stdout)}
+    assert checks["central"]["ok"] and checks["central"]["warning"] and "central_token" in checks["central"]["fix"]
+    assert not checks["config"]["warning"]
+
+
+def test_scan_of_an_image_file_decodes_it_once_and_a_missing_file_says_so(tmp_path):
+    import datetime as dt
+
+    from devices.escpos_sim import render_png
+    from kiosk.core.receipt import ReceiptLayout, ReceiptContent
+    from kiosk.kernel.i18n import gettext_for
+    from kiosk.kernel.tracking_id import new_tracking_id
+
+    tracking_id = new_tracking_id("MT01")
+    receipt = ReceiptContent(tracking_id=tracking_id, created_at=dt.datetime.now(dt.timezone.utc), institution="Kab",
+                             kiosk_location="MPP", kind_label="Pengaduan", category_label="Kesehatan", title="x",
+                             confidential=False, language="id")
+    image = tmp_path / "receipt.png"
+    render_png(parse_escpos(ReceiptLayout().render(receipt, gettext=gettext_for("id"))), image)
+    config = write_config(tmp_path)
+    run = kiosk(config, "scan", "--source", str(image))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines == [f"receipt.png: {tracking_id}  (report {tracking_id})", "image file decoded once: 1 QR code found"]
+    assert "frame" not in run.stdout and "cable" not in run.stderr
+
+    missing = kiosk(config, "scan", "--source", str(tmp_path / "nope.png"))
+    assert missing.returncode == 1 and "no such file" in missing.stderr and "cable" not in missing.stderr
+
+
+def test_print_test_is_marked_as_a_test_not_a_receipt(tmp_path, sim):
+    from kiosk.core.receipt import PRINTER_TEST_BANNER
+
+    config = write_config(tmp_path, printer="network", printer_host="127.0.0.1", printer_port=sim.port)
+    assert kiosk(config, "print-test").returncode == 0
+    for job in sim.wait_for_jobs(2):
+        printed = parse_escpos(job)
+        lines = [line for line in printed.text.splitlines() if line.strip()]
+        assert lines[0] == lines[-1] == PRINTER_TEST_BANNER
+        assert "Simpan struk ini" not in printed.text
+        assert "MT01-00000-0000" in printed.text  # no number a citizen could take for a report's

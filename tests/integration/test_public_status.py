@@ -79,12 +79,17 @@ def test_working_days_skip_weekends():
 
 # -- hostile paths: the page never reflects them, and says what the browser may do ----------
 @pytest.fixture(scope="module")
-def own_central(tmp_path_factory):
+def own_url(tmp_path_factory):
+    """The database URL of :func:`own_central`."""
+    return f"sqlite:///{tmp_path_factory.mktemp('central-edges') / 'central.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def own_central(own_url):
     """A central of these tests alone (the tests above spend this address's lookups);
     yields (base URL, a kiosk token)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('central-edges') / 'central.sqlite3'}"
-    with running_central(url) as base:
-        yield base, central_cli(url, "kiosk", "add", "MT01", "--location", "Muara Teweh").stdout.strip()
+    with running_central(own_url) as base:
+        yield base, central_cli(own_url, "kiosk", "add", "MT01", "--location", "Muara Teweh").stdout.strip()
 
 
 #: (A "/", even as %2F, ends the path segment: no route, a JSON 404 that quotes nothing.)
@@ -100,7 +105,8 @@ def test_every_html_answer_carries_the_security_headers(own_central):
         answer = requests.get(f"{base}/status/{path}", timeout=30)
         assert answer.headers["Content-Type"].startswith("text/html"), path
         policy = answer.headers["Content-Security-Policy"]
-        for rule in ("default-src 'none'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"):
+        # form-action 'self' (was 'none', issue 12): the "type it again" form goes only to this service.
+        for rule in ("default-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"):
             assert rule in policy
         assert "script-src" not in policy and "unsafe-inline" not in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
@@ -145,3 +151,72 @@ def test_the_language_link_stays_on_the_central_in_a_real_browser(own_central):
             violations = [e for e in browser.events if e.get("method") == "Log.entryAdded"
                           and "Content Security Policy" in e["params"]["entry"].get("text", "")]
             assert not violations, violations
+
+
+# -- issue 12: a confidential report's reply, and a wrong number is no dead end -------------
+def test_a_confidential_reports_reply_is_not_on_the_web_page(own_central, own_url):
+    """GIVEN a confidential report answered with a reply that quotes it WHEN its web page is
+    opened THEN the reply is not there, and the page says where to read it (a kiosk)."""
+    base, token = own_central
+    url = own_url
+    secret = report(confidential=True, title="Kepala dinas minta uang")
+    send(base, token, secret)
+    tid = secret["tracking_id"]
+    for action, *extra in (("verify",), ("forward", "--agency", "DINKES"),
+                           ("answer", "--reply", "Soal kepala dinas yang minta uang: sudah diperiksa."),):
+        move(url, tid, action, *extra)
+    page_id = requests.get(f"{base}/status/{tid}", timeout=30)
+    page_en = requests.get(f"{base}/status/{tid}?lang=en", timeout=30)
+    assert page_id.status_code == page_en.status_code == 200
+    assert "kepala dinas" not in page_id.text.lower() and "kepala dinas" not in page_en.text.lower()
+    assert "Dijawab oleh Dinas Kesehatan" in page_id.text
+    assert "anjungan LAPOR! mana pun" in page_id.text and "any LAPOR! kiosk" in page_en.text
+    assert "rahasia" in page_id.text
+
+
+def test_a_wrong_number_page_offers_to_type_it_again(own_central):
+    """GIVEN an unknown and a mistyped number WHEN their pages are opened THEN each has a
+    plain GET form (no script) to type the number again, which leads to that number's page
+    in the same language; what a hostile path held is never put into it."""
+    base, token = own_central
+    body = report()
+    send(base, token, body)
+    unknown = new_tracking_id("MT01")
+    page = requests.get(f"{base}/status/{unknown}?lang=en", timeout=30)
+    assert page.status_code == 404
+    assert '<form method="get">' in page.text and 'name="id"' in page.text and "<script" not in page.text
+    assert f'value="{format_tracking_id(unknown)}"' in page.text and 'name="lang" value="en"' in page.text
+    typed = format_tracking_id(body["tracking_id"]).lower()
+    moved = requests.get(f"{base}/status/{unknown}", params={"id": typed, "lang": "en"}, timeout=30,
+                         allow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["Location"] == f"{body['tracking_id']}?lang=en"
+    landed = requests.get(f"{base}/status/{unknown}", params={"id": typed, "lang": "en"}, timeout=30)
+    assert landed.status_code == 200 and landed.url == f"{base}/status/{body['tracking_id']}?lang=en"
+    assert "Received by the central office" in landed.text
+    again = requests.get(f"{base}/status/{unknown}", params={"id": "MT01-00000-00000"}, timeout=30)
+    assert again.status_code == 404 and "salah ketik" in again.text and '<form method="get">' in again.text
+    hostile = requests.get(f"{base}/status/{HOSTILE_PATHS[0]}", timeout=30)
+    assert '<form method="get">' in hostile.text and "javascript" not in hostile.text
+
+
+def test_the_form_works_in_a_real_browser_under_the_csp(own_central):
+    """GIVEN a mistyped number's page in headless Chromium WHEN the right number is typed in
+    its form and sent THEN the browser lands on that report's page, with no CSP violation."""
+    from tests.support.browser import Chromium
+
+    base, token = own_central
+    body = report()
+    send(base, token, body)
+    with Chromium() as browser:
+        browser.open(f"{base}/status/MT01-00000-00000?lang=en")
+        browser.evaluate(f"document.getElementById('id').value = '{format_tracking_id(body['tracking_id'])}'")
+        box = json.loads(browser.evaluate("JSON.stringify(document.querySelector('button').getBoundingClientRect())"))
+        browser.events.clear()
+        browser.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        browser.wait_for(lambda e: e.get("method") == "Page.frameNavigated"
+                         and e["params"]["frame"]["url"] == f"{base}/status/{body['tracking_id']}?lang=en")
+        browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired")
+        assert "Received by the central office" in browser.evaluate("document.body.innerText")
+        violations = [e for e in browser.events if e.get("method") == "Log.entryAdded"
+                      and "Content Security Policy" in e["params"]["entry"].get("text", "")]
+        assert not violations, violations

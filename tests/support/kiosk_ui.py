@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kiosk.core.domain import Draft, ReportKind
+from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.kernel.tracking_id import format_tracking_id
 from screens.common import tr
 
@@ -20,17 +21,20 @@ def start_report(kiosk, lang, *, screenshot: bool = True):
     assert kiosk.current == "kind"
 
 
-def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: bool = True):
-    """Welcome -> the review screen with the first kind, category and kecamatan."""
+def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: bool = True,
+                   anonymous: bool = False, confidential: bool = False):
+    """Welcome -> the review screen with the first kind, category and kecamatan, and the
+    two privacy questions answered (No, No unless told)."""
     start_report(kiosk, lang, screenshot=screenshot)
-    fill_to_identity(kiosk, title, description)
+    fill_to_identity(kiosk, title, description, anonymous=anonymous, confidential=confidential)
     go_next(kiosk)
     assert kiosk.current == "review"
 
 
-def fill_to_identity(kiosk, title: str, description: str):
+def fill_to_identity(kiosk, title: str, description: str, *, anonymous: bool = False, confidential: bool = False):
     """From the kind step to the identity step: the first kind, category and kecamatan,
-    ``title`` and ``description`` typed on the on-screen keyboard."""
+    ``title`` and ``description`` typed on the on-screen keyboard, and the two privacy
+    questions answered."""
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
     fill_category(kiosk)
     type_into(kiosk, kiosk.screen.ids.title, title)
@@ -38,6 +42,25 @@ def fill_to_identity(kiosk, title: str, description: str):
     go_next(kiosk)
     kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
     go_next(kiosk)
+    assert kiosk.current == "identity"
+    answer_privacy(kiosk, anonymous=anonymous, confidential=confidential)
+
+
+def answer_privacy(kiosk, *, anonymous: bool, confidential: bool):
+    """On the identity step: Yes or No to "hide your name" and to "keep the content private"."""
+    for name, yes in (("anonymous", anonymous), ("confidential", confidential)):
+        button = kiosk.screen.ids[name].ids["yes" if yes else "no"]
+        kiosk.scroll_into_view(button)
+        kiosk.tap(button)
+        assert kiosk.app.flow.draft.privacy_answer(name) is yes
+
+
+def send(kiosk):
+    """On the review: read it for as long as Send waits, then tap Send (at the bottom)."""
+    assert kiosk.current == "review"
+    kiosk.advance_clock(max(0.0, REVIEW_READ_S - kiosk.app.tap_guard.shown_for()))
+    kiosk.wait_until(lambda: not kiosk.screen.ids.send.disabled, what="Send to take taps")
+    kiosk.tap(kiosk.screen.ids.send)
 
 
 def assert_out_of_service(kiosk, screenshot: str):
@@ -52,7 +75,11 @@ def assert_out_of_service(kiosk, screenshot: str):
 
 
 def go_next(kiosk):
-    kiosk.tap(kiosk.bar("next"))
+    """Next on a question; Send on the review."""
+    if kiosk.current == "review":
+        send(kiosk)
+    else:
+        kiosk.tap(kiosk.bar("next"))
 
 
 def fill_category(kiosk):

@@ -52,6 +52,20 @@ class KioskDriver:
     def _one_frame(self) -> None:
         self._guarded(lambda: (EventLoop.idle(), EventLoop.window.mainloop()))
 
+    def advance_clock(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the kiosk's clock (the test's FakeClock)."""
+        clock = getattr(self.env.monotonic, "__self__", None)
+        assert hasattr(clock, "advance"), "the kiosk under test needs a test clock (tests.support.clock.FakeClock)"
+        clock.advance(seconds)
+
+    def settle(self) -> None:
+        """A citizen looks at a screen that just appeared before touching it: the clock
+        moves past the kiosk's tap guard (kiosk.core.tap_guard), which ignores touches
+        right after a screen change. ``tap_at`` does not wait: a double tap is two."""
+        left = self.app.tap_guard.settle_left()
+        if left:
+            self.advance_clock(left)
+
     def wait_until(self, predicate: Callable[[], bool], *, max_frames: int = 600, what="condition") -> None:
         """Pump frames until ``predicate`` holds (synchronisation, not a sleep)."""
         for _ in range(max_frames):
@@ -97,7 +111,9 @@ class KioskDriver:
 
     # -- touching ------------------------------------------------------------------------
     def tap(self, widget) -> None:
-        """A finger down and up at the widget's centre, through Kivy's input queue."""
+        """A citizen's tap: once the screen has settled, a finger down and up at the
+        widget's centre, through Kivy's input queue."""
+        self.settle()
         assert widget.get_root_window() is not None, f"{widget!r} is not on screen"
         x, y = widget.to_window(*widget.center)
         assert 0 <= x <= Window.width and 0 <= y <= Window.height, f"{widget!r} is off screen at {(x, y)}"

@@ -11,7 +11,9 @@ from kivy.core.window import Window
 
 from devices.escpos_sim import parse_escpos
 from kiosk.kernel.tracking_id import format_tracking_id, parse_tracking_id
-from tests.support.kiosk_ui import T, assert_above_keyboard, fill_category, fill_to_review, go_next, start_report, type_into
+from tests.support.kiosk_ui import (
+    T, answer_privacy, assert_above_keyboard, fill_category, fill_to_review, go_next, start_report, type_into,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -56,7 +58,7 @@ def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang, caplog):
     assert kiosk.current == "identity"
     type_into(kiosk, kiosk.screen.ids.name, "Budi")
     assert_above_keyboard(kiosk, kiosk.screen.ids.name)
-    kiosk.tap(kiosk.screen.ids.confidential)
+    answer_privacy(kiosk, anonymous=False, confidential=True)
     kiosk.screenshot("06-identity")
     go_next(kiosk)
 

@@ -140,6 +140,8 @@ def test_receipt_screen_returns_to_welcome_after_its_timeout(kiosk, clock, env):
     assert kiosk.current == "receipt"
     kiosk.wait_until(lambda: kiosk.screen.print_state == "printed", what="printing")
     clock.advance(env.config.receipt_timeout_s + 1)
+    wait_overlay(kiosk, True)  # the idle warning's countdown first, as on every screen
+    clock.advance(env.config.idle_warning_s)
     kiosk.wait_until(lambda: kiosk.current == "welcome", what="back to Welcome")
     assert kiosk.app.root.get_screen("receipt").tracking_text == ""
     # No central configured: the report waits on the kiosk, and Welcome says so.

@@ -218,3 +218,29 @@ def test_the_kiosk_opens_its_store_with_the_credential_key(tmp_path):
         env.close()
     assert not (tmp_path / "data" / "secret.key").exists()
     assert (credentials / "kiosk-key").read_bytes() == key
+
+
+def test_every_wrong_key_is_reported_at_once(tmp_path):
+    """GIVEN two wrong keys and an unknown one WHEN the config loads THEN the error lists all
+    three (file, key, problem each), not only the first."""
+    path = write(tmp_path, 'idle_warning_s = 5\npaper_width_mm = "wide"\ncolour = 1\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    keys = [key for _source, key, _problem in info.value.problems]
+    assert keys == ["idle_warning_s", "paper_width_mm", "colour"]
+    assert len(info.value.lines) == 3 and all(line.startswith(str(path)) for line in info.value.lines)
+    assert info.value.key == "idle_warning_s" and "between 20" in info.value.problem
+
+
+def test_the_kiosk_command_prints_each_wrong_key_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.support.servers import ROOT
+
+    path = write(tmp_path, 'idle_warning_s = 5\nlanguage = "fr"\n')
+    run = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(path), "queue"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if line.startswith("kiosk: configuration error:")]
+    assert len(errors) == 2 and "idle_warning_s" in errors[0] and "language" in errors[1]

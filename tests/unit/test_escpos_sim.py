@@ -183,3 +183,26 @@ def test_render_places_images_by_alignment(tmp_path):
     image = cv2.imread(str(render_png(parsed, tmp_path / "i.png", paper_width_mm=58)), cv2.IMREAD_GRAYSCALE)
     dark = np.where((image < 128).any(axis=0))[0]
     assert image.shape[1] == 384 and list(dark) == list(range(376, 384))
+
+
+def test_accented_letters_of_the_code_page_are_drawn_not_boxed(tmp_path):
+    """GIVEN "é à ü ñ" in cp437 WHEN the preview is drawn THEN each is its own glyph: a font
+    without them draws the same box four times (Pillow's built-in one did)."""
+    from devices.escpos_sim import _font_files
+
+    assert any(path.is_file() for path in _font_files()), "no preview font with accented letters"
+
+    def glyph(char: str) -> np.ndarray:
+        data = b"\x1b@\x1bt\x00" + char.encode("cp437") + b"\n"
+        path = render_png(parse_escpos(data), tmp_path / f"{ord(char)}.png")
+        ink = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) < 128
+        rows, cols = np.nonzero(ink)
+        assert rows.size, f"{char!r} drew nothing"
+        return ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+    drawn = {char: glyph(char) for char in "éàüñ"}
+    plain = glyph("e")
+    for char, ink in drawn.items():
+        others = [other for c, other in drawn.items() if c != char]
+        assert all(ink.shape != other.shape or (ink != other).any() for other in others), f"{char!r} is a box"
+    assert drawn["é"].shape[0] > plain.shape[0]  # the accent sits above the letter

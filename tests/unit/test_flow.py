@@ -1,6 +1,7 @@
 """The citizen's filing path, tested with no UI at all."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -25,6 +26,8 @@ def fill_to_review(flow: FilingFlow) -> None:
     assert flow.next()
     flow.choose_kecamatan("TEWEH_TENGAH")
     assert flow.next()
+    flow.set_flag("anonymous", False)  # name and phone are optional; the two questions are not
+    flow.set_flag("confidential", False)
     assert flow.next()  # identity is optional
     assert flow.step is Step.REVIEW
 
@@ -179,3 +182,95 @@ def test_a_report_the_service_refuses_goes_back_to_its_question(store):
     while flow.step is not Step.REVIEW:
         assert flow.next()
     assert flow.submit(service.submit) is not None and service.count_waiting() == 1
+
+
+def to_identity(flow: FilingFlow) -> None:
+    flow.choose_kind(ReportKind.PENGADUAN)
+    flow.choose_category("KEPENDUDUKAN")
+    assert flow.next()
+    flow.set_text("title", "Antrean KTP sangat panjang")
+    flow.set_text("description", "Saya menunggu lima jam untuk rekam KTP elektronik.")
+    assert flow.next()
+    flow.choose_kecamatan("TEWEH_TENGAH")
+    assert flow.next()
+    assert flow.step is Step.IDENTITY
+
+
+def test_privacy_questions_are_asked_not_defaulted():
+    """GIVEN the identity step, nothing answered WHEN Next THEN the flow stays, with a
+    message for each of the two questions; answering one leaves the other's message;
+    answering both lets the citizen on, and the draft carries exactly the answers."""
+    flow = make_flow()
+    to_identity(flow)
+    assert flow.draft.privacy_answer("anonymous") is None and flow.draft.privacy_answer("confidential") is None
+    assert not flow.next() and not flow.next()  # a double or triple tap on Next goes nowhere
+    assert flow.step is Step.IDENTITY
+    assert {e.field for e in flow.errors} == {"anonymous", "confidential"}
+    assert flow.error_for("anonymous").msgid == "Please answer Yes or No: hide your name from the office?"
+    flow.set_flag("confidential", True)
+    assert flow.error_for("confidential") is None and flow.error_for("anonymous") is not None
+    assert not flow.next()
+    assert {e.field for e in flow.errors} == {"anonymous"}
+    flow.set_flag("anonymous", False)
+    assert flow.next() and flow.step is Step.REVIEW
+    assert (flow.draft.anonymous, flow.draft.confidential) == (False, True)
+    assert (flow.draft.privacy_answer("anonymous"), flow.draft.privacy_answer("confidential")) == (False, True)
+
+
+def test_a_no_is_an_answer_and_answers_survive_going_back():
+    flow = make_flow()
+    to_identity(flow)
+    flow.set_flag("anonymous", False)
+    flow.set_flag("confidential", False)
+    assert flow.next()
+    flow.back()
+    flow.back()
+    assert flow.step is Step.WHEN_WHERE
+    assert flow.next() and flow.next() and flow.step is Step.REVIEW  # no need to answer twice
+
+
+def test_submit_refuses_unanswered_privacy_questions_and_shows_them():
+    """A draft that reached the review without the answers (a bug elsewhere) is not
+    saved: the citizen is sent to the identity step with the questions to answer."""
+    flow = make_flow()
+    fill_to_review(flow)
+    flow.draft.privacy_answered = frozenset({"anonymous"})
+    assert flow.submit(lambda d: pytest.fail("must not save")) is None
+    assert flow.step is Step.IDENTITY and {e.field for e in flow.errors} == {"confidential"}
+
+
+def test_the_service_gets_booleans_and_refuses_anything_else(store):
+    """What reaches the service is the citizen's answers as true/false; a flag that is
+    not (None, a word) is refused by the service itself."""
+    from kiosk.core.domain import InvalidDraft
+    from kiosk.core.reports import ReportService
+
+    service = ReportService(store, kiosk_code="MT01", clock=lambda: dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc))
+    flow = make_flow()
+    to_identity(flow)
+    flow.set_flag("anonymous", True)
+    flow.set_flag("confidential", True)
+    assert flow.next()
+    answered = flow.draft
+    saved = flow.submit(service.submit)
+    kept = service.load_draft(saved.tracking_id)
+    assert kept.anonymous is True and kept.confidential is True
+    for bad in (None, "tidak"):
+        with pytest.raises(InvalidDraft):
+            service.submit(dataclasses.replace(answered, anonymous=bad))
+    assert service.count_waiting() == 1
+
+
+def test_review_lists_both_answers_in_words(store):
+    from kiosk.core.review import review_rows
+
+    flow = make_flow()
+    fill_to_review(flow)
+    flow.draft.confidential = True
+    rows = {row.label: row.value for row in review_rows(flow.draft, store, "id")}
+    assert rows["Privasi"] == ("Anonim: tidak — Nama Anda dikirim ke instansi\n"
+                               "Rahasia: ya — Isi laporan tidak ditampilkan di internet")
+    flow.draft.privacy_answered = frozenset()
+    rows = {row.label: row.value for row in review_rows(flow.draft, store, "en")}
+    assert rows["Privacy"] == ("Hide your name from the office? (not given)\n"
+                               "Keep the report's content private? (not given)")

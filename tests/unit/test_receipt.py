@@ -252,3 +252,40 @@ def test_configured_code_page_reaches_the_printer(tmp_path):
     parsed = parse_escpos(outcome.path.read_bytes(), encoding="cp858")
     assert parsed.codepages == [19]
     assert "Biaya 5 \u20ac" in parsed.text
+
+
+# -- issue 12: the status address, the printer test, the receipt screen's delivery note ----
+def test_the_receipt_prints_the_kiosks_own_status_address_when_one_is_configured(tmp_path):
+    """GIVEN status_base_url WHEN a receipt is printed THEN it gives that page's address for
+    this report (lapor.go.id cannot look up a kiosk's Tracking ID); without one, as before."""
+    tracking_id = new_tracking_id("MT01")
+    address = f"https://lapor.baritoutarakab.go.id/status/{tracking_id}"
+    _, _, parsed = print_one(tmp_path / "a", content(tracking_id=tracking_id, status_address=address,
+                                                     qr_payload=address))
+    printed = parsed.text.replace("\n", "")
+    assert address in printed and "lapor.go.id" not in printed.replace("lapor.baritoutarakab.go.id", "")
+    _, _, plain = print_one(tmp_path / "b", content())
+    assert "lapor.go.id, SMS 1708" in flat(plain)
+
+
+def test_the_printer_test_is_marked_as_a_test_at_top_and_bottom(tmp_path):
+    from kiosk.core.receipt import PRINTER_TEST_BANNER
+
+    _, _, parsed = print_one(tmp_path, content(printer_test=True))
+    lines = [line for line in parsed.text.splitlines() if line.strip()]
+    assert lines[0] == PRINTER_TEST_BANNER and lines[-1] == PRINTER_TEST_BANNER
+    assert "Simpan struk ini" not in parsed.text
+    _, _, receipt = print_one(tmp_path / "real", content())
+    assert PRINTER_TEST_BANNER not in receipt.text and "Simpan struk ini" in receipt.text
+
+
+def test_delivery_note_says_sent_once_the_central_confirmed(env):
+    from kiosk.core.receipt_content import DELIVERED, KEPT_UNTIL_SENT, delivery_note
+    from tests.support.kiosk_ui import saved_report
+
+    tracking_id = saved_report(env)
+    assert delivery_note(env.reports, tracking_id) == KEPT_UNTIL_SENT
+    [claimed] = env.reports.outbox.claim(10)
+    env.reports.outbox.mark_sent([claimed])
+    assert delivery_note(env.reports, tracking_id) == DELIVERED
+    assert delivery_note(env.reports, None) == KEPT_UNTIL_SENT

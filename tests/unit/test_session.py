@@ -62,18 +62,26 @@ def test_language_switch_mid_way_keeps_the_draft_and_the_next_citizen_gets_the_d
     assert session.start_filing(lambda: TODAY).draft.language == "en"
 
 
-def test_receipt_stays_up_for_its_timeout_without_an_idle_warning(clock):
+def test_printed_receipt_stays_up_for_its_timeout_then_warns_like_every_screen(clock):
+    """GIVEN a printed receipt WHEN nobody touches it for the receipt timeout THEN the idle
+    warning counts down (never ending the session without it); a touch starts it again."""
     session = make_session(clock)
     session.start_filing(lambda: TODAY)
     session.submitted()
-    assert not session.watched  # nothing left to protect: no countdown over the receipt
+    session.receipt_printed(True)
+    assert session.watched
     clock.advance(RECEIPT_S - 1)
     assert session.poll() is SessionEvent.NOTHING
     clock.advance(1)
+    assert session.poll() is SessionEvent.WARN and session.seconds_left() == WARN_FOR
+    session.touch()
+    clock.advance(RECEIPT_S - 1)
+    assert session.poll() is SessionEvent.NOTHING
+    clock.advance(1 + WARN_FOR)
     assert session.poll() is SessionEvent.END
     session.end()
     clock.advance(RECEIPT_S * 2)
-    assert session.poll() is SessionEvent.NOTHING  # the deadline went with the session
+    assert session.poll() is SessionEvent.NOTHING and session.receipt is None  # the receipt went with the session
 
 
 def test_status_check_is_watched_and_the_apology_does_not_restart_the_count(clock):
