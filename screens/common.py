@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
+from pathlib import Path
 
+from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
-from kivy.core.window import Window
-from kivy.properties import NumericProperty, StringProperty
+from kivy.event import EventDispatcher
+from kivy.metrics import dp
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 from kivy.uix.vkeyboard import VKeyboard
+from kivy.properties import BooleanProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.modalview import ModalView
 
-from kiosk.kernel.i18n import gettext_for
+from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.textclean import clean_input
 
 log = logging.getLogger(__name__)
@@ -49,43 +57,155 @@ def qr_texture(payload: str, box_size: int = 10):
     return texture
 
 
-class KioskKeyboard(VKeyboard):
-    """Kivy's on-screen keyboard, docked at the bottom with large key labels.
+class KeyboardDock(EventDispatcher):
+    """How much of the window's bottom the docked on-screen keyboard covers, as a property
+    the screens' layouts bind to (``C.dock.height`` in kv): set the moment the keyboard is
+    added to or removed from the window, so no layout waits for a poll."""
 
-    Its height is about 45% of a 1280x800 screen once scaled to the window width.
+    height = NumericProperty(0)
+
+
+#: The one dock of the one window; the kv spacers under the question screens follow it.
+dock = KeyboardDock()
+
+
+#: Our keyboard layouts (Kivy's JSON format), beside the screens; special keys carry words
+#: as msgids, translated into the citizen's language when the layout is used.
+KEYBOARD_LAYOUTS = {kind: Path(__file__).resolve().parent / f"keyboard_{kind}.json" for kind in ("text", "numpad")}
+#: The words on the special keys (msgids), by the key's code in the layouts.
+KEY_WORDS = {
+    "backspace": N_("Delete"), "capslock": N_("Capitals"), "enter": N_("Enter"),
+    "escape": N_("Done"), "spacebar": N_("space"),
+}
+
+
+def _translated_layout(kind: str, language: str) -> dict:
+    layout = json.loads(KEYBOARD_LAYOUTS[kind].read_text(encoding="utf-8"))
+    for row in layout.values():
+        if isinstance(row, list):
+            for key in row:
+                if key[2] in KEY_WORDS:
+                    key[0] = tr(language, KEY_WORDS[key[2]])
+    return layout
+
+
+class KioskKeyboard(VKeyboard):
+    """The kiosk's own on-screen keyboard, docked at the bottom: our layouts (letters,
+    digits, the punctuation of a report, "Rp"; a number pad for the phone), special keys
+    with words, a one-shot "Capitals" key, reset for every field.
+
+    Scaled to the window width, it covers about 40% of a 1280x800 screen: low enough that
+    a 200 px field, its notice and the step bar fit above it at 1366x768 too.
     """
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("size", (700, 200))
+        kwargs.setdefault("size", (700, 170))
+        kwargs.setdefault("margin_hint", [0.04, 0.02, 0.03, 0.02])
         super().__init__(**kwargs)
-        self.font_size = 24
+        self.font_size = 20
+        self.fbind("parent", self._tell_dock)
+        self.fbind("scale", self._tell_dock)
+        self.fbind("height", self._tell_dock)
+        self.fbind("target", self._for_field)
+        self.fbind("parent", lambda _kb, parent: parent is not None and self._for_field(self, self.target))
+
+    def _tell_dock(self, *_args) -> None:
+        dock.height = self.height * self.scale if self.parent is not None else 0
+
+    def use(self, kind: str, language: str) -> None:
+        """Show layout ``kind`` ("text" or "numpad") labelled in ``language``."""
+        name = f"kiosk-{kind}-{language}"
+        if name not in self.available_layouts:
+            self.available_layouts[name] = _translated_layout(kind, language)
+        if self.layout != name:
+            self.active_keys.clear()  # a key still held belongs to the old layout
+            self.layout = name
+            self._load_layout()  # now, not on the next frame: the first key tap sees it
+
+    def _for_field(self, _keyboard, target) -> None:
+        """Each field starts in small letters, on its own layout (the phone: numbers)."""
+        self.have_capslock = self.have_shift = False
+        self.active_keys.pop(-1, None)
+        if target is None:
+            return
+        from kivy.app import App
+
+        app = App.get_running_app()
+        self.use(getattr(target, "keyboard_kind", "text"), getattr(app, "lang", "id"))
+        self._update_layout_mode()
+
+    def process_key_on(self, touch):
+        """"Capitals" holds for one character: the next character key drops it."""
+        super().process_key_on(touch)
+        pressed = touch.ud.get(self.uid, {}).get("key") if touch else None
+        if pressed is not None and pressed[0][1] is not None and self.have_capslock:
+            self.have_capslock = False
+            self.active_keys.pop(-1, None)
+            self._update_layout_mode()
+            self.refresh_active_keys_layer()
 
 
-def ensure_visible(scroll, widget, padding: float = 56) -> None:
-    """Scroll ``scroll`` just enough that ``widget`` is inside its viewport.
+def ensure_visible(scroll, widget, padding: float = 56, below=None) -> None:
+    """Scroll ``scroll`` just enough that ``widget`` (and ``below``, the notice under it,
+    when shown; a field's own ``below`` by default) is inside its viewport; content shorter
+    than the viewport goes to the top.
 
     Kivy's ``scroll_to`` also moves content that is already visible (and content shorter
-    than the viewport), so it is called only when the widget is really out of view.
+    than the viewport), so the offset is worked out here and set only when needed.
     """
     if widget is None or scroll is None or not scroll.children:
         return
     content = scroll.children[0]
-    if content.height <= scroll.height:
+    room = content.height - scroll.height
+    if room <= 0:
         scroll.scroll_y = 1
         return
-    _x, bottom = widget.to_window(widget.x, widget.y)
-    _x, top = widget.to_window(widget.x, widget.top)
-    _x, view_bottom = scroll.to_window(scroll.x, scroll.y)
-    if bottom < view_bottom or top > view_bottom + scroll.height:
-        scroll.scroll_to(widget, padding=padding, animate=False)
+    below = below if below is not None else getattr(widget, "below", None)
+    parts = [widget] + ([below] if below is not None and below.height > 0 else [])
+    bottom = min(content.to_widget(*p.to_window(p.x, p.y))[1] for p in parts)
+    top = max(content.to_widget(*p.to_window(p.x, p.top))[1] for p in parts)
+    padding = max(0.0, min(padding, (scroll.height - (top - bottom)) / 2))
+    offset = scroll.scroll_y * room  # content y at the viewport's bottom
+    if top + padding > offset + scroll.height:
+        offset = top + padding - scroll.height
+    offset = min(offset, bottom - padding)
+    offset = min(max(offset, 0.0), room)
+    if abs(offset - scroll.scroll_y * room) > 0.5:
+        scroll.scroll_y = offset / room
 
 
 def docked_keyboard_height() -> float:
     """Height in pixels the docked on-screen keyboard covers (0 when hidden)."""
-    for child in Window.children:
-        if isinstance(child, VKeyboard):
-            return child.height * child.scale
-    return 0.0
+    return dock.height
+
+
+class KioskScroll(ScrollView):
+    """The scroll view of a question: whenever it changes size (the keyboard opened or
+    closed, the window resized) it keeps the focused field and its notice in view, and
+    content shorter than the view sits at the top, never with a blank band above it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._settle = Clock.create_trigger(self._keep_in_view, -1)
+        self.fbind("height", self._settle)
+
+    def add_widget(self, widget, *args, **kwargs):
+        super().add_widget(widget, *args, **kwargs)
+        widget.fbind("height", self._settle)
+
+    def focused_field(self):
+        return next((w for w in self.walk(restrict=True) if isinstance(w, KioskTextInput) and w.focus), None)
+
+    def _keep_in_view(self, *_args) -> None:
+        field = self.focused_field()
+        if field is not None:
+            ensure_visible(self, field, padding=dp(12), below=field.below)
+        elif self.children and self.children[0].height <= self.height:
+            self.scroll_y = 1
+
+    def reset(self) -> None:
+        """Back to the top, as a new citizen's session starts."""
+        self.scroll_y = 1
 
 
 class KioskTextInput(TextInput):
@@ -97,10 +217,44 @@ class KioskTextInput(TextInput):
 
     max_chars = NumericProperty(200)
     field = StringProperty("")
+    #: The notice shown under the field: kept in view with it above the keyboard.
+    below = ObjectProperty(None, allownone=True)
+    #: Which on-screen keyboard the field brings up: "text" or "numpad" (the phone).
+    keyboard_kind = StringProperty("text")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.cleaned = None  # a CleanResult describing what insert_text removed
+        self._reveal = Clock.create_trigger(self.reveal, -1)
+        self.fbind("focus", self._reveal)
+        self.fbind("below", self._follow_below)
+
+    def _follow_below(self, _field, below) -> None:
+        if below is not None:
+            below.fbind("height", self._reveal)
+
+    def on_text_validate(self) -> None:
+        """Enter in a one-line field moves on to the next field of the question (the last
+        one closes the keyboard); in the description, Enter starts a new line."""
+        question = self
+        while question.parent is not None and not isinstance(question, KioskScroll):
+            question = question.parent
+        fields = [w for w in question.walk(restrict=True) if isinstance(w, KioskTextInput)]
+        later = fields[fields.index(self) + 1:] if self in fields else []
+        if later:  # once the Enter key press is over: the next field may bring another layout
+            Clock.schedule_once(lambda _dt: setattr(later[0], "focus", True), 0)
+        else:
+            self.focus = False
+
+    def reveal(self, *_args) -> None:
+        """Scroll the enclosing question so this field and its notice are above the keyboard."""
+        if not self.focus:
+            return
+        parent = self.parent
+        while parent is not None and not isinstance(parent, KioskScroll):
+            parent = parent.parent
+        if parent is not None:
+            ensure_visible(parent, self, padding=dp(12), below=self.below)
 
     def take_cleaned(self):
         """What cleaning removed since the last call (or None), for the screen's notice."""
@@ -115,3 +269,69 @@ class KioskTextInput(TextInput):
         if not result.text:
             return None
         return super().insert_text(result.text, from_undo=from_undo)
+
+
+class LanguageSwitch(BoxLayout):
+    """"Bahasa Indonesia | English", small, for the top bar of any screen: ``on_language``
+    carries the tapped language; the screen switches and keeps everything shown."""
+
+    __events__ = ("on_language",)
+
+    def on_language(self, language: str):
+        pass
+
+
+class ConfirmOverlay(ModalView):
+    """A plain question over the screen with two big answers ("Ya, buang" / "Tidak,
+    lanjutkan"), low on the screen and far from the top bar, so the second tap of a
+    double tap on Back cannot answer it. Its touches go through the app's tap guard as
+    a new screen's do."""
+
+    question = StringProperty("")
+    yes_text = StringProperty("")
+    no_text = StringProperty("")
+    is_open = BooleanProperty(False)
+    __events__ = ("on_yes", "on_no")
+    _TOKEN = "kiosk.confirm"
+
+    def __init__(self, *, guard, **kwargs):
+        super().__init__(**kwargs)
+        self.guard = guard
+
+    def ask(self) -> None:
+        if not self.is_open:
+            self.is_open = True
+            self.guard.screen_shown()
+            self.open(animation=False)
+
+    def close_now(self) -> None:
+        if self.is_open:
+            self.is_open = False
+            self.dismiss(animation=False)
+            self.guard.screen_shown()  # the answering touch does not act on the screen below
+
+    def answer(self, yes: bool) -> None:
+        self.close_now()
+        self.dispatch("on_yes" if yes else "on_no")
+
+    def on_touch_down(self, touch):
+        token = touch.ud[self._TOKEN] = self.guard.touch_began()
+        if token is None:
+            return True
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch):
+        if not self.guard.owns(touch.ud.get(self._TOKEN)):
+            return True
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch):
+        if not self.guard.owns(touch.ud.get(self._TOKEN)):
+            return True
+        return super().on_touch_up(touch)
+
+    def on_yes(self):
+        pass
+
+    def on_no(self):
+        pass

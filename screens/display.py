@@ -29,6 +29,8 @@ def configure_kivy(config: Config) -> None:
     KivyConfig.set("graphics", "resizable", "0" if config.fullscreen else "1")
     KivyConfig.set("graphics", "maxfps", str(ACTIVE_FPS))
     KivyConfig.set("kivy", "keyboard_mode", "systemanddock")
+    # Our own layout from the first frame (screens.common.KioskKeyboard switches per field).
+    KivyConfig.set("kivy", "keyboard_layout", str(KV_DIR / "keyboard_text.json"))
     KivyConfig.set("kivy", "exit_on_escape", "0")
     KivyConfig.set("input", "mouse", "mouse,disable_multitouch")
     # Lockdown: no cursor on touch hardware (closing is refused in KioskApp).

@@ -16,7 +16,7 @@ class ApologyScreen(Screen):
         App.get_running_app().resume_after_apology()
 
     def restart(self):
-        App.get_running_app().end_session()
+        App.get_running_app().leave_flow()  # asks first when a report would be thrown away
 
     def reset(self):
         self.can_resume = False

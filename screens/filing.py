@@ -8,6 +8,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
+from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -33,7 +34,7 @@ class StepBar(BoxLayout):
     progress = StringProperty("")
     next_text = StringProperty("")
     has_next = BooleanProperty(True)
-    __events__ = ("on_back", "on_next")
+    __events__ = ("on_back", "on_next", "on_language")
 
     def on_has_next(self, _bar, has_next: bool) -> None:
         button = self.ids.next
@@ -46,6 +47,9 @@ class StepBar(BoxLayout):
         pass
 
     def on_next(self):
+        pass
+
+    def on_language(self, language: str):
         pass
 
 
@@ -62,6 +66,9 @@ class StepScreen(Screen):
     def __init__(self, **kwargs):
         super().__init__(name=self.step.value, **kwargs)
         self._kb_event = None
+        for bar in self.walk():
+            if isinstance(bar, StepBar):
+                bar.bind(on_language=lambda _bar, language: self.switch_language(language))
 
     @property
     def app(self):
@@ -118,7 +125,14 @@ class StepScreen(Screen):
         if self.flow.back():
             self.app.show_step()
         else:
-            self.app.leave_flow()
+            self.app.leave_flow()  # asks first when something was entered
+
+    def switch_language(self, language: str) -> None:
+        """The top bar's language switch: everything entered stays, in the new language."""
+        if self.flow is None or language == self.app.lang:
+            return
+        self.app.set_language(language)
+        self.refresh()
 
     def go_next(self) -> None:
         self.collect()
@@ -220,13 +234,16 @@ class WhenWhereScreen(StepScreen):
     step = Step.WHEN_WHERE
     date_text = StringProperty("")
     date_error = StringProperty("")
+    month_text = StringProperty("")
+    can_earlier = BooleanProperty(False)
+    can_later = BooleanProperty(False)
 
     def show_state(self):
         draft = self.flow.draft
         self._show_date()
         grid = self.ids.kecamatan
         grid.clear_widgets()
-        for choice in reference.kecamatan(self.app.env.store):
+        for choice in reference.kecamatan_choices(self.app.env.store, self.app.lang):
             btn = Factory.ChoiceButton(text=choice.label, group="kecamatan")
             btn.state = "down" if draft.kecamatan_code == choice.code else "normal"
             btn.code = choice.code
@@ -235,18 +252,44 @@ class WhenWhereScreen(StepScreen):
         self.ids.location.text = draft.location_text
 
     def _show_date(self):
-        date = self.flow.draft.incident_date
+        """The chosen date in words, and the calendar's month (the flow says which days count)."""
+        from babel.dates import format_date, get_day_names
+
+        flow, locale = self.flow, ("id" if self.app.lang == "id" else "en")
+        date = flow.draft.incident_date
         self.date_text = long_date(date, self.app.lang) if date else ""
-        self.ids.later.disabled = date is None or date >= self.app.env.today()
+        self.month_text = format_date(flow.calendar_month, "LLLL y", locale=locale)
+        self.can_earlier, self.can_later = flow.can_turn_calendar(-1), flow.can_turn_calendar(1)
+        names = get_day_names("abbreviated", locale=locale)
+        header = self.ids.weekdays
+        header.clear_widgets()
+        for weekday in range(7):  # Monday first, as the grid
+            header.add_widget(Factory.Label(text=names[weekday], font_size="20sp", color=(0.33, 0.36, 0.42, 1)))
+        days = self.ids.days
+        days.clear_widgets()
+        for week in flow.calendar_weeks():
+            for day in week:
+                if day is None:
+                    days.add_widget(Widget(size_hint_y=None, height=dp(64)))
+                    continue
+                btn = Factory.CalendarDay(text=str(day.date.day), disabled=not day.selectable)
+                btn.chosen = day.chosen
+                btn.date = day.date
+                btn.bind(on_release=lambda b: self.choose_day(b.date))
+                days.add_widget(btn)
 
     def _kecamatan(self, code):
         self.flow.choose_kecamatan(code)
         self.error_text = ""
 
-    def shift(self, days: int = 0, months: int = 0):
-        """Date picker: move by days or months; the flow refuses the future."""
-        errors = self.flow.shift_date(days=days, months=months)
+    def choose_day(self, day: dt.date):
+        """A tap on a day of the calendar."""
+        errors = self.flow.choose_day(day)
         self.date_error = errors[0].message.render(self.app.gettext) if errors else ""
+        self._show_date()
+
+    def turn_month(self, months: int):
+        self.flow.turn_calendar(months)
         self._show_date()
 
     def set_today(self, offset_days: int = 0):
@@ -284,13 +327,19 @@ class PrivacyQuestion(BoxLayout):
 
 class IdentityScreen(StepScreen):
     step = Step.IDENTITY
-    inline_fields = PRIVACY_QUESTIONS
+    inline_fields = PRIVACY_QUESTIONS + ("reporter_phone",)
+    phone_error = StringProperty("")
 
     def show_state(self):
         draft = self.flow.draft
         self.ids.name.text = draft.reporter_name
         self.ids.phone.text = draft.reporter_phone
+        self._show_phone_error()
         self._show_privacy()
+
+    def _show_phone_error(self) -> None:
+        message = self.flow.error_for("reporter_phone")
+        self.phone_error = message.render(self.app.gettext) if message else ""
 
     def _show_privacy(self) -> None:
         draft = self.flow.draft
@@ -308,15 +357,19 @@ class IdentityScreen(StepScreen):
             self._show_privacy()
 
     def text_changed(self, field: str, widget):
+        """Each edit goes to the flow, which checks a field with a message again: the
+        phone's message goes as soon as the number is right."""
         if self.flow is None:
             return
         cleaned = self.flow.set_text(field, widget.text)
         if cleaned != widget.text:
             widget.text = cleaned
+        self._show_phone_error()
 
     def reset(self):
         super().reset()
         self.ids.name.text = self.ids.phone.text = ""
+        self.phone_error = ""
         for name in PRIVACY_QUESTIONS:
             self.ids[name].answer = self.ids[name].error = ""
 

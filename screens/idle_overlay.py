@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, NumericProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
 
@@ -10,12 +10,17 @@ class IdleOverlay(ModalView):
     seconds = NumericProperty(0)
     is_open = BooleanProperty(False)
     saved = BooleanProperty(False)  # over the receipt: the report is kept, only the screen closes
+    #: What goes away (:meth:`kiosk.core.session.CitizenSession.warning_subject`): "report"
+    #: (an unsaved draft is erased), "saved" (the receipt) or "screen" (a status check: only
+    #: the screen closes, nothing of the citizen's is lost).
+    subject = StringProperty("report")
     __events__ = ("on_continue",)
 
     def show(self, seconds_left: int) -> None:
         self.seconds = seconds_left
         if not self.is_open:
-            self.saved = App.get_running_app().session.receipt is not None
+            self.subject = App.get_running_app().session.warning_subject()
+            self.saved = self.subject == "saved"
             self.is_open = True
             self.open(animation=False)
 

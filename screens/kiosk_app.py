@@ -24,7 +24,7 @@ from kiosk.core.session import CitizenSession, SessionEvent
 from kiosk.core.tap_guard import TapGuard
 from kiosk.kernel.i18n import gettext_for
 from screens.display import ACTIVE_FPS, KV_DIR
-from screens.common import PAPER, KioskKeyboard
+from screens.common import PAPER, ConfirmOverlay, KioskKeyboard, KioskScroll
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,8 @@ class KioskApp(App):
         manager.add_widget(welcome.WelcomeScreen(name="welcome"))
         self.idle_overlay = idle_overlay.IdleOverlay()
         self.idle_overlay.bind(on_continue=lambda *_: self.touch())
+        self.confirm_leave = ConfirmOverlay(guard=self.tap_guard)
+        self.confirm_leave.bind(on_yes=lambda *_: self.discard_report())
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         if self.kiosk_config.lockdown:
             Window.bind(on_request_close=self._refuse_close)
@@ -300,8 +302,29 @@ class KioskApp(App):
             self.show(name)
 
     def leave_flow(self) -> None:
-        """Back from the first question: the draft is discarded with the session."""
-        self.end_session()
+        """The citizen leaves the report (Back on the first question, "Back to start" on
+        the apology screen): asked first when something was entered; nothing else."""
+        if not self.session.must_confirm_leaving:
+            self.discard_report()
+            return
+        self._unfocus_all()  # the docked keyboard must not cover the question
+        confirm = self.confirm_leave
+        confirm.question = self.gettext("Discard this report?")
+        confirm.yes_text = self.gettext("Yes, discard")
+        confirm.no_text = self.gettext("No, continue")
+        confirm.ask()
+
+    def discard_report(self) -> None:
+        """Throw the draft away and go to Welcome, still in the citizen's language (their
+        session goes on until they leave the kiosk alone)."""
+        self.confirm_leave.close_now()
+        self._unfocus_all()
+        self.session.leave_filing()
+        for screen in self.root.screens:
+            reset = getattr(screen, "reset", None)
+            if reset:
+                reset()
+        self.root.current = "welcome"
 
     def submitted(self, saved) -> None:
         """The report is durably saved: show the receipt and print it."""
@@ -315,6 +338,7 @@ class KioskApp(App):
     def end_session(self) -> None:
         """Forget the citizen: draft, typed text, language; back to Welcome."""
         self.idle_overlay.dismiss_now()
+        self.confirm_leave.close_now()
         self._unfocus_all()
         self.session.end()
         for screen in self.root.screens:
@@ -331,6 +355,11 @@ class KioskApp(App):
                 if getattr(widget, "focus", False):
                     widget.focus = False
         Window.release_all_keyboards()
+        # Every session starts from the same layout: each question back at its top.
+        for screen in self.root.screens:
+            for widget in screen.walk():
+                if isinstance(widget, KioskScroll):
+                    widget.reset()
 
     def show_apology(self) -> None:
         self.idle_overlay.dismiss_now()

@@ -68,6 +68,27 @@ UNANSWERED: dict[str, str] = {
     "confidential": N_("Please answer Yes or No: keep the report's content private?"),
 }
 
+#: How far back the date calendar goes: this month and the two before it.
+CALENDAR_MONTHS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class CalendarDay:
+    """One day of the calendar's month grid; only days in the calendar's range, and not
+    after today, can be chosen."""
+
+    date: dt.date
+    selectable: bool
+    chosen: bool
+
+
+def _add_months(first: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after the one ``first`` is in."""
+    index = first.year * 12 + first.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, 1)
+
+
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
 
 
@@ -141,6 +162,9 @@ class FilingFlow:
     def __init__(self, *, today: Callable[[], dt.date], language: str = "id"):
         self._today = today
         self.draft = Draft(language=language, incident_date=today())
+        self._blank = dataclasses.replace(self.draft)  # what "nothing entered yet" looks like
+        #: The first day of the month the date calendar shows.
+        self.calendar_month: dt.date = self.draft.incident_date.replace(day=1)
         self.step: Step = Step.KIND
         self.errors: list[FieldError] = []
         self.notices: dict[str, list[Message]] = {}
@@ -160,6 +184,16 @@ class FilingFlow:
     @property
     def editing_from_review(self) -> bool:
         return self._editing_from_review
+
+    @property
+    def has_answers(self) -> bool:
+        """Whether the citizen entered anything (a choice, a date, a letter): leaving
+        then throws it away, so the screen asks first."""
+        return dataclasses.replace(self.draft, language=self._blank.language) != self._blank
+
+    def set_language(self, language: str) -> None:
+        """The citizen switched language: the report goes in it; every answer stays."""
+        self.draft.language = language
 
     # -- answers ----------------------------------------------------------------
     def choose_kind(self, kind: ReportKind) -> None:
@@ -185,6 +219,7 @@ class FilingFlow:
         if value > self._today():
             return [FieldError("incident_date", _msg(N_("The date cannot be in the future.")))]
         self.draft.incident_date = value
+        self.calendar_month = max(value.replace(day=1), self.calendar_first_month)
         return []
 
     def shift_date(self, *, days: int = 0, months: int = 0) -> list[FieldError]:
@@ -196,6 +231,39 @@ class FilingFlow:
             day = min(current.day, calendar.monthrange(year, month + 1)[1])
             current = dt.date(year, month + 1, day)
         return self.set_date(current + dt.timedelta(days=days))
+
+    # -- the date calendar: a month grid of the last CALENDAR_MONTHS months ------------------
+    @property
+    def calendar_first_month(self) -> dt.date:
+        return _add_months(self._today().replace(day=1), 1 - CALENDAR_MONTHS)
+
+    def can_turn_calendar(self, months: int) -> bool:
+        """Whether the calendar can show the month ``months`` away (never a future month,
+        never before its first month)."""
+        target = _add_months(self.calendar_month, months)
+        return self.calendar_first_month <= target <= self._today().replace(day=1)
+
+    def turn_calendar(self, months: int) -> bool:
+        """Show an earlier (negative) or later month; returns whether it turned."""
+        if not self.can_turn_calendar(months):
+            return False
+        self.calendar_month = _add_months(self.calendar_month, months)
+        return True
+
+    def calendar_weeks(self) -> list[list[CalendarDay | None]]:
+        """The shown month as weeks from Monday, None before the 1st and after the last day."""
+        today, first = self._today(), self.calendar_first_month
+        month = self.calendar_month
+        weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+        return [[CalendarDay(day, first <= day <= today, day == self.draft.incident_date) if day.month == month.month
+                 else None for day in week] for week in weeks]
+
+    def choose_day(self, day: dt.date) -> list[FieldError]:
+        """A tap on a day of the calendar (a day after today is refused, as by :meth:`set_date`)."""
+        errors = self.set_date(day)
+        if not errors:
+            self.errors = [e for e in self.errors if e.field != "incident_date"]
+        return errors
 
     def set_flag(self, name: str, value: bool) -> None:
         """The citizen's Yes or No to a privacy question (see :data:`PRIVACY_QUESTIONS`)."""
@@ -228,8 +296,16 @@ class FilingFlow:
         else:
             self.notices.pop(field, None)
         setattr(self.draft, field, result.text)
-        self.errors = [e for e in self.errors if e.field != field]
+        self._revalidate(field)
         return result.text
+
+    def _revalidate(self, field: str) -> None:
+        """A field with a message is checked again on each change: the message stays
+        while the answer is still wrong and goes as soon as it is right."""
+        if not any(e.field == field for e in self.errors):
+            return
+        again = [e for e in validate(self.step, self.draft, self._today()) if e.field == field]
+        self.errors = [e for e in self.errors if e.field != field] + again
 
     # -- moving -------------------------------------------------------------------
     def next(self) -> bool:

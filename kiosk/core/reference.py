@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 import assets
 from kiosk.core.store.db import Store
 from kiosk.core.store.models import Agency, Category, Kecamatan, Meta
+from kiosk.kernel.i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,14 @@ SEED_FILE = assets.seed_file()
 class Choice:
     code: str
     label: str
+
+
+#: Kecamatan answers beside the reference list, for a citizen who does not know where, or
+#: whose matter lies outside the kabupaten (No Wrong Door: the officer sorts it out). The
+#: central takes any code; :func:`kiosk.core.reports` accepts these as it does listed ones.
+KECAMATAN_UNKNOWN = "TIDAK_TAHU"
+KECAMATAN_OUTSIDE = "LUAR_KABUPATEN"
+RESERVED_KECAMATAN: dict[str, str] = {KECAMATAN_UNKNOWN: N_("Don't know"), KECAMATAN_OUTSIDE: N_("Outside Barito Utara")}
 
 
 class ReferenceDataError(ValueError):
@@ -91,3 +100,9 @@ def agencies(store: Store, language: str) -> list[Choice]:
 def kecamatan(store: Store) -> list[Choice]:
     with store.session() as session:
         return [Choice(code, name) for code, name in session.execute(select(Kecamatan.code, Kecamatan.name).order_by(Kecamatan.sort))]
+
+
+def kecamatan_choices(store: Store, language: str) -> list[Choice]:
+    """What the citizen chooses from: the kecamatan, then "Don't know" and "Outside"."""
+    _ = gettext_for(language)
+    return kecamatan(store) + [Choice(code, _(msgid)) for code, msgid in RESERVED_KECAMATAN.items()]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from kiosk.core.domain import Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport
 from kiosk.core.flow import TEXT_FIELDS
 from kiosk.core.receipt import ReceiptContent
+from kiosk.core.reference import RESERVED_KECAMATAN
 from kiosk.core.store.crypto import SealError
 from kiosk.core.store.db import MB, CannotKeepReports, Store, StoreError, no_room_reason
 from kiosk.core.store.models import Agency, Category, Kecamatan, Report
@@ -75,6 +76,8 @@ def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:
             code = getattr(checked, field)
             if code is None and optional:
                 continue
+            if table is Kecamatan and code in RESERVED_KECAMATAN:
+                continue  # "Don't know" or "Outside": the officer sorts it out
             if not isinstance(code, str) or session.get(table, code) is None:
                 raise InvalidDraft(field, "not in the reference data")
     return checked

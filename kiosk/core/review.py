@@ -57,7 +57,7 @@ def review_rows(draft: Draft, store, language: str) -> list[ReviewRow]:
     kind = _(KIND_LABELS[draft.kind]) if draft.kind else not_given
     category = _label(reference.categories(store, language), draft.category_code, not_given)
     agency = _label(reference.agencies(store, language), draft.agency_code, unknown) if draft.agency_code else unknown
-    kecamatan = _label(reference.kecamatan(store), draft.kecamatan_code, not_given)
+    kecamatan = _label(reference.kecamatan_choices(store, language), draft.kecamatan_code, not_given)
     place = f"{kecamatan}, {draft.location_text}" if draft.location_text else kecamatan
     when = long_date(draft.incident_date, language) if draft.incident_date else not_given
     who = draft.reporter_name or not_given

@@ -81,8 +81,11 @@ class CitizenSession:
             self.idle.arm()
 
     def set_language(self, language: str) -> None:
-        """Switch language for this citizen (the draft, and what was typed, stay)."""
+        """Switch language for this citizen, on any screen (the draft, and what was typed,
+        stay; the report goes in the language chosen last)."""
         self.language = language
+        if self.flow is not None and self.flow.step is not Step.DONE:
+            self.flow.set_language(language)
 
     def set_default_language(self, language: str) -> None:
         """The language the next citizens start in."""
@@ -131,6 +134,26 @@ class CitizenSession:
     def seconds_left(self) -> int:
         """Whole seconds left on the idle warning's countdown."""
         return self.idle.seconds_left()
+
+    @property
+    def must_confirm_leaving(self) -> bool:
+        """Leaving the report now would throw away something the citizen entered."""
+        return self.can_resume and self.flow.has_answers
+
+    def leave_filing(self) -> None:
+        """The citizen leaves the report (Back on the first question, confirmed if anything
+        was entered): the draft goes, but they are still here, so their language stays and
+        the idle watch keeps running until the session ends."""
+        self.flow = None
+        self.keep_watching()
+
+    def warning_subject(self) -> str:
+        """What the idle warning says goes away: ``"report"`` (an unsaved draft is erased),
+        ``"saved"`` (the receipt: the report is kept) or ``"screen"`` (nothing of theirs
+        is lost: only the screen closes, e.g. a status check)."""
+        if self.receipt is not None:
+            return "saved"
+        return "report" if self.can_resume else "screen"
 
     # -- ending -------------------------------------------------------------------------
     def end(self) -> None:

@@ -175,7 +175,8 @@ class KioskDriver:
         return None
 
     def press_key(self, wanted: str) -> None:
-        """Press one key of the docked keyboard, using caps lock for capitals."""
+        """Press one key of the docked keyboard; a capital is "Capitals" then the letter
+        ("Capitals" holds for one character)."""
         vk = self.keyboard
         assert vk is not None, "the on-screen keyboard is not shown"
         mode = vk.layout_mode
@@ -183,12 +184,35 @@ class KioskDriver:
         if pos is None:
             other = "shift" if mode == "normal" else "normal"
             assert self._key_center(vk, wanted, other) is not None, f"no key {wanted!r}"
-            self.tap_at(*self._key_center(vk, "capslock", mode))  # shift is a held key
+            self.tap_at(*self._key_center(vk, "capslock", mode))
             self.frames(1)
             self.tap_at(*self._key_center(vk, wanted, vk.layout_mode))
-            self.tap_at(*self._key_center(vk, "capslock", vk.layout_mode))
+            if vk.layout_mode != mode:  # a keyboard whose shift does not drop by itself
+                self.tap_at(*self._key_center(vk, "capslock", vk.layout_mode))
             return
         self.tap_at(*pos)
+
+    def key_widgets(self) -> list:
+        """The label widgets the keyboard draws on its keys (one per key, key-sized)."""
+        from kivy.uix.label import Label
+
+        vk = self.keyboard
+        assert vk is not None, "the on-screen keyboard is not shown"
+        return [k for k in vk.children if isinstance(k, Label)]
+
+    def key_sizes(self) -> dict[str, tuple[float, float]]:
+        """The size in window pixels of each key the keyboard draws, by its label."""
+        scale = self.keyboard.scale
+        return {k.text: (k.width * scale, k.height * scale) for k in self.key_widgets()}
+
+    def key_labels(self) -> list[str]:
+        """Every label the keyboard shows, in its current mode."""
+        return list(self.key_sizes())
+
+    @property
+    def close_key(self) -> str:
+        """The key that closes the keyboard (Kivy's "escape" code)."""
+        return "escape"
 
     def type_keys(self, text: str) -> None:
         for char in text:
