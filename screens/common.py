@@ -281,7 +281,33 @@ class LanguageSwitch(BoxLayout):
         pass
 
 
-class ConfirmOverlay(ModalView):
+class TapGuarded:
+    """Passes on only the touches the app's :class:`~kiosk.core.tap_guard.TapGuard` lets
+    through: one that began before what this widget shows became current, or within the
+    guard's settle time after, reaches nothing under the finger. Mixed into the screen
+    manager and the overlays; ``guard`` and ``_TOKEN`` (its key in ``touch.ud``) are set
+    by the class that mixes it in."""
+
+    _TOKEN = "kiosk.guarded"
+
+    def on_touch_down(self, touch):
+        token = touch.ud[self._TOKEN] = self.guard.touch_began()
+        if token is None:
+            return True  # swallowed: nothing under the finger acts
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch):
+        if not self.guard.owns(touch.ud.get(self._TOKEN)):
+            return True
+        return super().on_touch_move(touch)
+
+    def on_touch_up(self, touch):
+        if not self.guard.owns(touch.ud.get(self._TOKEN)):
+            return True
+        return super().on_touch_up(touch)
+
+
+class ConfirmOverlay(TapGuarded, ModalView):
     """A plain question over the screen with two big answers ("Ya, buang" / "Tidak,
     lanjutkan"), low on the screen and far from the top bar, so the second tap of a
     double tap on Back cannot answer it. Its touches go through the app's tap guard as
@@ -314,21 +340,6 @@ class ConfirmOverlay(ModalView):
         self.close_now()
         self.dispatch("on_yes" if yes else "on_no")
 
-    def on_touch_down(self, touch):
-        token = touch.ud[self._TOKEN] = self.guard.touch_began()
-        if token is None:
-            return True
-        return super().on_touch_down(touch)
-
-    def on_touch_move(self, touch):
-        if not self.guard.owns(touch.ud.get(self._TOKEN)):
-            return True
-        return super().on_touch_move(touch)
-
-    def on_touch_up(self, touch):
-        if not self.guard.owns(touch.ud.get(self._TOKEN)):
-            return True
-        return super().on_touch_up(touch)
 
     def on_yes(self):
         pass

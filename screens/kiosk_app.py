@@ -24,7 +24,7 @@ from kiosk.core.session import CitizenSession, SessionEvent
 from kiosk.core.tap_guard import TapGuard
 from kiosk.kernel.i18n import gettext_for
 from screens.display import ACTIVE_FPS, KV_DIR
-from screens.common import PAPER, ConfirmOverlay, KioskKeyboard, KioskScroll
+from screens.common import ConfirmOverlay, KioskKeyboard, KioskScroll, PAPER, TapGuarded
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def _load_kv(names) -> None:
             Builder.load_file(path)
 
 
-class GuardedScreens(ScreenManager):
+class GuardedScreens(TapGuarded, ScreenManager):
     """The screens, passing on only the touches that belong to the one showing.
 
     A touch that began on the previous screen, or within the guard's settle time after
@@ -73,21 +73,6 @@ class GuardedScreens(ScreenManager):
         self.guard = guard
         self.bind(current=lambda *_: guard.screen_shown())
 
-    def on_touch_down(self, touch):
-        token = touch.ud[self._TOKEN] = self.guard.touch_began()
-        if token is None:
-            return True  # swallowed: nothing under the finger acts
-        return super().on_touch_down(touch)
-
-    def on_touch_move(self, touch):
-        if not self.guard.owns(touch.ud.get(self._TOKEN)):
-            return True
-        return super().on_touch_move(touch)
-
-    def on_touch_up(self, touch):
-        if not self.guard.owns(touch.ud.get(self._TOKEN)):
-            return True
-        return super().on_touch_up(touch)
 
 
 class _SafetyNet(ExceptionHandler):
@@ -320,10 +305,7 @@ class KioskApp(App):
         self.confirm_leave.close_now()
         self._unfocus_all()
         self.session.leave_filing()
-        for screen in self.root.screens:
-            reset = getattr(screen, "reset", None)
-            if reset:
-                reset()
+        self._reset_screens()
         self.root.current = "welcome"
 
     def submitted(self, saved) -> None:
@@ -335,16 +317,20 @@ class KioskApp(App):
             self.env.sync.wake()
         self.refresh_sync_status()
 
+    def _reset_screens(self) -> None:
+        """Every screen forgets what the citizen typed or saw."""
+        for screen in self.root.screens:
+            reset = getattr(screen, "reset", None)
+            if reset:
+                reset()
+
     def end_session(self) -> None:
         """Forget the citizen: draft, typed text, language; back to Welcome."""
         self.idle_overlay.dismiss_now()
         self.confirm_leave.close_now()
         self._unfocus_all()
         self.session.end()
-        for screen in self.root.screens:
-            reset = getattr(screen, "reset", None)
-            if reset:
-                reset()
+        self._reset_screens()
         self.lang = self.session.language
         self.root.current = "welcome"
 

@@ -16,6 +16,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.receipt_content import delivery_note, receipt_content
+from kiosk.kernel.i18n import N_
 from kiosk.kernel.tracking_id import format_tracking_id
 from screens.common import qr_texture, tr
 
@@ -25,6 +26,13 @@ log = logging.getLogger(__name__)
 #: the core's, on the kiosk's clock).
 CHECK_TICK_S = 0.5
 
+
+#: What the receipt screen says about the printing, by print state.
+PRINT_STATE_WORDS = {
+    "printing": N_("Your receipt is being printed..."),
+    "printed": N_("Take your receipt and keep it. You need this number to check the status."),
+    "failed": N_("The receipt could not be printed. Please write down this number."),
+}
 
 class ReceiptScreen(Screen):
     tracking_text = StringProperty("")
@@ -110,13 +118,9 @@ class ReceiptScreen(Screen):
         self._send()
 
     def status_line(self, lang: str, state: str) -> str:
-        if state == "printing":
-            return tr(lang, "Your receipt is being printed...")
-        if state == "printed":
-            return tr(lang, "Take your receipt and keep it. You need this number to check the status.")
-        if state == "failed":
-            return tr(lang, "The receipt could not be printed. Please write down this number.")
-        return ""
+        """What the printer did, in the citizen's language (nothing before it starts)."""
+        msgid = PRINT_STATE_WORDS.get(state)
+        return tr(lang, msgid) if msgid else ""
 
     def delivery_line(self, lang: str, waiting: int, tracking_text: str) -> str:
         """Under the number: kept on this kiosk until the central confirmed the report, then

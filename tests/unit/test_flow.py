@@ -18,14 +18,7 @@ def make_flow() -> FilingFlow:
 
 
 def fill_to_review(flow: FilingFlow) -> None:
-    flow.choose_kind(ReportKind.PENGADUAN)
-    flow.choose_category("KEPENDUDUKAN")
-    assert flow.next()
-    flow.set_text("title", "Antrean KTP sangat panjang")
-    flow.set_text("description", "Saya menunggu lima jam untuk rekam KTP elektronik.")
-    assert flow.next()
-    flow.choose_kecamatan("TEWEH_TENGAH")
-    assert flow.next()
+    to_identity(flow)
     flow.set_flag("anonymous", False)  # name and phone are optional; the two questions are not
     flow.set_flag("confidential", False)
     assert flow.next()  # identity is optional
