@@ -34,7 +34,6 @@ class AdminScreen(Screen):
     message = StringProperty("")
     view = StringProperty("status")  # status, queue, config
     body = StringProperty("")
-    busy = StringProperty("")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -55,7 +54,7 @@ class AdminScreen(Screen):
     def reset(self) -> None:
         """Leaving the admin screen locks it again."""
         self.pad.clear()
-        self.pin_shown, self.message, self.mode, self.view, self.body, self.busy = "", "", "pin", "status", "", ""
+        self.pin_shown, self.message, self.mode, self.view, self.body = "", "", "pin", "status", ""
 
     def pin_digit(self, digit: str) -> None:
         self.pad.press(digit)

@@ -174,11 +174,6 @@ def ensure_visible(scroll, widget, padding: float = 56, below=None) -> None:
         scroll.scroll_y = offset / room
 
 
-def docked_keyboard_height() -> float:
-    """Height in pixels the docked on-screen keyboard covers (0 when hidden)."""
-    return dock.height
-
-
 class KioskScroll(ScrollView):
     """The scroll view of a question: whenever it changes size (the keyboard opened or
     closed, the window resized) it keeps the focused field and its notice in view, and

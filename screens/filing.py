@@ -9,7 +9,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
@@ -20,7 +20,7 @@ from kiosk.core.flow import Step
 from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
 from kiosk.kernel.i18n import long_date
-from screens.common import docked_keyboard_height, ensure_visible, tr
+from screens.common import tr
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,9 @@ class StepScreen(Screen):
     inline_fields: tuple[str, ...] = ()
     progress = StringProperty("")
     error_text = StringProperty("")
-    keyboard_space = NumericProperty(0)
 
     def __init__(self, **kwargs):
         super().__init__(name=self.step.value, **kwargs)
-        self._kb_event = None
         for bar in self.walk():
             if isinstance(bar, StepBar):
                 bar.bind(on_language=lambda _bar, language: self.switch_language(language))
@@ -83,23 +81,9 @@ class StepScreen(Screen):
 
     def on_pre_enter(self, *args):
         self.refresh()
-        self._kb_event = Clock.schedule_interval(self._follow_keyboard, 0.1)
 
     def on_leave(self, *args):
-        if self._kb_event:
-            self._kb_event.cancel()
         Window.release_all_keyboards()
-        self.keyboard_space = 0
-
-    def _follow_keyboard(self, _dt):
-        """Keep the focused field above the docked keyboard."""
-        height = docked_keyboard_height()
-        if height != self.keyboard_space:
-            self.keyboard_space = height
-            focused = next((w for w in self.walk() if getattr(w, "focus", False)), None)
-            scroll = self.ids.get("scroll")
-            if focused is not None and scroll is not None:
-                Clock.schedule_once(lambda _dt: ensure_visible(scroll, focused), 0)
 
     def refresh(self) -> None:
         """Show the flow's state: progress, errors, and the screen's own fields."""
