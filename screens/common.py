@@ -20,6 +20,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.textclean import clean_input
+from screens.textsize import TextSizes
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ class KeyboardDock(EventDispatcher):
 
     height = NumericProperty(0)
 
+
+#: Font sizes in millimetres on the panel (``C.sizes.body`` in kv): screens.textsize.
+sizes = TextSizes()
 
 #: The one dock of the one window; the kv spacers under the question screens follow it.
 dock = KeyboardDock()

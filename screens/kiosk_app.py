@@ -24,7 +24,7 @@ from kiosk.core.session import CitizenSession, SessionEvent
 from kiosk.core.tap_guard import TapGuard
 from kiosk.kernel.i18n import gettext_for
 from screens.display import ACTIVE_FPS, KV_DIR
-from screens.common import ConfirmOverlay, KioskKeyboard, KioskScroll, PAPER, TapGuarded
+from screens.common import ConfirmOverlay, KioskKeyboard, KioskScroll, PAPER, TapGuarded, sizes
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,10 @@ class KioskApp(App):
         _load_kv(FIRST_KV_FILES)
         Window.clearcolor = PAPER
         Window.set_vkeyboard_class(KioskKeyboard)
+        # Text sizes in mm on this panel, before any widget binds to them.
+        sizes.configure(mm_per_px=self.kiosk_config.panel_mm_per_px,
+                        diagonal_inch=self.kiosk_config.panel_diagonal_inch, resolution=tuple(Window.size))
+        Window.bind(size=self._follow_panel)
         manager = GuardedScreens(guard=self.tap_guard, transition=NoTransition())
         manager.add_widget(welcome.WelcomeScreen(name="welcome"))
         self.idle_overlay = idle_overlay.IdleOverlay()
@@ -218,6 +222,11 @@ class KioskApp(App):
         ExceptionManager.remove_handler(self._safety_net)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.unbind(on_request_close=self._refuse_close)
+        Window.unbind(size=self._follow_panel)
+
+    @staticmethod
+    def _follow_panel(_window, size) -> None:
+        sizes.follow(tuple(size))
 
     def monotonic(self) -> float:
         """The kiosk's monotonic clock (a test's controllable one under test)."""

@@ -97,6 +97,8 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("shutdown_command", str, "systemctl poweroff", "What the admin screen's Shut down runs (the kiosk's user needs the right to power off: docs/DEPLOY.md)."),
     ConfigVar("window_width", int, 1280, "Window width in pixels when not fullscreen.", _between(320, 7680)),
     ConfigVar("window_height", int, 800, "Window height in pixels when not fullscreen.", _between(240, 4320)),
+    ConfigVar("panel_diagonal_inch", float, 15.6, "The touch panel's diagonal in inches: with the screen's resolution it gives the millimetres per pixel that every text size is set from (capital letters at least 4.8 mm).", _between(5, 100)),
+    ConfigVar("panel_mm_per_px", float, 0.0, "Millimetres per pixel of the panel, measured (a 15.6\" 1366x768 panel: 0.253); 0: from panel_diagonal_inch and the resolution.", lambda v: None if v == 0 or 0.05 <= v <= 2 else "must be 0 or between 0.05 and 2"),
     ConfigVar("idle_timeout_s", float, 60.0, "Seconds without a touch before the idle warning.", _between(5, 3600)),
     ConfigVar("idle_warning_s", float, 30.0, "Seconds the idle warning counts down (at least 20: WCAG 2.2.1).", _between(20, 600)),
     ConfigVar("receipt_timeout_s", float, 45.0, "Seconds a printed receipt's screen stays without a touch before the idle warning (idle_warning_s) counts down to Welcome; a touch starts them again. A receipt that did not print stays until the citizen says the number is written down (or 10 minutes without a touch).", _between(5, 600)),
