@@ -4,12 +4,12 @@ central service's public page, so both say the same thing in the same words."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.i18n import long_date
 from kiosk.kernel.wire import StatusOut
+from kiosk.kernel.workdays import DEADLINE_DAYS, NATIONAL, WorkCalendar
 
 STEP_WORDS = {
     "received": N_("Received by the central office"),
@@ -42,18 +42,10 @@ class TimelineLine:
     reply: str | None = None
 
 
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """``days`` working days (Monday to Friday) after ``start``."""
-    current = start
-    while days:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def timeline(status: StatusOut, language: str, agency_names: dict[str, str]) -> tuple[list[TimelineLine], str | None]:
-    """The lines of a central public status (see the HTTP contract) and the next step."""
+def timeline(status: StatusOut, language: str, agency_names: dict[str, str], *,
+             calendar: WorkCalendar = NATIONAL) -> tuple[list[TimelineLine], str | None]:
+    """The lines of a central public status (see the HTTP contract) and the next step,
+    its expected date counted in working days of ``calendar``."""
     _ = gettext_for(language)
     unknown_agency = _("the office responsible")
     lines = []
@@ -68,8 +60,8 @@ def timeline(status: StatusOut, language: str, agency_names: dict[str, str]) -> 
         next_text = _(next_words)
         if status.events:
             last = status.events[-1].at.astimezone(LOCAL_TZ).date()
-            days = {"received": 3, "forwarded": 5, "rerouted": 5, "answered": 10}.get(status.status)
+            days = DEADLINE_DAYS.get(status.status)
             if days:
-                expected = add_working_days(last, days)
+                expected = calendar.add_working_days(last, days)
                 next_text += " " + _("Expected by {date}.").format(date=long_date(expected, language))
     return lines, next_text

@@ -1,7 +1,6 @@
 """The public status page the receipt's QR code opens, and the limit on guessing."""
 from __future__ import annotations
 
-import datetime as dt
 
 import json
 
@@ -9,7 +8,6 @@ import pytest
 import requests
 
 from central.ratelimit import RateLimiter
-from kiosk.kernel.timeline import add_working_days
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 from tests.support.central import central_cli, running_central
 from tests.support.central import report, send
@@ -69,12 +67,6 @@ def test_rate_limiter_refills_with_time():
     assert limiter.take("b") == 0  # per client
     now[0] += 2
     assert limiter.take("a") == 0
-
-
-def test_working_days_skip_weekends():
-    friday = dt.date(2026, 11, 20)
-    assert add_working_days(friday, 3) == dt.date(2026, 11, 25)
-    assert add_working_days(friday, 5) == dt.date(2026, 11, 27)
 
 
 # -- hostile paths: the page never reflects them, and says what the browser may do ----------
