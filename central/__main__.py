@@ -7,7 +7,11 @@
                              [--low-disk-mb MB] [--now ISO-TIME]
         (the fleet from the kiosks' heartbeats; exit 0 when every kiosk in service is
          healthy, 1 when any is flagged: for cron and monitoring)
-    python -m central officer add NAME                       (prints the token once)
+    python -m central officer add NAME                       (an API token, printed once)
+    python -m central officer add NAME --role admin|agency|viewer [--agency CODE] [--password-stdin]
+        (a workbench account: the password is asked twice, or read as one line from stdin)
+    python -m central officer password NAME [--password-stdin]
+    python -m central officer totp NAME                      (prints the otpauth:// URI once)
     python -m central report ID ACTION [--actor A] [--note N] [--reply R] [--agency X]
 
 ``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command.
@@ -60,6 +64,46 @@ def show_fleet(db: Database, args: argparse.Namespace) -> int:
     return 1 if attention else 0
 
 
+def _read_password(from_stdin: bool) -> str:
+    """One line from stdin, or asked twice on the terminal (never echoed, never logged)."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to ask the password on: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise ValueError("the two passwords are not the same")
+    return first
+
+
+def officer_command(db: Database, args: argparse.Namespace) -> int:
+    """``officer add|password|totp``: what is secret goes to stdout once, never to the log."""
+    from central import accounts, service
+    from central.lifecycle import agency_codes
+
+    try:
+        if args.officer_command == "add" and args.role is None:
+            if args.agency or args.password_stdin:
+                raise ValueError("--agency and --password-stdin need --role")
+            print(service.add_officer(db, args.name))
+        elif args.officer_command == "add":
+            accounts.add_account(db, args.name, args.role, _read_password(args.password_stdin), args.agency,
+                                 agency_codes(db))
+            print(f"officer {args.name} added as {args.role}"
+                  + ("; enrol two-step login with: python -m central officer totp NAME" if args.role == "admin" else ""))
+        elif args.officer_command == "password":
+            accounts.set_password(db, args.name, _read_password(args.password_stdin))
+            print(f"password of {args.name} set")
+        else:
+            print(accounts.enrol_totp(db, args.name))
+    except (service.KioskExists, accounts.AccountError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 _DATABASE_URL_HELP = "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)"
 
 
@@ -99,10 +143,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="LOW-DISK when the data directory has less free space (default 1024)")
     kiosks.add_argument("--now", type=_instant, metavar="ISO-TIME",
                         help="judge the fleet as of this time instead of now (UTC unless an offset is given)")
-    officer = sub.add_parser("officer", help="register complaint officers for the officer API", parents=[database])
+    officer = sub.add_parser("officer", help="complaint officers: API tokens and workbench accounts", parents=[database])
     officer_sub = officer.add_subparsers(dest="officer_command", required=True)
-    officer_add = officer_sub.add_parser("add", parents=[database])
+    officer_add = officer_sub.add_parser(
+        "add", parents=[database],
+        help="without --role: an API token (printed once); with --role: a workbench account with a password")
     officer_add.add_argument("name")
+    officer_add.add_argument("--role", choices=("admin", "agency", "viewer"))
+    officer_add.add_argument("--agency", help="the agency's code (role agency only)")
+    officer_add.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    officer_password = officer_sub.add_parser("password", parents=[database], help="set a new password (unlocks, ends sessions)")
+    officer_password.add_argument("name")
+    officer_password.add_argument("--password-stdin", action="store_true", help="read the password as one line from stdin")
+    officer_totp = officer_sub.add_parser("totp", parents=[database],
+                                          help="enrol (or replace) two-step login: prints the otpauth:// URI once")
+    officer_totp.add_argument("name")
     report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
@@ -154,12 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tracking_id}: {status}")
             return 0
         if args.command == "officer":
-            try:
-                print(service.add_officer(db, args.name))
-            except service.KioskExists as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-            return 0
+            return officer_command(db, args)
         if args.kiosk_command == "add":
             try:
                 token = service.add_kiosk(db, args.code, args.location)

@@ -18,7 +18,7 @@ from central import deps
 from central.db import Database, migrate
 from central.guard import RequestGuard
 from kiosk.kernel.wire import MAX_BODY_BYTES
-from central.routers import fleet, health, heartbeat, officer, public_status, reference, reports, status
+from central.routers import fleet, health, heartbeat, officer, public_status, reference, reports, status, workbench
 
 ROUTERS = (
     health.router,  # GET  /healthz
@@ -29,6 +29,7 @@ ROUTERS = (
     fleet.router,  # GET  /api/v1/fleet
     officer.router,  # POST /api/v1/officer/reports/{tracking_id}/actions
     public_status.router,  # GET  /status/{tracking_id}
+    workbench.router,  # /workbench/...: the officers' pages (not in /openapi.json)
 )
 
 
@@ -61,7 +62,7 @@ def _declared_responses_only(app: FastAPI) -> Callable[[], dict[str, Any]]:
         if app.openapi_schema is None:
             schema = generate()
             for route in (r for router in ROUTERS for r in router.routes):
-                if isinstance(route, APIRoute) and 422 not in route.responses:
+                if isinstance(route, APIRoute) and route.include_in_schema and 422 not in route.responses:
                     for method in route.methods:
                         schema["paths"][route.path_format][method.lower()]["responses"].pop("422", None)
             for unused in ("HTTPValidationError", "ValidationError"):  # FastAPI's own 422 models

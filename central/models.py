@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime as _DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import BigInteger, Boolean, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -53,6 +53,14 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
+    #: The workbench's inbox: newest first by (received_at, tracking_id), by keyset, for
+    #: everyone, one status, one agency, or one agency and status (``central.workbench.inbox``).
+    __table_args__ = (
+        Index("ix_reports_received", "received_at", "tracking_id"),
+        Index("ix_reports_status_received", "status", "received_at", "tracking_id"),
+        Index("ix_reports_agency_status_received", "agency_code", "status", "received_at", "tracking_id"),
+    )
+
 
 class IntakeConflict(Base):
     """A different body sent under a Tracking ID we already hold: kept, never applied."""
@@ -83,14 +91,68 @@ class ReportEvent(Base):
 
 
 class Officer(Base):
-    """A complaint officer who may move reports through the officer API."""
+    """A complaint officer: an API token for scripts (officers made before the workbench,
+    and ``officer add NAME`` without ``--role``), and/or a workbench account (role,
+    argon2id password hash, TOTP secret, failed-login counter and lock)."""
 
     __tablename__ = "officers"
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    role: Mapped[str] = mapped_column(String(16), default="admin")  # admin | agency | viewer
+    agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # role agency only
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # argon2id, PHC string
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # base32
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # no code used twice
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class WorkbenchSession(Base):
+    """A signed-in browser: only the SHA-256 of its cookie's token is kept. ``stage`` is
+    ``totp`` between the password and the code, ``ok`` once signed in."""
+
+    __tablename__ = "workbench_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_name: Mapped[str] = mapped_column(String(100), ForeignKey("officers.name"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed sign-in: the client's address and a digest of the name typed (a password
+    typed into the name field is never stored as typed)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str] = mapped_column(String(64))
+    name_sha256: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_login_failures_address_at", "address", "at"),
+                      Index("ix_login_failures_name_at", "name_sha256", "at"))
+
+
+class AuditEntry(Base):
+    """Who did what on the workbench, and when: logins (ok, failed, locked), logouts,
+    password changes, identity views (with the report)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    officer_name: Mapped[str | None] = mapped_column(String(100), nullable=True)  # None: no such officer
+    event: Mapped[str] = mapped_column(String(32))
+    tracking_id: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ReferenceSet(Base):

@@ -19,7 +19,9 @@ class ReferenceData(BaseModel):
 
     version: str
     region: str | None = None
-    categories: list[dict[str, str]]
+    #: ``code``, ``name_id``, ``name_en`` and, optionally, ``usual_agencies``: the codes
+    #: of the agencies that usually handle the category (the kiosk shows them first).
+    categories: list[dict[str, str | list[str]]]
     agencies: list[dict[str, str]]
     kecamatan: list[dict[str, str]]
 

@@ -1,7 +1,7 @@
 """Find every translatable msgid in the sources (.py and .kv), for the catalog tests.
 
 A msgid is the first string literal of ``_(...)``, ``N_(...)``, ``gettext(...)``,
-``tr(lang, ...)`` or ``self.tr(...)``.
+``tr(lang, ...)`` or ``self.tr(...)``; in a Jinja2 template (``.html``), of ``_("...")``.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("kiosk", "screens", "devices", "sync_queue", "central")
+_HTML_CALL = re.compile(r"""\b_\(\s*(?P<q>['"])(?P<msg>(?:(?!(?P=q)).)*)(?P=q)""", re.S)
 _KV_CALL = re.compile(r"""\btr\(\s*app\.lang\s*,\s*(?P<q>['"])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 
 
@@ -38,6 +39,10 @@ def _kv_msgids(path: Path) -> set[str]:
     return {m.group("msg").encode().decode("unicode_escape") for m in _KV_CALL.finditer(text)}
 
 
+def _html_msgids(path: Path) -> set[str]:
+    return {m.group("msg") for m in _HTML_CALL.finditer(path.read_text(encoding="utf-8"))}
+
+
 def source_msgids() -> dict[str, set[Path]]:
     """Each msgid with the files that use it."""
     out: dict[str, set[Path]] = {}
@@ -47,6 +52,8 @@ def source_msgids() -> dict[str, set[Path]]:
                 ids = _py_msgids(path)
             elif path.suffix == ".kv":
                 ids = _kv_msgids(path)
+            elif path.suffix == ".html":
+                ids = _html_msgids(path)
             else:
                 continue
             for msgid in ids:

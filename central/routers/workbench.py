@@ -1,0 +1,278 @@
+"""``/workbench/``: the complaint officers' pages (server-rendered, no script): login with
+password and TOTP, logout, password change, the inbox and a report's page.
+
+Every page but the login page and the stylesheet needs a signed-in session (else a 303 to
+the login page); every POST carries the session's CSRF token (the login form: the
+double-submit cookie's). These are browser pages, not API: they are left out of
+/openapi.json.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from central import accounts, service, workbench
+from central.accounts import AccountError, Outcome, SignedIn
+from central.web import (FormTooLarge, STYLESHEET, client_address, language, read_form, redirect, render, set_cookie)
+from kiosk.kernel.i18n import N_
+from kiosk.kernel.tracking_id import TrackingIdError, format_tracking_id, parse_tracking_id
+
+router = APIRouter(prefix="/workbench", include_in_schema=False)
+
+SESSION_COOKIE = "wb_session"
+LOGIN_CSRF_COOKIE = "wb_login_csrf"
+
+STATUS_WORDS = {
+    "received": N_("Received"), "verified": N_("Verified"), "forwarded": N_("Forwarded"), "rerouted": N_("Rerouted"),
+    "in_progress": N_("In progress"), "answered": N_("Answered"), "closed": N_("Closed"), "postponed": N_("Postponed"),
+    "rejected": N_("Rejected"), "archived": N_("Archived"),
+}
+KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
+              "permintaan_informasi": N_("Request for information")}
+ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer")}
+
+
+# -- who is asking ---------------------------------------------------------------------------
+def _signed_in(request: Request, stage: str = "ok") -> SignedIn | None:
+    found = accounts.session_of(request.app.state.db, request.cookies.get(SESSION_COOKIE, ""))
+    return found if found is not None and found.stage == stage else None
+
+
+def _csrf_ok(expected: str | None, form: dict[str, str]) -> bool:
+    given = form.get("csrf", "")
+    return bool(expected) and bool(given) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def _refused(request: Request) -> Response:
+    return render(request, "message.html", 403, officer=None, title=N_("Form expired"),
+                  message=N_("This form has expired or did not come from the workbench. Please open the page again."),
+                  back="/workbench/")
+
+
+def _reference(request: Request) -> dict:
+    _, body = service.current_reference(request.app.state.db)
+    data = json.loads(body)
+    lang, _remember = language(request)
+    key = "name_id" if lang == "id" else "name_en"
+    return {"agencies": {a["code"]: a[key] for a in data["agencies"]},
+            "categories": {c["code"]: c[key] for c in data["categories"]},
+            "kecamatan": {k["code"]: k["name"] for k in data["kecamatan"]}}
+
+
+def _words(**extra) -> dict:
+    return {"status_words": STATUS_WORDS, "kind_words": KIND_WORDS, "role_words": ROLE_WORDS,
+            "format_id": format_tracking_id, **extra}
+
+
+# -- the stylesheet --------------------------------------------------------------------------
+@router.get("/static/workbench.css")
+def stylesheet() -> Response:
+    return Response(STYLESHEET.read_bytes(), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+# -- login, TOTP, logout ---------------------------------------------------------------------
+def _login_page(request: Request, status: int = 200, problem: str | None = None) -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, "login.html", status, officer=None, csrf=token, problem=problem,
+                      lock_minutes=int(accounts.LOCK_TIME.total_seconds() // 60))
+    set_cookie(response, request, LOGIN_CSRF_COOKIE, token)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    if _signed_in(request) is not None:
+        return redirect(request, "/workbench/")
+    return _login_page(request)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return _refused(request)
+    if not _csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), form):
+        return _refused(request)
+    db = request.app.state.db
+    accounts.forget_old_sessions(db)
+    attempt = accounts.sign_in(db, form.get("name", ""), form.get("password", ""), client_address(request))
+    if attempt.outcome is Outcome.WRONG:
+        return _login_page(request, 401, "wrong")
+    if attempt.outcome is Outcome.LOCKED:
+        return _login_page(request, 429, "locked")
+    if attempt.outcome is Outcome.ENROL_TOTP:
+        return _login_page(request, 403, "enrol")
+    response = redirect(request, "/workbench/" if attempt.outcome is Outcome.SIGNED_IN else "/workbench/login/totp")
+    set_cookie(response, request, SESSION_COOKIE, attempt.token)
+    return response
+
+
+@router.get("/login/totp")
+def totp_form(request: Request) -> Response:
+    pending = _signed_in(request, stage="totp")
+    if pending is None:
+        return redirect(request, "/workbench/login")
+    return render(request, "totp.html", officer=None, csrf=pending.csrf_token, problem=None)
+
+
+@router.post("/login/totp")
+async def totp(request: Request) -> Response:
+    pending = _signed_in(request, stage="totp")
+    if pending is None:
+        return redirect(request, "/workbench/login")
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return _refused(request)
+    if not _csrf_ok(pending.csrf_token, form):
+        return _refused(request)
+    outcome, token = accounts.check_totp(request.app.state.db, request.cookies.get(SESSION_COOKIE, ""),
+                                         form.get("code", ""), client_address(request))
+    if outcome is Outcome.SIGNED_IN:
+        response = redirect(request, "/workbench/")
+        set_cookie(response, request, SESSION_COOKIE, token)  # a new token once fully signed in
+        return response
+    if outcome is Outcome.LOCKED:
+        response = _login_page(request, 429, "locked")
+        response.delete_cookie(SESSION_COOKIE, path="/workbench")
+        return response
+    return render(request, "totp.html", 401, officer=None, csrf=pending.csrf_token, problem="wrong")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return _refused(request)
+    if not _csrf_ok(officer.csrf_token, form):
+        return _refused(request)
+    accounts.sign_out(request.app.state.db, request.cookies.get(SESSION_COOKIE, ""), client_address(request))
+    response = redirect(request, "/workbench/login")
+    response.delete_cookie(SESSION_COOKIE, path="/workbench")
+    return response
+
+
+# -- password change -------------------------------------------------------------------------
+@router.get("/password")
+def password_form(request: Request) -> Response:
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    return render(request, "password.html", officer=officer, problem=None, done=False,
+                  minimum=accounts.PASSWORD_MIN, **_words())
+
+
+@router.post("/password")
+async def change_password(request: Request) -> Response:
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return _refused(request)
+    if not _csrf_ok(officer.csrf_token, form):
+        return _refused(request)
+    new = form.get("new", "")
+    problem = None
+    if new != form.get("repeat", ""):
+        problem = "mismatch"
+    elif len(new) < accounts.PASSWORD_MIN or len(new) > accounts.PASSWORD_MAX:
+        problem = "short"
+    else:
+        try:
+            if not accounts.change_password(request.app.state.db, request.cookies.get(SESSION_COOKIE, ""),
+                                            form.get("old", ""), new, client_address(request)):
+                problem = "wrong"
+        except AccountError:
+            problem = "short"
+    return render(request, "password.html", 400 if problem else 200, officer=officer, problem=problem,
+                  done=problem is None, minimum=accounts.PASSWORD_MIN, **_words())
+
+
+# -- the inbox and a report ------------------------------------------------------------------
+@router.get("/")
+def inbox(request: Request) -> Response:
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    status = request.query_params.get("status")
+    status = status if status in workbench.STATUSES else None
+    page = workbench.inbox(request.app.state.db, officer, status=status, after=request.query_params.get("after"))
+    return render(request, "inbox.html", officer=officer, page=page, status=status, statuses=workbench.STATUSES,
+                  total=sum(page.counts.values()), ref=_reference(request), **_words())
+
+
+def _not_found(request: Request, officer: SignedIn) -> Response:
+    return render(request, "message.html", 404, title=N_("Report not found"),
+                  message=N_("There is no report with this number that you may see."), back="/workbench/",
+                  **_words(officer=officer))
+
+
+def _view(request: Request, officer: SignedIn, tracking_id: str, *, reveal: bool = False):
+    try:
+        canonical = parse_tracking_id(tracking_id)
+    except TrackingIdError:
+        return None
+    return workbench.report(request.app.state.db, officer, canonical, reveal_identity=reveal)
+
+
+def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView) -> Response:
+    return render(request, "report.html", officer=officer, report=view, ref=_reference(request), **_words())
+
+
+@router.get("/reports/{tracking_id}")
+def report_page(request: Request, tracking_id: str) -> Response:
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    view = _view(request, officer, tracking_id)
+    return _not_found(request, officer) if view is None else _report_page(request, officer, view)
+
+
+@router.get("/reports/{tracking_id}/identity")
+def identity_link(request: Request, tracking_id: str) -> Response:
+    """The address of a shown identity, opened again (the language link, a reload that is
+    not a resend): the report's page, identity hidden. Showing it takes the POST."""
+    if _signed_in(request) is None:
+        return redirect(request, "/workbench/login")
+    lang, _remember = language(request)
+    try:
+        return redirect(request, f"/workbench/reports/{parse_tracking_id(tracking_id)}", lang=lang)
+    except TrackingIdError:
+        return redirect(request, "/workbench/", lang=lang)
+
+
+@router.post("/reports/{tracking_id}/identity")
+async def show_identity(request: Request, tracking_id: str) -> Response:
+    """An admin shows an anonymous reporter's name and phone once, in this answer only;
+    the view is written to the audit log. Other roles: 403 (404 when not theirs to see)."""
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return _refused(request)
+    if not _csrf_ok(officer.csrf_token, form):
+        return _refused(request)
+    view = _view(request, officer, tracking_id, reveal=True)
+    if view is None:
+        return _not_found(request, officer)
+    if officer.role != "admin":
+        return render(request, "message.html", 403, title=N_("Not allowed"),
+                      message=N_("Only an administrator may show an anonymous reporter's identity."),
+                      back="/workbench/", **_words(officer=officer))
+    if view.anonymous:
+        accounts.audit(request.app.state.db, officer.name, "identity_viewed", client_address(request),
+                       tracking_id=view.tracking_id)
+    return _report_page(request, officer, view)

@@ -1,0 +1,136 @@
+"""The workbench in a real browser (Debian's headless Chromium over DevTools): an admin logs
+in with password and TOTP, opens the inbox and a report, shows an anonymous reporter's
+identity, switches to English; at 1366x768 and on a phone. Screenshots of each page in
+both languages go to tests/artifacts/workbench/."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from kiosk.kernel.tracking_id import format_tracking_id
+from tests.support.browser import Chromium
+from tests.support.central import central_cli, report, running_central, send
+from tests.support.workbench import PASSWORD, add_officer
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "workbench"
+
+
+class Officer:
+    """A person at the browser: fills fields, clicks what is on the screen, takes pictures."""
+
+    def __init__(self, browser: Chromium):
+        self.browser = browser
+        self.violations: list = []  # Content-Security-Policy reports of every page seen
+
+    def _collect(self) -> None:
+        self.violations += [e for e in self.browser.events if e.get("method") == "Log.entryAdded"
+                            and "Content Security Policy" in e["params"]["entry"].get("text", "")]
+
+    def open(self, url: str) -> None:
+        self._collect()
+        self.browser.open(url)
+
+    def size(self, width: int, height: int, mobile: bool = False) -> None:
+        self.browser.page("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
+                          mobile=mobile)
+
+    def type(self, selector: str, value: str) -> None:
+        self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
+        self.browser.page("Input.insertText", text=value)
+
+    def click(self, selector: str) -> None:
+        """A real click in the middle of the element, then the page it leads to has loaded."""
+        self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})")
+        box = json.loads(self.browser.evaluate(
+            f"JSON.stringify(document.querySelector({json.dumps(selector)}).getBoundingClientRect())"))
+        self._collect()
+        self.browser.events.clear()
+        self.browser.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        self.browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired")
+
+    def text(self) -> str:
+        return self.browser.evaluate("document.body.innerText")
+
+    def shot(self, name: str) -> Path:
+        data = self.browser.page("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        path = ARTIFACTS / f"{name}.png"
+        path.write_bytes(base64.b64decode(data))
+        return path
+
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('workbench-e2e') / 'central.sqlite3'}"
+    with running_central(url) as base:
+        token = central_cli(url, "kiosk", "add", "MT01", "--location", "Mal Pelayanan Publik Muara Teweh").stdout.strip()
+        secret = add_officer(url, "Rina Admin", "admin", totp=True)
+        anonymous = report(anonymous=True, reporter_name="Wulandari", reporter_phone="081377776666",
+                           title="Obat di puskesmas habis",
+                           description="Sudah tiga minggu obat hipertensi tidak tersedia.\nPasien disuruh membeli sendiri.")
+        others = [report(title=t, kind=k) for t, k in (("Jalan berlubang di depan pasar", "pengaduan"),
+                                                       ("Usul taman baca di kelurahan", "aspirasi"),
+                                                       ("Syarat membuat akta kelahiran", "permintaan_informasi"))]
+        send(base, token, *others, anonymous)
+        for action, *extra in (("verify",), ("forward", "--agency", "DINKES"),
+                               ("start", "--note", "Sudah ditelepon kepala puskesmas")):
+            assert central_cli(url, "report", anonymous["tracking_id"], action, "--actor", "Rina Admin",
+                               *extra).returncode == 0
+        yield base, secret, anonymous["tracking_id"]
+
+
+def test_an_admin_logs_in_with_totp_and_reads_a_report_in_both_languages(seeded):
+    base, secret, tid = seeded
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with Chromium() as browser:
+        officer = Officer(browser)
+        officer.size(1366, 768)
+        officer.open(f"{base}/workbench/")  # not signed in: the login page
+        assert browser.evaluate("location.pathname") == "/workbench/login"
+        assert browser.evaluate("getComputedStyle(document.querySelector('.top')).backgroundColor") == "rgb(10, 79, 156)"
+        officer.shot("login-id")
+        officer.type("#name", "Rina Admin")
+        officer.type("#password", PASSWORD)
+        officer.click("button[type=submit]")
+        assert browser.evaluate("location.pathname") == "/workbench/login/totp"
+        officer.shot("totp-id")
+        officer.type("#code", pyotp.TOTP(secret).now())
+        officer.click("button[type=submit]")
+        assert browser.evaluate("location.pathname") == "/workbench/"
+        assert "Kotak masuk" in officer.text() and "Obat di puskesmas habis" in officer.text()
+        officer.shot("inbox-id")
+        officer.click(f"a[href='/workbench/reports/{tid}']")
+        page = officer.text()
+        assert format_tracking_id(tid) in page and "[disembunyikan]" in page and "Wulandari" not in page
+        assert "Sudah ditelepon kepala puskesmas" in page and "Pasien disuruh membeli sendiri." in page
+        officer.shot("report-id")
+        officer.click("button.secondary")  # Tampilkan identitas
+        assert "Wulandari" in officer.text() and "081377776666" in officer.text()
+        officer.shot("report-identity-id")
+        officer.click("a[hreflang=en]")
+        assert "What the citizen reported" in officer.text() and "Wulandari" not in officer.text()
+        officer.shot("report-en")
+        officer.click("header nav a[href='/workbench/']")
+        assert "Inbox" in officer.text()  # the cookie keeps English
+        officer.shot("inbox-en")
+        officer.size(390, 844, mobile=True)
+        officer.open(f"{base}/workbench/")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        officer.shot("inbox-phone-en")
+        officer.open(f"{base}/workbench/reports/{tid}")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+        officer.shot("report-phone-en")
+        officer.size(1366, 768)
+        officer.open(f"{base}/workbench/password")
+        officer.shot("password-en")
+        officer.click("header form button")  # log out
+        assert browser.evaluate("location.pathname") == "/workbench/login" and "Log in" in officer.text()
+        officer.shot("login-en")
+        officer.open(f"{base}/workbench/")
+        assert browser.evaluate("location.pathname") == "/workbench/login"  # the session is over
+        officer._collect()
+        assert not officer.violations, officer.violations
