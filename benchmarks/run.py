@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import platform
 import sqlite3
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import ROOT, kivy_process_env
+from benchmarks.common import ROOT, kivy_process_env, machine
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "10"))
@@ -116,19 +115,6 @@ def _pct(values: list[float], pct: int) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = psutil.virtual_memory().total / 2**30
-    return f"{cpu}, {psutil.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, Python {platform.python_version()}"
-
-
 def main() -> int:
     bare = measure_process("bare")
     kiosk = measure_process("kiosk")
@@ -140,6 +126,9 @@ def main() -> int:
     central_rows = status_lookup.measure_all(
         int(os.environ.get("BENCH_REPORTS", status_lookup.REPORTS)),
         on_sqlite=lambda base, ids, tokens: scan_status.measure(base, tokens[0], ids))
+    from benchmarks import workbench_inbox
+
+    inbox_rows = workbench_inbox.measure_all(int(os.environ.get("BENCH_REPORTS", workbench_inbox.REPORTS)))
     used_rss = measure_rss_after_session()
     submit = measure_submit()
     sqlite_floor = measure_sqlite_baseline()
@@ -199,6 +188,7 @@ def main() -> int:
         f"| baseline: zxing-cpp on the same frame + one `requests.get` of the status | {_pct(scans['baseline'], 50):.0f} ms "
         f"| {_pct(scans['baseline'], 95):.0f} ms | {max(scans['baseline']):.0f} ms |",
     ]
+    lines += ["", *workbench_inbox.lines(inbox_rows)]
     lines += [
         "",
         "How each is measured (`benchmarks/`):",

@@ -12,9 +12,16 @@
         (a workbench account: the password is asked twice, or read as one line from stdin)
     python -m central officer password NAME [--password-stdin]
     python -m central officer totp NAME                      (prints the otpauth:// URI once)
+    python -m central officer token NAME                     (a new API token for an account, printed
+        once; it acts with the account's role and agency, as the workbench does)
     python -m central report ID ACTION [--actor A] [--note N] [--reply R] [--agency X]
+    python -m central overdue [--json] [--today YYYY-MM-DD]
+        (reports past their working-day deadline: Tracking ID, status, agency, due date,
+         working days late; exit 0 when none, 1 when any: for cron and monitoring)
 
-``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command.
+``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command;
+``--holidays-file PATH`` (or ``CENTRAL_HOLIDAYS_FILE``) too: the kabupaten's own days off
+and days worked for every deadline (``kiosk.kernel.workdays.WorkCalendar.from_file``).
 """
 from __future__ import annotations
 
@@ -64,6 +71,48 @@ def show_fleet(db: Database, args: argparse.Namespace) -> int:
     return 1 if attention else 0
 
 
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-03-27, got {value!r}") from None
+
+
+def show_overdue(db: Database, args: argparse.Namespace) -> int:
+    """``python -m central overdue``: reports past their deadline; 1 when any, 0 when none.
+    Only what monitoring needs: never a report's content or a reporter's identity. Reads
+    the due dates as the service keeps them (it moves them when its calendar file changes)."""
+    import json
+
+    from central import deadlines
+
+    on = args.today or deadlines.today()
+    late = deadlines.overdue(db, db.calendar, on)
+    if args.json:
+        print(json.dumps({"today": on.isoformat(), "overdue": len(late), "reports": [
+            {"tracking_id": r.tracking_id, "status": r.status, "agency_code": r.agency_code,
+             "due_on": r.due_on.isoformat(), "working_days_late": r.working_days_late} for r in late]}, indent=1))
+    elif not late:
+        print(f"no report is overdue on {on.isoformat()}")
+    else:
+        from kiosk.kernel.tracking_id import format_tracking_id
+
+        print(f"{'tracking id':<18} {'status':<12} {'agency':<14} {'due':<10} working days late")
+        for r in late:
+            print(f"{format_tracking_id(r.tracking_id):<18} {r.status:<12} {r.agency_code or '-':<14} "
+                  f"{r.due_on.isoformat():<10} {r.working_days_late}")
+        print(f"{len(late)} reports overdue on {on.isoformat()}")
+    return 1 if late else 0
+
+
+def load_calendar(path: str | None):
+    """The working-day calendar: national, plus the kabupaten's file when given. A wrong
+    file raises CalendarFileError naming the line (the caller stops)."""
+    from kiosk.kernel.workdays import NATIONAL, WorkCalendar
+
+    return WorkCalendar.from_file(path) if path else NATIONAL
+
+
 def _read_password(from_stdin: bool) -> str:
     """One line from stdin, or asked twice on the terminal (never echoed, never logged)."""
     import getpass
@@ -93,6 +142,8 @@ def officer_command(db: Database, args: argparse.Namespace) -> int:
                                  agency_codes(db))
             print(f"officer {args.name} added as {args.role}"
                   + ("; enrol two-step login with: python -m central officer totp NAME" if args.role == "admin" else ""))
+        elif args.officer_command == "token":
+            print(accounts.issue_token(db, args.name))
         elif args.officer_command == "password":
             accounts.set_password(db, args.name, _read_password(args.password_stdin))
             print(f"password of {args.name} set")
@@ -105,14 +156,19 @@ def officer_command(db: Database, args: argparse.Namespace) -> int:
 
 
 _DATABASE_URL_HELP = "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)"
+_HOLIDAYS_HELP = ("the kabupaten's days off (YYYY-MM-DD a line) and days worked (-YYYY-MM-DD) on top of Indonesia's "
+                  "holidays and collective leave, for every deadline (default: none)")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m central")
     parser.add_argument("--database-url", default=os.environ.get("CENTRAL_DATABASE_URL"), help=_DATABASE_URL_HELP)
+    parser.add_argument("--holidays-file", default=os.environ.get("CENTRAL_HOLIDAYS_FILE"), metavar="PATH",
+                        help=_HOLIDAYS_HELP)
     # The same option after the command; SUPPRESS keeps the one given before it when not repeated.
     database = argparse.ArgumentParser(add_help=False)
     database.add_argument("--database-url", default=argparse.SUPPRESS, help=_DATABASE_URL_HELP)
+    database.add_argument("--holidays-file", default=argparse.SUPPRESS, metavar="PATH", help=_HOLIDAYS_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API", parents=[database])
     serve.add_argument("--host", default="127.0.0.1")
@@ -158,6 +214,14 @@ def _parser() -> argparse.ArgumentParser:
     officer_totp = officer_sub.add_parser("totp", parents=[database],
                                           help="enrol (or replace) two-step login: prints the otpauth:// URI once")
     officer_totp.add_argument("name")
+    officer_token = officer_sub.add_parser("token", parents=[database],
+                                           help="a new API token for an officer (replacing any): printed once")
+    officer_token.add_argument("name")
+    overdue = sub.add_parser("overdue", help="reports past their working-day deadline; exit 1 when any",
+                             parents=[database])
+    overdue.add_argument("--json", action="store_true", help="one JSON document instead of the table")
+    overdue.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
+                         help="judge as of this day instead of today (the kabupaten's date, WIB)")
     report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
@@ -172,6 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     url = args.database_url or default_database_url()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kiosk.kernel.workdays import CalendarFileError
+
+    try:
+        calendar = load_calendar(args.holidays_file)
+    except (CalendarFileError, OSError, UnicodeDecodeError) as exc:
+        print(f"error: --holidays-file: {exc}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         import uvicorn
 
@@ -181,14 +252,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers > 1:  # stateless app: each worker process opens the same database
             os.environ["CENTRAL_DATABASE_URL"] = url
             os.environ["CENTRAL_DOCS"] = "1" if args.docs else "0"
+            if args.holidays_file:
+                os.environ["CENTRAL_HOLIDAYS_FILE"] = os.path.abspath(args.holidays_file)
             uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
                         **proxies)
             return 0
         from central.app import create_app
 
-        uvicorn.run(create_app(url, docs=args.docs), host=args.host, port=args.port, log_level="info", **proxies)
+        uvicorn.run(create_app(url, docs=args.docs, calendar=calendar), host=args.host, port=args.port,
+                    log_level="info", **proxies)
         return 0
-    db = Database(url)
+    db = Database(url, calendar)
     try:
         migrate(db.engine)
         from central import service
@@ -196,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command == "kiosks":
             return show_fleet(db, args)
+        if args.command == "overdue":
+            return show_overdue(db, args)
         if args.command == "report":
             from central.lifecycle import LifecycleError, apply
 

@@ -321,6 +321,20 @@ def audit(db: Database, name: str, event: str, address: str, tracking_id: str | 
         session.add(AuditEntry(at=utc_now(), officer_name=name, event=event, tracking_id=tracking_id, address=address))
 
 
+def issue_token(db: Database, name: str) -> str:
+    """A new API token for an officer (the old one stops working); returns it, shown once.
+    The token acts with the officer's role and agency (``central.actions``)."""
+    token = secrets.token_urlsafe(32)
+    now = utc_now()
+    with db.session() as session, session.begin():
+        officer = session.get(Officer, name)
+        if officer is None:
+            raise AccountError(f"no officer {name}")
+        officer.token_sha256 = token_digest(token)
+        session.add(AuditEntry(at=now, officer_name=name, event="token_issued", address=""))
+    return token
+
+
 def forget_old_sessions(db: Database) -> int:
     """Delete sessions and failures nobody can use any more (called at sign-in)."""
     now = utc_now()

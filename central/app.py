@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from central import deps
+from central import deadlines, deps
 from central.db import Database, migrate
 from central.guard import RequestGuard
 from kiosk.kernel.wire import MAX_BODY_BYTES
-from central.routers import fleet, health, heartbeat, officer, public_status, reference, reports, status, workbench
+from central.routers import (fleet, health, heartbeat, officer, public_status, reference, reports, status, workbench,
+                             workbench_actions)
 
 ROUTERS = (
     health.router,  # GET  /healthz
@@ -30,16 +31,19 @@ ROUTERS = (
     officer.router,  # POST /api/v1/officer/reports/{tracking_id}/actions
     public_status.router,  # GET  /status/{tracking_id}
     workbench.router,  # /workbench/...: the officers' pages (not in /openapi.json)
+    workbench_actions.router,  # /workbench/reports/{tracking_id}/act|note|...; /workbench/templates
 )
 
 
-def create_app(database_url: str, *, docs: bool = False) -> FastAPI:
+def create_app(database_url: str, *, docs: bool = False, calendar=None) -> FastAPI:
     """The app for one database (migrated here, so a fresh database just works).
 
     ``/openapi.json`` is always served (kiosk builders and monitoring read it); the
-    browsable ``/docs`` and ``/redoc``, which load scripts from a CDN, only with ``docs``."""
-    db = Database(database_url)
+    browsable ``/docs`` and ``/redoc``, which load scripts from a CDN, only with ``docs``.
+    ``calendar``: the working days every deadline counts (default: Indonesia's national one)."""
+    db = Database(database_url, calendar)
     migrate(db.engine)
+    deadlines.follow_calendar(db, db.calendar)  # the kabupaten's file may have changed since the last start
     app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1",
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None)
     app.state.db = db

@@ -62,8 +62,14 @@ def _upgrade(engine: Engine) -> tuple[str, str] | None:
 
 
 class Database:
-    def __init__(self, url: str):
+    """The central's database, and the working-day calendar its deadlines count in
+    (Indonesia's national one unless the kabupaten's file is given: ``--holidays-file``)."""
+
+    def __init__(self, url: str, calendar=None):
+        from kiosk.kernel.workdays import NATIONAL
+
         self.url = url
+        self.calendar = calendar or NATIONAL
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -203,6 +203,9 @@ MALFORMED_ID_OR_BODY: dict[int | str, dict[str, Any]] = {
 UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Missing, unknown or revoked token",
           "headers": {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}}}}
+FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: {"model": Problem, "description": "The token's officer may not take this action (its role): "
+                                           '`{"detail": "role ... may not ..."}`'}}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": 'No such report: `{"detail": "not found"}`'}}
 WRONG_TRANSITION: dict[int | str, dict[str, Any]] = {

@@ -12,8 +12,11 @@ import datetime as dt
 import json
 import logging
 
+from central import deadlines
 from central.db import Database
-from central.models import Report, ReportEvent
+from sqlalchemy import select
+
+from central.models import AuditEntry, Report, ReportEvent
 from kiosk.kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,14 @@ class LifecycleError(ValueError):
     """The action does not apply (unknown report, wrong state, missing agency or reply)."""
 
 
+class StaleReport(LifecycleError):
+    """The report is no longer as the officer's form saw it (someone else moved it)."""
+
+
+class MergedReport(LifecycleError):
+    """The report is a duplicate: its status follows its original (``duplicate_of``)."""
+
+
 def agency_codes(db: Database) -> set[str]:
     """The agency codes of the central's current reference data (what kiosks show)."""
     from central.service import current_reference
@@ -55,8 +66,12 @@ def agency_codes(db: Database) -> set[str]:
 
 
 def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str = "",
-          reply: str | None = None, agency: str | None = None, now: dt.datetime | None = None) -> str:
-    """Move the report; returns its new status."""
+          reply: str | None = None, agency: str | None = None, now: dt.datetime | None = None,
+          expect_status: str | None = None, expect_agency: str | None = None,
+          audit_address: str | None = None) -> str:
+    """Move the report; returns its new status. Its duplicates follow it, in the same
+    transaction. ``expect_status`` / ``expect_agency``: what the officer's form saw (else
+    StaleReport, nothing applied); ``audit_address``: also write the audit log's line."""
     spec = ACTIONS.get(action)
     if spec is None:
         raise LifecycleError(f"unknown action {action!r}; one of: {', '.join(ACTIONS)}")
@@ -77,12 +92,40 @@ def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str 
         report = session.get(Report, tracking_id, with_for_update=True)
         if report is None:
             raise LifecycleError(f"no report {tracking_id}")
+        if report.duplicate_of is not None:
+            raise MergedReport(f"{tracking_id} is merged with {report.duplicate_of}: act on that report, or unlink it")
+        if (expect_status is not None and report.status != expect_status) or \
+                (expect_agency is not None and report.agency_code != expect_agency):
+            raise StaleReport(f"{tracking_id} is {report.status} now")
         if report.status not in spec.allowed_from:
             raise LifecycleError(f"cannot {action} a report that is {report.status}")
-        report.status = spec.to
+        before, report.status = report.status, spec.to
+        deadlines.follow(report, before, now, db.calendar)
         if agency:
             report.agency_code = agency
         session.add(ReportEvent(tracking_id=tracking_id, status=spec.to, at=now, actor=actor.strip(),
-                                note=note, public_reply=reply, agency_code=agency))
+                                note=note, public_reply=reply, agency_code=agency, kind="status"))
+        follow_original(session, report, actor=actor.strip(), reply=reply, now=now)
+        if audit_address is not None:
+            session.add(AuditEntry(at=now, officer_name=actor.strip(), event=f"report_{action}",
+                                   tracking_id=tracking_id, address=audit_address))
     log.info("report moved to %s by an officer", spec.to)
     return spec.to
+
+
+def follow_original(session, original: Report, *, actor: str, reply: str | None, now: dt.datetime) -> int:
+    """Give the original's status, agency and reply to each of its duplicates (inside the
+    caller's transaction); returns how many moved. A duplicate already there is left alone."""
+    moved = 0
+    duplicates = session.scalars(select(Report).where(Report.duplicate_of == original.tracking_id)
+                                 .order_by(Report.tracking_id).with_for_update()).all()
+    for duplicate in duplicates:
+        if duplicate.status == original.status and duplicate.agency_code == original.agency_code and not reply:
+            continue
+        duplicate.status = original.status
+        duplicate.agency_code = original.agency_code
+        duplicate.due_from = duplicate.due_on = None  # the original carries the deadline (central.deadlines)
+        session.add(ReportEvent(tracking_id=duplicate.tracking_id, status=original.status, at=now, actor=actor,
+                                note="", public_reply=reply, agency_code=original.agency_code, kind="status"))
+        moved += 1
+    return moved

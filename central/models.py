@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -52,13 +52,25 @@ class Report(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The original this report was merged into: its status follows the original's
+    #: (``central.actions``); None when it stands on its own.
+    duplicate_of: Mapped[str | None] = mapped_column(String(14), ForeignKey("reports.tracking_id", name="fk_reports_duplicate_of"),
+                                                     nullable=True, index=True)
+    kecamatan_code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # from the body, for the filter
+    #: The current deadline (``central.deadlines.follow``): the local date its wait began
+    #: and the day it is due; both None when no step is due (postponed, closed, ...).
+    due_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
     #: The workbench's inbox: newest first by (received_at, tracking_id), by keyset, for
-    #: everyone, one status, one agency, or one agency and status (``central.workbench.inbox``).
+    #: everyone, one status, one agency, or one agency and status; or by deadline
+    #: (due_on, tracking_id) (``central.inbox``).
     __table_args__ = (
         Index("ix_reports_received", "received_at", "tracking_id"),
         Index("ix_reports_status_received", "status", "received_at", "tracking_id"),
         Index("ix_reports_agency_status_received", "agency_code", "status", "received_at", "tracking_id"),
+        Index("ix_reports_due", "due_on", "tracking_id", "status"),  # status: the overdue counts from the index alone
+        Index("ix_reports_agency_due", "agency_code", "due_on", "tracking_id"),
     )
 
 
@@ -88,6 +100,10 @@ class ReportEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     public_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: ``status``: a status change, the only kind that leaves the central (status API,
+    #: public page, kiosks); ``note``, ``reroute_request``, ``merged``, ``unmerged``: for
+    #: officers only, the status unchanged (``central.actions.INTERNAL_KINDS``).
+    kind: Mapped[str] = mapped_column(String(16), default="status")
 
 
 class Officer(Base):
@@ -153,6 +169,21 @@ class AuditEntry(Base):
     event: Mapped[str] = mapped_column(String(32))
     tracking_id: Mapped[str | None] = mapped_column(String(14), nullable=True)
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class ReplyTemplate(Base):
+    """A reply an agency officer may start an answer from: for one category, or for every
+    category (``category_code`` None). Managed by admins on the workbench."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    category_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(100))
 
 
 class ReferenceSet(Base):

@@ -65,7 +65,7 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
         parts.append(f"<p>{escape(_('This number is not right: a letter or number is probably mistyped. Please check it against your receipt.'))}</p>")
         parts.append(_retype_form(language, ""))  # never what the path held: it may be hostile
     else:
-        lines, next_text = timeline(status, language, _agency_names(db, language))
+        lines, next_text = timeline(status, language, _agency_names(db, language), calendar=db.calendar)
         if status.confidential:
             parts.append(f"<p>{escape(_('Confidential report: its content is not shown.'))}</p>")
         elif status.title:

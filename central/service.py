@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 import assets
 from kiosk.kernel.clock import utc_now
+from central import deadlines, search
 from central.db import Database
 from central.models import IntakeConflict, Kiosk, Officer, ReferenceSet, Report, ReportEvent
 from kiosk.kernel.wire import StatusEvent, StatusOut
@@ -114,14 +115,17 @@ def take_report(db: Database, kiosk_code: str, body: dict) -> IntakeResult:
                                                body_sha256=digest, received_at=now))
                     log.warning("conflicting body for an existing tracking id recorded")
                     return IntakeResult(tracking_id, "conflict", existing.received_at)
-                session.add(Report(
+                report = Report(
                     tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
                     kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
                     confidential=body["confidential"], anonymous=body["anonymous"], status="received",
-                    received_at=now,
-                ))
+                    received_at=now, kecamatan_code=body.get("kecamatan_code"),
+                )
+                deadlines.follow(report, None, now, db.calendar)
+                session.add(report)
                 session.flush()
                 session.add(ReportEvent(tracking_id=tracking_id, status="received", at=now, actor="system", note=""))
+                search.index(session, tracking_id, body)
         except IntegrityError:
             continue  # another worker stored it first: look again
         return IntakeResult(tracking_id, "created", now)
@@ -154,8 +158,9 @@ def public_status(db: Database, tracking_id: str) -> StatusOut | None:
         if report is None:
             return None
         events = session.scalars(
-            select(ReportEvent).where(ReportEvent.tracking_id == tracking_id).order_by(ReportEvent.at, ReportEvent.id)
-        ).all()
+            select(ReportEvent).where(ReportEvent.tracking_id == tracking_id, ReportEvent.kind == "status")
+            .order_by(ReportEvent.at, ReportEvent.id)
+        ).all()  # internal notes, re-route requests and merges never leave the central
     body = json.loads(report.body)
     return StatusOut(
         tracking_id=report.tracking_id,

@@ -86,8 +86,9 @@ def secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def path(request: Request, to: str, **query: str) -> str:
-    """A path of this service (under a proxy's prefix too), with a query."""
+def path(request: Request, to: str, /, **query: str) -> str:
+    """A path of this service (under a proxy's prefix too), with a query (whose fields may
+    be named anything, ``to`` too: the inbox's date filter)."""
     prefix = request.scope.get("root_path", "")
     return prefix + to + ("?" + urllib.parse.urlencode(query) if query else "")
 
@@ -103,7 +104,7 @@ def render(request: Request, template: str, status: int = 200, /, **context) -> 
     other = "en" if lang == "id" else "id"
     html = environment().get_template(template).render(
         _=_, lang=lang, other_lang=other, other_lang_name=LANGUAGE_NAMES[other], language_names=LANGUAGE_NAMES,
-        css=path(request, "/workbench/static/workbench.css"), url=lambda to, **q: path(request, to, **q),
+        css=path(request, "/workbench/static/workbench.css"), url=lambda to, /, **q: path(request, to, **q),
         **context)
     response = HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
     if remember:

@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from central import accounts, service, workbench
+from central.report_page import page_context
+from central import inbox as inbox_mod
 from central.accounts import AccountError, Outcome, SignedIn
 from central.web import (FormTooLarge, STYLESHEET, client_address, language, read_form, redirect, render, set_cookie)
 from kiosk.kernel.i18n import N_
@@ -205,11 +207,12 @@ def inbox(request: Request) -> Response:
     officer = _signed_in(request)
     if officer is None:
         return redirect(request, "/workbench/login")
-    status = request.query_params.get("status")
-    status = status if status in workbench.STATUSES else None
-    page = workbench.inbox(request.app.state.db, officer, status=status, after=request.query_params.get("after"))
-    return render(request, "inbox.html", officer=officer, page=page, status=status, statuses=workbench.STATUSES,
-                  total=sum(page.counts.values()), ref=_reference(request), **_words())
+    db = request.app.state.db
+    filters = inbox_mod.Filters.from_query(request.query_params)
+    page = inbox_mod.inbox(db, officer, filters, after=request.query_params.get("after"))
+    return render(request, "inbox.html", officer=officer, page=page, filters=filters, status=filters.status,
+                  statuses=workbench.STATUSES, total=sum(page.counts.values()), ref=_reference(request),
+                  kiosks=inbox_mod.kiosks(db), **_words())
 
 
 def _not_found(request: Request, officer: SignedIn) -> Response:
@@ -226,8 +229,12 @@ def _view(request: Request, officer: SignedIn, tracking_id: str, *, reveal: bool
     return workbench.report(request.app.state.db, officer, canonical, reveal_identity=reveal)
 
 
-def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView) -> Response:
-    return render(request, "report.html", officer=officer, report=view, ref=_reference(request), **_words())
+def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView, status: int = 200,
+                 **actions) -> Response:
+    ref = _reference(request)
+    return render(request, "report.html", status, officer=officer, report=view, ref=ref,
+                  **page_context(request.app.state.db, officer, view, ref, request.query_params, **actions),
+                  **_words())
 
 
 @router.get("/reports/{tracking_id}")

@@ -19,3 +19,15 @@ def test_lookup_and_scan_benchmarks_measure_real_answers(tmp_path):
     assert row["healthz"]["count"] > 0 and row["healthz"]["errors"] == 0
     # Three receipts scanned at a real kiosk process, each answered "found" by the central.
     assert len(row["extra"]["kiosk"]) == len(row["extra"]["baseline"]) == 3
+
+
+def test_the_workbench_benchmark_opens_real_pages(tmp_path):
+    """The inbox and search benchmark signs in and gets every page it times (a 200 with
+    rows, never the login page), on a small SQLite database."""
+    from benchmarks import workbench_inbox
+
+    row = workbench_inbox.measure("SQLite", f"sqlite:///{tmp_path / 'central.sqlite3'}", count=300, requests_each=2)
+    assert set(row["results"]) >= set(workbench_inbox.scenarios({"kecamatan": "", "category": ""}))
+    assert all(result["count"] == 2 for result in row["results"].values()) and row["healthz"]["count"] == 4
+    section = workbench_inbox.lines([row, row])
+    assert section[0] == workbench_inbox.START and section[-1] == workbench_inbox.END

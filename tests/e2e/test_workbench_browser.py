@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import requests
 
 from kiosk.kernel.tracking_id import format_tracking_id
 from tests.support.browser import Chromium
-from tests.support.central import central_cli, report, running_central, send
+from tests.support.central import auth, central_cli, report, running_central, send
 from tests.support.workbench import PASSWORD, add_officer
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "workbench"
@@ -134,3 +135,98 @@ def test_an_admin_logs_in_with_totp_and_reads_a_report_in_both_languages(seeded)
         assert browser.evaluate("location.pathname") == "/workbench/login"  # the session is over
         officer._collect()
         assert not officer.violations, officer.violations
+
+
+# -- the report page's actions ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def acting(tmp_path_factory):
+    """A central of its own: an admin with TOTP, a DINKES officer, one received report."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('workbench-actions-e2e') / 'central.sqlite3'}"
+    with running_central(url) as base:
+        token = central_cli(url, "kiosk", "add", "MT01", "--location", "Mal Pelayanan Publik Muara Teweh").stdout.strip()
+        secret = add_officer(url, "Rina Admin", "admin", totp=True)
+        add_officer(url, "Budi Dinkes", "agency", "DINKES")
+        body = report(title="Antrean obat di Puskesmas Lahei", category_code="KESEHATAN",
+                      description="Antrean obat lebih dari tiga jam setiap pagi.")
+        send(base, token, body)
+        yield base, url, token, secret, body["tracking_id"]
+
+
+def _choose(officer: Officer, selector: str, value: str) -> None:
+    """Pick an option of a select, as a person choosing from the list does."""
+    officer.browser.evaluate(f"(s => {{ s.focus(); s.value = {json.dumps(value)}; "
+                             f"s.dispatchEvent(new Event('change', {{bubbles: true}})); }})"
+                             f"(document.querySelector({json.dumps(selector)}))")
+
+
+def _log_in(officer: Officer, base: str, name: str, secret: str | None = None) -> None:
+    officer.open(f"{base}/workbench/login")
+    officer.type("#name", name)
+    officer.type("#password", PASSWORD)
+    officer.click("button[type=submit]")
+    if secret is not None:
+        officer.type("#code", pyotp.TOTP(secret).now())
+        officer.click("button[type=submit]")
+    assert officer.browser.evaluate("location.pathname") == "/workbench/"
+
+
+def test_an_admin_verifies_and_forwards_and_the_agency_answers_with_a_template(acting):
+    base, url, token, secret, tid = acting
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with Chromium() as browser:
+        admin = Officer(browser)
+        admin.size(1366, 768)
+        _log_in(admin, base, "Rina Admin", secret)
+        admin.click("header nav a[href='/workbench/templates']")
+        admin.click("a.button")  # Tambah templat
+        admin.type("#title", "Obat sudah tersedia")
+        _choose(admin, "#category", "KESEHATAN")
+        admin.type("#text", "Yth. Bapak/Ibu,\nterima kasih atas laporan Anda. Obat sudah tersedia kembali di puskesmas.")
+        admin.shot("template-form-id")
+        admin.click("main form button[type=submit]")
+        assert "Templat sudah disimpan." in admin.text() and "Obat sudah tersedia" in admin.text()
+        admin.shot("templates-id")
+        admin.open(f"{base}/workbench/reports/{tid}")
+        assert "Verifikasi" in admin.text() and "Teruskan" not in admin.text()
+        admin.shot("report-actions-received-id")
+        admin.click("button[value=verify]")
+        assert "Selesai: status laporan sudah diperbarui." in admin.text() and "Diverifikasi" in admin.text()
+        _choose(admin, "#agency-forward", "DINKES")
+        admin.type("#note-forward", "Mohon segera ditindaklanjuti")
+        admin.shot("report-actions-verified-id")
+        admin.click("button[value=forward]")
+        page = admin.text()
+        assert "Diteruskan" in page and "Dinas Kesehatan (Dinkes)" in page and "Mohon segera ditindaklanjuti" in page
+        admin.shot("report-forwarded-id")
+        admin.click("a[hreflang=en]")
+        assert "Re-route" in admin.text() and "Mark as duplicate" in admin.text()
+        admin.shot("report-actions-forwarded-en")
+        admin.click("header form button")  # log out
+        admin.click("a[hreflang=id]")
+
+        agency = admin  # the same browser, now the DINKES officer
+        _log_in(agency, base, "Budi Dinkes")
+        assert "Antrean obat di Puskesmas Lahei" in agency.text()
+        agency.click(f"a[href='/workbench/reports/{tid}']")
+        assert "Jawab warga" in agency.text() and "Verifikasi" not in agency.text()
+        agency.click("button[value=start]")
+        _choose(agency, "#template", browser.evaluate("document.querySelector('#template option').value"))
+        agency.click(".use-template button")
+        filled = browser.evaluate("document.querySelector('#reply-answer').value")
+        assert filled.startswith("Yth. Bapak/Ibu,\nterima kasih atas laporan Anda.")
+        agency.browser.evaluate("document.querySelector('#reply-answer').setSelectionRange(1e6, 1e6)")
+        agency.type("#reply-answer", " Silakan datang ke loket obat mulai pukul 08.00 WIB.")
+        agency.shot("report-answer-template-id")
+        agency.click("button[value=answer]")
+        assert "Dijawab" in agency.text() and "Silakan datang ke loket obat" in agency.text()
+        agency.shot("report-answered-id")
+        agency.size(390, 844, mobile=True)
+        agency.open(f"{base}/workbench/reports/{tid}")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+        agency.shot("report-answered-phone-id")
+        agency._collect()
+        assert not agency.violations, agency.violations
+    status = requests.get(f"{base}/api/v1/reports/{tid}/status", headers=auth(token), timeout=30).json()
+    assert status["status"] == "answered"
+    assert status["events"][-1]["public_reply"].endswith("Silakan datang ke loket obat mulai pukul 08.00 WIB.")
+    assert "Mohon segera" not in str(status)  # the internal note stays inside

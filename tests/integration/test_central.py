@@ -210,7 +210,7 @@ ANSWERS = {
     ("get", "/api/v1/reports/{tracking_id}/status"): {"200", "400", "401", "404", "429"},
     ("post", "/api/v1/heartbeat"): {"200", "400", "401", "413", "422"},
     ("get", "/api/v1/fleet"): {"200", "401", "422"},
-    ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "404", "409", "413", "422"},
+    ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "403", "404", "409", "413", "422"},
     ("get", "/status/{tracking_id}"): {"200", "303", "404", "429"},  # 303: the "type it again" form
 }
 

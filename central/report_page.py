@@ -1,0 +1,72 @@
+"""The report page's actions as the officer may take them (``report.html`` and
+``report_actions.html``): which buttons, which agencies and templates, what a refusal or a
+success says. Shared by the page (``central.routers.workbench``) and the forms that post to
+it (``central.routers.workbench_actions``)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from central import actions
+from central.db import Database
+from central.workbench import ReportView
+from kiosk.kernel.i18n import N_
+
+ACTION_WORDS = {
+    "verify": N_("Verify"), "forward": N_("Forward"), "reroute": N_("Re-route"), "start": N_("Start work"),
+    "answer": N_("Send the answer"), "close": N_("Close"), "postpone": N_("Postpone"), "reject": N_("Reject"),
+    "archive": N_("Archive"),
+}
+#: What a refusal says on the report's page (``central.actions.Refused``'s why and detail).
+PROBLEMS = {
+    "stale": N_("Someone else changed this report while you had it open. Nothing was saved: this is the report as it is now."),
+    "gone": N_("This report is no longer with your agency. Nothing was saved."),
+    "merged": N_("This report is merged with another one and follows its status. Act on the original report, or unlink it first."),
+    "reason": N_("Please write the reason."),
+    "agency": N_("Please choose an agency."),
+    "reply": N_("Please write the reply the citizen will read."),
+    "note": N_("Please write the note."),
+    "same_agency": N_("The report is already with this agency: choose another one."),
+    "too_long": N_("The text is too long (at most 4000 characters)."),
+    "self": N_("A report cannot be a duplicate of itself."),
+    "own_duplicate": N_("That report is a duplicate of this one: a report cannot be a duplicate of its own duplicate."),
+    "chain": N_("That report is itself a duplicate: link this one to its original instead."),
+    "has_duplicates": N_("Other reports are duplicates of this one: unlink them first."),
+    "not_linkable": N_("Only an open report can be marked as a duplicate, and not of an archived report."),
+    "no_original": N_("There is no report with that Tracking ID."),
+    "bad_id": N_("That is not a valid Tracking ID."),
+    "other": N_("This action cannot be applied to the report as it is now."),
+}
+DONE = {"note": N_("The note has been added."), "reroute_request": N_("Your request has been sent to the administrators."),
+        "merged": N_("The report is now merged: its status follows the original."),
+        "unmerged": N_("The report stands on its own again."), "action": N_("Done: the report's status has been updated.")}
+
+
+def page_context(db: Database, officer: actions.Officer, view: ReportView, ref: dict, query: Mapping[str, str], *,
+                 problem: str | None = None, draft: dict[str, str] | None = None) -> dict:
+    """What report.html needs for its actions: the buttons, the agencies to choose (``ref``:
+    the reference data in the page's language), the reply templates (``query``'s
+    ``template``: the one to fill the answer with), an agency's pending request to re-route,
+    the duplicates; ``problem`` and ``draft``: why a form was refused, and what was typed."""
+    draft = dict(draft or {})
+    chosen = None
+    replies: list[actions.Template] = []
+    available = actions.available(officer, view.status, view.duplicate_of)
+    if "answer" in available:
+        replies = actions.templates(db, view.body.get("category_code"))
+        asked = query.get("template", "")
+        chosen = next((t for t in replies if str(t.id) == asked), None)
+        if chosen is not None and "reply" not in draft:
+            draft["reply"] = chosen.text
+    done = query.get("done")
+    return {
+        "actions": available, "action_words": ACTION_WORDS, "problem": PROBLEMS.get(problem) if problem else None,
+        "done": DONE.get(done) if done else None,
+        "agency_choices": sorted(ref["agencies"].items(), key=lambda item: item[1]),
+        "replies": replies, "chosen_template": chosen, "draft": draft,
+        "may_note": officer.role in ("admin", "agency"),
+        "may_ask_reroute": officer.role == "agency" and view.duplicate_of is None
+        and view.status in actions.REROUTE_REQUEST_FROM,
+        "pending_request": actions.pending_reroute_request(view.events) if officer.role == "admin" else None,
+        "duplicates": actions.duplicates_of(db, view.tracking_id),
+        "may_link": officer.role == "admin" and view.duplicate_of is None and view.status in actions.LINKABLE,
+    }

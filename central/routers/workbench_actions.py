@@ -1,0 +1,279 @@
+"""``/workbench/``: what officers do on a report's page (the lifecycle's actions by role,
+internal notes, an agency's request to re-route, "duplicate of") and the admins' pages of
+reply templates. Plain forms, no script; every POST checks the session, its CSRF token and,
+through ``central.actions``, the officer's role, the report's status as the form saw it and
+(for an agency officer) that the report is still with their agency. Not in /openapi.json.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from central import actions
+from central.accounts import SignedIn
+from central.report_page import PROBLEMS
+from central.routers.workbench import (_csrf_ok, _not_found, _reference, _refused, _report_page, _signed_in, _view,
+                                       _words)
+from central.web import FormTooLarge, client_address, read_form, redirect, render
+from kiosk.kernel.i18n import N_
+from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
+
+router = APIRouter(prefix="/workbench", include_in_schema=False)
+
+TEMPLATE_PROBLEMS = {
+    "title": N_("Please write a title of one line (at most 120 characters)."),
+    "text": N_("Please write the text of the reply."),
+    "category": N_("Please choose a category from the list."),
+    "too_long": N_("The text is too long (at most 4000 characters)."),
+}
+
+
+def _page(request: Request, officer: SignedIn, tracking_id: str, status: int, problem: str,
+          draft: dict[str, str] | None = None) -> Response:
+    view = _view(request, officer, tracking_id)
+    if view is None:
+        return _gone(request, officer)
+    return _report_page(request, officer, view, status, problem=problem, draft=draft)
+
+
+def _gone(request: Request, officer: SignedIn) -> Response:
+    return render(request, "message.html", 409, title=N_("Nothing was saved"), message=PROBLEMS["gone"],
+                  back="/workbench/", **_words(officer=officer))
+
+
+def _role_refused(request: Request, officer: SignedIn) -> Response:
+    return render(request, "message.html", 403, title=N_("Not allowed"),
+                  message=N_("Your role may not do this on the workbench."), back="/workbench/",
+                  **_words(officer=officer))
+
+
+async def _posted(request: Request) -> tuple[SignedIn | None, dict[str, str] | None, Response | None]:
+    """(officer, form, None), or the answer to give instead: the login page, or a refused form."""
+    officer = _signed_in(request)
+    if officer is None:
+        return None, None, redirect(request, "/workbench/login")
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return officer, None, _refused(request)
+    if not _csrf_ok(officer.csrf_token, form):
+        return officer, None, _refused(request)
+    return officer, form, None
+
+
+def _canonical(tracking_id: str) -> str | None:
+    try:
+        return parse_tracking_id(tracking_id)
+    except TrackingIdError:
+        return None
+
+
+def _after(request: Request, officer: SignedIn, tracking_id: str, form: dict[str, str], refused: actions.Refused,
+           draft: dict[str, str]) -> Response:
+    """The answer to a refused request, in the officer's language."""
+    if refused.why == "role":
+        return _role_refused(request, officer)
+    if refused.why == "not_found":
+        # An agency officer's form for a report that has left their agency: say so (the
+        # same words for any report, so nothing is learnt of other agencies' reports).
+        return _gone(request, officer) if officer.role == "agency" and "status" in form else _not_found(request, officer)
+    if refused.why in ("stale", "merged"):
+        return _page(request, officer, tracking_id, 409, refused.why)
+    problem = refused.detail if refused.detail in PROBLEMS else "other"
+    return _page(request, officer, tracking_id, 400, problem, draft)
+
+
+def _done(request: Request, tracking_id: str, what: str) -> Response:
+    return redirect(request, f"/workbench/reports/{tracking_id}", done=what)
+
+
+@router.post("/reports/{tracking_id}/act")
+async def act(request: Request, tracking_id: str) -> Response:
+    """One of the lifecycle's actions (the form's ``action``), with the status it was shown."""
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    canonical = _canonical(tracking_id)
+    if canonical is None:
+        return _not_found(request, officer)
+    action = form.get("action", "")
+    draft = {k: form.get(k, "") for k in ("note", "reply", "agency") if form.get(k)}
+    draft["for"] = action
+    try:
+        actions.act(request.app.state.db, officer, canonical, action, note=form.get("note", ""),
+                    reply=form.get("reply") if action in ("answer", "reject") else None,
+                    agency=form.get("agency") or None, expect_status=form.get("status") or "?",
+                    address=client_address(request))
+    except actions.Refused as refused:
+        return _after(request, officer, canonical, form, refused, draft)
+    return _done(request, canonical, "action")
+
+
+@router.post("/reports/{tracking_id}/note")
+async def add_note(request: Request, tracking_id: str) -> Response:
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    canonical = _canonical(tracking_id)
+    if canonical is None:
+        return _not_found(request, officer)
+    try:
+        actions.add_note(request.app.state.db, officer, canonical, form.get("note", ""), address=client_address(request))
+    except actions.Refused as refused:
+        return _after(request, officer, canonical, form, refused, {"for": "note", "note": form.get("note", "")})
+    return _done(request, canonical, "note")
+
+
+@router.post("/reports/{tracking_id}/reroute-request")
+async def ask_reroute(request: Request, tracking_id: str) -> Response:
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    canonical = _canonical(tracking_id)
+    if canonical is None:
+        return _not_found(request, officer)
+    try:
+        actions.request_reroute(request.app.state.db, officer, canonical, form.get("reason", ""),
+                                expect_status=form.get("status") or "?", address=client_address(request))
+    except actions.Refused as refused:
+        return _after(request, officer, canonical, form, refused,
+                      {"for": "reroute_request", "reason": form.get("reason", "")})
+    return _done(request, canonical, "reroute_request")
+
+
+@router.post("/reports/{tracking_id}/duplicate")
+async def link_duplicate(request: Request, tracking_id: str) -> Response:
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    canonical = _canonical(tracking_id)
+    if canonical is None:
+        return _not_found(request, officer)
+    draft = {"for": "duplicate", "original": form.get("original", "")}
+    if officer.role != "admin":
+        return _role_refused(request, officer)
+    original = _canonical(form.get("original", ""))
+    if original is None:
+        return _page(request, officer, canonical, 400, "bad_id", draft)
+    try:
+        actions.link_duplicate(request.app.state.db, officer, canonical, original,
+                               expect_status=form.get("status") or "?", address=client_address(request))
+    except actions.Refused as refused:
+        return _after(request, officer, canonical, form, refused, draft)
+    return _done(request, canonical, "merged")
+
+
+@router.post("/reports/{tracking_id}/unlink")
+async def unlink_duplicate(request: Request, tracking_id: str) -> Response:
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    canonical = _canonical(tracking_id)
+    if canonical is None:
+        return _not_found(request, officer)
+    try:
+        actions.unlink_duplicate(request.app.state.db, officer, canonical, address=client_address(request))
+    except actions.Refused as refused:
+        return _after(request, officer, canonical, form, refused, {})
+    return _done(request, canonical, "unmerged")
+
+
+# -- reply templates (admins) ------------------------------------------------------------------
+def _admin(request: Request) -> tuple[SignedIn | None, Response | None]:
+    officer = _signed_in(request)
+    if officer is None:
+        return None, redirect(request, "/workbench/login")
+    if officer.role != "admin":
+        return officer, _role_refused(request, officer)
+    return officer, None
+
+
+def _template_page(request: Request, officer: SignedIn, template: actions.Template | None, status: int = 200,
+                   problem: str | None = None, draft: dict[str, str] | None = None) -> Response:
+    draft = draft if draft is not None else (
+        {"title": template.title, "text": template.text, "category": template.category_code or ""} if template else {})
+    return render(request, "template_form.html", status, officer=officer, template=template, draft=draft,
+                  problem=TEMPLATE_PROBLEMS.get(problem or "", TEMPLATE_PROBLEMS["text"]) if problem else None,
+                  ref=_reference(request), **_words())
+
+
+def _template_id(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@router.get("/templates")
+def template_list(request: Request) -> Response:
+    officer, answer = _admin(request)
+    if answer is not None:
+        return answer
+    return render(request, "templates.html", officer=officer, templates=actions.templates(request.app.state.db, every=True),
+                  ref=_reference(request), done=request.query_params.get("done"), **_words())
+
+
+@router.get("/templates/new")
+def template_new(request: Request) -> Response:
+    officer, answer = _admin(request)
+    return answer if answer is not None else _template_page(request, officer, None)
+
+
+@router.get("/templates/{template_id}")
+def template_edit(request: Request, template_id: str) -> Response:
+    officer, answer = _admin(request)
+    if answer is not None:
+        return answer
+    found = actions.template(request.app.state.db, tid) if (tid := _template_id(template_id)) is not None else None
+    if found is None:
+        return render(request, "message.html", 404, title=N_("Template not found"),
+                      message=N_("There is no such reply template."), back="/workbench/templates",
+                      **_words(officer=officer))
+    return _template_page(request, officer, found)
+
+
+async def _save(request: Request, template_id: int | None) -> Response:
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    if officer.role != "admin":
+        return _role_refused(request, officer)
+    draft = {"title": form.get("title", ""), "text": form.get("text", ""), "category": form.get("category", "")}
+    known = set(_reference(request)["categories"])
+    try:
+        actions.save_template(request.app.state.db, officer, title=draft["title"], text=draft["text"],
+                              category_code=draft["category"] or None, known_categories=known,
+                              template_id=template_id, address=client_address(request))
+    except actions.Refused as refused:
+        if refused.why == "not_found":
+            return redirect(request, "/workbench/templates")
+        existing = actions.template(request.app.state.db, template_id) if template_id is not None else None
+        return _template_page(request, officer, existing, 400, refused.detail, draft)
+    return redirect(request, "/workbench/templates", done="saved")
+
+
+@router.post("/templates/new")
+async def template_add(request: Request) -> Response:
+    return await _save(request, None)
+
+
+@router.post("/templates/{template_id}")
+async def template_change(request: Request, template_id: str) -> Response:
+    tid = _template_id(template_id)
+    if tid is None:
+        _officer, _form, answer = await _posted(request)
+        return answer or redirect(request, "/workbench/templates")
+    return await _save(request, tid)
+
+
+@router.post("/templates/{template_id}/delete")
+async def template_delete(request: Request, template_id: str) -> Response:
+    officer, _form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    tid = _template_id(template_id)
+    try:
+        if tid is not None:
+            actions.delete_template(request.app.state.db, officer, tid, address=client_address(request))
+    except actions.Refused as refused:
+        if refused.why == "role":
+            return _role_refused(request, officer)
+    return redirect(request, "/workbench/templates", done="deleted")
+
