@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -13,6 +14,7 @@ from kivy.metrics import dp
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
+from kivy.uix.label import Label
 from kivy.uix.vkeyboard import VKeyboard
 from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -24,15 +26,46 @@ from screens.textsize import TextSizes
 
 log = logging.getLogger(__name__)
 
-# High contrast on a light background: readable in a bright service hall.
+#: The smallest height of an on-screen keyboard key on the panel, in mm (issue 12).
+KEY_MIN_MM = 12.0
+#: Rows of the tallest keyboard layout (the text one; the number pad has 4).
+KEY_ROWS = 5
+
+# High contrast on a light background: readable in a bright service hall. Every text is
+# at least 4.5:1 against what it sits on and every control's outline 3:1 against the page
+# (WCAG 1.4.3, 1.4.11), measured from screenshots by tests/ui/test_ui_contrast.py.
 INK = (0.08, 0.09, 0.12, 1)
 PAPER = (0.96, 0.97, 0.98, 1)
 PRIMARY = (0.04, 0.31, 0.61, 1)
 PRIMARY_DARK = (0.02, 0.2, 0.42, 1)
-ACCENT = (0.0, 0.5, 0.3, 1)
+ACCENT = (0.0, 0.45, 0.27, 1)
 DANGER = (0.7, 0.1, 0.1, 1)
 MUTED = (0.33, 0.36, 0.42, 1)
 SELECTED = (0.98, 0.75, 0.1, 1)
+#: A white control, and the fill of one being pressed.
+WHITE = (1, 1, 1, 1)
+PRESSED = (0.85, 0.88, 0.92, 1)
+#: The band of the top bars (Back, the step, the language).
+BAR = (0.88, 0.91, 0.95, 1)
+#: Nothing drawn: an inactive control has no fill, only its dashed outline.
+NONE = (0, 0, 0, 0)
+# A chosen answer is never told by its colour alone: it carries a check mark and a thick
+# border (dp); an inactive control, grey words in a dashed outline and no fill.
+CHOSEN_BORDER = 6
+CHECK_WIDTH = 3
+
+
+def check_mark(x: float, center_y: float, size: float) -> list[float]:
+    """The points of a check mark ``size`` wide, its left end at ``x``, centred on
+    ``center_y``: drawn as a thick Line (a font's check glyph may be missing)."""
+    return [x, center_y, x + size * 0.36, center_y - size * 0.36, x + size, center_y + size * 0.42]
+
+
+def dashed_rectangle(x: float, y: float, width: float, height: float, inset: float = 1) -> list[float]:
+    """A closed rectangle as Line points, ``inset`` px inside the box (a dashed Line takes
+    points, and Kivy draws dashes only on one-pixel lines: two of them make it 2 px)."""
+    x0, y0, x1, y1 = x + inset, y + inset, x + width - inset, y + height - inset
+    return [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]
 
 
 def tr(language: str, msgid: str, **params: object) -> str:
@@ -99,14 +132,22 @@ class KioskKeyboard(VKeyboard):
     with words, a one-shot "Capitals" key, reset for every field.
 
     Scaled to the window width, it covers about 40% of a 1280x800 screen: low enough that
-    a 200 px field, its notice and the step bar fit above it at 1366x768 too.
+    a 200 px field, its notice and the step bar fit above it at 1366x768 too. Its keys are
+    at least :data:`KEY_MIN_MM` tall on the panel (taller when the panel's pixels are
+    small), and their words are ``sizes.button`` on the glass whatever the scale, as on any button.
     """
 
+    #: The keyboard's own size (its coordinates; docked, it is scaled to the window's width).
+    WIDTH, HEIGHT = 700, 170
+
     def __init__(self, **kwargs):
-        kwargs.setdefault("size", (700, 170))
+        kwargs.setdefault("size", (self.WIDTH, self.HEIGHT))
         kwargs.setdefault("margin_hint", [0.04, 0.02, 0.03, 0.02])
         super().__init__(**kwargs)
-        self.font_size = 20
+        self._fit = Clock.create_trigger(self._fit_to_panel, -1)
+        self.fbind("scale", self._fit)
+        sizes.fbind("mm_per_px", self._fit)
+        self._fit_to_panel()
         self.fbind("parent", self._tell_dock)
         self.fbind("scale", self._tell_dock)
         self.fbind("height", self._tell_dock)
@@ -115,6 +156,28 @@ class KioskKeyboard(VKeyboard):
 
     def _tell_dock(self, *_args) -> None:
         dock.height = self.height * self.scale if self.parent is not None else 0
+
+    def _fit_to_panel(self, *_args) -> None:
+        """Keys at least KEY_MIN_MM tall, words ``sizes.button``, on this panel at this scale."""
+        scale = self.scale or 1.0
+        top, _right, bottom, _left = self.margin_hint
+        key_top, _kr, key_bottom, _kl = self.key_margin
+        # + 1: VKeyboard rounds each key's size down to a whole pixel of its own.
+        needed = (sizes.mm(KEY_MIN_MM) / scale + key_top + key_bottom + 1) * KEY_ROWS / (1 - top - bottom)
+        self.height = max(self.HEIGHT, math.ceil(needed))
+        font = math.ceil(sizes.button / scale)
+        if font != self.font_size:
+            self.font_size = font
+            if self.layout in self.available_layouts:
+                self.refresh(True)
+
+    def draw_keys(self):
+        super().draw_keys()
+        # The kv rule of every Label binds its font size to the screens' text; a key's
+        # word is drawn in the keyboard's own (scaled) coordinates.
+        for key in self.children:
+            if isinstance(key, Label):
+                key.font_size = self.font_size
 
     def use(self, kind: str, language: str) -> None:
         """Show layout ``kind`` ("text" or "numpad") labelled in ``language``."""

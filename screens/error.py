@@ -12,6 +12,10 @@ class ApologyScreen(Screen):
     def prepare(self, *, can_resume: bool) -> None:
         self.can_resume = can_resume
 
+    def switch_language(self, language: str) -> None:
+        """The language switch: the draft kept for "Continue my report" stays."""
+        App.get_running_app().set_language(language)
+
     def resume(self):
         App.get_running_app().resume_after_apology()
 

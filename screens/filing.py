@@ -160,20 +160,58 @@ class CategoryScreen(StepScreen):
             btn.code = choice.code
             btn.bind(on_release=lambda b: self._category(b.code))
             grid.add_widget(btn)
-        agencies = self.ids.agencies
-        agencies.clear_widgets()
-        options = [(None, self.tr("I don't know (the central office will route it)"))]
-        options += [(a.code, a.label) for a in reference.agencies(store, lang)]
-        for code, label in options:
-            btn = Factory.ChoiceButton(text=label, group="agency")
-            btn.state = "down" if draft.agency_code == code else "normal"
-            btn.code = code
-            btn.bind(on_release=lambda b: self.flow.choose_agency(b.code))
-            agencies.add_widget(btn)
 
     def _category(self, code):
         self.flow.choose_category(code)
         self.error_text = ""
+
+
+class AgencyScreen(StepScreen):
+    """Which office should handle it: "I don't know" and the question fixed at the top,
+    the offices below in a scroll view, those that usually handle the chosen category
+    first under their own label. Nothing is chosen until the citizen taps."""
+
+    step = Step.AGENCY
+    usual_text = StringProperty("")
+    other_text = StringProperty("")
+
+    def on_pre_enter(self, *args):
+        super().on_pre_enter(*args)
+        self.ids.scroll.scroll_y = 1  # the usual offices in view first, whatever came before
+
+    def show_state(self):
+        store, lang, draft = self.app.env.store, self.app.lang, self.flow.draft
+        choices = reference.agency_choices(store, lang, draft.category_code)
+        usual = [c for c in choices if c.usual]
+        category = next((c.label for c in reference.categories(store, lang) if c.code == draft.category_code), "")
+        self.usual_text = self.tr('Usually handles "{category}"', category=category) if usual else ""
+        self.other_text = self.tr("Other offices") if usual else ""
+        self.ids.unknown.state = "down" if draft.agency_answered and draft.agency_code is None else "normal"
+        for grid, group in ((self.ids.usual, usual), (self.ids.agencies, [c for c in choices if not c.usual])):
+            grid.clear_widgets()
+            for choice in group:
+                btn = Factory.AgencyChoice(text=choice.label)
+                btn.state = "down" if draft.agency_answered and draft.agency_code == choice.code else "normal"
+                btn.code = choice.code
+                btn.bind(on_release=lambda b: self.choose(b.code))
+                grid.add_widget(btn)
+
+    def choose(self, code: str | None) -> None:
+        """A tap on an office, or on "I don't know" (``None``)."""
+        if self.flow is None:
+            return
+        self.flow.choose_agency(code)
+        self.error_text = ""
+        for btn in [self.ids.unknown, *self.ids.usual.children, *self.ids.agencies.children]:
+            chosen = btn is self.ids.unknown if code is None else getattr(btn, "code", None) == code
+            btn.state = "down" if chosen else "normal"
+
+    def reset(self):
+        super().reset()
+        self.ids.unknown.state = "normal"
+        self.ids.usual.clear_widgets()
+        self.ids.agencies.clear_widgets()
+        self.usual_text = self.other_text = ""
 
 
 class DescribeScreen(StepScreen):
@@ -248,7 +286,7 @@ class WhenWhereScreen(StepScreen):
         header = self.ids.weekdays
         header.clear_widgets()
         for weekday in range(7):  # Monday first, as the grid
-            header.add_widget(Factory.Label(text=names[weekday], font_size="20sp", color=(0.33, 0.36, 0.42, 1)))
+            header.add_widget(Factory.WeekdayName(text=names[weekday], color=(0.33, 0.36, 0.42, 1)))
         days = self.ids.days
         days.clear_widgets()
         for week in flow.calendar_weeks():
@@ -441,4 +479,5 @@ class ReviewRow(BoxLayout):
         pass
 
 
-STEP_SCREENS = (KindScreen, CategoryScreen, DescribeScreen, WhenWhereScreen, IdentityScreen, ReviewScreen)
+STEP_SCREENS = (KindScreen, CategoryScreen, AgencyScreen, DescribeScreen, WhenWhereScreen, IdentityScreen,
+                ReviewScreen)

@@ -317,6 +317,11 @@ class KioskApp(App):
         self._reset_screens()
         self.root.current = "welcome"
 
+    def back_to_welcome(self) -> None:
+        """Back from the status or scan screen: Welcome in the citizen's language (what was
+        looked up is forgotten; the session ends when the kiosk is left alone, or "Done")."""
+        self.discard_report()
+
     def submitted(self, saved) -> None:
         """The report is durably saved: show the receipt and print it."""
         self.session.submitted()

@@ -43,6 +43,7 @@ class ReceiptScreen(Screen):
     qr = ObjectProperty(None, allownone=True)
 
     _tracking_id: str | None = None
+    _saved = None  # the SavedReport shown: "print again" lays it out in the language read then
     _receipt = None  # the session's ReceiptPrinting while shown
     _check_event = None
 
@@ -50,6 +51,7 @@ class ReceiptScreen(Screen):
         """Show the saved report's ID and start printing on the printer's thread."""
         app = App.get_running_app()
         self._tracking_id = saved.tracking_id
+        self._saved = saved
         self._receipt = app.session.receipt
         self.tracking_text = format_tracking_id(saved.tracking_id)
         self._content = receipt_content(saved, app.env, app.lang)
@@ -115,6 +117,8 @@ class ReceiptScreen(Screen):
         if self._receipt is None or not App.get_running_app().session.print_again():
             return
         log.info("receipt printed again after a failure")
+        app = App.get_running_app()
+        self._content = receipt_content(self._saved, app.env, app.lang)  # in the language read now
         self._send()
 
     def status_line(self, lang: str, state: str) -> str:
@@ -129,6 +133,10 @@ class ReceiptScreen(Screen):
             return ""
         return tr(lang, delivery_note(App.get_running_app().env.reports, self._tracking_id))
 
+    def switch_language(self, language: str) -> None:
+        """The language switch: the number, the print state and the wait stay as they are."""
+        App.get_running_app().set_language(language)
+
     def done(self):
         """"Done", or "I have written it down" when the receipt did not print."""
         App.get_running_app().end_session()
@@ -138,6 +146,7 @@ class ReceiptScreen(Screen):
             self._check_event.cancel()
             self._check_event = None
         self._tracking_id = None
+        self._saved = None
         self._receipt = None
         self._content = None
         self.tracking_text = ""

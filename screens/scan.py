@@ -98,11 +98,15 @@ class ScanScreen(Screen):
             return tr(lang, "Receipt read.")
         return tr(lang, "Hold the QR code on your receipt up to the camera.")
 
+    def switch_language(self, language: str) -> None:
+        """The top bar's language switch: the camera goes on reading."""
+        App.get_running_app().set_language(language)
+
     def type_instead(self):
         App.get_running_app().show_status_of(None)
 
     def back(self):
-        App.get_running_app().end_session()
+        App.get_running_app().back_to_welcome()  # still in the citizen's language
 
     def reset(self):
         self._release()

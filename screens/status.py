@@ -106,7 +106,27 @@ class StatusScreen(Screen):
         else:
             applied = self.lookup.answered(ticket, answer)
         if applied:
+            self._tell_in(App.get_running_app().lang)  # the language may have changed meanwhile
             self._show()
+
+    # -- the language ---------------------------------------------------------------------
+    def switch_language(self, language: str) -> None:
+        """The top bar's language switch: the number typed and the answer stay, the answer
+        told again in the new language (from what the lookup found: no new lookup)."""
+        app = App.get_running_app()
+        if language == app.lang:
+            return
+        app.set_language(language)
+        self._tell_in(language)
+        self._show()
+
+    def _tell_in(self, language: str) -> None:
+        answer = self.lookup.answer
+        if answer is None or answer.facts is None or answer.language == language:
+            return
+        from kiosk.core.status_lookup import describe
+
+        self.lookup.retell(describe(answer.facts, env=App.get_running_app().env, language=language))
 
     # -- printing -------------------------------------------------------------------------
     def reprint(self) -> None:
@@ -146,4 +166,4 @@ class StatusScreen(Screen):
             self._show()
 
     def back(self):
-        App.get_running_app().end_session()
+        App.get_running_app().back_to_welcome()  # still in the citizen's language

@@ -53,6 +53,9 @@ class Draft:
     #: not leave the identity step until both are; the two flags above stay plain booleans
     #: (False until answered) for everything after the flow.
     privacy_answered: frozenset[str] = frozenset()
+    #: Whether the citizen answered the agency step ("I don't know" included, which
+    #: leaves ``agency_code`` None): the flow does not leave that step before.
+    agency_answered: bool = False
 
     def privacy_answer(self, name: str) -> bool | None:
         """The citizen's answer to a privacy question, None while unanswered."""

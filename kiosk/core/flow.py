@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 class Step(enum.Enum):
     KIND = "kind"
     CATEGORY = "category"
+    AGENCY = "agency"
     DESCRIBE = "describe"
     WHEN_WHERE = "when_where"
     IDENTITY = "identity"
@@ -34,7 +35,8 @@ class Step(enum.Enum):
 
 
 #: The question steps, in order; the review is not counted as a question.
-QUESTIONS: tuple[Step, ...] = (Step.KIND, Step.CATEGORY, Step.DESCRIBE, Step.WHEN_WHERE, Step.IDENTITY)
+QUESTIONS: tuple[Step, ...] = (Step.KIND, Step.CATEGORY, Step.AGENCY, Step.DESCRIBE, Step.WHEN_WHERE,
+                                Step.IDENTITY)
 
 #: Text fields: their length limit and whether they may hold several lines.
 TEXT_FIELDS: dict[str, tuple[int, bool]] = {
@@ -50,7 +52,7 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
 FIELD_STEPS: dict[str, tuple[Step, str]] = {
     "kind": (Step.KIND, "kind"),
     "category_code": (Step.CATEGORY, "category_code"),
-    "agency_code": (Step.CATEGORY, "category_code"),
+    "agency_code": (Step.AGENCY, "agency_code"),
     "title": (Step.DESCRIBE, "title"),
     "description": (Step.DESCRIBE, "description"),
     "incident_date": (Step.WHEN_WHERE, "incident_date"),
@@ -67,6 +69,10 @@ UNANSWERED: dict[str, str] = {
     "anonymous": N_("Please answer Yes or No: hide your name from the office?"),
     "confidential": N_("Please answer Yes or No: keep the report's content private?"),
 }
+
+#: What the agency step says when Next is tapped before an office (or "I don't know") is
+#: chosen: the office is an answer the citizen gives, never a silent default.
+AGENCY_UNANSWERED = N_("Please choose an office, or \"I don't know\" if you are not sure.")
 
 #: How far back the date calendar goes: this month and the two before it.
 CALENDAR_MONTHS = 3
@@ -120,6 +126,8 @@ def validate(step: Step, draft: Draft, today: dt.date) -> list[FieldError]:
         errors.append(FieldError("kind", _msg(N_("Choose what kind of report this is."))))
     elif step is Step.CATEGORY and not draft.category_code:
         errors.append(FieldError("category_code", _msg(N_("Choose a category."))))
+    elif step is Step.AGENCY and not draft.agency_answered:
+        errors.append(FieldError("agency_code", _msg(AGENCY_UNANSWERED)))
     elif step is Step.DESCRIBE:
         if not draft.title.strip():
             errors.append(FieldError("title", _msg(N_("Please write a short title."))))
@@ -203,12 +211,17 @@ class FilingFlow:
         self.next()
 
     def choose_category(self, code: str) -> None:
+        """A category chosen again later keeps the office already chosen: the citizen
+        sees the agency step again on Next and may change it there."""
         self.draft.category_code = code
         self.errors = [e for e in self.errors if e.field != "category_code"]
 
     def choose_agency(self, code: str | None) -> None:
-        """``None`` is "Tidak tahu": No Wrong Door routes it centrally."""
+        """The citizen's answer to the agency step; ``None`` is "Tidak tahu" (No Wrong
+        Door: the officer decides), an answer like any other."""
         self.draft.agency_code = code
+        self.draft.agency_answered = True
+        self.errors = [e for e in self.errors if e.field != "agency_code"]
 
     def choose_kecamatan(self, code: str) -> None:
         self.draft.kecamatan_code = code

@@ -1,5 +1,6 @@
-"""Reference data (categories, agencies, kecamatan): seeded from ``assets/``, replaceable
-later by the central system, read as plain values (no ORM objects leave this module)."""
+"""Reference data (categories, agencies, kecamatan, and the agencies that usually handle
+each category): seeded from ``assets/``, replaceable later by the central system, read as
+plain values (no ORM objects leave this module)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,7 @@ from sqlalchemy import delete, func, select
 
 import assets
 from kiosk.core.store.db import Store
-from kiosk.core.store.models import Agency, Category, Kecamatan, Meta
+from kiosk.core.store.models import Agency, Category, CategoryAgency, Kecamatan, Meta
 from kiosk.kernel.i18n import N_, gettext_for
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,14 @@ SEED_FILE = assets.seed_file()
 class Choice:
     code: str
     label: str
+    #: For an agency offered for a category: it usually handles that category.
+    usual: bool = False
+
+
+#: ``meta`` keys: the version of the reference data held, and where it came from
+#: (:data:`FROM_SEED` or :data:`FROM_CENTRAL`; the seed never replaces the central's data).
+VERSION_KEY, SOURCE_KEY = "reference_version", "reference_source"
+FROM_SEED, FROM_CENTRAL = "seed", "central"
 
 
 #: Kecamatan answers beside the reference list, for a citizen who does not know where, or
@@ -53,36 +62,57 @@ def _validate(data: dict) -> None:
             codes.add(item["code"])
     if not isinstance(data.get("version"), str):
         raise ReferenceDataError("version: expected text")
+    agencies = {item["code"] for item in data["agencies"]}
+    for i, item in enumerate(data["categories"]):  # optional: older reference data has none
+        usual = item.get("usual_agencies", [])
+        if not isinstance(usual, list) or not all(isinstance(code, str) for code in usual):
+            raise ReferenceDataError(f"categories[{i}].usual_agencies: expected a list of agency codes")
+        for code in usual:
+            if code not in agencies:
+                raise ReferenceDataError(f"categories[{i}].usual_agencies: unknown agency {code!r}")
+        if len(set(usual)) != len(usual):
+            raise ReferenceDataError(f"categories[{i}].usual_agencies: an agency appears twice")
 
 
-def replace_reference_data(store: Store, data: dict) -> None:
-    """Replace all reference tables at once (all or nothing)."""
+def replace_reference_data(store: Store, data: dict, *, source: str = FROM_CENTRAL) -> None:
+    """Replace all reference tables at once (all or nothing); ``source`` says where the
+    data came from (the central's, unless the seed)."""
     _validate(data)
     with store.session() as session, session.begin():
-        for model in (Category, Agency, Kecamatan):
+        for model in (CategoryAgency, Category, Agency, Kecamatan):
             session.execute(delete(model))
         for sort, item in enumerate(data["categories"]):
             session.add(Category(code=item["code"], name_id=item["name_id"], name_en=item["name_en"], sort=sort))
+            for rank, agency in enumerate(item.get("usual_agencies", [])):
+                session.add(CategoryAgency(category_code=item["code"], agency_code=agency, sort=rank))
         for sort, item in enumerate(data["agencies"]):
             session.add(Agency(code=item["code"], name_id=item["name_id"], name_en=item["name_en"], sort=sort))
         for sort, item in enumerate(data["kecamatan"]):
             session.add(Kecamatan(code=item["code"], name=item["name"], sort=sort))
-        session.merge(Meta(key="reference_version", value=data["version"]))
-    log.info("reference data replaced (version %s)", data["version"])
+        session.merge(Meta(key=VERSION_KEY, value=data["version"]))
+        session.merge(Meta(key=SOURCE_KEY, value=source))
+    log.info("reference data replaced (version %s, from the %s)", data["version"], source)
 
 
 def load_seed_if_empty(store: Store, seed_file: Traversable = SEED_FILE) -> bool:
-    """Load the seed file when the kiosk has no reference data yet; True if loaded."""
+    """Load the seed file when the kiosk has no reference data yet, or holds an earlier
+    version of the seed itself (a kiosk updated before its central sent anything); never
+    over the central's data. True if loaded."""
     with store.session() as session:
-        if session.scalar(select(func.count()).select_from(Category)):
-            return False
-    replace_reference_data(store, json.loads(seed_file.read_text(encoding="utf-8")))
+        held = session.scalar(select(func.count()).select_from(Category))
+        source = session.scalar(select(Meta.value).where(Meta.key == SOURCE_KEY))
+    if held and source != FROM_SEED:
+        return False
+    seed = json.loads(seed_file.read_text(encoding="utf-8"))
+    if held and seed.get("version") == version(store):
+        return False
+    replace_reference_data(store, seed, source=FROM_SEED)
     return True
 
 
 def version(store: Store) -> str | None:
     with store.session() as session:
-        return session.scalar(select(Meta.value).where(Meta.key == "reference_version"))
+        return session.scalar(select(Meta.value).where(Meta.key == VERSION_KEY))
 
 
 def categories(store: Store, language: str) -> list[Choice]:
@@ -95,6 +125,20 @@ def agencies(store: Store, language: str) -> list[Choice]:
     column = Agency.name_id if language == "id" else Agency.name_en
     with store.session() as session:
         return [Choice(code, label) for code, label in session.execute(select(Agency.code, column).order_by(Agency.sort))]
+
+
+def agency_choices(store: Store, language: str, category_code: str | None) -> list[Choice]:
+    """The agencies the agency step offers for ``category_code``: those that usually
+    handle it first (``usual`` set, in the reference data's order for that category),
+    then every other agency in its own order. "I don't know" is the screen's, not here."""
+    with store.session() as session:
+        usual = list(session.scalars(select(CategoryAgency.agency_code)
+                                     .where(CategoryAgency.category_code == category_code)
+                                     .order_by(CategoryAgency.sort)))
+    every = agencies(store, language)
+    by_code = {choice.code: choice for choice in every}
+    first = [dataclasses.replace(by_code[code], usual=True) for code in usual if code in by_code]
+    return first + [choice for choice in every if choice.code not in usual]
 
 
 def kecamatan(store: Store) -> list[Choice]:

@@ -65,7 +65,8 @@ def review_rows(draft: Draft, store, language: str) -> list[ReviewRow]:
         who = f"{who}, {draft.reporter_phone}"
     return [
         ReviewRow(Step.KIND, _("Kind of report"), kind),
-        ReviewRow(Step.CATEGORY, _("Category and office"), f"{category}\n{agency}"),
+        ReviewRow(Step.CATEGORY, _("Category"), category),
+        ReviewRow(Step.AGENCY, _("Office"), agency),
         ReviewRow(Step.DESCRIBE, _("Title"), draft.title),
         ReviewRow(Step.DESCRIBE, _("What happened"), draft.description),
         ReviewRow(Step.WHEN_WHERE, _("When and where"), f"{when}\n{place}"),

@@ -163,6 +163,16 @@ class StatusLookup:
             self._wrong = 0
         return True
 
+    def retell(self, answer: StatusAnswer) -> bool:
+        """The citizen switched language: ``answer`` is the answer shown, told again in
+        the new language from the facts its lookup gathered (nobody is asked again). The
+        number typed, the kind of answer, the print state and the slow-down stay. False
+        (nothing changes) when no answer is shown or ``answer`` is about another number."""
+        if self.answer is None or answer.facts is None or answer.facts.tracking_id != self.tracking_id:
+            return False
+        self.answer = answer
+        return True
+
     def failed(self, ticket: LookupTicket) -> bool:
         """The lookup could not run (a bug, or the kiosk too busy): say so, count nothing."""
         if ticket is not self._ticket:

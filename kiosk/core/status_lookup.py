@@ -47,6 +47,9 @@ class StatusAnswer:
     reply: str = ""
     reply_heading: str = ""
     reply_line: int = -1
+    #: What the words were made from, and in which language: told again on a switch.
+    facts: "StatusFacts | None" = dataclasses.field(default=None, compare=False, repr=False)
+    language: str = ""
 
     @property
     def text(self) -> str:
@@ -139,11 +142,24 @@ def _elsewhere(tracking_id: str, env, language: str) -> list[str]:
     return [_("Any LAPOR! kiosk that is online can check it, or ask the staff at the counter.")]
 
 
-def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
-    """The answer for a valid (canonical) Tracking ID."""
+@dataclasses.dataclass(frozen=True)
+class StatusFacts:
+    """What a lookup found, before it is put into words: the status screen tells it again
+    in the other language when the citizen switches, without asking anyone again."""
+
+    tracking_id: str
+    local: object | None  # this kiosk's own record of the report (``ReportService.find``)
+    remote: StatusOut | None  # what the central answered
+    online: bool | None  # whether the central answered; None: no central configured
+    known: StatusOut | None = None  # offline: the last status learned from the central ...
+    known_at: dt.datetime | None = None  # ... and when
+
+
+def gather(tracking_id: str, *, env) -> StatusFacts:
+    """Ask the central (this may block on the network) and this kiosk about a valid
+    (canonical) Tracking ID; what the central says of this kiosk's own reports is kept."""
     from sync_queue.client import CentralError
 
-    _ = gettext_for(language)
     local = env.reports.find(tracking_id)
     remote, online = None, None
     if env.sync is not None:
@@ -152,21 +168,38 @@ def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
         except CentralError as exc:
             log.info("status lookup offline: %s", type(exc).__name__)
             online = False
+    if remote is not None and local is not None:
+        remember_remote_status(env.store, tracking_id, remote, env.now())
+    known, known_at = _last_known(env.store, tracking_id) if local is not None and online is False else (None, None)
+    return StatusFacts(tracking_id, local, remote, online, known, known_at)
+
+
+def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
+    """The answer for a valid (canonical) Tracking ID."""
+    return describe(gather(tracking_id, env=env), env=env, language=language)
+
+
+def describe(facts: StatusFacts, *, env, language: str) -> StatusAnswer:
+    """``facts`` in words of ``language`` (reads only reference names and the config)."""
+    answer = _describe(facts, env=env, language=language)
+    return dataclasses.replace(answer, facts=facts, language=language)
+
+
+def _describe(facts: StatusFacts, *, env, language: str) -> StatusAnswer:
+    _ = gettext_for(language)
+    tracking_id, local, remote, online = facts.tracking_id, facts.local, facts.remote, facts.online
     heading = _("Report {id}").format(id=format_tracking_id(tracking_id))
     if remote is not None:
-        if local is not None:
-            remember_remote_status(env.store, tracking_id, remote, env.now())
         return _found("found", heading, _timeline_lines(remote, language, env.store), own=local is not None)
     if local is not None:
         # Its first sentence (saved on this kiosk, when) heads the answer; the rest is the status.
         first, *lines = describe_local_status(local, language).split("\n")
         if online is False:
-            known, when = _last_known(env.store, tracking_id)
-            if known:
-                learned = when.astimezone(LOCAL_TZ)
+            if facts.known:
+                learned = facts.known_at.astimezone(LOCAL_TZ)
                 lines.append(_("The kiosk is offline. Last known status ({date} {time} WIB):").format(
                     date=long_date(learned.date(), language), time=learned.strftime("%H:%M")))
-                return _found("local", first, _timeline_lines(known, language, env.store), before=lines, own=True)
+                return _found("local", first, _timeline_lines(facts.known, language, env.store), before=lines, own=True)
             lines.append(_("The kiosk is offline, so it cannot ask the central office right now."))
         return StatusAnswer("local", first, tuple(lines), own=True)
     if online is False:

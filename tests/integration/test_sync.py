@@ -238,6 +238,7 @@ def test_reference_data_refreshes_only_when_the_central_changed_it(central, toke
     refresh = ReferenceRefresh(store, CentralClient(base, token, timeout=5))
     assert refresh.refresh() is True  # first contact: take the central's version
     assert refresh.refresh() is False  # 304: nothing to do
+    assert [c.code for c in reference.agency_choices(store, "id", "KESEHATAN") if c.usual] == ["DINKES", "RSUD"]
     db = Database(url)
     try:
         import json
@@ -245,11 +246,15 @@ def test_reference_data_refreshes_only_when_the_central_changed_it(central, toke
         data = json.loads(current_reference(db)[1])
         data["version"] = "2026-12-01.1"
         data["kecamatan"].append({"code": "KOTA_BARU", "name": "Kecamatan Baru"})
+        health = next(c for c in data["categories"] if c["code"] == "KESEHATAN")
+        health["usual_agencies"] = ["RSUD"]  # the usual agencies travel with the rest
         publish_reference(db, data)
     finally:
         db.close()
     assert refresh.refresh() is True
     assert "Kecamatan Baru" in [k.label for k in reference.kecamatan(store)]
+    assert [c.code for c in reference.agency_choices(store, "en", "KESEHATAN") if c.usual] == ["RSUD"]
+    assert reference.load_seed_if_empty(store) is False  # the central's data is never replaced by the seed
 
 
 def test_status_pull_keeps_what_the_central_says_about_our_reports(central, token, store):

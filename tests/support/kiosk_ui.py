@@ -23,8 +23,8 @@ def start_report(kiosk, lang, *, screenshot: bool = True):
 
 def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: bool = True,
                    anonymous: bool = False, confidential: bool = False):
-    """Welcome -> the review screen with the first kind, category and kecamatan, and the
-    two privacy questions answered (No, No unless told)."""
+    """Welcome -> the review screen with the first kind, category, office offered and
+    kecamatan, and the two privacy questions answered (No, No unless told)."""
     start_report(kiosk, lang, screenshot=screenshot)
     fill_to_identity(kiosk, title, description, anonymous=anonymous, confidential=confidential)
     go_next(kiosk)
@@ -32,8 +32,8 @@ def fill_to_review(kiosk, lang, title: str, description: str, *, screenshot: boo
 
 
 def fill_to_identity(kiosk, title: str, description: str, *, anonymous: bool = False, confidential: bool = False):
-    """From the kind step to the identity step: the first kind, category and kecamatan,
-    ``title`` and ``description`` typed on the on-screen keyboard, and the two privacy
+    """From the kind step to the identity step: the first kind, category, office offered
+    and kecamatan, ``title`` and ``description`` typed on the on-screen keyboard, and the two privacy
     questions answered."""
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
     fill_category(kiosk)
@@ -83,13 +83,32 @@ def go_next(kiosk):
 
 
 def fill_category(kiosk):
-    assert T(kiosk, "Step {n} of {total}", n=2, total=5) in kiosk.all_text()
+    """The category step (the first category), then the agency step (the first office
+    offered: one that usually handles that category)."""
+    assert kiosk.current == "category"
+    assert T(kiosk, "Step {n} of {total}", n=2, total=6) in kiosk.all_text()
     categories = kiosk.screen.ids.categories.children[::-1]
     kiosk.tap(categories[0])
-    agencies = kiosk.screen.ids.agencies.children[::-1]
-    kiosk.scroll_into_view(agencies[1])
-    kiosk.tap(agencies[1])
     kiosk.screenshot("03-category")
+    go_next(kiosk)
+    fill_agency(kiosk)
+
+
+def agency_buttons(kiosk) -> list:
+    """The agency step's answers top to bottom: "I don't know", then the offices that
+    usually handle the category, then the others."""
+    ids = kiosk.screen.ids
+    return [ids.unknown, *ids.usual.children[::-1], *ids.agencies.children[::-1]]
+
+
+def fill_agency(kiosk, *, unknown: bool = False):
+    """On the agency step: the first office offered, or "I don't know"; then Next."""
+    assert kiosk.current == "agency"
+    assert T(kiosk, "Step {n} of {total}", n=3, total=6) in kiosk.all_text()
+    choice = agency_buttons(kiosk)[0 if unknown else 1]
+    kiosk.tap(choice)
+    assert choice.state == "down" and kiosk.app.flow.draft.agency_answered
+    kiosk.screenshot("03-agency")
     go_next(kiosk)
 
 

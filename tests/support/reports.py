@@ -35,5 +35,31 @@ def store_at_revision(db_file, key_file, revision: str):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
     store = Store(engine, load_or_create_key(key_file), db_file)
-    reference.load_seed_if_empty(store)
+    if revision < "0004":
+        seed_as_before_0004(store)
+    else:
+        reference.load_seed_if_empty(store)
     return store
+
+
+#: The seed's version before schema 0004 (what every kiosk seeded before it holds).
+SEED_BEFORE_0004 = "2026-11-23.1"
+
+
+def seed_as_before_0004(store) -> None:
+    """The reference tables as a kiosk before schema 0004 held them: the seed's categories,
+    agencies and kecamatan, its version then, no usual agencies and no source."""
+    import json
+
+    from kiosk.core import reference
+
+    data = json.loads(reference.SEED_FILE.read_text(encoding="utf-8"))
+    with store.engine.begin() as conn:
+        for table in ("categories", "agencies"):
+            for sort, item in enumerate(data[table]):
+                conn.exec_driver_sql(f"INSERT INTO {table} (code, name_id, name_en, sort) VALUES (?, ?, ?, ?)",
+                                     (item["code"], item["name_id"], item["name_en"], sort))
+        for sort, item in enumerate(data["kecamatan"]):
+            conn.exec_driver_sql("INSERT INTO kecamatan (code, name, sort) VALUES (?, ?, ?)",
+                                 (item["code"], item["name"], sort))
+        conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('reference_version', ?)", (SEED_BEFORE_0004,))

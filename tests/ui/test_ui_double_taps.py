@@ -14,6 +14,7 @@ from kivy.core.window import Window
 from kiosk.core.tap_guard import REVIEW_READ_S
 from tests.support.kiosk_ui import (
     T,
+    agency_buttons,
     answer_privacy,
     fill_category,
     go_next,
@@ -79,7 +80,7 @@ def test_taps_on_create_a_report_choose_no_kind(kiosk, lang, taps):
     assert kiosk.current == "kind"
     assert kiosk.app.flow.draft.kind is None
     assert all(c.state == "normal" for c in kiosk.screen.ids.choices.children)
-    assert T(kiosk, "Step {n} of {total}", n=1, total=5) in kiosk.all_text()
+    assert T(kiosk, "Step {n} of {total}", n=1, total=6) in kiosk.all_text()
 
     kiosk.tap(kiosk.screen.ids.choices.children[-1])  # the citizen, having seen the screen
     assert kiosk.current == "category" and kiosk.app.flow.draft.kind is not None
@@ -109,6 +110,32 @@ def test_taps_on_check_status_type_nothing(kiosk, lang, taps):
     assert kiosk.screen.typed == "" and kiosk.screen.result_kind == ""
     burst(kiosk, kiosk.screen.ids.back, taps)  # Back, twice or three times: Welcome, nothing started
     assert kiosk.current == "welcome" and kiosk.app.flow is None
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("taps", [2, 3])
+def test_taps_on_next_at_the_category_choose_no_office(kiosk, lang, taps):
+    """GIVEN a category chosen WHEN its Next is tapped two or three times quickly THEN the
+    agency step shows with no office chosen and no message (the extra taps neither
+    pressed its Next nor chose anything); its Next, tapped the same way once an office is
+    chosen, moves one step; its Back, one step back, the office kept."""
+    start_report(kiosk, lang, screenshot=False)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    kiosk.tap(kiosk.screen.ids.categories.children[-1])
+    burst(kiosk, kiosk.bar("next"), taps)
+    assert kiosk.current == "agency"
+    assert not kiosk.app.flow.draft.agency_answered and not kiosk.app.flow.errors
+    assert kiosk.screen.error_text == ""
+    assert all(b.state == "normal" for b in agency_buttons(kiosk))
+
+    burst(kiosk, kiosk.screen.ids.unknown, taps)  # "I don't know", tapped as firmly
+    assert kiosk.current == "agency" and kiosk.screen.ids.unknown.state == "down"
+    burst(kiosk, kiosk.bar("next"), taps)
+    assert kiosk.current == "describe" and kiosk.screen.error_text == "" and not kiosk.app.flow.errors
+    kiosk.tap(kiosk.bar("back"))
+    burst(kiosk, kiosk.bar("back"), taps)
+    assert kiosk.current == "category"
+    assert kiosk.app.flow.draft.agency_answered and kiosk.app.flow.draft.agency_code is None
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -155,8 +182,10 @@ def test_taps_on_back_go_back_one_step(kiosk, lang):
     burst(kiosk, kiosk.bar("back"), 2)
     assert kiosk.current == "describe"
     burst(kiosk, kiosk.bar("back"), 3)
-    assert kiosk.current == "category"
+    assert kiosk.current == "agency"
     assert kiosk.app.flow.draft.title  # nothing typed was lost on the way
+    burst(kiosk, kiosk.bar("back"), 2)
+    assert kiosk.current == "category" and kiosk.app.flow.draft.agency_answered
 
 
 @pytest.mark.parametrize("lang,anonymous,confidential", [("id", True, False), ("en", False, True)])

@@ -7,8 +7,8 @@ import pytest
 from kiosk.kernel.tracking_id import format_tracking_id
 from sync_queue.outbox import OutboxState
 from tests.support.kiosk_ui import (
-    T, assert_out_of_service, assert_print_failed_shows_the_number, env_synced_to, every_text_in_app, mistype,
-    saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
+    T, assert_out_of_service, assert_print_failed_shows_the_number, env_synced_to, every_text_in_app, fill_agency,
+    mistype, saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
 )
 
 pytestmark = pytest.mark.ui
@@ -27,6 +27,7 @@ def test_idle_warning_then_reset_leaves_nothing_behind(kiosk, clock, env, lang):
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
     kiosk.tap(kiosk.screen.ids.categories.children[-1])
     kiosk.tap(kiosk.bar("next"))
+    fill_agency(kiosk)
     kiosk.focus(kiosk.screen.ids.title)
     kiosk.type_keys(SECRET)
     assert kiosk.app.flow.draft.title.lower() == SECRET

@@ -27,9 +27,13 @@ def fill_to_review(flow: FilingFlow) -> None:
 
 def test_questions_in_order_with_progress():
     flow = make_flow()
-    assert (flow.step, flow.question_number, flow.question_count) == (Step.KIND, 1, 5)
+    assert (flow.step, flow.question_number, flow.question_count) == (Step.KIND, 1, 6)
     flow.choose_kind(ReportKind.ASPIRASI)  # a choice-only step moves on by itself
     assert (flow.step, flow.question_number) == (Step.CATEGORY, 2)
+    flow.choose_category("KESEHATAN")
+    assert flow.next() and (flow.step, flow.question_number) == (Step.AGENCY, 3)
+    flow.choose_agency("DINKES")
+    assert flow.next() and (flow.step, flow.question_number) == (Step.DESCRIBE, 4)
 
 
 def test_cannot_leave_a_step_with_missing_answers():
@@ -39,6 +43,8 @@ def test_cannot_leave_a_step_with_missing_answers():
     assert flow.error_for("category_code") is not None
     flow.choose_category("KESEHATAN")
     assert flow.error_for("category_code") is None
+    assert flow.next()
+    flow.choose_agency(None)
     assert flow.next()
     assert not flow.next()
     assert {e.field for e in flow.errors} == {"title", "description"}
@@ -52,6 +58,7 @@ def test_back_keeps_everything_typed():
     assert flow.step is Step.KIND
     assert flow.draft.title == "Antrean KTP sangat panjang"
     assert flow.draft.category_code == "KEPENDUDUKAN"
+    assert flow.draft.agency_code == "DISDUKCAPIL"
     assert flow.draft.kind is ReportKind.PENGADUAN
 
 
@@ -172,6 +179,7 @@ def test_a_report_the_service_refuses_goes_back_to_its_question(store):
     assert flow.step is Step.CATEGORY and service.count_waiting() == 0
     assert flow.error_for("category_code").render(gettext_for("id")) == "Mohon periksa kembali jawaban ini."
     flow.choose_category("KEPENDUDUKAN")
+    assert flow.draft.agency_code == "DISDUKCAPIL" and flow.draft.agency_answered  # the office stays chosen
     while flow.step is not Step.REVIEW:
         assert flow.next()
     assert flow.submit(service.submit) is not None and service.count_waiting() == 1
@@ -180,6 +188,8 @@ def test_a_report_the_service_refuses_goes_back_to_its_question(store):
 def to_identity(flow: FilingFlow) -> None:
     flow.choose_kind(ReportKind.PENGADUAN)
     flow.choose_category("KEPENDUDUKAN")
+    assert flow.next()
+    flow.choose_agency("DISDUKCAPIL")
     assert flow.next()
     flow.set_text("title", "Antrean KTP sangat panjang")
     flow.set_text("description", "Saya menunggu lima jam untuk rekam KTP elektronik.")
@@ -267,3 +277,84 @@ def test_review_lists_both_answers_in_words(store):
     rows = {row.label: row.value for row in review_rows(flow.draft, store, "en")}
     assert rows["Privacy"] == ("Hide your name from the office? (not given)\n"
                                "Keep the report's content private? (not given)")
+
+
+# -- issue 12: one question per screen; the office is an answer, "I don't know" included --
+def to_agency(flow: FilingFlow) -> None:
+    flow.choose_kind(ReportKind.PENGADUAN)
+    flow.choose_category("PERIZINAN")
+    assert flow.next() and flow.step is Step.AGENCY
+
+
+def test_the_agency_is_asked_not_defaulted():
+    """GIVEN the agency step, nothing chosen WHEN Next (two or three times) THEN the flow
+    stays with a message in the citizen's language; "I don't know" is an answer that lets
+    them on with no agency."""
+    from kiosk.kernel.i18n import gettext_for
+
+    flow = make_flow()
+    to_agency(flow)
+    assert not flow.draft.agency_answered and flow.draft.agency_code is None
+    assert not flow.next() and not flow.next() and flow.step is Step.AGENCY
+    message = flow.error_for("agency_code")
+    assert message.render(gettext_for("id")) == 'Pilih salah satu instansi, atau "Tidak tahu" jika Anda tidak yakin.'
+    assert message.render(gettext_for("en")) == 'Please choose an office, or "I don\'t know" if you are not sure.'
+    flow.choose_agency(None)  # "Tidak tahu"
+    assert flow.error_for("agency_code") is None
+    assert flow.next() and flow.step is Step.DESCRIBE
+    assert flow.draft.agency_code is None and flow.draft.agency_answered
+
+
+def test_the_agency_survives_going_back_and_a_new_category():
+    flow = make_flow()
+    to_agency(flow)
+    flow.choose_agency("DPMPTSP")
+    assert flow.next()
+    assert flow.back() and flow.step is Step.AGENCY and flow.draft.agency_code == "DPMPTSP"
+    assert flow.back() and flow.step is Step.CATEGORY
+    flow.choose_category("KETERTIBAN")  # a change of mind about the category ...
+    assert flow.next() and flow.step is Step.AGENCY
+    assert flow.draft.agency_code == "DPMPTSP"  # ... keeps the office, shown chosen
+    assert flow.next() and flow.step is Step.DESCRIBE  # no need to answer again
+
+
+def test_the_review_edits_the_agency_on_its_own_step():
+    from kiosk.core.flow import FIELD_STEPS
+
+    flow = make_flow()
+    fill_to_review(flow)
+    flow.edit(Step.AGENCY)
+    assert flow.step is Step.AGENCY and flow.question_number == 3
+    flow.choose_agency(None)
+    assert flow.next() and flow.step is Step.REVIEW and flow.draft.agency_code is None
+    flow.edit(Step.CATEGORY)
+    flow.choose_category("KESEHATAN")
+    assert flow.next() and flow.step is Step.REVIEW  # straight back; the office answer kept
+    assert flow.draft.agency_answered
+    assert FIELD_STEPS["agency_code"] == (Step.AGENCY, "agency_code")
+
+
+def test_a_review_reached_without_an_agency_answer_is_not_sent():
+    flow = make_flow()
+    fill_to_review(flow)
+    flow.draft.agency_answered = False  # a bug elsewhere
+    assert flow.submit(lambda d: pytest.fail("must not save")) is None
+    assert flow.step is Step.AGENCY and flow.error_for("agency_code") is not None
+
+
+def test_an_agency_the_service_refuses_goes_back_to_the_agency_step(store):
+    """An agency code the reference data no longer holds (replaced mid-filing): back to
+    the agency question with a sentence, not the category question."""
+    from kiosk.core.reports import ReportService
+
+    service = ReportService(store, kiosk_code="MT01", clock=lambda: dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.timezone.utc))
+    flow = make_flow()
+    fill_to_review(flow)
+    flow.draft.agency_code = "DIHAPUS"
+    assert flow.submit(service.submit) is None
+    assert flow.step is Step.AGENCY and flow.error_for("agency_code") is not None and service.count_waiting() == 0
+    flow.choose_agency(None)
+    while flow.step is not Step.REVIEW:
+        assert flow.next()
+    assert flow.submit(service.submit) is not None and service.count_waiting() == 1
+    assert service.load_draft(flow.saved.tracking_id).agency_code is None

@@ -178,3 +178,29 @@ def test_nothing_found_gives_no_slip_and_print_outcomes_for_another_number_are_d
     assert lookup.printed(first, True) and lookup.print_state == "printed"
     lookup.clear()
     assert not lookup.printed(first, False) and lookup.print_state == ""
+
+
+def test_a_language_switch_tells_the_answer_again_without_a_new_lookup(env, clock):
+    """GIVEN this kiosk's report found in Indonesian WHEN the citizen switches to English
+    THEN the same facts are told in English (the slip too); the number, the kind and the
+    print state stay; an answer about another number is not taken."""
+    from kiosk.core.status_lookup import describe
+
+    tracking_id = _submit(env)
+    lookup = StatusLookup(monotonic=clock.monotonic)
+    ticket = lookup.check(tracking_id)
+    assert lookup.answered(ticket, look_up(tracking_id, env=env, language="id"))
+    lookup.printing()
+    before = lookup.result(EN)
+    assert "tersimpan di anjungan ini" in before
+
+    assert lookup.retell(describe(lookup.answer.facts, env=env, language="en"))
+    assert lookup.result(EN) != before and "was saved on this kiosk" in lookup.result(EN)
+    assert lookup.typed == tracking_id and lookup.kind == "found" and lookup.print_state == "printing"
+    assert lookup.slip_lines() == ("It is waiting to be sent to the central office; this happens by itself "
+                                   "when the network is available.",)
+
+    elsewhere = look_up(new_tracking_id("MT01"), env=env, language="id")
+    assert not lookup.retell(elsewhere) and "was saved on this kiosk" in lookup.result(EN)
+    lookup.clear()
+    assert not lookup.retell(describe(elsewhere.facts, env=env, language="en")) and lookup.answer is None

@@ -244,8 +244,10 @@ def test_reference_seed(store):
     kec = reference.kecamatan(store)
     assert len(kec) == 9 and {"Teweh Tengah", "Gunung Purei", "Montallat"} <= {c.label for c in kec}
     agencies_id = {a.label for a in reference.agencies(store, "id")}
-    assert {"Disdukcapil", "Dinas Kesehatan", "Dinas Pendidikan", "Dinas PUPR", "Dinas Perhubungan", "Dinas Sosial",
-            "RSUD Muara Teweh", "Satpol PP"} <= agencies_id
+    assert {"Dinas Kependudukan dan Pencatatan Sipil (Disdukcapil)", "Dinas Kesehatan (Dinkes)",
+            "Dinas Pendidikan (Disdik)", "Dinas Pekerjaan Umum dan Penataan Ruang (PUPR)", "Dinas Perhubungan (Dishub)",
+            "Dinas Sosial (Dinsos)", "Rumah Sakit Umum Daerah (RSUD) Muara Teweh",
+            "Satuan Polisi Pamong Praja (Satpol PP)"} <= agencies_id
     assert reference.categories(store, "en")[0].label.startswith("Civil registration")
     assert reference.version(store)
     assert reference.load_seed_if_empty(store) is False  # loaded once
@@ -299,6 +301,41 @@ def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path, central, 
     assert [service.find(t).outbox_state for t in queued] == [OutboxState.SENT] * 3
     assert service.count_waiting() == 0
     upgraded.close()
+
+
+def test_upgrade_from_0003_keeps_reports_and_takes_the_new_seed(tmp_path):
+    """GIVEN a kiosk at schema 0003 holding a report and the seed as it was then (bare
+    abbreviations, no usual agencies) WHEN the new kiosk opens it and loads its seed THEN
+    the report is intact, the seed of this version replaces the old one (names spelled
+    out, usual agencies first); a kiosk whose data came from the central keeps it."""
+    from tests.support.reports import SEED_BEFORE_0004, store_at_revision
+
+    for central_sent_it in (False, True):
+        folder = tmp_path / ("central" if central_sent_it else "seed")
+        folder.mkdir()
+        db_file, key_file = folder / "kiosk.sqlite3", folder / "secret.key"
+        old = store_at_revision(db_file, key_file, "0003")
+        if central_sent_it:
+            with old.engine.begin() as conn:
+                conn.execute(text("UPDATE meta SET value = 'central-5' WHERE key = 'reference_version'"))
+        tracking_id = ReportService(old, kiosk_code="MT01", clock=lambda: NOW).submit(draft()).tracking_id
+        before = reference.agencies(old, "id")
+        old.close()
+
+        upgraded = open_store(db_file, key_file=key_file)
+        assert upgraded.schema_revision() == SCHEMA_HEAD == "0004"
+        service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
+        assert service.find(tracking_id).outbox_state is OutboxState.PENDING
+        assert service.load_draft(tracking_id).title == SECRETS[2]
+        assert reference.agencies(upgraded, "id") == before  # the migration keeps what was held
+        assert reference.load_seed_if_empty(upgraded) is not central_sent_it
+        if central_sent_it:
+            assert reference.version(upgraded) == "central-5" and reference.agencies(upgraded, "id") == before
+        else:
+            assert reference.version(upgraded) not in (None, SEED_BEFORE_0004)
+            first = reference.agency_choices(upgraded, "id", "KEPENDUDUKAN")[0]
+            assert (first.label, first.usual) == ("Dinas Kependudukan dan Pencatatan Sipil (Disdukcapil)", True)
+        upgraded.close()
 
 
 # -- issue 11: a damaged value is set aside alone; deleted data is overwritten; the key kept private --

@@ -51,6 +51,17 @@ class Agency(Base):
     sort: Mapped[int] = mapped_column(Integer)
 
 
+class CategoryAgency(Base):
+    """An agency that usually handles a category (the reference data's ``usual_agencies``),
+    in the order the reference lists them; the agency step shows these first."""
+
+    __tablename__ = "category_agencies"
+
+    category_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sort: Mapped[int] = mapped_column(Integer)
+
+
 class Kecamatan(Base):
     __tablename__ = "kecamatan"
 
