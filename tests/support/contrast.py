@@ -52,11 +52,19 @@ def contrast_ratio(first, second) -> float:
     return ratio_of_luminances(relative_luminance(first), relative_luminance(second))
 
 
+#: Linear light of each 8-bit sRGB value: a table, so a frame is converted by indexing.
+_LINEAR_8BIT = _linear(np.arange(256) / 255.0)
+
+
 def luminance_image(image) -> np.ndarray:
-    """Per-pixel relative luminance of an RGB(A) image (PIL image or uint8 array)."""
-    pixels = np.asarray(image)[..., :3].astype(np.float64) / 255.0
-    linear = _linear(pixels)
-    return linear @ np.array([0.2126, 0.7152, 0.0722])
+    """Per-pixel relative luminance of an RGB(A) image (PIL image or uint8 array); a 2-D
+    array is taken as luminance already (measure many controls on one frame cheaply)."""
+    pixels = np.asarray(image)
+    if pixels.ndim == 2:
+        return pixels
+    if pixels.dtype != np.uint8:
+        return _linear(pixels[..., :3].astype(np.float64) / 255.0) @ np.array([0.2126, 0.7152, 0.0722])
+    return _LINEAR_8BIT[pixels[..., :3]] @ np.array([0.2126, 0.7152, 0.0722])
 
 
 # -- measuring a crop --------------------------------------------------------------------
@@ -75,8 +83,10 @@ def text_contrast(image, rect) -> float | None:
     crop = _crop(np.asarray(image)[..., :3], rect)
     if crop.shape[0] < 2 or crop.shape[1] < 2:
         return None
-    colours, counts = np.unique(crop.reshape(-1, 3), axis=0, return_counts=True)
-    bg_lum = relative_luminance(colours[counts.argmax()].astype(np.int64))
+    packed = crop.reshape(-1, 3).astype(np.int32) @ np.array([1 << 16, 1 << 8, 1], dtype=np.int32)
+    colours, counts = np.unique(packed, return_counts=True)  # one number a colour: a fast 1-D sort
+    common = int(colours[counts.argmax()])
+    bg_lum = relative_luminance(np.array([common >> 16, (common >> 8) & 255, common & 255], dtype=np.int64))
     offset = luminance_image(crop) - bg_lum
     distance = np.abs(offset)
     # The text's core: the strongest 2x2 block of pixels away from the background (a
@@ -99,7 +109,8 @@ def outline_contrast(image, rect, *, outside: int = 3, inside: int = 5, corner: 
     """Contrast of a control's outline against what surrounds it: per side, the ring
     ``outside`` px just outside ``rect`` against the band ``inside`` px inside its edge,
     the best along the side (its 90th percentile), the median of the four sides. Sides
-    outside the image are left out; None when none is left."""
+    outside the image are left out; None when none is left. ``image`` may be the frame's
+    :func:`luminance_image`, computed once for all its controls."""
     lum = luminance_image(image)
     height, width = lum.shape
     x0, y0, x1, y1 = rect
@@ -209,10 +220,12 @@ def frame(kiosk, name: str) -> tuple[np.ndarray, Path]:
         for _index, canvas in lent:
             fbo.add(canvas)
         fbo.draw()
-        fbo.texture.save(str(target), flipped=False)
+        # Rows as drawn (the flip above makes the first one the window's top).
+        pixels = np.frombuffer(fbo.texture.pixels, dtype=np.uint8).reshape(height, width, 4)[..., :3].copy()
         for _index, canvas in lent:
             fbo.remove(canvas)
     finally:
         for index, canvas in sorted(lent, key=lambda pair: pair[0]):
             Window.canvas.insert(index, canvas)
-    return np.asarray(Image.open(target).convert("RGB")), target
+    Image.fromarray(pixels).save(target, compress_level=1)  # to look at; fast, still lossless
+    return pixels, target

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from kivy.base import EventLoop, ExceptionManager
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.vkeyboard import VKeyboard
@@ -35,10 +36,12 @@ class KioskDriver:
         self.frames(2)
 
     # -- time -------------------------------------------------------------------------
-    def frames(self, count: int = 1) -> None:
-        """Run ``count`` iterations of Kivy's main loop, exceptions handled as it does."""
+    def frames(self, count: int = 1, *, paced: bool = False) -> None:
+        """Run ``count`` iterations of Kivy's main loop, exceptions handled as it does;
+        without the frame rate's pause (laying out and drawing waits for nobody) unless
+        ``paced``: frames at the kiosk's rate, as long as a real screen shows them."""
         for _ in range(count):
-            self._one_frame()
+            self._one_frame(paced=paced)
 
     @staticmethod
     def _guarded(step: Callable[[], None]) -> None:
@@ -49,8 +52,19 @@ class KioskDriver:
             if ExceptionManager.handle_exception(exc) == ExceptionManager.RAISE:
                 raise
 
-    def _one_frame(self) -> None:
-        self._guarded(lambda: (EventLoop.idle(), EventLoop.window.mainloop()))
+    def _one_frame(self, *, paced: bool = True) -> None:
+        if paced:  # as on the kiosk: the clock holds the frame rate, background work gets its time
+            self._guarded(lambda: (EventLoop.idle(), EventLoop.window.mainloop()))
+            return
+        # Kivy's clock would first sleep to hold the app's frame rate cap (Clock._max_fps).
+        # What the app sets during the frame (its idle throttle) stays, for the tests that check it.
+        cap = Clock._max_fps  # noqa: SLF001
+        Clock._max_fps = 0  # noqa: SLF001
+        try:
+            self._guarded(lambda: (EventLoop.idle(), EventLoop.window.mainloop()))
+        finally:
+            if Clock._max_fps == 0:  # noqa: SLF001 - the app did not change it
+                Clock._max_fps = cap  # noqa: SLF001
 
     def advance_clock(self, seconds: float) -> None:
         """Let ``seconds`` pass on the kiosk's clock (the test's FakeClock)."""

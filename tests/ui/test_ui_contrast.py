@@ -57,6 +57,7 @@ def measure(kiosk, where: str) -> tuple[list[str], int]:
     """What falls short on the window as shown now (one line per text or control), and
     how many texts and outlines were measured."""
     image, _path = frame(kiosk, where)
+    lum = luminance_image(image)  # once per frame, for every outline
     roots, keyboard = _shown_roots(kiosk)
     covers = [window_rect(keyboard)] if keyboard is not None else []
     widgets = [w for root in roots for w in root.walk(restrict=False)]
@@ -75,7 +76,7 @@ def measure(kiosk, where: str) -> tuple[list[str], int]:
         shown = visible_rect(widget, rect, covered)
         if shown is None or not _same(shown, rect):
             return  # partly scrolled away or under the keyboard: its outline is not all shown
-        ratio = outline_contrast(image, rect)
+        ratio = outline_contrast(lum, rect)
         measured.append(ratio)
         if ratio is not None and ratio < OUTLINE_MIN:
             short.append(f"{where}: outline of {_name(widget)} is {ratio:.2f}:1 (needs {OUTLINE_MIN}:1)")

@@ -46,7 +46,7 @@ def test_printed_receipt_scanned_shows_its_status(kivy_window, tmp_path, clock, 
         assert T(kiosk, "Hold the QR code on your receipt up to the camera.") in kiosk.all_text()
         kiosk.wait_until(lambda: kiosk.screen.preview is not None, what="the live preview")
         first_texture = kiosk.screen.preview
-        kiosk.frames(10)
+        kiosk.frames(10, paced=True)  # the camera's next frames arrive, in real time
         assert kiosk.screen.preview is first_texture  # one texture reused for every frame: no leak
         kiosk.screenshot("16-scan")
         kiosk.wait_until(lambda: kiosk.current == "status", max_frames=2000, what="the receipt to be read")
