@@ -9,8 +9,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time.
 SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0
 # What only the tests need: a real PostgreSQL server for the central service's store,
-# Chromium for the public status page, systemd-analyze to verify deploy/lapor-kiosk.service.
-TEST_SYSTEM_PACKAGES := postgresql chromium systemd
+# Chromium for the public status page, systemd-analyze to verify deploy/lapor-kiosk.service,
+# npm for axe-core (the accessibility check of tests/e2e/test_workbench_a11y.py).
+TEST_SYSTEM_PACKAGES := postgresql chromium systemd npm
+# axe-core from npm, for the tests only (never part of the product or its wheel).
+AXE_VERSION := 4.14.1
+AXE := tests/.axe/node_modules/axe-core/axe.min.js
 LOCALES := $(wildcard kiosk/locale/*/LC_MESSAGES/kiosk.po)
 CATALOGS := $(LOCALES:.po=.mo)
 
@@ -19,7 +23,7 @@ CATALOGS := $(LOCALES:.po=.mo)
 run: system-deps $(VENV)/.installed locale
 	$(BIN)/kiosk run
 
-test: system-deps test-system-deps $(VENV)/.test-installed locale
+test: system-deps test-system-deps $(VENV)/.test-installed locale $(AXE)
 	@mkdir -p tests/artifacts
 	$(BIN)/lint-imports --no-cache
 	KIVY_NO_ARGS=1 KIVY_LOG_MODE=PYTHON $(BIN)/python -m pytest tests; rc=$$?; \
@@ -73,6 +77,9 @@ $(VENV)/.test-installed: $(VENV)/.central-installed requirements-test.txt
 	@touch $@
 
 locale: $(CATALOGS)
+
+$(AXE):
+	npm install --prefix tests/.axe --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
 
 %.mo: %.po $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@

@@ -129,6 +129,9 @@ def main() -> int:
     from benchmarks import workbench_inbox
 
     inbox_rows = workbench_inbox.measure_all(int(os.environ.get("BENCH_REPORTS", workbench_inbox.REPORTS)))
+    from benchmarks import workbench_recap
+
+    recap_rows = workbench_recap.measure_all(int(os.environ.get("BENCH_REPORTS", workbench_recap.REPORTS)))
     used_rss = measure_rss_after_session()
     submit = measure_submit()
     sqlite_floor = measure_sqlite_baseline()
@@ -189,6 +192,7 @@ def main() -> int:
         f"| {_pct(scans['baseline'], 95):.0f} ms | {max(scans['baseline']):.0f} ms |",
     ]
     lines += ["", *workbench_inbox.lines(inbox_rows)]
+    lines += ["", *workbench_recap.lines(recap_rows)]
     lines += [
         "",
         "How each is measured (`benchmarks/`):",

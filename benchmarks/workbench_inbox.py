@@ -210,15 +210,16 @@ def lines(rows: list[dict[str, object]], machine: str | None = None) -> list[str
     return out
 
 
-def write_section(section: list[str]) -> None:
-    """Replace (or append) this benchmark's section of docs/PERFORMANCE.md."""
+def write_section(section: list[str], start: str = START, end: str = END) -> None:
+    """Replace (or append) a benchmark's section of docs/PERFORMANCE.md, between its markers
+    (this benchmark's by default)."""
     from benchmarks.common import ROOT
 
     out = ROOT / "docs" / "PERFORMANCE.md"
     text = out.read_text(encoding="utf-8")
     block = "\n".join(section)
-    if START in text and END in text:
-        text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     out.write_text(text, encoding="utf-8")

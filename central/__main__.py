@@ -11,17 +11,24 @@
     python -m central officer add NAME --role admin|agency|viewer [--agency CODE] [--password-stdin]
         (a workbench account: the password is asked twice, or read as one line from stdin)
     python -m central officer password NAME [--password-stdin]
-    python -m central officer totp NAME                      (prints the otpauth:// URI once)
+    python -m central officer totp NAME                      (prints the otpauth:// URI once; needs the
+        secret key, as serve does)
+    python -m central secret-key new PATH                    (a new key file for --secret-key-file, mode 0600)
     python -m central officer token NAME                     (a new API token for an account, printed
         once; it acts with the account's role and agency, as the workbench does)
     python -m central report ID ACTION [--actor A] [--note N] [--reply R] [--agency X]
+    python -m central close-answered [--now ISO-TIME]
+        (closes reports answered more than 10 working days ago without objection: for cron,
+         safe on several machines at once)
     python -m central overdue [--json] [--today YYYY-MM-DD]
         (reports past their working-day deadline: Tracking ID, status, agency, due date,
          working days late; exit 0 when none, 1 when any: for cron and monitoring)
 
 ``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command;
 ``--holidays-file PATH`` (or ``CENTRAL_HOLIDAYS_FILE``) too: the kabupaten's own days off
-and days worked for every deadline (``kiosk.kernel.workdays.WorkCalendar.from_file``).
+and days worked for every deadline (``kiosk.kernel.workdays.WorkCalendar.from_file``);
+``--secret-key-file PATH`` (or ``CENTRAL_SECRET_KEY_FILE``, or systemd's credential
+``central-secret-key``) too: the key that seals the officers' TOTP secrets (``central.crypto``).
 """
 from __future__ import annotations
 
@@ -127,7 +134,7 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def officer_command(db: Database, args: argparse.Namespace) -> int:
+def officer_command(db: Database, args: argparse.Namespace, box) -> int:
     """``officer add|password|totp``: what is secret goes to stdout once, never to the log."""
     from central import accounts, service
     from central.lifecycle import agency_codes
@@ -141,14 +148,15 @@ def officer_command(db: Database, args: argparse.Namespace) -> int:
             accounts.add_account(db, args.name, args.role, _read_password(args.password_stdin), args.agency,
                                  agency_codes(db))
             print(f"officer {args.name} added as {args.role}"
-                  + ("; enrol two-step login with: python -m central officer totp NAME" if args.role == "admin" else ""))
+                  + ("; two-step login is set up at the first login (or: python -m central officer totp NAME)"
+                     if args.role == "admin" else ""))
         elif args.officer_command == "token":
             print(accounts.issue_token(db, args.name))
         elif args.officer_command == "password":
             accounts.set_password(db, args.name, _read_password(args.password_stdin))
             print(f"password of {args.name} set")
         else:
-            print(accounts.enrol_totp(db, args.name))
+            print(accounts.enrol_totp(db, args.name, box))
     except (service.KioskExists, accounts.AccountError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -156,6 +164,8 @@ def officer_command(db: Database, args: argparse.Namespace) -> int:
 
 
 _DATABASE_URL_HELP = "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)"
+_SECRET_KEY_HELP = ("the file of the key that seals the officers' TOTP secrets (python -m central secret-key new PATH "
+                    "makes one; default: systemd's credential central-secret-key, else none: no TOTP can be enrolled)")
 _HOLIDAYS_HELP = ("the kabupaten's days off (YYYY-MM-DD a line) and days worked (-YYYY-MM-DD) on top of Indonesia's "
                   "holidays and collective leave, for every deadline (default: none)")
 
@@ -165,10 +175,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--database-url", default=os.environ.get("CENTRAL_DATABASE_URL"), help=_DATABASE_URL_HELP)
     parser.add_argument("--holidays-file", default=os.environ.get("CENTRAL_HOLIDAYS_FILE"), metavar="PATH",
                         help=_HOLIDAYS_HELP)
+    parser.add_argument("--secret-key-file", default=os.environ.get("CENTRAL_SECRET_KEY_FILE"), metavar="PATH",
+                        help=_SECRET_KEY_HELP)
     # The same option after the command; SUPPRESS keeps the one given before it when not repeated.
     database = argparse.ArgumentParser(add_help=False)
     database.add_argument("--database-url", default=argparse.SUPPRESS, help=_DATABASE_URL_HELP)
     database.add_argument("--holidays-file", default=argparse.SUPPRESS, metavar="PATH", help=_HOLIDAYS_HELP)
+    database.add_argument("--secret-key-file", default=argparse.SUPPRESS, metavar="PATH", help=_SECRET_KEY_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API", parents=[database])
     serve.add_argument("--host", default="127.0.0.1")
@@ -217,11 +230,19 @@ def _parser() -> argparse.ArgumentParser:
     officer_token = officer_sub.add_parser("token", parents=[database],
                                            help="a new API token for an officer (replacing any): printed once")
     officer_token.add_argument("name")
+    secret_key = sub.add_parser("secret-key", help="the key that seals TOTP secrets")
+    secret_key_sub = secret_key.add_subparsers(dest="secret_key_command", required=True)
+    secret_key_new = secret_key_sub.add_parser("new", help="write a new key file (mode 0600; never over a file)")
+    secret_key_new.add_argument("path")
     overdue = sub.add_parser("overdue", help="reports past their working-day deadline; exit 1 when any",
                              parents=[database])
     overdue.add_argument("--json", action="store_true", help="one JSON document instead of the table")
     overdue.add_argument("--today", type=_day, metavar="YYYY-MM-DD",
                          help="judge as of this day instead of today (the kabupaten's date, WIB)")
+    close = sub.add_parser("close-answered", parents=[database],
+                           help="close reports answered more than 10 working days ago without objection (for cron; "
+                                "safe on several machines at once)")
+    close.add_argument("--now", type=_instant, metavar="ISO-TIME", help="judge as of this time instead of now")
     report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
@@ -234,9 +255,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    url = args.database_url or default_database_url()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from central import crypto
     from kiosk.kernel.workdays import CalendarFileError
+
+    if args.command == "secret-key":
+        try:
+            crypto.new_key_file(args.path)
+        except OSError as exc:
+            print(f"error: {args.path}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"new secret key written to {args.path}: give it to every central process with --secret-key-file "
+              "(or CENTRAL_SECRET_KEY_FILE), and keep a copy apart from the database's backups")
+        return 0
+    url = args.database_url or default_database_url()
+    try:
+        box = crypto.load(args.secret_key_file)
+    except crypto.SecretKeyError as exc:
+        print(f"error: --secret-key-file: {exc}", file=sys.stderr)
+        return 2
 
     try:
         calendar = load_calendar(args.holidays_file)
@@ -254,12 +291,15 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["CENTRAL_DOCS"] = "1" if args.docs else "0"
             if args.holidays_file:
                 os.environ["CENTRAL_HOLIDAYS_FILE"] = os.path.abspath(args.holidays_file)
+            if args.secret_key_file:
+                os.environ["CENTRAL_SECRET_KEY_FILE"] = os.path.abspath(args.secret_key_file)
             uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
                         **proxies)
             return 0
         from central.app import create_app
 
-        uvicorn.run(create_app(url, docs=args.docs, calendar=calendar), host=args.host, port=args.port,
+        uvicorn.run(create_app(url, docs=args.docs, calendar=calendar, secret_key_file=args.secret_key_file),
+                    host=args.host, port=args.port,
                     log_level="info", **proxies)
         return 0
     db = Database(url, calendar)
@@ -272,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
             return show_fleet(db, args)
         if args.command == "overdue":
             return show_overdue(db, args)
+        if args.command == "close-answered":
+            from central.feedback import close_answered
+
+            print(f"{close_answered(db, args.now)} reports closed")
+            return 0
         if args.command == "report":
             from central.lifecycle import LifecycleError, apply
 
@@ -285,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tracking_id}: {status}")
             return 0
         if args.command == "officer":
-            return officer_command(db, args)
+            return officer_command(db, args, box)
         if args.kiosk_command == "add":
             try:
                 token = service.add_kiosk(db, args.code, args.location)

@@ -20,10 +20,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from central.crypto import SecretBox, open_secret
 from central.db import Database
 from central.models import AuditEntry, LoginFailure, Officer, WorkbenchSession
 from central.service import token_digest
 from kiosk.kernel.clock import utc_now
+from kiosk.kernel.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,12 @@ _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(ValueError):
-    """A CLI-level problem: unknown officer, bad role or agency, weak password."""
+    """A CLI-level problem: unknown officer, bad role or agency, weak password. ``msgid``:
+    the same in words for the workbench's pages (a msgid of kiosk/locale)."""
+
+    def __init__(self, message: str, msgid: str | None = None):
+        super().__init__(message)
+        self.msgid = msgid or message
 
 
 def _name_digest(name: str) -> str:
@@ -64,25 +71,35 @@ def check_password_rules(password: str) -> None:
 # -- accounts (the CLI) ---------------------------------------------------------------------
 def add_account(db: Database, name: str, role: str, password: str, agency: str | None, known_agencies: set[str]) -> None:
     """A workbench account (no API token). ``agency`` is required for, and only for, ``agency``."""
-    if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
-    if role == "agency":
-        agency = (agency or "").strip().upper()
-        if agency not in known_agencies:
-            raise AccountError(f"role agency needs --agency, one of: {', '.join(sorted(known_agencies))}")
-    elif agency:
-        raise AccountError("--agency is only for role agency")
-    if not name.strip() or len(name) > 100:
-        raise AccountError("a name of 1 to 100 characters is required")
+    agency = _role_and_agency(role, agency, known_agencies)
+    if not name.strip() or len(name) > 100 or name != name.strip():
+        raise AccountError("a name of 1 to 100 characters is required, without spaces around it",
+                           N_("A name of 1 to 100 characters is required."))
     check_password_rules(password)
     now = utc_now()
     try:
         with db.session() as session, session.begin():
-            session.add(Officer(name=name, token_sha256=None, created_at=now, role=role, agency_code=agency or None,
-                                password_hash=_hasher.hash(password), failed_logins=0, password_changed_at=now))
+            session.add(Officer(name=name, token_sha256=None, created_at=now, role=role, agency_code=agency,
+                                password_hash=_hasher.hash(password), failed_logins=0, password_changed_at=now,
+                                must_change_password=False))
     except IntegrityError:
-        raise AccountError(f"officer {name} is already registered") from None
+        raise AccountError(f"officer {name} is already registered", N_("This name is already registered.")) from None
     log.info("workbench account added (role %s)", role)
+
+
+def _role_and_agency(role: str, agency: str | None, known_agencies: set[str]) -> str | None:
+    """The agency code a role takes (None but for ``agency``); AccountError when wrong."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; one of: {', '.join(ROLES)}", N_("Choose a role."))
+    if role == "agency":
+        agency = (agency or "").strip().upper()
+        if agency not in known_agencies:
+            raise AccountError(f"role agency needs --agency, one of: {', '.join(sorted(known_agencies))}",
+                               N_("An agency officer needs an agency."))
+        return agency
+    if agency:
+        raise AccountError("--agency is only for role agency", N_("Only an agency officer has an agency."))
+    return None
 
 
 def set_password(db: Database, name: str, password: str) -> None:
@@ -95,34 +112,81 @@ def set_password(db: Database, name: str, password: str) -> None:
             raise AccountError(f"no officer {name}")
         officer.password_hash = _hasher.hash(password)
         officer.password_changed_at = now
+        officer.must_change_password = False
         officer.failed_logins = 0
         officer.locked_until = None
         _end_sessions(session, name, now)
         session.add(AuditEntry(at=now, officer_name=name, event="password_set_cli", address=""))
 
 
-def enrol_totp(db: Database, name: str, issuer: str = "LAPOR! Workbench") -> str:
-    """A new TOTP secret for the officer (replacing any); returns the otpauth:// URI."""
+ISSUER = "LAPOR! Workbench"
+
+
+def enrol_totp(db: Database, name: str, box: SecretBox | None) -> str:
+    """A new TOTP secret for the officer (replacing any), sealed with the central's key;
+    returns the otpauth:// URI. Without a key: AccountError saying what to configure."""
     import pyotp
 
+    from central.crypto import HOW_TO_CONFIGURE
+
+    if box is None:
+        raise AccountError(HOW_TO_CONFIGURE, N_("Two-step login cannot be set up: the central has no secret key "
+                                             "configured (docs/DEPLOY.md, the secret key)."))
     secret = pyotp.random_base32()
     with db.session() as session, session.begin():
         officer = session.get(Officer, name)
         if officer is None:
             raise AccountError(f"no officer {name}")
-        officer.totp_secret = secret
+        officer.totp_secret = box.seal(secret)
         officer.totp_last_step = None
         session.add(AuditEntry(at=utc_now(), officer_name=name, event="totp_enrolled", address=""))
-    return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=issuer)
+    return otpauth_uri(name, secret)
+
+
+def otpauth_uri(name: str, secret: str) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
+
+
+def seal_plain_secrets(db: Database, box: SecretBox) -> int:
+    """Seal the TOTP secrets stored in clear before the central had a key (called at every
+    start with a key; each row only if it is still the same, so workers starting together
+    seal each secret once). Returns how many were sealed."""
+    from central.crypto import SEALED
+
+    sealed = 0
+    with db.session() as session, session.begin():
+        plain = session.execute(select(Officer.name, Officer.totp_secret).where(
+            Officer.totp_secret.is_not(None), Officer.totp_secret.not_like(SEALED + "%"))).all()
+        for name, secret in plain:
+            sealed += session.execute(update(Officer).where(Officer.name == name, Officer.totp_secret == secret)
+                                      .values(totp_secret=box.seal(secret))).rowcount
+    return sealed
+
+
+def plain_secrets(db: Database) -> int:
+    """How many TOTP secrets are stored in clear (a central without a key warns of them)."""
+    from central.crypto import SEALED
+
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(Officer).where(
+            Officer.totp_secret.is_not(None), Officer.totp_secret.not_like(SEALED + "%")))
 
 
 # -- signing in ------------------------------------------------------------------------------
 class Outcome(enum.Enum):
     SIGNED_IN = "signed_in"  # a session at stage ok
     NEEDS_TOTP = "needs_totp"  # a session at stage totp
-    ENROL_TOTP = "enrol_totp"  # an admin without TOTP: no session
+    ENROL_TOTP = "enrol_totp"  # an admin without TOTP: a session at stage enrol
+    MUST_CHANGE = "must_change"  # a one-time password: a session at stage change
     WRONG = "wrong"
     LOCKED = "locked"  # the account (or the name) is locked, or the address waits
+
+
+#: The stage of a new session for each outcome that makes one.
+STAGES = {Outcome.SIGNED_IN: "ok", Outcome.NEEDS_TOTP: "totp", Outcome.ENROL_TOTP: "enrol",
+          Outcome.MUST_CHANGE: "change"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,12 +251,39 @@ def sign_in(db: Database, name: str, password: str, address: str) -> Attempt:
             officer.password_hash = _hasher.hash(password)
         if officer.totp_secret is None and officer.role == "admin":
             session.add(AuditEntry(at=now, officer_name=officer.name, event="login_needs_totp_enrolment", address=address))
-            return Attempt(Outcome.ENROL_TOTP)
-        stage = "totp" if officer.totp_secret else "ok"
-        token = _new_session(session, officer.name, stage, now)
-        if stage == "ok":
-            session.add(AuditEntry(at=now, officer_name=officer.name, event="login_ok", address=address))
-    return Attempt(Outcome.SIGNED_IN if stage == "ok" else Outcome.NEEDS_TOTP, token)
+            outcome = Outcome.ENROL_TOTP
+        elif officer.totp_secret:
+            outcome = Outcome.NEEDS_TOTP
+        else:
+            outcome = _signed_in(session, officer, address, now)
+        token = _new_session(session, officer.name, STAGES[outcome], now)
+    return Attempt(outcome, token)
+
+
+def _signed_in(session, officer: Officer, address: str, now: dt.datetime) -> Outcome:
+    """Every factor checked: the login counts (audit, last login); a one-time password
+    must still be changed before the workbench opens."""
+    officer.failed_logins = 0
+    officer.last_login_at = now
+    session.add(AuditEntry(at=now, officer_name=officer.name, event="login_ok", address=address))
+    return Outcome.MUST_CHANGE if officer.must_change_password else Outcome.SIGNED_IN
+
+
+def _match(secret: str, code: str, last_step: int | None, now: dt.datetime) -> int | None:
+    """The time step a code belongs to (the one before, now or after: a phone's clock 30 s
+    off), or None when it is wrong or was already used."""
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    step_now = int(now.timestamp()) // totp.interval
+    matched = None
+    if code.isdigit() and len(code) == totp.digits:
+        for step in (step_now - 1, step_now, step_now + 1):
+            if hmac.compare_digest(totp.at(step * totp.interval), code):
+                matched = step
+    if matched is None or (last_step is not None and matched <= last_step):
+        return None
+    return matched
 
 
 def _verify(hashed: str, password: str) -> bool:
@@ -202,41 +293,73 @@ def _verify(hashed: str, password: str) -> bool:
         return False
 
 
-def check_totp(db: Database, token: str, code: str, address: str) -> tuple[Outcome, str | None]:
-    """The second step: (SIGNED_IN, the new session's token: the half-signed-in one ends),
-    (WRONG, None) or (LOCKED, None). A wrong code counts as a failed login; a code is
-    accepted once (no replay)."""
-    import pyotp
+def check_totp(db: Database, box: SecretBox | None, token: str, code: str, address: str) -> tuple[Outcome, str | None]:
+    """The second step: (SIGNED_IN or MUST_CHANGE, the new session's token: the
+    half-signed-in one ends), (WRONG, None) or (LOCKED, None). A wrong code counts as a
+    failed login; a code is accepted once (no replay). A sealed secret without the key:
+    ``central.crypto.SecretKeyError``."""
+    return _second_factor(db, box, token, code, address, stage="totp")
 
+
+def confirm_enrolment(db: Database, box: SecretBox | None, token: str, code: str,
+                      address: str) -> tuple[Outcome, str | None]:
+    """An admin enrolling at login confirms the secret shown (``pending_enrolment``) with one
+    code: it becomes theirs, and the login goes on as ``check_totp``'s does."""
+    return _second_factor(db, box, token, code, address, stage="enrol")
+
+
+def _second_factor(db: Database, box: SecretBox | None, token: str, code: str, address: str,
+                   stage: str) -> tuple[Outcome, str | None]:
     now = utc_now()
     code = "".join(code.split())
     with db.session() as session, session.begin():
         row = session.get(WorkbenchSession, token_digest(token), with_for_update=True)
-        if row is None or row.stage != "totp" or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
+        if row is None or row.stage != stage or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
             return Outcome.WRONG, None
         officer = session.get(Officer, row.officer_name, with_for_update=True)
-        if _locked(officer, session, officer.name, now) or _address_waits(session, address, now):
+        if (officer.revoked_at is not None or _locked(officer, session, officer.name, now)
+                or _address_waits(session, address, now)):
             row.ended_at = now
             session.add(AuditEntry(at=now, officer_name=officer.name, event="login_locked", address=address))
             return Outcome.LOCKED, None
-        totp = pyotp.TOTP(officer.totp_secret)
-        step_now = int(now.timestamp()) // totp.interval
-        matched = None
-        if code.isdigit() and len(code) == totp.digits:
-            for step in (step_now - 1, step_now, step_now + 1):  # a phone's clock 30 s off
-                if hmac.compare_digest(totp.at(step * totp.interval), code):
-                    matched = step
-        if matched is None or (officer.totp_last_step is not None and matched <= officer.totp_last_step):
+        stored = row.pending_totp if stage == "enrol" else officer.totp_secret
+        if stored is None:
+            return Outcome.WRONG, None
+        matched = _match(open_secret(box, stored), code, officer.totp_last_step if stage == "totp" else None, now)
+        if matched is None:
             outcome = _fail(session, officer, officer.name, address, now)
             if outcome is Outcome.LOCKED:
                 row.ended_at = now
             return outcome, None
+        if stage == "enrol":
+            officer.totp_secret = stored
+            session.add(AuditEntry(at=now, officer_name=officer.name, event="totp_enrolled", address=address))
         officer.totp_last_step = matched
-        officer.failed_logins = 0
         row.ended_at = now
-        signed_in = _new_session(session, officer.name, "ok", now)
-        session.add(AuditEntry(at=now, officer_name=officer.name, event="login_ok", address=address))
-    return Outcome.SIGNED_IN, signed_in
+        outcome = _signed_in(session, officer, address, now)
+        signed_in = _new_session(session, officer.name, STAGES[outcome], now)
+    return outcome, signed_in
+
+
+def pending_enrolment(db: Database, box: SecretBox | None, token: str) -> tuple[str, str] | None:
+    """(secret, otpauth URI) an admin enrolling at login is shown: made at the first look
+    and kept sealed on the session until confirmed. None: no such session. Without a key:
+    ``central.crypto.SecretKeyError`` (nothing unsealed is ever stored)."""
+    import pyotp
+
+    from central.crypto import HOW_TO_CONFIGURE, SecretKeyError
+
+    now = utc_now()
+    with db.session() as session, session.begin():
+        row = session.get(WorkbenchSession, token_digest(token), with_for_update=True)
+        if row is None or row.stage != "enrol" or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
+            return None
+        if box is None:
+            raise SecretKeyError(HOW_TO_CONFIGURE)
+        if row.pending_totp is None:
+            row.pending_totp = box.seal(pyotp.random_base32())
+        secret = box.open(row.pending_totp)
+        return secret, otpauth_uri(row.officer_name, secret)
 
 
 # -- sessions --------------------------------------------------------------------------------
@@ -316,6 +439,30 @@ def change_password(db: Database, token: str, old: str, new: str, address: str) 
     return True
 
 
+def replace_one_time_password(db: Database, token: str, new: str, address: str) -> str | None:
+    """At stage ``change``: the officer's own password replaces the one an admin gave;
+    returns the new session's token (stage ``ok``), None when the session is no such
+    session. AccountError when ``new`` breaks the rules or is the one-time password."""
+    check_password_rules(new)
+    now = utc_now()
+    with db.session() as session, session.begin():
+        row = session.get(WorkbenchSession, token_digest(token), with_for_update=True)
+        if row is None or row.stage != "change" or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
+            return None
+        officer = session.get(Officer, row.officer_name, with_for_update=True)
+        if officer.revoked_at is not None:
+            return None
+        if _verify(officer.password_hash, new):
+            raise AccountError("the new password must differ from the one-time password",
+                               N_("Choose a password of your own, not the one-time password."))
+        officer.password_hash = _hasher.hash(new)
+        officer.password_changed_at = now
+        officer.must_change_password = False
+        _end_sessions(session, officer.name, now)
+        session.add(AuditEntry(at=now, officer_name=officer.name, event="password_changed", address=address))
+        return _new_session(session, officer.name, "ok", now)
+
+
 def audit(db: Database, name: str, event: str, address: str, tracking_id: str | None = None) -> None:
     with db.session() as session, session.begin():
         session.add(AuditEntry(at=utc_now(), officer_name=name, event=event, tracking_id=tracking_id, address=address))
@@ -343,3 +490,142 @@ def forget_old_sessions(db: Database) -> int:
             WorkbenchSession.created_at < now - SESSION_ABSOLUTE - dt.timedelta(days=1))).rowcount
         session.execute(delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(days=1)))
     return gone
+
+
+# -- accounts from the admin's pages ---------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Account:
+    """One line of the accounts page."""
+
+    name: str
+    role: str
+    agency_code: str | None
+    totp: bool
+    locked: bool
+    last_login_at: dt.datetime | None
+    disabled: bool
+    has_password: bool
+    must_change_password: bool
+
+
+def list_accounts(db: Database) -> list[Account]:
+    """Every officer with a workbench account or an API token, by name."""
+    now = utc_now()
+    with db.session() as session:
+        return [Account(o.name, o.role, o.agency_code, o.totp_secret is not None,
+                        o.locked_until is not None and o.locked_until > now, o.last_login_at, o.revoked_at is not None,
+                        o.password_hash is not None, o.must_change_password)
+                for o in session.scalars(select(Officer).order_by(Officer.name))]
+
+
+#: A one-time password: 4 groups of 5 from an alphabet without look-alikes (about 99 bits).
+_ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def one_time_password() -> str:
+    return "-".join("".join(secrets.choice(_ONE_TIME_ALPHABET) for _ in range(5)) for _ in range(4))
+
+
+def _account_audit(session, actor: str, event: str, subject: str, address: str, now: dt.datetime) -> None:
+    session.add(AuditEntry(at=now, officer_name=actor, event=event, subject=subject, address=address))
+
+
+def _target(session, name: str) -> Officer:
+    officer = session.get(Officer, name, with_for_update=True)
+    if officer is None:
+        raise AccountError(f"no officer {name}", N_("There is no such account."))
+    return officer
+
+
+def _active_admins(session) -> set[str]:
+    """The admins who can sign in, their rows locked until the end of the transaction, so
+    that two admins disabling each other at once cannot both succeed."""
+    return set(session.scalars(select(Officer.name).where(
+        Officer.role == "admin", Officer.revoked_at.is_(None), Officer.password_hash.is_not(None))
+        .with_for_update()))
+
+
+def _keep_an_admin(session, name: str) -> None:
+    if _active_admins(session) <= {name}:
+        raise AccountError("the kabupaten would have no active admin left",
+                           N_("This would leave no active administrator: add or enable another one first."))
+
+
+def create_account(db: Database, actor: str, name: str, role: str, agency: str | None, known_agencies: set[str],
+                   address: str) -> str:
+    """A new account with a one-time password (returned, to be shown once): the officer
+    must choose their own at the first login."""
+    password = one_time_password()
+    add_account(db, name, role, password, agency, known_agencies)
+    now = utc_now()
+    with db.session() as session, session.begin():
+        session.get(Officer, name).must_change_password = True
+        _account_audit(session, actor, "account_added", name, address, now)
+    return password
+
+
+def set_disabled(db: Database, actor: str, name: str, disabled: bool, address: str) -> None:
+    """Disable (every session ends at once; the API token stops working; no login) or
+    enable an account. Never the last active admin."""
+    now = utc_now()
+    with db.session() as session, session.begin():
+        officer = _target(session, name)
+        if disabled:
+            if officer.role == "admin":
+                _keep_an_admin(session, name)
+            officer.revoked_at = officer.revoked_at or now
+            _end_sessions(session, name, now)
+        else:
+            officer.revoked_at = None
+        _account_audit(session, actor, "account_disabled" if disabled else "account_enabled", name, address, now)
+
+
+def change_role(db: Database, actor: str, name: str, role: str, agency: str | None, known_agencies: set[str],
+                address: str) -> None:
+    """A new role (and agency). Never the last active admin's role away."""
+    agency = _role_and_agency(role, agency, known_agencies)
+    now = utc_now()
+    with db.session() as session, session.begin():
+        officer = _target(session, name)
+        if officer.role == "admin" and role != "admin":
+            _keep_an_admin(session, name)
+        officer.role, officer.agency_code = role, agency
+        _account_audit(session, actor, "account_role_changed", name, address, now)
+
+
+def reset_password(db: Database, actor: str, name: str, address: str) -> str:
+    """A one-time password (returned, shown once) that must be changed at the next login;
+    unlocks the account and ends its sessions."""
+    password = one_time_password()
+    now = utc_now()
+    with db.session() as session, session.begin():
+        officer = _target(session, name)
+        officer.password_hash = _hasher.hash(password)
+        officer.password_changed_at = now
+        officer.must_change_password = True
+        officer.failed_logins = 0
+        officer.locked_until = None
+        _end_sessions(session, name, now)
+        _account_audit(session, actor, "password_reset", name, address, now)
+    return password
+
+
+def reset_totp(db: Database, actor: str, name: str, address: str) -> None:
+    """Forget the officer's TOTP secret (a lost phone) and end their sessions: an admin
+    enrols again at the next login; for others two-step login is off until enrolled."""
+    now = utc_now()
+    with db.session() as session, session.begin():
+        officer = _target(session, name)
+        officer.totp_secret = None
+        officer.totp_last_step = None
+        _end_sessions(session, name, now)
+        _account_audit(session, actor, "totp_reset", name, address, now)
+
+
+def unlock(db: Database, actor: str, name: str, address: str) -> None:
+    now = utc_now()
+    with db.session() as session, session.begin():
+        officer = _target(session, name)
+        officer.failed_logins = 0
+        officer.locked_until = None
+        _account_audit(session, actor, "account_unlocked", name, address, now)

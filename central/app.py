@@ -8,22 +8,24 @@ docs/ARCHITECTURE.md ("HTTP contract") tells it in words. Each resource has its 
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from central import deadlines, deps
+from central import accounts, crypto, deadlines, deps
 from central.db import Database, migrate
 from central.guard import RequestGuard
 from kiosk.kernel.wire import MAX_BODY_BYTES
-from central.routers import (fleet, health, heartbeat, officer, public_status, reference, reports, status, workbench,
-                             workbench_actions)
+from central.routers import (feedback, fleet, health, heartbeat, officer, public_status, reference, reports, status,
+                             workbench, workbench_actions, workbench_officers, workbench_recap)
 
 ROUTERS = (
     health.router,  # GET  /healthz
     reports.router,  # POST /api/v1/reports
+    feedback.router,  # POST /api/v1/feedback
     reference.router,  # GET  /api/v1/reference
     status.router,  # GET  /api/v1/reports/{tracking_id}/status
     heartbeat.router,  # POST /api/v1/heartbeat
@@ -32,22 +34,39 @@ ROUTERS = (
     public_status.router,  # GET  /status/{tracking_id}
     workbench.router,  # /workbench/...: the officers' pages (not in /openapi.json)
     workbench_actions.router,  # /workbench/reports/{tracking_id}/act|note|...; /workbench/templates
+    workbench_officers.router,  # /workbench/officers...: accounts; /workbench/login/enrol|password
+    workbench_recap.router,  # /workbench/recap, /workbench/recap.csv: the leadership's recap and export
 )
 
 
-def create_app(database_url: str, *, docs: bool = False, calendar=None) -> FastAPI:
+log = logging.getLogger(__name__)
+
+
+def create_app(database_url: str, *, docs: bool = False, calendar=None, secret_key_file: str | None = None) -> FastAPI:
     """The app for one database (migrated here, so a fresh database just works).
 
     ``/openapi.json`` is always served (kiosk builders and monitoring read it); the
     browsable ``/docs`` and ``/redoc``, which load scripts from a CDN, only with ``docs``.
-    ``calendar``: the working days every deadline counts (default: Indonesia's national one)."""
+    ``calendar``: the working days every deadline counts (default: Indonesia's national one).
+    ``secret_key_file``: the key that seals TOTP secrets (``central.crypto``; systemd's
+    credential when not given); a file that is given but unusable stops the start."""
+    box = crypto.load(secret_key_file)
     db = Database(database_url, calendar)
     migrate(db.engine)
     deadlines.follow_calendar(db, db.calendar)  # the kabupaten's file may have changed since the last start
+    if box is not None:
+        sealed = accounts.seal_plain_secrets(db, box)
+        if sealed:
+            log.info("sealed %d TOTP secrets stored before the central had a secret key", sealed)
+    elif accounts.plain_secrets(db):
+        log.warning("TOTP secrets are stored unencrypted and no new one can be enrolled: %s", crypto.HOW_TO_CONFIGURE)
+    else:
+        log.warning("no TOTP can be enrolled: %s", crypto.HOW_TO_CONFIGURE)
     app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1",
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None)
     app.state.db = db
-    app.state.limits = deps.Limits.default()
+    app.state.secret_box = box
+    app.state.limits = deps.Limits.default(db)
     app.add_middleware(RequestGuard, routes=[r for router in ROUTERS for r in router.routes], max_body=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, deps.invalid_request)
     for router in ROUTERS:

@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from central.crypto import new_key_file
 from central.db import Database, migrate
 from central.service import add_kiosk
 
@@ -33,10 +34,13 @@ def main() -> int:
     migrate(db.engine)
     token = add_kiosk(db, "DM01", "Demo: Mal Pelayanan Publik Muara Teweh")
     db.close()
+    key = folder / "secret.key"  # seals the officers' TOTP secrets (docs/DEPLOY.md, "The secret key")
+    new_key_file(str(key))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    central = subprocess.Popen([sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port), "--docs"],
+    central = subprocess.Popen([sys.executable, "-m", "central", "--database-url", url, "--secret-key-file", str(key),
+                                "serve", "--port", str(port), "--docs"],
                                cwd=ROOT, stderr=subprocess.PIPE, text=True)
     for line in central.stderr:
         if "Uvicorn running on" in line:
@@ -51,6 +55,9 @@ Its receipt (in {folder / "kiosk" / "receipts"}) points at http://127.0.0.1:{por
 Then, in another terminal:
   {sys.executable} -m central --database-url {url} report <TRACKING ID> verify --actor you
   {sys.executable} -m kiosk --config {config} queue --all
+The officers' workbench: http://127.0.0.1:{port}/workbench/ after
+  {sys.executable} -m central --database-url {url} officer add "Admin Demo" --role admin
+(the first login shows a QR code for the authenticator app).
 """, flush=True)
     try:
         return subprocess.call([sys.executable, "-m", "kiosk", "--config", str(config), "run"], cwd=ROOT)

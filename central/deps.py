@@ -108,15 +108,16 @@ def token_check_of(route: APIRoute) -> TokenCheck | None:
 # -- rate limits on status lookups --------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """One app's buckets (in memory, per worker process: see central/ratelimit.py)."""
+    """One app's buckets, kept in its database, so they hold across workers and machines
+    (central/ratelimit.py)."""
 
     public: RateLimiter
     kiosk: RateLimiter
 
     @classmethod
-    def default(cls) -> "Limits":
-        return cls(public=RateLimiter(per_minute=PUBLIC_PER_MINUTE, burst=PUBLIC_BURST),
-                   kiosk=RateLimiter(per_minute=KIOSK_PER_MINUTE, burst=KIOSK_BURST))
+    def default(cls, db: Database) -> "Limits":
+        return cls(public=RateLimiter(db, "public", per_minute=PUBLIC_PER_MINUTE, burst=PUBLIC_BURST),
+                   kiosk=RateLimiter(db, "kiosk", per_minute=KIOSK_PER_MINUTE, burst=KIOSK_BURST))
 
 
 def _take(limiter: RateLimiter, client: str) -> None:

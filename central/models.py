@@ -120,16 +120,21 @@ class Officer(Base):
     role: Mapped[str] = mapped_column(String(16), default="admin")  # admin | agency | viewer
     agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # role agency only
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # argon2id, PHC string
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)  # base32
+    #: sealed by ``central.crypto`` ("fernet:..."); plain base32 only before a key was configured
+    totp_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # no code used twice
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)  # a password an admin set
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class WorkbenchSession(Base):
     """A signed-in browser: only the SHA-256 of its cookie's token is kept. ``stage`` is
-    ``totp`` between the password and the code, ``ok`` once signed in."""
+    ``totp`` between the password and the code, ``enrol`` while an admin without TOTP
+    enrols, ``change`` while a one-time password must be changed, ``ok`` once signed in
+    (only ``ok`` opens the workbench)."""
 
     __tablename__ = "workbench_sessions"
 
@@ -140,6 +145,24 @@ class WorkbenchSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: stage ``enrol``: the sealed TOTP secret being enrolled, until one code confirms it
+    pending_totp: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class RateBucket(Base):
+    """One client's token bucket for status lookups (``central.ratelimit``), shared by every
+    worker and machine: ``tokens`` as of ``at`` (seconds since the epoch), and whether the
+    last lookup was allowed."""
+
+    __tablename__ = "rate_buckets"
+
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # public | kiosk
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)  # an address or a kiosk code
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_rate_buckets_scope_at", "scope", "at"),)
 
 
 class LoginFailure(Base):
@@ -169,6 +192,7 @@ class AuditEntry(Base):
     event: Mapped[str] = mapped_column(String(32))
     tracking_id: Mapped[str | None] = mapped_column(String(14), nullable=True)
     address: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the account an admin changed
 
 
 class ReplyTemplate(Base):
@@ -219,3 +243,39 @@ class KioskHeartbeat(Base):
     disk_free_bytes: Mapped[int] = mapped_column(BigInteger)
     disk_total_bytes: Mapped[int] = mapped_column(BigInteger)
     body: Mapped[str] = mapped_column(Text)  # the validated heartbeat as canonical JSON
+
+
+class Objection(Base):
+    """"Masalah belum selesai": the citizen's objection to an answer, once per idempotency
+    key (``key``: the kiosk's feedback item id, or the public page's). ``text`` is citizen
+    text, shown to officers only; ``reopened``: whether it took the report back to its agency."""
+
+    __tablename__ = "objections"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"))
+    kiosk_code: Mapped[str | None] = mapped_column(String(4), nullable=True)  # None: the public page
+    text: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reopened: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_objections_tracking_id", "tracking_id", "received_at"),)
+
+
+class Rating(Base):
+    """A satisfaction rating from 1 to 5, once per idempotency key; a report's rating is its
+    latest (by ``received_at``, then ``key``)."""
+
+    __tablename__ = "ratings"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"))
+    kiosk_code: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    score: Mapped[int] = mapped_column(Integer)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_ratings_tracking_id", "tracking_id", "received_at"),)

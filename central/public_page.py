@@ -12,8 +12,9 @@ from html import escape
 
 from central import service
 from kiosk.kernel.i18n import gettext_for
-from kiosk.kernel.timeline import timeline
-from kiosk.kernel.wire import StatusOut
+from kiosk.kernel.i18n import N_
+from kiosk.kernel.timeline import RATING_WORDS, timeline
+from kiosk.kernel.wire import OBJECTION_TEXT_MAX, RATING_MAX, RATING_MIN, StatusOut
 
 STYLE = ("body{font-family:sans-serif;max-width:36em;margin:0 auto;padding:1em;color:#15171f;line-height:1.5}"
          "h1{font-size:1.3em;color:#0a4f9c}ol{padding-left:1.2em}li{margin:.6em 0}.d{color:#555;font-size:.9em}"
@@ -44,7 +45,8 @@ def _agency_names(db, language: str) -> dict[str, str]:
     return {a["code"]: a[key] for a in json.loads(body)["agencies"]}
 
 
-def render(status: StatusOut | None, language: str, canonical: str | None, *, problem: str | None, db) -> str:
+def render(status: StatusOut | None, language: str, canonical: str | None, *, problem: str | None, db,
+           form_token: str = "", done: str = "") -> str:
     """The page; ``canonical`` is the Tracking ID as ``parse_tracking_id`` gave it, None when
     the path held no readable ID (whatever it held is never written into the page)."""
     from kiosk.kernel.tracking_id import format_tracking_id
@@ -82,6 +84,7 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
         parts.append("</ol>")
         if next_text:
             parts.append(f'<p class="n">{escape(next_text)}</p>')
+        parts.append(_feedback_part(status, language, form_token, done))
     # Relative, so the page also works under a proxy's path prefix: the canonical ID is
     # Crockford symbols only, and with no ID the link changes only the query.
     href = f"{canonical}?lang={other}" if canonical else f"?lang={other}"
@@ -100,3 +103,50 @@ def _retype_form(language: str, value: str) -> str:
             'autocomplete="off" autocapitalize="characters" spellcheck="false" required> '
             f'<input type="hidden" name="lang" value="{escape(language, quote=True)}">'
             f'<button type="submit">{escape(_("Check"))}</button></p></form>')
+
+
+# -- the citizen's answer to the answer (central.feedback) -----------------------------------
+#: The form's token: a random value in a cookie and in a hidden field (double submit, as the
+#: workbench's login form), which is also the objection's or rating's idempotency key, so the
+#: same form sent twice records one item. ``SameSite=Strict``: another site's form cannot send it.
+FORM_COOKIE = "lapor_feedback"
+DONE_WORDS = {
+    "objection": N_("Your objection has been recorded. The report goes back to the office responsible."),
+    "rating": N_("Thank you: your rating has been recorded."),
+    "expired": N_("This form has expired. Please send it again."),
+    "late": N_("This can no longer be sent for this report."),
+}
+
+
+def feedback_open(status: StatusOut) -> tuple[bool, bool]:
+    """May the citizen object (the report waits for them: answered), may they rate it
+    (it has been answered at least once)?"""
+    answered = any(e.status == "answered" for e in status.events)
+    return status.status == "answered", answered
+
+
+def _feedback_part(status: StatusOut, language: str, form_token: str, done: str) -> str:
+    """The objection and rating forms: plain POST forms, no script, nothing of the report's
+    content (a confidential report's page shows no more with them than without)."""
+    _ = gettext_for(language)
+    may_object, may_rate = feedback_open(status)
+    parts = []
+    if done in DONE_WORDS:
+        parts.append(f'<p class="n" role="status">{escape(_(DONE_WORDS[done]))}</p>')
+    if not form_token or not (may_object or may_rate):
+        return "".join(parts)
+    token = f'<input type="hidden" name="form" value="{escape(form_token, quote=True)}">' \
+            f'<input type="hidden" name="lang" value="{escape(language, quote=True)}">'
+    tid = escape(status.tracking_id, quote=True)
+    if may_object:
+        parts.append(f'<form method="post" action="{tid}/objection"><h2>{escape(_("The problem is not solved"))}</h2>'
+                     f'<p><label for="t">{escape(_("Tell the office what is still wrong (optional, at most 500 characters):"))}</label><br>'
+                     f'<textarea id="t" name="text" rows="4" cols="30" maxlength="{OBJECTION_TEXT_MAX}"></textarea></p>'
+                     f'{token}<p><button type="submit">{escape(_("Send: the problem is not solved"))}</button></p></form>')
+    if may_rate:
+        choices = "".join(
+            f'<label><input type="radio" name="score" value="{n}" required> {n} {escape(_(RATING_WORDS[n]))}</label><br>'
+            for n in range(RATING_MIN, RATING_MAX + 1))
+        parts.append(f'<form method="post" action="{tid}/rating"><h2>{escape(_("How satisfied are you with the answer?"))}</h2>'
+                     f'<p>{choices}</p>{token}<p><button type="submit">{escape(_("Send the rating"))}</button></p></form>')
+    return "".join(parts)

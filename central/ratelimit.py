@@ -1,8 +1,11 @@
-"""Per-client token buckets for status lookups (guessing Tracking IDs must stay impractical).
+"""Per-client token buckets for status lookups (guessing Tracking IDs must stay impractical),
+kept in the database (``rate_buckets``), so every worker and machine of one central counts
+against the same bucket: N workers allow the limit once, not N times.
 
-In memory, per worker process: with N workers a client gets at most N times the rate,
-which the numbers in docs/TRACKING_ID.md already allow for. Old buckets are dropped so
-memory stays bounded.
+A lookup costs one statement: an upsert that refills the bucket for the time since its
+last use, takes a token when there is one, and returns what it did. Buckets that have
+refilled completely hold nothing worth keeping; each process deletes them at most once a
+minute.
 """
 from __future__ import annotations
 
@@ -10,28 +13,58 @@ import threading
 import time
 from typing import Callable
 
+from sqlalchemy import text
+
+from central.db import Database
+
+#: Seconds between two purges of full buckets by one process.
+PURGE_EVERY_S = 60.0
+
+
+def _take_statement() -> str:
+    """The upsert (SQLite >= 3.35 and PostgreSQL alike). In ``DO UPDATE`` every expression
+    reads the row as it was, under the row's lock: concurrent lookups queue, none is lost."""
+    elapsed = "CASE WHEN :now > rate_buckets.at THEN :now - rate_buckets.at ELSE 0.0 END"
+    grown = f"(rate_buckets.tokens + ({elapsed}) * :rate)"
+    refill = f"(CASE WHEN {grown} > :burst THEN :burst ELSE {grown} END)"
+    return (
+        "INSERT INTO rate_buckets (scope, client, tokens, at, allowed) VALUES (:scope, :client, :first, :now, :yes) "
+        "ON CONFLICT (scope, client) DO UPDATE SET "
+        f"tokens = CASE WHEN {refill} >= 1.0 THEN {refill} - 1.0 ELSE {refill} END, "
+        f"allowed = ({refill} >= 1.0), "
+        "at = CASE WHEN :now > rate_buckets.at THEN :now ELSE rate_buckets.at END "
+        "RETURNING tokens, allowed")
+
+
+_TAKE = _take_statement()
+_PURGE = "DELETE FROM rate_buckets WHERE scope = :scope AND at < :before"
+
 
 class RateLimiter:
-    def __init__(self, *, per_minute: float, burst: int, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = 100_000):
-        self.rate, self.burst, self.clock, self.max_clients = per_minute / 60.0, burst, clock, max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
+    """``burst`` lookups at once, then ``per_minute``, per client of one ``scope``."""
+
+    def __init__(self, db: Database, scope: str, *, per_minute: float, burst: int,
+                 clock: Callable[[], float] = time.time):
+        self.db, self.scope, self.burst, self.clock = db, scope, float(burst), clock
+        self.rate = per_minute / 60.0
+        self._full_after_s = self.burst / self.rate  # an untouched bucket is full again after this
+        self._purged_at = float("-inf")
         self._lock = threading.Lock()
 
     def take(self, client: str) -> float:
         """0 when allowed; otherwise the seconds until the next lookup is allowed."""
         now = self.clock()
+        with self.db.engine.begin() as conn:
+            tokens, allowed = conn.execute(text(_TAKE), {
+                "scope": self.scope, "client": client[:64], "first": self.burst - 1.0, "now": now, "rate": self.rate,
+                "burst": self.burst, "yes": True}).one()
+        self._purge(now)
+        return 0.0 if allowed else (1.0 - tokens) / self.rate
+
+    def _purge(self, now: float) -> None:
         with self._lock:
-            tokens, since = self._buckets.get(client, (float(self.burst), now))
-            tokens = min(self.burst, tokens + (now - since) * self.rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
-                allowed = 0.0
-            else:
-                self._buckets[client] = (tokens, now)
-                allowed = (1 - tokens) / self.rate
-            if len(self._buckets) > self.max_clients:
-                full = [c for c, (t, s) in self._buckets.items() if t + (now - s) * self.rate >= self.burst]
-                for c in full:
-                    del self._buckets[c]
-        return allowed
+            if now - self._purged_at < PURGE_EVERY_S:
+                return
+            self._purged_at = now
+        with self.db.engine.begin() as conn:
+            conn.execute(text(_PURGE), {"scope": self.scope, "before": now - self._full_after_s})

@@ -97,13 +97,14 @@ def canonical_json(body: dict) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def take_report(db: Database, kiosk_code: str, body: dict) -> IntakeResult:
+def take_report(db: Database, kiosk_code: str, body: dict, *, now: dt.datetime | None = None) -> IntakeResult:
     """Store a validated report once. A resend of the same body is a duplicate with the
-    same result; a different body under the same ID is recorded as a conflict."""
+    same result; a different body under the same ID is recorded as a conflict. ``now``:
+    the arrival time (tests and seeded data; intake takes the clock's)."""
     text = canonical_json(body)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     tracking_id = body["tracking_id"]
-    now = utc_now()
+    now = now or utc_now()
     for _ in range(2):  # a concurrent first insert makes the second attempt a lookup
         try:
             with db.session() as session, session.begin():

@@ -110,7 +110,9 @@ class AdminScreen(Screen):
         for entry in entries[:100]:
             row = Factory.QueueRow()
             row.tracking_id = entry.tracking_id
-            row.text = (f"{format_tracking_id(entry.tracking_id)}   {entry.state}   {entry.attempts}x   "
+            # An objection's or rating's entry holds its feedback key, not a Tracking ID.
+            shown = format_tracking_id(entry.tracking_id) if entry.kind == "report" else f"{entry.kind} {entry.tracking_id[:8]}"
+            row.text = (f"{shown}   {entry.state}   {entry.attempts}x   "
                         f"{entry.last_error or ''}")[:90]
             rows.add_widget(row)
 

@@ -24,7 +24,8 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from kiosk.kernel.clock import utc_now
-from kiosk.kernel.wire import BatchResult, HeartbeatAck, HeartbeatIn, ItemResult, ReportBatch, ReportIn, StatusOut
+from kiosk.kernel.wire import (BatchResult, FeedbackBatch, FeedbackBatchResult, FeedbackIn, FeedbackResult, HeartbeatAck,
+                               HeartbeatIn, ItemResult, ReportBatch, ReportIn, StatusOut)
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -193,6 +194,16 @@ class CentralClient:
         results = self._read(response, BatchResult, "a result list").results
         if len(results) != len(reports):
             raise NotCentral(f"{NOT_CENTRAL}: {len(results)} results for {len(reports)} reports")
+        return results
+
+    @_remembered
+    def send_feedback(self, items: list[FeedbackIn]) -> list[FeedbackResult]:
+        """One result per objection or rating, in order (``POST /api/v1/feedback``)."""
+        batch = FeedbackBatch(items=[item.model_dump(mode="json") for item in items])
+        response = self._request("POST", "/api/v1/feedback", json=batch.model_dump(mode="json"))
+        results = self._read(response, FeedbackBatchResult, "a result list").results
+        if len(results) != len(items):
+            raise NotCentral(f"{NOT_CENTRAL}: {len(results)} results for {len(items)} feedback items")
         return results
 
     @_remembered

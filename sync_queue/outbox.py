@@ -1,4 +1,4 @@
-"""The outbox: one entry per report still to be delivered to the central system.
+"""The outbox: one entry per report, objection or rating still to be delivered to the central.
 
 :class:`Outbox` is the one owner of an entry's state, as litequeue's queue is of its
 messages: every transition is one named method that says whether (or to how many
@@ -14,6 +14,11 @@ the caller's session); everything else runs in a transaction of its own, opened 
 ``BEGIN IMMEDIATE`` by the kiosk's engine. Built from what this layer may know: an
 SQLAlchemy engine and a clock, never the kiosk core (which hooks into :meth:`Outbox.mark_sent`
 to forget the reporter's name and phone in the same transaction).
+
+An entry has a ``kind``: ``report`` (keyed by its Tracking ID), or ``objection`` /
+``rating`` (the citizen's answer to an answer, keyed by its feedback key: 32 hex digits,
+``kiosk.kernel.wire.is_feedback_key``; no Tracking ID of its own). Every method takes and
+gives these keys; the worker tells the kinds apart by the key.
 """
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ import logging
 import random
 from typing import Callable
 
-from sqlalchemy import ForeignKey, Index, Integer, Select, String, func, or_, select, update
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -59,10 +64,19 @@ WAITING = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
 
 class OutboxEntry(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
+                      Index("ix_outbox_feedback_key", "feedback_key", unique=True))
+    __mapper_args__ = {"eager_defaults": False}  # no RETURNING of the server defaults below
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), unique=True)
+    tracking_id: Mapped[str | None] = mapped_column(String(14), ForeignKey("reports.tracking_id"), unique=True,
+                                                    nullable=True)  # kind report
+    # Server-side defaults only: a report's INSERT names neither column, so it is the same
+    # statement as before kiosk store 0005 (a store still at 0004 until it is opened again).
+    kind: Mapped[str] = mapped_column(String(16), server_default="report")  # report | objection | rating
+    #: kinds objection, rating: the kiosk core's ``feedback`` row (named, not imported: this layer is below it)
+    feedback_key: Mapped[str | None] = mapped_column(String(32), ForeignKey("feedback.key", name="fk_outbox_feedback_key"),
+                                                     nullable=True, server_default=text("NULL"))
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -83,6 +97,7 @@ class OutboxItem:
     last_error: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    kind: str = "report"  # objection, rating: ``tracking_id`` holds the feedback key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +120,15 @@ def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> 
     return ceiling / 2 + rng() * ceiling / 2
 
 
+#: An entry's key: its Tracking ID, or its feedback key.
+_KEY = func.coalesce(OutboxEntry.feedback_key, OutboxEntry.tracking_id)
+
+
+def _keyed(keys: list[str]):
+    """The entries of these keys (each column by its own unique index)."""
+    return or_(OutboxEntry.tracking_id.in_(keys), OutboxEntry.feedback_key.in_(keys))
+
+
 def _state_query(tracking_id: str) -> Select:
     return select(OutboxEntry.state).where(OutboxEntry.tracking_id == tracking_id)
 
@@ -125,6 +149,16 @@ class Outbox:
         (at flush or commit) when there is no such report or it is queued already."""
         session.add(OutboxEntry(
             tracking_id=tracking_id, state=OutboxState.PENDING.value, attempts=0,
+            next_attempt_at=now, created_at=now, updated_at=now,
+        ))
+        return True
+
+    @staticmethod
+    def enqueue_feedback(session: Session, key: str, kind: str, now: dt.datetime) -> bool:
+        """A new ``objection`` or ``rating`` entry for the feedback row ``key``, inside the
+        caller's transaction (the one that writes the row)."""
+        session.add(OutboxEntry(
+            tracking_id=None, kind=kind, feedback_key=key, state=OutboxState.PENDING.value, attempts=0,
             next_attempt_at=now, created_at=now, updated_at=now,
         ))
         return True
@@ -165,9 +199,9 @@ class Outbox:
             rows = conn.execute(
                 update(OutboxEntry).where(OutboxEntry.id.in_(due.scalar_subquery()))
                 .values(state=OutboxState.SENDING.value, updated_at=now)
-                .returning(OutboxEntry.id, OutboxEntry.tracking_id)
+                .returning(OutboxEntry.id, _KEY)
             ).all()
-        return [tid for _id, tid in sorted(rows)]
+        return [key for _id, key in sorted(rows)]
 
     def mark_sent(self, tracking_ids: list[str]) -> int:
         """The central confirmed these: ``sending`` -> ``sent``, and ``on_delivered`` in the
@@ -179,9 +213,9 @@ class Outbox:
         with self.engine.begin() as conn:
             applied = conn.execute(
                 update(OutboxEntry)
-                .where(OutboxEntry.tracking_id.in_(tracking_ids), OutboxEntry.state == OutboxState.SENDING.value)
+                .where(_keyed(tracking_ids), OutboxEntry.state == OutboxState.SENDING.value)
                 .values(state=OutboxState.SENT.value, attempts=OutboxEntry.attempts + 1, last_error=None, updated_at=now)
-                .returning(OutboxEntry.tracking_id)
+                .returning(_KEY)
             ).scalars().all()
             if applied and self.on_delivered is not None:
                 self.on_delivered(conn, sorted(applied))
@@ -196,7 +230,7 @@ class Outbox:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 select(OutboxEntry.id, OutboxEntry.attempts)
-                .where(OutboxEntry.tracking_id.in_(tracking_ids), OutboxEntry.state == OutboxState.SENDING.value)
+                .where(_keyed(tracking_ids), OutboxEntry.state == OutboxState.SENDING.value)
                 .order_by(OutboxEntry.id)
             ).all()
             for entry_id, attempts in rows:
@@ -217,7 +251,7 @@ class Outbox:
             for tid, reason in reasons.items():
                 changed = conn.execute(
                     update(OutboxEntry)
-                    .where(OutboxEntry.tracking_id == tid, OutboxEntry.state == OutboxState.SENDING.value)
+                    .where(_keyed([tid]), OutboxEntry.state == OutboxState.SENDING.value)
                     .values(state=OutboxState.FAILED.value, attempts=OutboxEntry.attempts + 1,
                             last_error=reason[:ERROR_MAX], updated_at=now)
                 ).rowcount
@@ -288,9 +322,9 @@ class Outbox:
             query = query.where(OutboxEntry.state != OutboxState.SENT.value)
         with Session(self.engine) as session:
             return [
-                OutboxItem(tracking_id=e.tracking_id, state=OutboxState(e.state), attempts=e.attempts,
+                OutboxItem(tracking_id=e.tracking_id or e.feedback_key, state=OutboxState(e.state), attempts=e.attempts,
                            next_attempt_at=e.next_attempt_at, last_error=e.last_error,
-                           created_at=e.created_at, updated_at=e.updated_at)
+                           created_at=e.created_at, updated_at=e.updated_at, kind=e.kind or "report")
                 for e in session.scalars(query)
             ]
 
@@ -314,7 +348,8 @@ class Outbox:
     def sent_ids() -> Select:
         """A query of the Tracking IDs the central has confirmed, for a caller to narrow
         (the status pull joins it with what it already knows)."""
-        return select(OutboxEntry.tracking_id).where(OutboxEntry.state == OutboxState.SENT.value)
+        return select(OutboxEntry.tracking_id).where(OutboxEntry.state == OutboxState.SENT.value,
+                                                     OutboxEntry.kind == "report")
 
 
 # Module-level names kept for code that already holds a session (the report service's

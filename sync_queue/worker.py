@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Protocol
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.kernel.storage import UnreadableRecord
-from kiosk.kernel.wire import ReportIn
+from kiosk.kernel.wire import FeedbackIn, ReportIn, is_feedback_key
 from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, TooLarge, Unauthorized
 from sync_queue.lock import APP_ROLE, DeliveryLock
 from sync_queue.outbox import Outbox
@@ -73,8 +73,13 @@ class ReportSource(Protocol):
         :class:`~kiosk.kernel.storage.UnreadableRecord` for a report it holds but cannot
         read: that entry fails alone, with the exception's ``reason``."""
 
+    def feedback_payload(self, key: str) -> FeedbackIn | None:
+        """An objection or rating as the central takes it (None: no such item). Raises
+        :class:`~kiosk.kernel.storage.UnreadableRecord` as :meth:`payload` does."""
+
     def on_delivered(self, connection: Connection, tracking_ids: list[str]) -> None:
-        """The central has these: forget what must not stay (inside the outbox's transaction)."""
+        """The central has these (Tracking IDs and feedback keys): forget what must not
+        stay (inside the outbox's transaction)."""
 
 
 @dataclasses.dataclass
@@ -204,7 +209,7 @@ class SyncWorker:
         payloads, unsendable = {}, {}
         for tid in ids:
             try:
-                body = self.reports.payload(tid)
+                body = self.reports.feedback_payload(tid) if is_feedback_key(tid) else self.reports.payload(tid)
             except UnreadableRecord as exc:  # damaged at rest: set aside alone, the others go
                 unsendable[tid] = exc.reason
                 continue
@@ -212,7 +217,8 @@ class SyncWorker:
                 self.outbox.retry_later(ids, f"the reports could not be read ({type(exc).__name__})")
                 raise
             if body is None:  # cannot happen while the foreign key holds; never send a null report
-                unsendable[tid] = "the report itself is missing on this kiosk"
+                unsendable[tid] = "the report itself is missing on this kiosk" if not is_feedback_key(tid) \
+                    else "the objection or rating itself is missing on this kiosk"
             else:
                 payloads[tid] = body
         if unsendable:
@@ -220,7 +226,51 @@ class SyncWorker:
             ids = [tid for tid in ids if tid not in unsendable]
             if not ids:
                 return result
+        keys = [tid for tid in ids if is_feedback_key(tid)]
+        if keys:
+            result = self._deliver_feedback(keys, payloads, result)
+            ids = [tid for tid in ids if not is_feedback_key(tid)]
+            if result.online is False:  # the central was not reached: the reports wait with them
+                self.outbox.retry_later(ids, result.error or "the central was not reached")
+                result.retried += len(ids)
+                self._in_flight = []
+                return result
+            if not ids:
+                self._in_flight = []
+                return result
         return self._deliver(ids, payloads, result)
+
+    def _deliver_feedback(self, keys: list[str], payloads: dict, result: PassResult) -> PassResult:
+        """Send the claimed objections and ratings in one call (they are small) and settle
+        each, as reports are: the central records each key once, so a resend is harmless."""
+        try:
+            answers = self.client.send_feedback([payloads[key] for key in keys])
+        except RateLimited as exc:
+            self.outbox.retry_later(keys, str(exc), exc.retry_after)
+            return self._offline(result, str(exc), len(keys))
+        except (CentralUnavailable, Unauthorized) as exc:
+            self.outbox.retry_later(keys, str(exc))
+            return self._offline(result, str(exc), len(keys))
+        except (Rejected, TooLarge) as exc:  # e.g. a central without /api/v1/feedback yet: the technician retries
+            result.failed += self.outbox.mark_failed({key: f"refused: {exc}" for key in keys})
+            result.error = str(exc)
+        else:
+            sent, failed = [], {}
+            for key, answer in zip(keys, answers):
+                if answer.key != key:
+                    failed[key] = "central answered for another item"
+                elif answer.outcome in ("created", "duplicate"):
+                    sent.append(key)
+                elif answer.outcome == "conflict":
+                    failed[key] = "conflict: the central holds another item under this key"
+                else:
+                    failed[key] = "invalid: " + "; ".join(f"{e.field}: {e.problem}" for e in answer.errors)
+            result.sent += self.outbox.mark_sent(sent)
+            result.failed += self.outbox.mark_failed(failed)
+        self.last_success_at = self.now()
+        result.online = True
+        self._central_answers()
+        return result
 
     def _deliver(self, ids: list[str], payloads: dict[str, ReportIn], result: PassResult) -> PassResult:
         """Send the claimed ``ids`` and settle each one: in one batch, or, while something

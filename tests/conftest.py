@@ -13,13 +13,16 @@ import pytest
 
 from tests.support import servers
 from tests.support.clock import FakeClock
-from tests.support.central import central_cli, running_central
+from tests.support.central import central_cli, running_central, secret_key_file
 
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ.setdefault("KIVY_NO_FILELOG", "1")
 os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
+# Every central and CLI the tests start seals TOTP secrets with one key (central/crypto.py);
+# a test of a central without a key takes the variable out of its child's environment.
+os.environ["CENTRAL_SECRET_KEY_FILE"] = secret_key_file()
 
 
 

@@ -15,7 +15,7 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from central import accounts, service, workbench
+from central import accounts, crypto, service, workbench
 from central.report_page import page_context
 from central import inbox as inbox_mod
 from central.accounts import AccountError, Outcome, SignedIn
@@ -32,10 +32,14 @@ STATUS_WORDS = {
     "received": N_("Received"), "verified": N_("Verified"), "forwarded": N_("Forwarded"), "rerouted": N_("Rerouted"),
     "in_progress": N_("In progress"), "answered": N_("Answered"), "closed": N_("Closed"), "postponed": N_("Postponed"),
     "rejected": N_("Rejected"), "archived": N_("Archived"),
+    "objected": N_("The reporter says the problem is not solved"),  # central.feedback: back to the agency
 }
 KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
               "permintaan_informasi": N_("Request for information")}
 ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer")}
+#: Where each step of a login goes next (``central.accounts.STAGES``).
+NEXT_PAGE = {Outcome.SIGNED_IN: "/workbench/", Outcome.NEEDS_TOTP: "/workbench/login/totp",
+             Outcome.ENROL_TOTP: "/workbench/login/enrol", Outcome.MUST_CHANGE: "/workbench/login/password"}
 
 
 # -- who is asking ---------------------------------------------------------------------------
@@ -107,11 +111,17 @@ async def login(request: Request) -> Response:
         return _login_page(request, 401, "wrong")
     if attempt.outcome is Outcome.LOCKED:
         return _login_page(request, 429, "locked")
-    if attempt.outcome is Outcome.ENROL_TOTP:
-        return _login_page(request, 403, "enrol")
-    response = redirect(request, "/workbench/" if attempt.outcome is Outcome.SIGNED_IN else "/workbench/login/totp")
+    response = redirect(request, NEXT_PAGE[attempt.outcome])
     set_cookie(response, request, SESSION_COOKIE, attempt.token)
     return response
+
+
+def no_secret_key(request: Request) -> Response:
+    """The central cannot open or seal a TOTP secret: it says what to configure."""
+    return render(request, "message.html", 503, officer=None, title=N_("Two-step login is not available"),
+                  message=N_("The central has no secret key configured, so one-time codes cannot be checked or set "
+                             "up. Ask the technician to start it with --secret-key-file (docs/DEPLOY.md)."),
+                  back="/workbench/login")
 
 
 @router.get("/login/totp")
@@ -133,10 +143,14 @@ async def totp(request: Request) -> Response:
         return _refused(request)
     if not _csrf_ok(pending.csrf_token, form):
         return _refused(request)
-    outcome, token = accounts.check_totp(request.app.state.db, request.cookies.get(SESSION_COOKIE, ""),
-                                         form.get("code", ""), client_address(request))
-    if outcome is Outcome.SIGNED_IN:
-        response = redirect(request, "/workbench/")
+    try:
+        outcome, token = accounts.check_totp(request.app.state.db, request.app.state.secret_box,
+                                             request.cookies.get(SESSION_COOKIE, ""), form.get("code", ""),
+                                             client_address(request))
+    except crypto.SecretKeyError:
+        return no_secret_key(request)
+    if outcome in (Outcome.SIGNED_IN, Outcome.MUST_CHANGE):
+        response = redirect(request, NEXT_PAGE[outcome])
         set_cookie(response, request, SESSION_COOKIE, token)  # a new token once fully signed in
         return response
     if outcome is Outcome.LOCKED:
@@ -232,7 +246,11 @@ def _view(request: Request, officer: SignedIn, tracking_id: str, *, reveal: bool
 def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView, status: int = 200,
                  **actions) -> Response:
     ref = _reference(request)
+    from central import feedback
+    from kiosk.kernel.timeline import RATING_WORDS
+
     return render(request, "report.html", status, officer=officer, report=view, ref=ref,
+                  feedback=feedback.of_report(request.app.state.db, view.tracking_id), rating_words=RATING_WORDS,
                   **page_context(request.app.state.db, officer, view, ref, request.query_params, **actions),
                   **_words())
 

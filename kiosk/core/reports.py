@@ -296,12 +296,22 @@ class ReportService:
         """Reports not yet confirmed by the central system (failed ones included)."""
         return self.outbox.count_waiting()
 
+    def feedback_payload(self, key: str):
+        """An objection or rating filed here, as the central takes it (``kiosk.core.feedback``)."""
+        from kiosk.core.feedback import FeedbackService
+
+        return FeedbackService(self.store, clock=self.clock).payload(key)
+
     def on_delivered(self, connection: Connection, tracking_ids: list[str]) -> None:
-        """The central has these reports: forget the reporters' names and phones, inside
-        the outbox's transaction that marks them sent (both or neither)."""
+        """The central has these reports (and objections, ratings: their keys): forget the
+        reporters' names and phones and the objections' texts, inside the outbox's
+        transaction that marks them sent (both or neither)."""
+        from kiosk.core.feedback import FeedbackService
+
         connection.execute(
             update(Report).where(Report.tracking_id.in_(tracking_ids)).values(reporter_name=None, reporter_phone=None)
         )
+        FeedbackService.on_delivered(connection, tracking_ids)
 
     def delete_personal_data(self, tracking_id: str) -> None:
         """Forget name and phone (once the central system has the report)."""

@@ -20,6 +20,7 @@ from typing import Callable
 from kiosk.core.flow import Message
 from kiosk.core.receipt import ReceiptContent
 from kiosk.core.status_lookup import StatusAnswer
+from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.i18n import N_
 from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
@@ -42,6 +43,14 @@ MISTYPED = N_("This number is not right: a letter or number is probably mistyped
 SLOWED = N_("Please wait {seconds} seconds before trying again.")
 CHECKING = N_("Checking...")
 CANNOT_CHECK = N_("The status cannot be checked right now. Please try again later.")
+
+#: The citizen's answer to an answer (``kiosk.core.feedback``): what the screen says.
+OBJECTION_SAVED = N_("Your objection has been recorded and will be sent to the office responsible, "
+                     "also if this kiosk is offline now.")
+RATING_SAVED = N_("Thank you: your rating has been recorded and will be sent.")
+FEEDBACK_CLOSED = N_("This report is closed: the 10 working days to object to the answer have passed. "
+                     "For a problem that remains, file a new report or ask the staff at the counter.")
+NOT_SAVED = N_("This could not be saved on this kiosk. Please ask the staff at the counter.")
 
 #: What the screen shows for each answer kind: a central or a local answer are both "found".
 _SHOWN_KIND = {"found": "found", "local": "found", "unknown": "unknown", "offline_unknown": "offline_unknown"}
@@ -81,6 +90,12 @@ class StatusLookup:
         self.print_state = ""
         self.tracking_id: str | None = None  # the canonical ID last checked
         self._ticket: LookupTicket | None = None
+        #: The answer to the answer: "" (nothing to offer), "open" (answered, within 10
+        #: working days: "Masalah belum selesai" and the rating), "closed" (too late);
+        #: ``feedback_state``: "", "objecting" (typing the text), "objection_sent", "rating_sent".
+        self.feedback = ""
+        self.feedback_state = ""
+        self.feedback_message: Message | None = None
         self._wrong = 0
         self._blocked_until = 0.0
 
@@ -124,6 +139,64 @@ class StatusLookup:
     def _forget_result(self) -> None:
         # A lookup under way still lands (as it always has); clear() is what drops it.
         self.kind, self.message, self.answer, self.print_state = "", None, None, ""
+        self.feedback, self.feedback_state, self.feedback_message = "", "", None
+
+    # -- the answer to the answer -----------------------------------------------------------
+    def offer_feedback(self, today: dt.date, calendar=None) -> str:
+        """Work out what the screen offers for the answer shown (``feedback``), as of the
+        kabupaten's ``today``: "open" while the report is answered and the 10 working days
+        since the answer run, "closed" once they are over or the report is closed."""
+        from kiosk.core.feedback import window_open
+        from kiosk.kernel.workdays import NATIONAL
+
+        remote = self.answer.facts.remote if self.answer is not None and self.answer.facts is not None else None
+        self.feedback = ""
+        if self.found and remote is not None:
+            answered = [e.at for e in remote.events if e.status == "answered"]
+            if remote.status == "closed" and answered:
+                self.feedback = "closed"
+            elif remote.status == "answered" and answered:
+                day = max(answered).astimezone(LOCAL_TZ).date()
+                self.feedback = "open" if window_open(day, today, calendar or NATIONAL) else "closed"
+        if self.feedback == "closed":
+            self.feedback_message = _say(FEEDBACK_CLOSED)
+        return self.feedback
+
+    def begin_objection(self) -> bool:
+        """"Masalah belum selesai" tapped: the text field opens (False: nothing to object to)."""
+        if self.feedback != "open" or self.feedback_state == "objection_sent":
+            return False
+        self.feedback_state = "objecting"
+        return True
+
+    def cancel_objection(self) -> None:
+        if self.feedback_state == "objecting":
+            self.feedback_state = ""
+
+    def send_objection(self, service, text: str) -> bool:
+        """Keep the objection in the outbox (``service``: a ``FeedbackService``); the
+        confirmation says so, online or not. False when nothing was kept."""
+        if self.feedback != "open" or self.tracking_id is None or self.feedback_state == "objection_sent":
+            return False
+        return self._kept(lambda: service.object(self.tracking_id, text), "objection_sent", OBJECTION_SAVED)
+
+    def rate(self, service, score: int) -> bool:
+        """Keep a rating from 1 to 5 (one tap; another tap later is a newer rating)."""
+        if self.feedback != "open" or self.tracking_id is None:
+            return False
+        return self._kept(lambda: service.rate(self.tracking_id, score), "rating_sent", RATING_SAVED)
+
+    def _kept(self, file, state: str, said: str) -> bool:
+        from kiosk.core.store.db import StoreError
+
+        try:
+            file()
+        except StoreError as exc:
+            log.error("feedback not saved: %s", type(exc).__name__)
+            self.feedback_message = _say(NOT_SAVED)
+            return False
+        self.feedback_state, self.feedback_message = state, _say(said)
+        return True
 
     # -- checking -------------------------------------------------------------------------
     def seconds_to_wait(self) -> int:

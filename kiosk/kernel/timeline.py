@@ -22,6 +22,13 @@ STEP_WORDS = {
     "postponed": N_("Postponed"),
     "rejected": N_("Not taken up"),
     "archived": N_("Archived"),
+    "objected": N_("The reporter says the problem is not solved"),  # never the objection's text
+}
+
+#: The satisfaction rating's words (the kiosk's buttons, the workbench's report page).
+RATING_WORDS = {
+    1: N_("Very dissatisfied"), 2: N_("Dissatisfied"), 3: N_("Neither satisfied nor dissatisfied"),
+    4: N_("Satisfied"), 5: N_("Very satisfied"),
 }
 
 NEXT_WORDS = {

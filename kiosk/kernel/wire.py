@@ -214,6 +214,73 @@ class StatusOut(BaseModel):
     events: list[StatusEvent] = []
 
 
+# -- feedback: POST /api/v1/feedback -----------------------------------------------------------
+#: What a citizen may write with an objection ("Masalah belum selesai").
+OBJECTION_TEXT_MAX = 500
+#: Ratings: 1 "Sangat tidak puas" ... 5 "Sangat puas".
+RATING_MIN, RATING_MAX = 1, 5
+#: A feedback item's idempotency key: 32 lower-case hex digits (``uuid4().hex``), made once
+#: by the kiosk when the citizen files it, as a report's Tracking ID is. Never mistaken for
+#: a Tracking ID (upper-case Crockford symbols, 14 of them).
+FEEDBACK_KEY_PATTERN = r"^[0-9a-f]{32}$"
+_FEEDBACK_KEY = re.compile(FEEDBACK_KEY_PATTERN)
+FeedbackKind = Literal["objection", "rating"]
+
+
+def is_feedback_key(key: str) -> bool:
+    """Is this an outbox key of a feedback item (not a Tracking ID)?"""
+    return bool(_FEEDBACK_KEY.match(key))
+
+
+class FeedbackIn(BaseModel):
+    """The citizen's answer to an answer, as a kiosk sends it: an ``objection`` (the problem
+    is not solved; ``text`` may be empty) or a ``rating`` (``score`` 1-5, no text). ``key``
+    is the idempotency key: the same key again is the same item, never a second one."""
+
+    model_config = {"extra": "forbid"}
+
+    key: str = Field(pattern=FEEDBACK_KEY_PATTERN)
+    kind: FeedbackKind
+    tracking_id: str = Field(description="canonical: the answered report's Tracking ID (of any kiosk)")
+    text: Lines = Field(default="", max_length=OBJECTION_TEXT_MAX)
+    score: int | None = Field(default=None, ge=RATING_MIN, le=RATING_MAX)
+    filed_at: dt.datetime = Field(description="when the citizen filed it, on the kiosk's clock")
+
+    _canonical_tracking_id = field_validator("tracking_id")(ReportIn._canonical_tracking_id.__func__)
+    _plausible_filed_at = field_validator("filed_at")(ReportIn._plausible_created_at.__func__)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FeedbackIn":
+        if self.kind == "rating" and (self.score is None or self.text):
+            raise ValueError("a rating has a score from 1 to 5 and no text")
+        if self.kind == "objection" and self.score is not None:
+            raise ValueError("an objection has no score")
+        return self
+
+
+class FeedbackBatch(BaseModel):
+    """``{"items": [...]}``, each checked on its own as reports are."""
+
+    items: list[dict] = Field(min_length=1, max_length=MAX_BATCH,
+                              description="each a FeedbackIn; one that is not gets outcome invalid, not a 422")
+
+
+class FeedbackResult(BaseModel):
+    """What became of one item: ``created``; ``duplicate`` (this key again, the same
+    content); ``conflict`` (another content under a key already held: never applied);
+    ``invalid`` (``errors``: which field and why, e.g. an unknown Tracking ID)."""
+
+    key: str | None
+    outcome: Outcome
+    errors: list[FieldProblem] = []
+
+
+class FeedbackBatchResult(BaseModel):
+    """One result per item, in the order sent."""
+
+    results: list[FeedbackResult]
+
+
 # -- heartbeat: POST /api/v1/heartbeat --------------------------------------------------------
 #: ``unknown``: not checked this time (e.g. the printer was busy printing).
 PrinterState = Literal["ok", "cover_open", "unavailable", "timeout", "fault", "unknown"]

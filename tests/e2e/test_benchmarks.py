@@ -31,3 +31,16 @@ def test_the_workbench_benchmark_opens_real_pages(tmp_path):
     assert all(result["count"] == 2 for result in row["results"].values()) and row["healthz"]["count"] == 4
     section = workbench_inbox.lines([row, row])
     assert section[0] == workbench_inbox.START and section[-1] == workbench_inbox.END
+
+
+def test_the_recap_benchmark_opens_real_pages(tmp_path):
+    """The recap benchmark seeds steps and ratings, signs in and gets the recap and its CSV
+    (a 200 each, never the login page), on a small SQLite database."""
+    from benchmarks import workbench_recap
+
+    row = workbench_recap.measure("SQLite", f"sqlite:///{tmp_path / 'central.sqlite3'}", count=300, requests_each=2)
+    assert row["total"] == 300 and row["events"] > 300 and row["timed"] > 0
+    assert set(row["results"]) == {"recap page: a year", "recap page: a month", "CSV export: a year"}
+    assert all(result["count"] >= 2 for result in row["results"].values())
+    section = workbench_recap.lines([row, row])
+    assert section[0] == workbench_recap.START and section[-1] == workbench_recap.END

@@ -206,6 +206,7 @@ def test_the_same_report_sent_concurrently_is_stored_once(central, token):
 ANSWERS = {
     ("get", "/healthz"): {"200", "503"},
     ("post", "/api/v1/reports"): {"200", "400", "401", "413", "422"},
+    ("post", "/api/v1/feedback"): {"200", "400", "401", "413", "422"},
     ("get", "/api/v1/reference"): {"200", "304", "401"},
     ("get", "/api/v1/reports/{tracking_id}/status"): {"200", "400", "401", "404", "429"},
     ("post", "/api/v1/heartbeat"): {"200", "400", "401", "413", "422"},

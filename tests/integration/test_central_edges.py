@@ -144,8 +144,8 @@ def test_a_forged_forwarded_for_from_loopback_does_not_dodge_the_limit(edge_cent
 @pytest.mark.parametrize("workers", [1, 2])
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(tmp_path, workers):
     """GIVEN ``--trusted-proxies 127.0.0.1`` (here through its environment variable), with one
-    worker and with two (``central.asgi``: each worker keeps its own buckets, so a client
-    gets at most that many times the burst) WHEN two clients come through the proxy THEN
+    worker and with two (``central.asgi``; the buckets are shared by the workers since
+    c0007: tests/integration/test_limits_across_workers.py) WHEN two clients come through the proxy THEN
     each has its own limit, and a client cannot choose its address by putting one in front
     of what the proxy appended."""
     url = f"sqlite:///{tmp_path / 'central.sqlite3'}"

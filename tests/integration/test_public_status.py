@@ -59,14 +59,22 @@ def test_guessing_is_rate_limited(central):
     assert len(answers) - len(limited) <= 30 + 2  # the burst, and what refills while we ask
 
 
-def test_rate_limiter_refills_with_time():
-    now = [0.0]
-    limiter = RateLimiter(per_minute=30, burst=3, clock=lambda: now[0])
-    assert [limiter.take("a") for _ in range(3)] == [0, 0, 0]
-    assert limiter.take("a") == 2.0  # one token every 2 s
+def test_rate_limiter_refills_with_time(tmp_path):
+    """The buckets live in the database (central/ratelimit.py): two limiters on one database,
+    as two workers have them, count against the same bucket."""
+    from central.db import Database, migrate
+
+    db = Database(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    migrate(db.engine)
+    now = [1_800_000_000.0]
+    limiter, other_worker = (RateLimiter(db, "public", per_minute=30, burst=3, clock=lambda: now[0]) for _ in range(2))
+    assert [limiter.take("a"), other_worker.take("a"), limiter.take("a")] == [0, 0, 0]
+    assert other_worker.take("a") == 2.0  # one token every 2 s
     assert limiter.take("b") == 0  # per client
     now[0] += 2
-    assert limiter.take("a") == 0
+    assert other_worker.take("a") == 0
+    assert limiter.take("a") == 2.0
+    db.close()
 
 
 # -- hostile paths: the page never reflects them, and says what the browser may do ----------

@@ -23,13 +23,33 @@ def central_cli(url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def running_central(url: str):
-    """``python -m central serve`` on a free port of 127.0.0.1; yields its base URL."""
+def running_central(url: str, *, workers: int = 1, env: dict[str, str] | None = None):
+    """``python -m central serve [--workers N]`` on a free port of 127.0.0.1; yields its base URL."""
     try:
-        with servers.running_central(url) as base:
+        with servers.running_central(url, workers=workers, env=env) as base:
             yield base
     except RuntimeError as exc:
         pytest.fail(str(exc))
+
+
+def secret_key_file() -> str:
+    """A new key file for ``--secret-key-file`` (in a folder of its own); returns its path."""
+    import tempfile
+    from pathlib import Path
+
+    from central.crypto import new_key_file
+
+    path = str(Path(tempfile.mkdtemp(prefix="central-key-")) / "secret.key")
+    new_key_file(path)
+    return path
+
+
+def without_secret_key() -> dict[str, str]:
+    """The environment of a central or CLI started without a secret key (an empty
+    ``CENTRAL_SECRET_KEY_FILE`` is none)."""
+    import os
+
+    return {**os.environ, "CENTRAL_SECRET_KEY_FILE": ""}
 
 
 def query(url: str, sql: str, **params) -> list[tuple]:

@@ -323,7 +323,7 @@ def test_upgrade_from_0003_keeps_reports_and_takes_the_new_seed(tmp_path):
         old.close()
 
         upgraded = open_store(db_file, key_file=key_file)
-        assert upgraded.schema_revision() == SCHEMA_HEAD == "0004"
+        assert upgraded.schema_revision() == SCHEMA_HEAD == head_revision()
         service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
         assert service.find(tracking_id).outbox_state is OutboxState.PENDING
         assert service.load_draft(tracking_id).title == SECRETS[2]

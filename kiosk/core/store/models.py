@@ -95,3 +95,18 @@ class RemoteStatus(Base):
     #: Sealed JSON list of each event's public reply (null where none); NULL: no replies.
     replies: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     fetched_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class Feedback(Base):
+    """An objection ("Masalah belum selesai") or a rating filed at the status screen, for a
+    report of any kiosk, until the central has it (``kiosk.core.feedback``). ``key`` is its
+    idempotency key; ``text`` is citizen text, sealed, and NULL once delivered."""
+
+    __tablename__ = "feedback"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # objection | rating
+    tracking_id: Mapped[str] = mapped_column(String(14), index=True)
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    text: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed
+    filed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
