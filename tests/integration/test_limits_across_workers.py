@@ -67,6 +67,10 @@ class Client:
         self.workers = workers
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         self.conn.connect()
+        # A worker holds the socket once it has accepted it: an answer on this connection
+        # proves that (right after connect() it may still wait in the listen queue).
+        self.conn.request("GET", "/healthz")
+        self.conn.getresponse().read()
         self.pid = _server_pid(self.conn, self.port, workers)
 
     def request(self, method: str, path: str, body: dict | None = None, cookies: dict | None = None):
