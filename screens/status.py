@@ -13,13 +13,33 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from kiosk.core.status_flow import LookupTicket, StatusLookup
+from kiosk.core.feedback import FeedbackService, local_today
+from kiosk.core.status_flow import NOT_SAVED, LookupTicket, StatusLookup
 from kiosk.core.status_text import keypad_symbols
 from kiosk.runtime.background import Refused
+from screens.common import ensure_visible
 
 log = logging.getLogger(__name__)
+
+
+class FoldingBox(BoxLayout):
+    """A part of the screen shown or folded away (no height, invisible, inactive). Folded,
+    its children keep their own heights, so they must not take touches either: Kivy lets
+    a disabled widget swallow a touch on it, and they would lie over what is shown."""
+
+    shown = BooleanProperty(True)
+
+    def on_touch_down(self, touch):
+        return super().on_touch_down(touch) if self.shown else False
+
+    def on_touch_move(self, touch):
+        return super().on_touch_move(touch) if self.shown else False
+
+    def on_touch_up(self, touch):
+        return super().on_touch_up(touch) if self.shown else False
 
 
 class StatusScreen(Screen):
@@ -30,6 +50,14 @@ class StatusScreen(Screen):
     own_report = BooleanProperty(False)  # issued by this kiosk: its receipt can be reprinted
     reply = StringProperty("")  # the office's newest reply: shown first, large
     reply_heading = StringProperty("")  # who answered, and when
+    #: The answer to the answer (``StatusLookup.feedback``): "", "open" or "closed"; its
+    #: step ("", "objecting", "objection_sent", "rating_sent"); whether an objection was
+    #: kept; and what the kiosk says about it, in the citizen's language.
+    feedback = StringProperty("")
+    feedback_state = StringProperty("")
+    objected = BooleanProperty(False)
+    feedback_said = StringProperty("")
+    feedback_failed = BooleanProperty(False)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -53,6 +81,16 @@ class StatusScreen(Screen):
         answer = lookup.answer
         self.reply = answer.reply if answer is not None else ""
         self.reply_heading = answer.reply_heading if answer is not None else ""
+        self.feedback, self.feedback_state, self.objected = lookup.feedback, lookup.feedback_state, lookup.objected
+        said = lookup.feedback_message
+        self.feedback_said = said.render(App.get_running_app().gettext) if said is not None else ""
+        self.feedback_failed = said is not None and said.msgid == NOT_SAVED
+        for score, button in self._rating_buttons():
+            button.state = "down" if score == lookup.rated else "normal"
+        if self.feedback_state != "objecting":
+            field = self.ids.objection
+            field.focus = False
+            field.text = ""
 
     # -- the keypad -----------------------------------------------------------------------
     def press(self, symbol: str) -> None:
@@ -70,7 +108,7 @@ class StatusScreen(Screen):
     def reset(self) -> None:
         """The session ended: forget the number, and the next citizen starts unslowed."""
         self.lookup.reset()
-        self._show()
+        self._show()  # also empties the objection's field
 
     # -- checking -------------------------------------------------------------------------
     def look_up(self, tracking_id: str) -> None:
@@ -106,8 +144,57 @@ class StatusScreen(Screen):
         else:
             applied = self.lookup.answered(ticket, answer)
         if applied:
-            self._tell_in(App.get_running_app().lang)  # the language may have changed meanwhile
+            app = App.get_running_app()
+            self._tell_in(app.lang)  # the language may have changed meanwhile
+            self.lookup.offer_feedback(local_today(app.env.now()))
             self._show()
+
+    # -- the answer to the answer -----------------------------------------------------------
+    def _feedback_service(self) -> FeedbackService:
+        env = App.get_running_app().env
+        return FeedbackService(env.store, clock=env.now)
+
+    def _rating_buttons(self):
+        return [(score, self.ids[f"rate_{score}"]) for score in range(1, 6)]
+
+    def begin_objection(self) -> None:
+        """"Masalah belum selesai": the short text field opens, with the keyboard."""
+        if self.lookup.begin_objection():
+            self._show()
+            Clock.schedule_once(self._focus_objection, 0)  # once the panel is laid out
+
+    def _focus_objection(self, _dt) -> None:
+        self._objection_in_view()
+        self.ids.objection.focus = True
+
+    def keyboard_moved(self) -> None:
+        """The docked keyboard opened or closed: keep the objection's words, field and
+        buttons in view above it (their lower part, when they do not all fit)."""
+        if self.feedback_state == "objecting":
+            Clock.schedule_once(lambda _dt: self._objection_in_view(), 0)
+
+    def _objection_in_view(self) -> None:
+        ids = self.ids
+        ensure_visible(ids.result_scroll, ids.objection_hint, padding=0, below=ids.objection_actions)
+
+    def cancel_objection(self) -> None:
+        self.lookup.cancel_objection()
+        self._show()
+
+    def send_objection(self) -> None:
+        """Keep the objection in the outbox (sent when the network allows) and say so."""
+        self.lookup.send_objection(self._feedback_service(), self.ids.objection.text)
+        self._show()
+        self._bring_into_view(self.ids.feedback_said)
+
+    def rate(self, score: int) -> None:
+        """One tap on a score from 1 to 5 keeps it; the tapped button stays marked."""
+        self.lookup.rate(self._feedback_service(), score)
+        self._show()
+        self._bring_into_view(self.ids.feedback_said)
+
+    def _bring_into_view(self, widget) -> None:
+        Clock.schedule_once(lambda _dt: ensure_visible(self.ids.result_scroll, widget), 0)
 
     # -- the language ---------------------------------------------------------------------
     def switch_language(self, language: str) -> None:

@@ -96,6 +96,8 @@ class StatusLookup:
         self.feedback = ""
         self.feedback_state = ""
         self.feedback_message: Message | None = None
+        self.objected = False  # an objection was kept for the answer shown (one per visit)
+        self.rated: int | None = None  # the score last kept for the answer shown
         self._wrong = 0
         self._blocked_until = 0.0
 
@@ -140,16 +142,21 @@ class StatusLookup:
         # A lookup under way still lands (as it always has); clear() is what drops it.
         self.kind, self.message, self.answer, self.print_state = "", None, None, ""
         self.feedback, self.feedback_state, self.feedback_message = "", "", None
+        self.objected, self.rated = False, None
 
     # -- the answer to the answer -----------------------------------------------------------
     def offer_feedback(self, today: dt.date, calendar=None) -> str:
         """Work out what the screen offers for the answer shown (``feedback``), as of the
         kabupaten's ``today``: "open" while the report is answered and the 10 working days
-        since the answer run, "closed" once they are over or the report is closed."""
+        since the answer run, "closed" once they are over or the report is closed. Offline,
+        from the last status the central gave (``StatusFacts.known``)."""
         from kiosk.core.feedback import window_open
         from kiosk.kernel.workdays import NATIONAL
 
-        remote = self.answer.facts.remote if self.answer is not None and self.answer.facts is not None else None
+        facts = self.answer.facts if self.answer is not None else None
+        # Offline, the last status the central gave for this kiosk's own report stands in:
+        # the objection waits in the outbox like a report does.
+        remote = (facts.remote or facts.known) if facts is not None else None
         self.feedback = ""
         if self.found and remote is not None:
             answered = [e.at for e in remote.events if e.status == "answered"]
@@ -164,7 +171,7 @@ class StatusLookup:
 
     def begin_objection(self) -> bool:
         """"Masalah belum selesai" tapped: the text field opens (False: nothing to object to)."""
-        if self.feedback != "open" or self.feedback_state == "objection_sent":
+        if self.feedback != "open" or self.objected:
             return False
         self.feedback_state = "objecting"
         return True
@@ -176,15 +183,19 @@ class StatusLookup:
     def send_objection(self, service, text: str) -> bool:
         """Keep the objection in the outbox (``service``: a ``FeedbackService``); the
         confirmation says so, online or not. False when nothing was kept."""
-        if self.feedback != "open" or self.tracking_id is None or self.feedback_state == "objection_sent":
+        if self.feedback != "open" or self.tracking_id is None or self.objected:
             return False
-        return self._kept(lambda: service.object(self.tracking_id, text), "objection_sent", OBJECTION_SAVED)
+        self.objected = self._kept(lambda: service.object(self.tracking_id, text), "objection_sent", OBJECTION_SAVED)
+        return self.objected
 
     def rate(self, service, score: int) -> bool:
         """Keep a rating from 1 to 5 (one tap; another tap later is a newer rating)."""
         if self.feedback != "open" or self.tracking_id is None:
             return False
-        return self._kept(lambda: service.rate(self.tracking_id, score), "rating_sent", RATING_SAVED)
+        if not self._kept(lambda: service.rate(self.tracking_id, score), "rating_sent", RATING_SAVED):
+            return False
+        self.rated = score
+        return True
 
     def _kept(self, file, state: str, said: str) -> bool:
         from kiosk.core.store.db import StoreError

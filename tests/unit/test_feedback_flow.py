@@ -54,6 +54,7 @@ def test_an_answered_report_offers_the_objection_and_the_rating_and_keeps_them(c
     assert lookup.feedback_message.render(ID).startswith("Keberatan Anda tercatat dan akan dikirim")
     assert not lookup.send_objection(service, "lagi")  # one objection per visit
     assert lookup.rate(service, 4) and lookup.feedback_message.render(ID).startswith("Terima kasih")
+    assert lookup.rated == 4 and not lookup.begin_objection()  # rating after it reopens no second objection
     entries = Outbox(store.engine).entries()
     assert [(e.kind, e.state.value) for e in entries] == [("objection", "pending"), ("rating", "pending")]
     sent = service.payload(entries[0].tracking_id)
@@ -81,3 +82,13 @@ def test_nothing_is_offered_before_an_answer_or_for_a_new_number(clock):
     lookup.begin_objection()
     lookup.press("A")  # typing another number forgets the offer
     assert (lookup.feedback, lookup.feedback_state, lookup.feedback_message) == ("", "", None)
+
+
+def test_offline_the_last_known_answer_offers_the_same(clock):
+    """GIVEN the kiosk offline, its own report's last known status answered WHEN the answer
+    is shown THEN the objection and the rating are offered (they wait in the outbox)."""
+    lookup = StatusLookup(monotonic=clock.monotonic)
+    ticket = lookup.check(TID)
+    facts = StatusFacts(TID, object(), None, False, known=remote(), known_at=ANSWERED_ON)
+    assert lookup.answered(ticket, StatusAnswer("local", "Laporan", facts=facts))
+    assert lookup.offer_feedback(dt.date(2026, 3, 18)) == "open"
