@@ -10,8 +10,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0
 # What only the tests need: a real PostgreSQL server for the central service's store,
 # Chromium for the public status page, systemd-analyze to verify deploy/lapor-kiosk.service,
-# npm for axe-core (the accessibility check of tests/e2e/test_workbench_a11y.py).
-TEST_SYSTEM_PACKAGES := postgresql chromium systemd npm
+# (npm, for axe-core, is installed by the $(AXE) rule only when no npm command exists: a
+# NodeSource nodejs carries its own npm and conflicts with Debian's npm package.)
+TEST_SYSTEM_PACKAGES := postgresql chromium systemd
 # axe-core from npm, for the tests only (never part of the product or its wheel).
 AXE_VERSION := 4.14.1
 AXE := tests/.axe/node_modules/axe-core/axe.min.js
@@ -79,6 +80,7 @@ $(VENV)/.test-installed: $(VENV)/.central-installed requirements-test.txt
 locale: $(CATALOGS)
 
 $(AXE):
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES=npm
 	npm install --prefix tests/.axe --no-save --no-audit --no-fund axe-core@$(AXE_VERSION)
 
 %.mo: %.po $(VENV)/.installed
