@@ -6,11 +6,14 @@ through ``central.actions``, the officer's role, the report's status as the form
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from central import actions
 from central.accounts import SignedIn
+from central.db import Database
 from central.report_page import PROBLEMS
 from central.routers.workbench import (_csrf_ok, _not_found, _reference, _refused, _report_page, _signed_in, _view,
                                        _words)
@@ -83,99 +86,87 @@ def _after(request: Request, officer: SignedIn, tracking_id: str, form: dict[str
     return _page(request, officer, tracking_id, 400, problem, draft)
 
 
-def _done(request: Request, tracking_id: str, what: str) -> Response:
-    return redirect(request, f"/workbench/reports/{tracking_id}", done=what)
+#: What a report's form applies: (database, officer, canonical Tracking ID, form, client
+#: address); it raises ``actions.Refused`` when the request is not applied.
+Apply = Callable[[Database, SignedIn, str, dict[str, str], str], object]
+
+
+async def _on_report(request: Request, tracking_id: str, done: str, apply: Apply,
+                     draft: Callable[[dict[str, str]], dict[str, str]] = lambda form: {}) -> Response:
+    """A POST on a report's page: the session and its CSRF token, a valid Tracking ID, then
+    ``apply``. A refusal is answered as ``_after`` says (the form kept as ``draft(form)``);
+    else back to the report's page with ``done`` (the words of ``report_page.DONE``)."""
+    officer, form, answer = await _posted(request)
+    if answer is not None:
+        return answer
+    canonical = _canonical(tracking_id)
+    if canonical is None:
+        return _not_found(request, officer)
+    try:
+        apply(request.app.state.db, officer, canonical, form, client_address(request))
+    except actions.Refused as refused:
+        return _after(request, officer, canonical, form, refused, draft(form))
+    return redirect(request, f"/workbench/reports/{canonical}", done=done)
+
+
+def _shown_status(form: dict[str, str]) -> str:
+    """The report's status as the form showed it ("?" when it does not say: never current)."""
+    return form.get("status") or "?"
 
 
 @router.post("/reports/{tracking_id}/act")
 async def act(request: Request, tracking_id: str) -> Response:
     """One of the lifecycle's actions (the form's ``action``), with the status it was shown."""
-    officer, form, answer = await _posted(request)
-    if answer is not None:
-        return answer
-    canonical = _canonical(tracking_id)
-    if canonical is None:
-        return _not_found(request, officer)
-    action = form.get("action", "")
-    draft = {k: form.get(k, "") for k in ("note", "reply", "agency") if form.get(k)}
-    draft["for"] = action
-    try:
-        actions.act(request.app.state.db, officer, canonical, action, note=form.get("note", ""),
+    def apply(db: Database, officer: SignedIn, report: str, form: dict[str, str], address: str) -> None:
+        action = form.get("action", "")
+        actions.act(db, officer, report, action, note=form.get("note", ""),
                     reply=form.get("reply") if action in ("answer", "reject") else None,
-                    agency=form.get("agency") or None, expect_status=form.get("status") or "?",
-                    address=client_address(request))
-    except actions.Refused as refused:
-        return _after(request, officer, canonical, form, refused, draft)
-    return _done(request, canonical, "action")
+                    agency=form.get("agency") or None, expect_status=_shown_status(form), address=address)
+
+    def draft(form: dict[str, str]) -> dict[str, str]:
+        return {k: form.get(k, "") for k in ("note", "reply", "agency") if form.get(k)} | {"for": form.get("action", "")}
+
+    return await _on_report(request, tracking_id, "action", apply, draft)
 
 
 @router.post("/reports/{tracking_id}/note")
 async def add_note(request: Request, tracking_id: str) -> Response:
-    officer, form, answer = await _posted(request)
-    if answer is not None:
-        return answer
-    canonical = _canonical(tracking_id)
-    if canonical is None:
-        return _not_found(request, officer)
-    try:
-        actions.add_note(request.app.state.db, officer, canonical, form.get("note", ""), address=client_address(request))
-    except actions.Refused as refused:
-        return _after(request, officer, canonical, form, refused, {"for": "note", "note": form.get("note", "")})
-    return _done(request, canonical, "note")
+    return await _on_report(
+        request, tracking_id, "note",
+        lambda db, officer, report, form, address: actions.add_note(db, officer, report, form.get("note", ""),
+                                                                    address=address),
+        lambda form: {"for": "note", "note": form.get("note", "")})
 
 
 @router.post("/reports/{tracking_id}/reroute-request")
 async def ask_reroute(request: Request, tracking_id: str) -> Response:
-    officer, form, answer = await _posted(request)
-    if answer is not None:
-        return answer
-    canonical = _canonical(tracking_id)
-    if canonical is None:
-        return _not_found(request, officer)
-    try:
-        actions.request_reroute(request.app.state.db, officer, canonical, form.get("reason", ""),
-                                expect_status=form.get("status") or "?", address=client_address(request))
-    except actions.Refused as refused:
-        return _after(request, officer, canonical, form, refused,
-                      {"for": "reroute_request", "reason": form.get("reason", "")})
-    return _done(request, canonical, "reroute_request")
+    return await _on_report(
+        request, tracking_id, "reroute_request",
+        lambda db, officer, report, form, address: actions.request_reroute(
+            db, officer, report, form.get("reason", ""), expect_status=_shown_status(form), address=address),
+        lambda form: {"for": "reroute_request", "reason": form.get("reason", "")})
 
 
 @router.post("/reports/{tracking_id}/duplicate")
 async def link_duplicate(request: Request, tracking_id: str) -> Response:
-    officer, form, answer = await _posted(request)
-    if answer is not None:
-        return answer
-    canonical = _canonical(tracking_id)
-    if canonical is None:
-        return _not_found(request, officer)
-    draft = {"for": "duplicate", "original": form.get("original", "")}
-    if officer.role != "admin":
-        return _role_refused(request, officer)
-    original = _canonical(form.get("original", ""))
-    if original is None:
-        return _page(request, officer, canonical, 400, "bad_id", draft)
-    try:
-        actions.link_duplicate(request.app.state.db, officer, canonical, original,
-                               expect_status=form.get("status") or "?", address=client_address(request))
-    except actions.Refused as refused:
-        return _after(request, officer, canonical, form, refused, draft)
-    return _done(request, canonical, "merged")
+    def apply(db: Database, officer: SignedIn, report: str, form: dict[str, str], address: str) -> None:
+        # Checked here, before the original's ID is read: answered as the core's refusals are.
+        if officer.role != "admin":
+            raise actions.Refused("role")
+        original = _canonical(form.get("original", ""))
+        if original is None:
+            raise actions.Refused("invalid", "bad_id")
+        actions.link_duplicate(db, officer, report, original, expect_status=_shown_status(form), address=address)
+
+    return await _on_report(request, tracking_id, "merged", apply,
+                            lambda form: {"for": "duplicate", "original": form.get("original", "")})
 
 
 @router.post("/reports/{tracking_id}/unlink")
 async def unlink_duplicate(request: Request, tracking_id: str) -> Response:
-    officer, form, answer = await _posted(request)
-    if answer is not None:
-        return answer
-    canonical = _canonical(tracking_id)
-    if canonical is None:
-        return _not_found(request, officer)
-    try:
-        actions.unlink_duplicate(request.app.state.db, officer, canonical, address=client_address(request))
-    except actions.Refused as refused:
-        return _after(request, officer, canonical, form, refused, {})
-    return _done(request, canonical, "unmerged")
+    return await _on_report(
+        request, tracking_id, "unmerged",
+        lambda db, officer, report, form, address: actions.unlink_duplicate(db, officer, report, address=address))
 
 
 # -- reply templates (admins) ------------------------------------------------------------------
