@@ -27,7 +27,7 @@ run: system-deps $(VENV)/.installed locale
 test: system-deps test-system-deps $(VENV)/.test-installed locale $(AXE)
 	@mkdir -p tests/artifacts
 	$(BIN)/lint-imports --no-cache
-	KIVY_NO_ARGS=1 KIVY_LOG_MODE=PYTHON $(BIN)/python -m pytest tests; rc=$$?; \
+	KIVY_NO_ARGS=1 KIVY_LOG_MODE=PYTHON $(BIN)/python -m pytest tests --durations=30; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # The central service the kiosks sync to (SQLite in the user data dir unless
