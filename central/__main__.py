@@ -7,7 +7,8 @@
                              [--low-disk-mb MB] [--now ISO-TIME]
         (the fleet from the kiosks' heartbeats; exit 0 when every kiosk in service is
          healthy, 1 when any is flagged: for cron and monitoring)
-    python -m central officer add NAME                       (an API token, printed once)
+    python -m central officer add NAME                       (a script's API token, printed once: role
+        script, every lifecycle action through the officer API, no workbench account)
     python -m central officer add NAME --role admin|agency|viewer [--agency CODE] [--password-stdin]
         (a workbench account: the password is asked twice, or read as one line from stdin)
     python -m central officer password NAME [--password-stdin]
@@ -23,10 +24,15 @@
     python -m central overdue [--json] [--today YYYY-MM-DD]
         (reports past their working-day deadline: Tracking ID, status, agency, due date,
          working days late; exit 0 when none, 1 when any: for cron and monitoring)
+    python -m central holidays import FILE
+        (the kabupaten's own days, replacing the stored ones: YYYY-MM-DD a day off,
+         -YYYY-MM-DD a day worked, "# name" after it; moves the due dates; kiosks get them
+         with the reference data)
+    python -m central holidays list [--year YYYY]
 
 ``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command;
-``--holidays-file PATH`` (or ``CENTRAL_HOLIDAYS_FILE``) too: the kabupaten's own days off
-and days worked for every deadline (``kiosk.kernel.workdays.WorkCalendar.from_file``);
+``--holidays-file PATH`` (or ``CENTRAL_HOLIDAYS_FILE``) too, deprecated: the file is
+imported into the database as ``holidays import`` does (when it differs), with a warning;
 ``--secret-key-file PATH`` (or ``CENTRAL_SECRET_KEY_FILE``, or systemd's credential
 ``central-secret-key``) too: the key that seals the officers' TOTP secrets (``central.crypto``).
 """
@@ -88,7 +94,7 @@ def _day(value: str) -> dt.date:
 def show_overdue(db: Database, args: argparse.Namespace) -> int:
     """``python -m central overdue``: reports past their deadline; 1 when any, 0 when none.
     Only what monitoring needs: never a report's content or a reporter's identity. Reads
-    the due dates as the service keeps them (it moves them when its calendar file changes)."""
+    the due dates as the service keeps them (moved whenever the kabupaten's days change)."""
     import json
 
     from central import deadlines
@@ -112,12 +118,61 @@ def show_overdue(db: Database, args: argparse.Namespace) -> int:
     return 1 if late else 0
 
 
-def load_calendar(path: str | None):
-    """The working-day calendar: national, plus the kabupaten's file when given. A wrong
-    file raises CalendarFileError naming the line (the caller stops)."""
-    from kiosk.kernel.workdays import NATIONAL, WorkCalendar
+HOLIDAYS_FILE_DEPRECATED = (
+    "warning: --holidays-file (CENTRAL_HOLIDAYS_FILE) is deprecated: the kabupaten's days are kept in the "
+    "database now, where every command and every kiosk finds them; the file was imported into it. Import a "
+    "changed file once with: python -m central holidays import FILE, and stop giving --holidays-file "
+    "(while it is given, it replaces the stored days at every start)")
 
-    return WorkCalendar.from_file(path) if path else NATIONAL
+
+def read_holidays(path: str):
+    """The kabupaten's days in ``path``; a wrong line raises CalendarFileError naming it,
+    an unreadable file OSError or UnicodeDecodeError (the caller stops, nothing changed)."""
+    from pathlib import Path
+
+    from kiosk.kernel.workdays import parse_days
+
+    return parse_days(Path(path).read_text(encoding="utf-8"), path)
+
+
+def import_holidays_file(url: str, path: str) -> int:
+    """The deprecated ``CENTRAL_HOLIDAYS_FILE`` of ``central.asgi``: imported at start."""
+    from central import deadlines
+
+    days = read_holidays(path)
+    db = Database(url)
+    try:
+        migrate(db.engine)
+        return deadlines.replace_days(db, days)
+    finally:
+        db.close()
+
+
+def holidays_command(db: Database, args: argparse.Namespace) -> int:
+    """``holidays import FILE`` (all or nothing) and ``holidays list [--year]``."""
+    from central import deadlines
+    from kiosk.kernel.workdays import CalendarFileError
+
+    if args.holidays_command == "import":
+        try:
+            days = read_holidays(args.file)
+        except (CalendarFileError, OSError, UnicodeDecodeError) as exc:
+            print(f"error: {exc}; nothing was changed", file=sys.stderr)
+            return 2
+        moved = deadlines.replace_days(db, days)
+        off = sum(1 for d in days if not d.working)
+        print(f"the kabupaten's calendar now has {len(days)} days of its own ({off} days off, "
+              f"{len(days) - off} days worked); due dates of {moved} reports moved; kiosks get the days "
+              "with their next reference update")
+        return 0
+    days = deadlines.stored_days(db, args.year)
+    for d in days:
+        print(f"{d.day.isoformat()}  {'day worked' if d.working else 'day off':<10}  {d.name}".rstrip())
+    where = f" in {args.year}" if args.year else ""
+    print(f"{len(days)} days of the kabupaten's own{where}, on top of Indonesia's holidays and collective leave"
+          if days else f"no days of the kabupaten's own{where}: deadlines count Indonesia's holidays and collective "
+                       "leave only (python -m central holidays import FILE)")
+    return 0
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -166,8 +221,8 @@ def officer_command(db: Database, args: argparse.Namespace, box) -> int:
 _DATABASE_URL_HELP = "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)"
 _SECRET_KEY_HELP = ("the file of the key that seals the officers' TOTP secrets (python -m central secret-key new PATH "
                     "makes one; default: systemd's credential central-secret-key, else none: no TOTP can be enrolled)")
-_HOLIDAYS_HELP = ("the kabupaten's days off (YYYY-MM-DD a line) and days worked (-YYYY-MM-DD) on top of Indonesia's "
-                  "holidays and collective leave, for every deadline (default: none)")
+_HOLIDAYS_HELP = ("deprecated (python -m central holidays import FILE): a file of the kabupaten's days, imported into "
+                  "the database at start")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -216,7 +271,7 @@ def _parser() -> argparse.ArgumentParser:
     officer_sub = officer.add_subparsers(dest="officer_command", required=True)
     officer_add = officer_sub.add_parser(
         "add", parents=[database],
-        help="without --role: an API token (printed once); with --role: a workbench account with a password")
+        help="without --role: a script's API token (role script, printed once); with --role: a workbench account")
     officer_add.add_argument("name")
     officer_add.add_argument("--role", choices=("admin", "agency", "viewer"))
     officer_add.add_argument("--agency", help="the agency's code (role agency only)")
@@ -243,6 +298,15 @@ def _parser() -> argparse.ArgumentParser:
                            help="close reports answered more than 10 working days ago without objection (for cron; "
                                 "safe on several machines at once)")
     close.add_argument("--now", type=_instant, metavar="ISO-TIME", help="judge as of this time instead of now")
+    holidays = sub.add_parser("holidays", parents=[database],
+                              help="the kabupaten's own days off and days worked, on top of Indonesia's holidays")
+    holidays_sub = holidays.add_subparsers(dest="holidays_command", required=True)
+    holidays_import = holidays_sub.add_parser(
+        "import", parents=[database], help="replace the kabupaten's days by the file's (YYYY-MM-DD a day off, "
+                                           "-YYYY-MM-DD a day worked, '# name' after it); a wrong line changes nothing")
+    holidays_import.add_argument("file")
+    holidays_list = holidays_sub.add_parser("list", parents=[database], help="the kabupaten's days as stored")
+    holidays_list.add_argument("--year", type=int, help="only the days of this year")
     report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
@@ -275,11 +339,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --secret-key-file: {exc}", file=sys.stderr)
         return 2
 
+    days = None
+    if args.holidays_file:
+        try:
+            days = read_holidays(args.holidays_file)
+        except (CalendarFileError, OSError, UnicodeDecodeError) as exc:
+            print(f"error: --holidays-file: {exc}", file=sys.stderr)
+            return 2
+        print(HOLIDAYS_FILE_DEPRECATED, file=sys.stderr)
+    db = Database(url)
     try:
-        calendar = load_calendar(args.holidays_file)
-    except (CalendarFileError, OSError, UnicodeDecodeError) as exc:
-        print(f"error: --holidays-file: {exc}", file=sys.stderr)
-        return 2
+        migrate(db.engine)
+        if days is not None:
+            from central import deadlines
+
+            deadlines.replace_days(db, days)
+    finally:
+        if args.command == "serve":
+            db.close()
     if args.command == "serve":
         import uvicorn
 
@@ -289,8 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers > 1:  # stateless app: each worker process opens the same database
             os.environ["CENTRAL_DATABASE_URL"] = url
             os.environ["CENTRAL_DOCS"] = "1" if args.docs else "0"
-            if args.holidays_file:
-                os.environ["CENTRAL_HOLIDAYS_FILE"] = os.path.abspath(args.holidays_file)
+            os.environ.pop("CENTRAL_HOLIDAYS_FILE", None)  # imported above: the workers need not
             if args.secret_key_file:
                 os.environ["CENTRAL_SECRET_KEY_FILE"] = os.path.abspath(args.secret_key_file)
             uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
@@ -298,13 +374,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from central.app import create_app
 
-        uvicorn.run(create_app(url, docs=args.docs, calendar=calendar, secret_key_file=args.secret_key_file),
+        uvicorn.run(create_app(url, docs=args.docs, secret_key_file=args.secret_key_file),
                     host=args.host, port=args.port,
                     log_level="info", **proxies)
         return 0
-    db = Database(url, calendar)
     try:
-        migrate(db.engine)
         from central import service
         from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
@@ -312,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             return show_fleet(db, args)
         if args.command == "overdue":
             return show_overdue(db, args)
+        if args.command == "holidays":
+            return holidays_command(db, args)
         if args.command == "close-answered":
             from central.feedback import close_answered
 

@@ -42,18 +42,17 @@ ROUTERS = (
 log = logging.getLogger(__name__)
 
 
-def create_app(database_url: str, *, docs: bool = False, calendar=None, secret_key_file: str | None = None) -> FastAPI:
+def create_app(database_url: str, *, docs: bool = False, secret_key_file: str | None = None) -> FastAPI:
     """The app for one database (migrated here, so a fresh database just works).
 
     ``/openapi.json`` is always served (kiosk builders and monitoring read it); the
     browsable ``/docs`` and ``/redoc``, which load scripts from a CDN, only with ``docs``.
-    ``calendar``: the working days every deadline counts (default: Indonesia's national one).
     ``secret_key_file``: the key that seals TOTP secrets (``central.crypto``; systemd's
     credential when not given); a file that is given but unusable stops the start."""
     box = crypto.load(secret_key_file)
-    db = Database(database_url, calendar)
+    db = Database(database_url)
     migrate(db.engine)
-    deadlines.follow_calendar(db, db.calendar)  # the kabupaten's file may have changed since the last start
+    deadlines.follow_calendar(db, db.calendar)  # the kabupaten's days may have changed since the last start
     if box is not None:
         sealed = accounts.seal_plain_secrets(db, box)
         if sealed:

@@ -1,16 +1,18 @@
 """ASGI entry for several workers: ``uvicorn central.asgi:app --workers N`` with
-``CENTRAL_DATABASE_URL`` set, ``CENTRAL_HOLIDAYS_FILE`` for the kabupaten's calendar and
-``CENTRAL_DOCS=1`` for ``/docs``, ``CENTRAL_SECRET_KEY_FILE`` for the key that seals TOTP
-secrets (``python -m central serve --workers N`` does this;
-uvicorn's own ``--proxy-headers`` and ``--forwarded-allow-ips`` say which proxies to trust)."""
+``CENTRAL_DATABASE_URL`` set, ``CENTRAL_DOCS=1`` for ``/docs``, ``CENTRAL_SECRET_KEY_FILE``
+for the key that seals TOTP secrets (``python -m central serve --workers N`` does this;
+uvicorn's own ``--proxy-headers`` and ``--forwarded-allow-ips`` say which proxies to trust).
+``CENTRAL_HOLIDAYS_FILE`` (deprecated: ``python -m central holidays import FILE`` once)
+is imported into the database at start, as ``--holidays-file`` is."""
 import os
 
 from central.app import create_app
 from central.db import default_database_url
-from kiosk.kernel.workdays import NATIONAL, WorkCalendar
 
-_holidays = os.environ.get("CENTRAL_HOLIDAYS_FILE")
-app = create_app(os.environ.get("CENTRAL_DATABASE_URL") or default_database_url(),
-                 docs=os.environ.get("CENTRAL_DOCS") == "1",
-                 calendar=WorkCalendar.from_file(_holidays) if _holidays else NATIONAL,
+_url = os.environ.get("CENTRAL_DATABASE_URL") or default_database_url()
+if os.environ.get("CENTRAL_HOLIDAYS_FILE"):
+    from central.__main__ import import_holidays_file
+
+    import_holidays_file(_url, os.environ["CENTRAL_HOLIDAYS_FILE"])
+app = create_app(_url, docs=os.environ.get("CENTRAL_DOCS") == "1",
                  secret_key_file=os.environ.get("CENTRAL_SECRET_KEY_FILE"))

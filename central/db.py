@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 import platformdirs
@@ -63,18 +65,53 @@ def _upgrade(engine: Engine) -> tuple[str, str] | None:
 
 class Database:
     """The central's database, and the working-day calendar its deadlines count in
-    (Indonesia's national one unless the kabupaten's file is given: ``--holidays-file``)."""
+    (Indonesia's, with the kabupaten's days stored in the database: ``central.deadlines``)."""
 
-    def __init__(self, url: str, calendar=None):
-        from kiosk.kernel.workdays import NATIONAL
+    #: Seconds a process counts with the calendar it read before reading it again: an
+    #: import (``python -m central holidays import``) reaches running services this late.
+    CALENDAR_REFRESH_S = 10.0
 
+    def __init__(self, url: str):
         self.url = url
-        self.calendar = calendar or NATIONAL
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.calendar_refresh_s = self.CALENDAR_REFRESH_S
+        self._calendar, self._calendar_at = None, 0.0
+        self._calendar_lock = threading.Lock()
 
     def session(self) -> Session:
         return self._sessions()
+
+    @property
+    def calendar(self):
+        """The working-day calendar (``kiosk.kernel.workdays.WorkCalendar``), read from the
+        database at first use and again when older than ``calendar_refresh_s``
+        (``central.deadlines.load_calendar``: a plain read outside any transaction). One
+        thread reads it while the others go on with the one they have. When it changed
+        (another process imported days), the due dates set meanwhile with the old one are
+        moved, off this thread."""
+        held = self._calendar
+        if held is not None and time.monotonic() - self._calendar_at < self.calendar_refresh_s:
+            return held
+        if not self._calendar_lock.acquire(blocking=held is None):
+            return held
+        try:
+            from central import deadlines
+
+            if self._calendar is not None and self._calendar is not held:  # another thread read it meanwhile
+                return self._calendar
+            calendar = deadlines.load_calendar(self)
+            self._calendar, self._calendar_at = calendar, time.monotonic()
+        finally:
+            self._calendar_lock.release()
+        if held is not None and calendar != held:
+            threading.Thread(target=deadlines.follow_calendar, args=(self, calendar), name="follow-calendar",
+                             daemon=True).start()
+        return calendar
+
+    def forget_calendar(self) -> None:
+        """Read the calendar again at its next use (this process changed the stored days)."""
+        self._calendar = None
 
     def close(self) -> None:
         self.engine.dispose()

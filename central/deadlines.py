@@ -12,9 +12,13 @@ A row keeps ``due_from`` (the local date the wait began) and ``due_on`` (the day
 the step is due: overdue from the next day on). ``follow`` is the one place that sets
 them, called wherever a report's status changes (``central.service.take_report``,
 ``central.lifecycle.apply``). A duplicate linked to its original has no deadline of its own
-(the original carries it; ``central.actions``), and gets one again, from then, when unlinked. The calendar is the central's (``Database.calendar``:
-Indonesia's holidays and collective leave plus the kabupaten's file); ``follow_calendar``
-moves stored due dates when that calendar changes (a day off added to the file).
+(the original carries it; ``central.actions``), and gets one again, from then, when unlinked.
+
+The calendar is the central's: Indonesia's holidays and collective leave plus the
+kabupaten's own days kept in ``kabupaten_days`` (:func:`load_calendar`, the one place that
+builds it; ``Database.calendar`` holds it, read again at most every 10 seconds).
+:func:`replace_days` (``python -m central holidays import FILE``) replaces those days and
+moves the stored due dates (:func:`follow_calendar`), as does every start.
 """
 from __future__ import annotations
 
@@ -22,11 +26,12 @@ import dataclasses
 import datetime as dt
 import logging
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
-from central.models import Report
+from central.models import KabupatenDay, Report
 from kiosk.kernel.clock import LOCAL_TZ
-from kiosk.kernel.workdays import DEADLINE_DAYS, WorkCalendar
+from kiosk.kernel.workdays import DEADLINE_DAYS, CalendarDay, WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +105,53 @@ def follow_calendar(db, calendar: WorkCalendar) -> int:
     if moved:
         log.info("deadlines of %d reports moved to the current working-day calendar", moved)
     return moved
+
+
+def stored_days(db, year: int | None = None) -> list[CalendarDay]:
+    """The kabupaten's own days as stored, in date order (of ``year`` only when given)."""
+    query = select(KabupatenDay).order_by(KabupatenDay.day)
+    if year is not None:
+        query = query.where(KabupatenDay.day >= dt.date(year, 1, 1), KabupatenDay.day <= dt.date(year, 12, 31))
+    with db.session() as session:
+        return [CalendarDay(row.day, row.working, row.name) for row in session.scalars(query)]
+
+
+def load_calendar(db) -> WorkCalendar:
+    """The central's working-day calendar: Indonesia's, with the kabupaten's stored days.
+
+    Read on a connection of its own and outside any transaction: it is asked for in the
+    middle of others' transactions (an action sets a due date), and on SQLite a second
+    transaction (``BEGIN IMMEDIATE``) would wait for the write lock its caller holds; a
+    plain read in WAL mode does not."""
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"SELECT day, working, name FROM {KabupatenDay.__tablename__}")
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        raw.close()  # back to the pool, which rolls back what PostgreSQL began
+    return WorkCalendar.from_days(CalendarDay(day if isinstance(day, dt.date) else dt.date.fromisoformat(day),
+                                              bool(working), name) for day, working, name in rows)
+
+
+def replace_days(db, days: list[CalendarDay]) -> int:
+    """Make ``days`` the kabupaten's own days (all at once: the old ones go), then move
+    the stored due dates to the new calendar; returns how many reports moved. Days equal
+    to the stored ones change nothing (several workers importing the same file at start)."""
+    wanted = sorted(days)
+    if stored_days(db) != wanted:
+        try:
+            with db.session() as session, session.begin():
+                session.execute(delete(KabupatenDay))
+                session.add_all(KabupatenDay(day=d.day, working=d.working, name=d.name) for d in wanted)
+        except IntegrityError:  # another process replaced them at the same moment
+            if stored_days(db) != wanted:
+                raise
+        log.info("the kabupaten's calendar now has %d days of its own", len(wanted))
+    calendar = WorkCalendar.from_days(wanted)
+    db.forget_calendar()
+    return follow_calendar(db, calendar)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, event, or_
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -61,6 +61,14 @@ class Report(Base):
     #: and the day it is due; both None when no step is due (postponed, closed, ...).
     due_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    #: The FIRST time the report took each step (its first status event of that status), for
+    #: the recap (``central.recap``); kept by ``_first_step`` below with every status event
+    #: the ORM writes (a bulk insert passes it by, and sets them itself), never moved by a
+    #: later one (an answer after an objection, a close after a reopening).
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     #: The workbench's inbox: newest first by (received_at, tracking_id), by keyset, for
     #: everyone, one status, one agency, or one agency and status; or by deadline
@@ -71,6 +79,11 @@ class Report(Base):
         Index("ix_reports_agency_status_received", "agency_code", "status", "received_at", "tracking_id"),
         Index("ix_reports_due", "due_on", "tracking_id", "status"),  # status: the overdue counts from the index alone
         Index("ix_reports_agency_due", "agency_code", "due_on", "tracking_id"),
+        # The recap's counts, and its times of the reports that are no duplicate, of a period
+        # from an index alone (``central.recap``).
+        Index("ix_reports_recap", "received_at", "status", "agency_code", "category_code", "kecamatan_code", "kind",
+              "due_on"),
+        Index("ix_reports_first_steps", "duplicate_of", "received_at", "verified_at", "forwarded_at", "answered_at"),
     )
 
 
@@ -106,6 +119,27 @@ class ReportEvent(Base):
     kind: Mapped[str] = mapped_column(String(16), default="status")
 
 
+#: The report's column that holds the first time of each step (``Report.verified_at``, ...).
+FIRST_STEPS = {"verified": "verified_at", "forwarded": "forwarded_at", "answered": "answered_at",
+               "closed": "closed_at"}
+
+
+@event.listens_for(ReportEvent, "after_insert")
+def _first_step(mapper, connection, target: ReportEvent) -> None:
+    """A status event of a step sets the report's time of that step, in the same transaction,
+    unless an earlier one already did: wherever the event is written (an officer's action, a
+    duplicate following its original, the automatic close), the row says when each step was
+    FIRST taken. One UPDATE, so the report's ORM object is not touched mid-flush."""
+    column = FIRST_STEPS.get(target.status) if target.kind in (None, "status") else None
+    if column is None:
+        return
+    table = Report.__table__
+    connection.execute(table.update()
+                       .where(table.c.tracking_id == target.tracking_id,
+                              or_(table.c[column].is_(None), table.c[column] > target.at))
+                       .values({column: target.at}))
+
+
 class Officer(Base):
     """A complaint officer: an API token for scripts (officers made before the workbench,
     and ``officer add NAME`` without ``--role``), and/or a workbench account (role,
@@ -116,8 +150,13 @@ class Officer(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: the API token's own state: revoked when the account is disabled, and it stays revoked
+    #: when the account is enabled again, until ``officer token NAME`` gives a new one
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    role: Mapped[str] = mapped_column(String(16), default="admin")  # admin | agency | viewer
+    #: an admin disabled the account: no login, no session, no token (``central.accounts``)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: admin | agency | viewer (workbench accounts) | script (an API token only, no workbench)
+    role: Mapped[str] = mapped_column(String(16), default="admin")
     agency_code: Mapped[str | None] = mapped_column(String(64), nullable=True)  # role agency only
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # argon2id, PHC string
     #: sealed by ``central.crypto`` ("fernet:..."); plain base32 only before a key was configured
@@ -193,6 +232,8 @@ class AuditEntry(Base):
     tracking_id: Mapped[str | None] = mapped_column(String(14), nullable=True)
     address: Mapped[str] = mapped_column(String(64), default="")
     subject: Mapped[str | None] = mapped_column(String(100), nullable=True)  # the account an admin changed
+    #: what else the line needs, e.g. a CSV export's period and options (never citizen text)
+    detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ReplyTemplate(Base):
@@ -279,3 +320,17 @@ class Rating(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_ratings_tracking_id", "tracking_id", "received_at"),)
+
+
+class KabupatenDay(Base):
+    """One of the kabupaten's own calendar days on top of Indonesia's (c0010): a day off
+    (its anniversary, a regional holiday) or, ``working``, a day worked after all.
+    Replaced as a whole by ``python -m central holidays import FILE``; every deadline
+    counts with them (``central.deadlines.load_calendar``) and kiosks get them with the
+    reference data."""
+
+    __tablename__ = "kabupaten_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))

@@ -1,11 +1,14 @@
-"""``GET /api/v1/reference``: categories, agencies and kecamatan, with an ETag so an
-unchanged version costs a kiosk a 304."""
+"""``GET /api/v1/reference``: categories, agencies and kecamatan, and the kabupaten's own
+calendar days, with an ETag so an unchanged version costs a kiosk a 304."""
 from __future__ import annotations
+
+import hashlib
+import json
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
-from central import service
+from central import deadlines, service
 from central.deps import UNAUTHORIZED, Db, kiosk_code
 
 router = APIRouter(tags=["kiosks"])
@@ -24,6 +27,10 @@ class ReferenceData(BaseModel):
     categories: list[dict[str, str | list[str]]]
     agencies: list[dict[str, str]]
     kecamatan: list[dict[str, str]]
+    #: The kabupaten's own days on top of Indonesia's holidays and collective leave, in
+    #: date order: ``date`` (YYYY-MM-DD), ``working`` (false: a day off; true: a day worked
+    #: after all), ``name``. Absent when it has none; kiosks that do not know it ignore it.
+    calendar_days: list[dict[str, str | bool]] = []
 
 
 @router.get("/api/v1/reference", response_class=Response, dependencies=[Depends(kiosk_code)], responses={
@@ -32,9 +39,15 @@ class ReferenceData(BaseModel):
     304: {"description": "`If-None-Match` names the current version: no body", "headers": _ETAG},
     **UNAUTHORIZED})
 def reference(request: Request, db: Db) -> Response:
-    """The newest reference data; 304 when the kiosk's ``If-None-Match`` is current."""
+    """The newest reference data with the kabupaten's calendar days; 304 when the kiosk's
+    ``If-None-Match`` is current."""
     version, body = service.current_reference(db)
+    days = [day.to_wire() for day in deadlines.stored_days(db)]
     etag = f'"{version}"'
+    if days:  # the ETag changes with the days; without any it is the version's, as before them
+        digest = hashlib.sha256(service.canonical_json(days).encode()).hexdigest()[:16]
+        etag = f'"{version}+{digest}"'
+        body = service.canonical_json({**json.loads(body), "calendar_days": days})
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
     return Response(content=body, media_type="application/json", headers={"ETag": etag})

@@ -1,6 +1,7 @@
-"""Reference data (categories, agencies, kecamatan, and the agencies that usually handle
-each category): seeded from ``assets/``, replaceable later by the central system, read as
-plain values (no ORM objects leave this module)."""
+"""Reference data (categories, agencies, kecamatan, the agencies that usually handle
+each category, and the kabupaten's own calendar days): seeded from ``assets/``,
+replaceable later by the central system, read as plain values (no ORM objects leave this
+module)."""
 from __future__ import annotations
 
 import dataclasses
@@ -12,8 +13,9 @@ from sqlalchemy import delete, func, select
 
 import assets
 from kiosk.core.store.db import Store
-from kiosk.core.store.models import Agency, Category, CategoryAgency, Kecamatan, Meta
+from kiosk.core.store.models import Agency, CalendarDay, Category, CategoryAgency, Kecamatan, Meta
 from kiosk.kernel.i18n import N_, gettext_for
+from kiosk.kernel.workdays import NATIONAL, CalendarFileError, WorkCalendar, CalendarDay as Day
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,23 @@ def _validate(data: dict) -> None:
                 raise ReferenceDataError(f"categories[{i}].usual_agencies: unknown agency {code!r}")
         if len(set(usual)) != len(usual):
             raise ReferenceDataError(f"categories[{i}].usual_agencies: an agency appears twice")
+    _calendar_days(data)
+
+
+def _calendar_days(data: dict) -> list[Day]:
+    """The kabupaten's days in ``calendar_days`` (optional: older reference data has none)."""
+    items = data.get("calendar_days", [])
+    if not isinstance(items, list):
+        raise ReferenceDataError("calendar_days: expected a list")
+    days = []
+    for i, item in enumerate(items):
+        try:
+            days.append(Day.from_wire(item))
+        except CalendarFileError as exc:
+            raise ReferenceDataError(f"calendar_days[{i}]: {exc}") from None
+    if len({day.day for day in days}) != len(days):
+        raise ReferenceDataError("calendar_days: a date appears twice")
+    return days
 
 
 def replace_reference_data(store: Store, data: dict, *, source: str = FROM_CENTRAL) -> None:
@@ -79,8 +98,10 @@ def replace_reference_data(store: Store, data: dict, *, source: str = FROM_CENTR
     data came from (the central's, unless the seed)."""
     _validate(data)
     with store.session() as session, session.begin():
-        for model in (CategoryAgency, Category, Agency, Kecamatan):
+        for model in (CategoryAgency, Category, Agency, Kecamatan, CalendarDay):
             session.execute(delete(model))
+        for day in _calendar_days(data):
+            session.add(CalendarDay(day=day.day, working=day.working, name=day.name))
         for sort, item in enumerate(data["categories"]):
             session.add(Category(code=item["code"], name_id=item["name_id"], name_en=item["name_en"], sort=sort))
             for rank, agency in enumerate(item.get("usual_agencies", [])):
@@ -113,6 +134,14 @@ def load_seed_if_empty(store: Store, seed_file: Traversable = SEED_FILE) -> bool
 def version(store: Store) -> str | None:
     with store.session() as session:
         return session.scalar(select(Meta.value).where(Meta.key == VERSION_KEY))
+
+
+def work_calendar(store: Store) -> WorkCalendar:
+    """The working days the kiosk's expected dates count: Indonesia's, with the kabupaten's
+    own days from the central's reference data (none until the central sent them)."""
+    with store.session() as session:
+        rows = session.execute(select(CalendarDay.day, CalendarDay.working, CalendarDay.name)).all()
+    return WorkCalendar.from_days(Day(*row) for row in rows) if rows else NATIONAL
 
 
 def categories(store: Store, language: str) -> list[Choice]:

@@ -149,11 +149,13 @@ class StatusLookup:
         """Work out what the screen offers for the answer shown (``feedback``), as of the
         kabupaten's ``today``: "open" while the report is answered and the 10 working days
         since the answer run, "closed" once they are over or the report is closed. Offline,
-        from the last status the central gave (``StatusFacts.known``)."""
+        from the last status the central gave (``StatusFacts.known``). The days count in
+        ``calendar``, else in the lookup's (``StatusFacts.calendar``: the kabupaten's own)."""
         from kiosk.core.feedback import window_open
         from kiosk.kernel.workdays import NATIONAL
 
         facts = self.answer.facts if self.answer is not None else None
+        calendar = calendar or (facts.calendar if facts is not None else None)
         # Offline, the last status the central gave for this kiosk's own report stands in:
         # the objection waits in the outbox like a report does.
         remote = (facts.remote or facts.known) if facts is not None else None

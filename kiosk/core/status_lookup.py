@@ -22,6 +22,7 @@ from kiosk.core.status_text import describe_local_status
 from kiosk.kernel.timeline import timeline
 from kiosk.kernel.tracking_id import format_tracking_id, kiosk_code_of
 from kiosk.kernel.wire import StatusOut
+from kiosk.kernel.workdays import NATIONAL, WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,9 @@ class _Timeline:
     reply_line: int = -1  # ... and where its quote is in ``lines``
 
 
-def _timeline_lines(status: StatusOut, language: str, store) -> _Timeline:
+def _timeline_lines(status: StatusOut, language: str, store, calendar: WorkCalendar) -> _Timeline:
     names = {c.code: c.label for c in reference.agencies(store, language)}
-    lines, next_text = timeline(status, language, names)
+    lines, next_text = timeline(status, language, names, calendar=calendar)
     out, newest = [], _Timeline([])
     for line in lines:
         out.append(f"{line.date}: {line.text}")
@@ -153,6 +154,8 @@ class StatusFacts:
     online: bool | None  # whether the central answered; None: no central configured
     known: StatusOut | None = None  # offline: the last status learned from the central ...
     known_at: dt.datetime | None = None  # ... and when
+    #: The working days expected dates count: with the kabupaten's own from the central.
+    calendar: WorkCalendar = NATIONAL
 
 
 def gather(tracking_id: str, *, env) -> StatusFacts:
@@ -171,7 +174,7 @@ def gather(tracking_id: str, *, env) -> StatusFacts:
     if remote is not None and local is not None:
         remember_remote_status(env.store, tracking_id, remote, env.now())
     known, known_at = _last_known(env.store, tracking_id) if local is not None and online is False else (None, None)
-    return StatusFacts(tracking_id, local, remote, online, known, known_at)
+    return StatusFacts(tracking_id, local, remote, online, known, known_at, reference.work_calendar(env.store))
 
 
 def look_up(tracking_id: str, *, env, language: str) -> StatusAnswer:
@@ -190,7 +193,8 @@ def _describe(facts: StatusFacts, *, env, language: str) -> StatusAnswer:
     tracking_id, local, remote, online = facts.tracking_id, facts.local, facts.remote, facts.online
     heading = _("Report {id}").format(id=format_tracking_id(tracking_id))
     if remote is not None:
-        return _found("found", heading, _timeline_lines(remote, language, env.store), own=local is not None)
+        return _found("found", heading, _timeline_lines(remote, language, env.store, facts.calendar),
+                      own=local is not None)
     if local is not None:
         # Its first sentence (saved on this kiosk, when) heads the answer; the rest is the status.
         first, *lines = describe_local_status(local, language).split("\n")
@@ -199,7 +203,8 @@ def _describe(facts: StatusFacts, *, env, language: str) -> StatusAnswer:
                 learned = facts.known_at.astimezone(LOCAL_TZ)
                 lines.append(_("The kiosk is offline. Last known status ({date} {time} WIB):").format(
                     date=long_date(learned.date(), language), time=learned.strftime("%H:%M")))
-                return _found("local", first, _timeline_lines(facts.known, language, env.store), before=lines, own=True)
+                return _found("local", first, _timeline_lines(facts.known, language, env.store, facts.calendar),
+                              before=lines, own=True)
             lines.append(_("The kiosk is offline, so it cannot ask the central office right now."))
         return StatusAnswer("local", first, tuple(lines), own=True)
     if online is False:

@@ -35,7 +35,8 @@ REFERENCE_ETAG = "reference_etag"
 
 
 class ReferenceRefresh:
-    """Categories, agencies and kecamatan, fetched again when the central's ETag changed."""
+    """Categories, agencies, kecamatan and the kabupaten's calendar days, fetched again when
+    the central's ETag changed."""
 
     name = "reference"
     online_only = True

@@ -9,7 +9,11 @@ ministers). Both come from the well-kept ``holidays`` package (its ``public`` an
 ``government`` categories for Indonesia), so a new year's decree arrives with an upgrade
 of that package instead of an edit here. A kabupaten adds its own days off (its
 anniversary, a regional holiday) and days declared working with a small text file, one
-``YYYY-MM-DD`` a line, ``-YYYY-MM-DD`` for a day that is worked after all.
+``YYYY-MM-DD`` a line, ``-YYYY-MM-DD`` for a day that is worked after all, an optional
+``# name`` after it. The central keeps these days in its database (``python -m central
+holidays import FILE``, ``central.deadlines``) and sends them to every kiosk with the
+reference data (``calendar_days``: :meth:`CalendarDay.to_wire`); a kiosk that never
+reached a central counts Indonesia's days only (:data:`NATIONAL`).
 
 The kiosk's status timeline, the central's public page and the central's deadlines all
 ask this module, so they never disagree about a date.
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import dataclasses
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,11 +33,69 @@ from holidays.countries.indonesia import Indonesia
 #: starts the wait.
 DEADLINE_DAYS: dict[str, int] = {"received": 3, "forwarded": 5, "rerouted": 5, "answered": 10}
 
-_LINE = re.compile(r"^\s*(-?)(\d{4}-\d{2}-\d{2})\s*(?:#.*)?$")
+_LINE = re.compile(r"^\s*(-?)(\d{4}-\d{2}-\d{2})\s*(?:#(.*))?$")
+#: The longest name a kabupaten's day may have (the database columns' width).
+NAME_MAX = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class CalendarFileError(ValueError):
-    """The kabupaten's calendar file has a line that is not a date."""
+    """The kabupaten's calendar file (or the days a central sent) has a line that is not
+    a day: the message names the line."""
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class CalendarDay:
+    """One of the kabupaten's own days: a day off (``working`` False: its anniversary, a
+    regional holiday) or a day worked after all (``working`` True), with its name."""
+
+    day: dt.date
+    working: bool = False
+    name: str = ""
+
+    def to_wire(self) -> dict[str, str | bool]:
+        """As ``GET /api/v1/reference`` carries it in ``calendar_days``."""
+        return {"date": self.day.isoformat(), "working": self.working, "name": self.name}
+
+    @classmethod
+    def from_wire(cls, item: object) -> "CalendarDay":
+        """One item of ``calendar_days``; a malformed one is a :class:`CalendarFileError`."""
+        if not isinstance(item, dict) or not isinstance(item.get("date"), str) \
+                or not isinstance(item.get("working", False), bool) or not isinstance(item.get("name", ""), str):
+            raise CalendarFileError("expected {date: YYYY-MM-DD, working: true|false, name: text}")
+        try:
+            day = dt.date.fromisoformat(item["date"])
+        except ValueError:
+            raise CalendarFileError(f"{item['date']!r} is not a date (YYYY-MM-DD)") from None
+        return cls(day, item.get("working", False), _name(item.get("name", "")))
+
+
+def _name(text: str) -> str:
+    """A day's name as kept and shown: control characters out, at most NAME_MAX long."""
+    return _CONTROL.sub(" ", text).strip()[:NAME_MAX]
+
+
+def parse_days(text: str, source: str = "calendar") -> list[CalendarDay]:
+    """The kabupaten's days in the file format: ``YYYY-MM-DD`` a day off, ``-YYYY-MM-DD``
+    a day worked, ``# ...`` after it the day's name; a line starting with ``#`` is a
+    comment. A line that is neither, or a date given twice, is a :class:`CalendarFileError`
+    naming ``source`` and the line (a wrong file must not silently shift every deadline)."""
+    days: dict[dt.date, tuple[int, CalendarDay]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _LINE.match(line)
+        try:
+            day = dt.date.fromisoformat(match.group(2)) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise CalendarFileError(f"{source}: line {number}: expected YYYY-MM-DD or -YYYY-MM-DD "
+                                    "(and an optional # name)")
+        if day in days:
+            raise CalendarFileError(f"{source}: line {number}: {day.isoformat()} is already on line {days[day][0]}")
+        days[day] = number, CalendarDay(day, bool(match.group(1)), _name(match.group(3) or ""))
+    return sorted(entry for _, entry in days.values())
 
 
 @functools.lru_cache(maxsize=64)
@@ -49,24 +112,23 @@ class WorkCalendar:
         self.days_off = frozenset(days_off)
         self.days_on = frozenset(days_on)
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkCalendar) and (self.days_off, self.days_on) == (other.days_off, other.days_on)
+
+    def __hash__(self) -> int:
+        return hash((self.days_off, self.days_on))
+
+    @classmethod
+    def from_days(cls, days: Iterable[CalendarDay]) -> "WorkCalendar":
+        """Indonesia's calendar with the kabupaten's ``days`` on top: the one way the central
+        (from its database) and the kiosk (from its reference data) build theirs."""
+        days = list(days)
+        return cls([d.day for d in days if not d.working], [d.day for d in days if d.working])
+
     @classmethod
     def from_file(cls, path: Path | str) -> "WorkCalendar":
-        """The kabupaten's file: ``YYYY-MM-DD`` a day off, ``-YYYY-MM-DD`` a day worked;
-        ``#`` starts a comment. A line that is neither is a :class:`CalendarFileError`
-        naming it (a wrong file must not silently shift every deadline)."""
-        days_off, days_on = [], []
-        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            match = _LINE.match(line)
-            try:
-                day = dt.date.fromisoformat(match.group(2)) if match else None
-            except ValueError:
-                day = None
-            if day is None:
-                raise CalendarFileError(f"{path}: line {number}: expected YYYY-MM-DD or -YYYY-MM-DD")
-            (days_on if match.group(1) else days_off).append(day)
-        return cls(days_off, days_on)
+        """The kabupaten's file (:func:`parse_days`)."""
+        return cls.from_days(parse_days(Path(path).read_text(encoding="utf-8"), str(path)))
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.days_on:

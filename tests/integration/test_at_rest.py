@@ -15,10 +15,9 @@ from kiosk.core.status_lookup import _last_known, look_up
 from kiosk.core.store.db import SCHEMA_HEAD, open_store
 from kiosk.core.sync_tasks import StatusPull
 from kiosk.kernel.i18n import gettext_for
-from kiosk.runtime.config import load_config
-from kiosk.runtime.env import build_env
 from tests.support.central import central_cli
 from tests.support.clock import FakeClock
+from tests.support.reports import kiosk_env
 
 TITLE = "Pungutan liar loket tujuh Teweh"
 DESCRIPTION = "Petugas meminta uang tambahan untuk mempercepat KTP elektronik."
@@ -43,14 +42,6 @@ def plaintext(files: list[Path], secrets=SECRETS) -> list[tuple[str, str]]:
             if secret.encode("utf-8") in data or secret.encode("cp437", "replace") in data:
                 found.append((path.name, secret))
     return found
-
-
-def kiosk_env(data: Path, clock: FakeClock, base: str, token: str, **settings):
-    values = {"data_dir": str(data), "kiosk_code": "MT01", "central_url": base, "central_token": token,
-              **settings}
-    path = data.parent / f"{data.name}.toml"
-    path.write_text("[kiosk]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()), encoding="utf-8")
-    return build_env(load_config(path, environ={}), now=clock.now, monotonic=clock.monotonic)
 
 
 def test_nothing_a_citizen_wrote_sits_in_plain_at_rest(central, token, tmp_path):

@@ -63,3 +63,18 @@ def seed_as_before_0004(store) -> None:
             conn.exec_driver_sql("INSERT INTO kecamatan (code, name, sort) VALUES (?, ?, ?)",
                                  (item["code"], item["name"], sort))
         conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('reference_version', ?)", (SEED_BEFORE_0004,))
+
+
+def kiosk_env(data, clock, base: str, token: str, **settings):
+    """A kiosk's environment (``build_env``: store, reports, sync worker and its periodic
+    tasks) on ``data``, connected to the central at ``base`` with ``token``."""
+    import json
+
+    from kiosk.runtime.config import load_config
+    from kiosk.runtime.env import build_env
+
+    values = {"data_dir": str(data), "kiosk_code": "MT01", "central_url": base, "central_token": token,
+              **settings}
+    path = data.parent / f"{data.name}.toml"
+    path.write_text("[kiosk]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()), encoding="utf-8")
+    return build_env(load_config(path, environ={}), now=clock.now, monotonic=clock.monotonic)

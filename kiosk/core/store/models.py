@@ -70,6 +70,18 @@ class Kecamatan(Base):
     sort: Mapped[int] = mapped_column(Integer)
 
 
+class CalendarDay(Base):
+    """One of the kabupaten's own days from the central's reference data (``calendar_days``):
+    a day off, or (``working``) a day worked after all; the status screen's expected dates
+    count with them (``kiosk.core.reference.work_calendar``)."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class Meta(Base):
     """Small key/value facts about the store, such as the reference data version."""
 
