@@ -1,8 +1,9 @@
 """The workbench's inbox and search with 100,000 reports (goals: inbox p95 under 150 ms,
 search p95 under 300 ms), on SQLite and on PostgreSQL.
 
-The database is seeded with a year of reports (kinds, categories, agencies, kecamatan,
-kiosks, statuses by age, deadlines and search documents as the central keeps them),
+The database is seeded with a year of reports (``benchmarks.common.load_year``: kinds,
+categories, agencies, kecamatan, kiosks, statuses by age, deadlines and search documents as
+the central keeps them),
 ``python -m central serve`` runs on 127.0.0.1 with one worker, and one signed-in browser
 (``requests``, one thread: no queueing, so the time is the server's plus a local round
 trip) opens each page again and again. The baseline, in the same run against the same
@@ -14,110 +15,14 @@ docs/PERFORMANCE.md; ``make bench`` runs it with the others.
 """
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import os
-import random
 import re
-import tempfile
 import time
-from pathlib import Path
 
-REPORTS = 100_000
+from benchmarks.common import PASSWORD, REPORTS, load_year, on_both_databases, page_table, run_alone, timed_gets
+
 REQUESTS = int(os.environ.get("BENCH_INBOX_REQUESTS", "60"))
-PASSWORD = "kata sandi benchmark panjang"
 START, END = "<!-- workbench-inbox:start -->", "<!-- workbench-inbox:end -->"
-
-_PROBLEMS = ["Jalan berlubang", "Lampu jalan mati", "Sampah menumpuk", "Air PDAM keruh", "Antrean puskesmas",
-             "Pungutan liar", "Sekolah rusak", "Jembatan retak", "Banjir", "Izin usaha lambat", "KTP belum jadi",
-             "Bantuan sosial tidak tepat", "Parkir liar", "Obat habis", "Guru jarang masuk"]
-_PLACES = ["pasar", "terminal", "kantor camat", "puskesmas", "sekolah", "masjid", "pelabuhan", "desa"]
-_WORDS = ("warga sudah lama menunggu tanpa kejelasan mohon segera ditindaklanjuti petugas kami kemarin pagi sore "
-          "malam sangat mengganggu aktivitas anak anak pedagang kendaraan rusak parah setiap hari hujan").split()
-_OPEN = ("received", "verified", "forwarded", "rerouted", "in_progress", "answered", "postponed")
-_DONE = ("closed", "closed", "closed", "closed", "archived", "rejected")
-
-
-def seed(url: str, count: int = REPORTS, rng: random.Random | None = None) -> dict[str, object]:
-    """Store ``count`` reports over the year before today; returns what the pages ask for."""
-    from sqlalchemy import insert, text as sql
-
-    from central import accounts, deadlines, search, service
-    from central.db import Database, migrate
-    from central.lifecycle import agency_codes
-    from central.models import Report
-    from kiosk.kernel.tracking_id import new_tracking_id
-    from kiosk.kernel.workdays import NATIONAL
-
-    rng = rng or random.Random(13)
-    db = Database(url)
-    try:
-        migrate(db.engine)
-        ref = json.loads(service.current_reference(db)[1])
-        categories = [c["code"] for c in ref["categories"]]
-        agencies = [a["code"] for a in ref["agencies"]]
-        kecamatan = [k["code"] for k in ref["kecamatan"]]
-        kiosks = [f"K{n:03d}" for n in range(20)]
-        for code in kiosks:
-            service.add_kiosk(db, code, f"Bench hall {code}")
-        accounts.add_account(db, "bench-viewer", "viewer", PASSWORD, None, agency_codes(db))
-        accounts.add_account(db, "bench-dinkes", "agency", PASSWORD, "DINKES", agency_codes(db))
-        end = dt.datetime.now(dt.timezone.utc)
-        step = dt.timedelta(days=365) / count
-        for chunk in range(0, count, 5000):
-            rows, documents = [], []
-            for n in range(chunk, min(count, chunk + 5000)):
-                code = rng.choice(kiosks)
-                tracking_id = new_tracking_id(code, randbits=rng.getrandbits)
-                received = end - dt.timedelta(days=365) + step * n
-                age_days = (end - received).days
-                status = rng.choice(_OPEN) if age_days < 45 or rng.random() < 0.03 else rng.choice(_DONE)
-                agency = rng.choice(agencies) if status not in ("received", "verified") or rng.random() < 0.5 else None
-                title = f"{rng.choice(_PROBLEMS)} di {rng.choice(_PLACES)} {n}"
-                body = {"tracking_id": tracking_id, "kind": rng.choice(("pengaduan", "pengaduan", "aspirasi",
-                                                                        "permintaan_informasi")),
-                        "category_code": rng.choice(categories), "agency_code": agency, "title": title,
-                        "description": " ".join(rng.choice(_WORDS) for _ in range(40)),
-                        "incident_date": received.date().isoformat(), "kecamatan_code": rng.choice(kecamatan),
-                        "location_text": rng.choice(_PLACES), "reporter_name": "Warga Benchmark",
-                        "reporter_phone": "081200000000", "anonymous": rng.random() < 0.3,
-                        "confidential": rng.random() < 0.1, "language": "id", "created_at": received.isoformat()}
-                text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-                report = Report(tracking_id=tracking_id, kiosk_code=code, body=text,
-                                body_sha256=hashlib.sha256(text.encode()).hexdigest(), kind=body["kind"],
-                                category_code=body["category_code"], agency_code=agency,
-                                confidential=body["confidential"], anonymous=body["anonymous"], status=status,
-                                received_at=received, kecamatan_code=body["kecamatan_code"])
-                deadlines.follow(report, "forwarded" if status == "in_progress" else None,
-                                 received + dt.timedelta(days=2), NATIONAL)
-                rows.append({c.key: getattr(report, c.key) for c in Report.__table__.columns})
-                documents.append((tracking_id, body))
-            with db.session() as session, session.begin():
-                session.execute(insert(Report), rows)
-                search.index_many(session, documents)
-        if db.engine.dialect.name == "postgresql":  # as autovacuum leaves a table in service
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(sql("VACUUM ANALYZE"))
-        return {"kecamatan": kecamatan[0], "category": categories[0]}
-    finally:
-        db.close()
-
-
-def _loop(browser, base: str, paths: list[str], count: int) -> dict[str, float]:
-    """p50/p95 of ``count`` GETs cycling through ``paths`` (after a warm-up of each)."""
-    for path in paths:  # no redirect followed: a lost session must not time the login page
-        assert browser.get(base + path, timeout=60, allow_redirects=False).status_code == 200, path
-    latencies = []
-    for n in range(count):
-        t0 = time.perf_counter()
-        answer = browser.get(base + paths[n % len(paths)], timeout=60, allow_redirects=False)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        if answer.status_code != 200:
-            raise RuntimeError(f"{paths[n % len(paths)]}: {answer.status_code}")
-    latencies.sort()
-    pct = lambda p: latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))]  # noqa: E731
-    return {"p50_ms": pct(50), "p95_ms": pct(95), "count": len(latencies)}
 
 
 def _cursor(browser, base: str, path: str, pages: int) -> str:
@@ -157,31 +62,24 @@ def measure(backend: str, url: str, *, count: int = REPORTS, requests_each: int 
     from tests.support.workbench import log_in
 
     t0 = time.perf_counter()
-    picked = seed(url, count)
+    picked = load_year(url, count)
     seeded_s = time.perf_counter() - t0
     results = {}
     with running_central(url) as base:
         viewer, agency = log_in(base, "bench-viewer", password=PASSWORD), log_in(base, "bench-dinkes", password=PASSWORD)
         for name, paths in scenarios(picked).items():
-            results[name] = _loop(viewer, base, paths, requests_each)
+            results[name] = timed_gets(viewer, base, paths, requests_each)
         deep = _cursor(viewer, base, "/workbench/", 20)
-        results["inbox: page 21 by keyset"] = _loop(viewer, base, [deep], requests_each)
-        results["inbox of an agency officer (DINKES), by deadline"] = _loop(agency, base, ["/workbench/?sort=deadline"],
-                                                                            requests_each)
-        results["search by an agency officer"] = _loop(agency, base, ["/workbench/?q=obat"], requests_each)
-        floor = _loop(requests.Session(), base, ["/healthz"], requests_each * 2)
+        results["inbox: page 21 by keyset"] = timed_gets(viewer, base, [deep], requests_each)
+        results["inbox of an agency officer (DINKES), by deadline"] = timed_gets(
+            agency, base, ["/workbench/?sort=deadline"], requests_each)
+        results["search by an agency officer"] = timed_gets(agency, base, ["/workbench/?q=obat"], requests_each)
+        floor = timed_gets(requests.Session(), base, ["/healthz"], requests_each * 2)
     return {"backend": backend, "reports": count, "seed_s": seeded_s, "results": results, "healthz": floor}
 
 
 def measure_all(count: int = REPORTS) -> list[dict[str, object]]:
-    from tests.support.servers import throwaway_postgres
-
-    rows = []
-    with tempfile.TemporaryDirectory() as folder:
-        rows.append(measure("SQLite", f"sqlite:///{Path(folder) / 'central.sqlite3'}", count=count))
-    with throwaway_postgres() as url:
-        rows.append(measure("PostgreSQL", url, count=count))
-    return rows
+    return on_both_databases(measure, count)
 
 
 def lines(rows: list[dict[str, object]], machine: str | None = None) -> list[str]:
@@ -192,15 +90,7 @@ def lines(rows: list[dict[str, object]], machine: str | None = None) -> list[str
            f"The officers' workbench with {sqlite['reports']:,} reports stored (a year: every kind, category,",
            "agency, kecamatan and status; one uvicorn worker on 127.0.0.1; one signed-in browser, one request at",
            f"a time, {REQUESTS} requests per row after a warm-up; `benchmarks/workbench_inbox.py`)"
-           + (f", {machine}" if machine else "") + ":", "",
-           "| page | SQLite p50 / p95 | PostgreSQL p50 / p95 | goal (p95) |", "|---|---|---|---|"]
-    for name in sqlite["results"]:
-        a, b = sqlite["results"][name], postgres["results"][name]
-        out.append(f"| {name} | {a['p50_ms']:.1f} / {a['p95_ms']:.1f} ms | {b['p50_ms']:.1f} / {b['p95_ms']:.1f} ms "
-                   f"| {goal(name)} |")
-    out.append(f"| baseline: `GET /healthz` (same server, same run) | {sqlite['healthz']['p50_ms']:.1f} / "
-               f"{sqlite['healthz']['p95_ms']:.1f} ms | {postgres['healthz']['p50_ms']:.1f} / "
-               f"{postgres['healthz']['p95_ms']:.1f} ms | - |")
+           + (f", {machine}" if machine else "") + ":", "", *page_table(sqlite, postgres, goal)]
     out += ["", "Each inbox page is one keyset range scan plus the counts per status and the overdue count",
             "of the same filters, each from an index where one covers it; search goes through FTS5 (SQLite)",
             "or a GIN-indexed `tsvector` (PostgreSQL, vacuumed and analyzed after the bulk load, as",
@@ -210,29 +100,8 @@ def lines(rows: list[dict[str, object]], machine: str | None = None) -> list[str
     return out
 
 
-def write_section(section: list[str], start: str = START, end: str = END) -> None:
-    """Replace (or append) a benchmark's section of docs/PERFORMANCE.md, between its markers
-    (this benchmark's by default)."""
-    from benchmarks.common import ROOT
-
-    out = ROOT / "docs" / "PERFORMANCE.md"
-    text = out.read_text(encoding="utf-8")
-    block = "\n".join(section)
-    if start in text and end in text:
-        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    out.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
-    from benchmarks.common import machine
-
-    rows = measure_all(int(os.environ.get("BENCH_REPORTS", REPORTS)))
-    section = lines(rows, f"measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}")
-    write_section(section)
-    print("\n".join(section))
-    return 0
+    return run_alone(measure_all, lines, START, END)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from kiosk.kernel.i18n import long_date
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 from kiosk.kernel.workdays import NATIONAL, WorkCalendar
 from tests.support import servers
-from tests.support.central import central_cli, query, report, send
+from tests.support.central import alembic, central_cli, query, report, send
 from tests.support.workbench import CSP, add_officer, log_in
 
 SECRET_NAME, SECRET_PHONE = "Wulandari Rahasia", "081399990000"
@@ -386,21 +386,6 @@ def test_search_filters_and_deadlines_on_postgresql(postgres_url):
 
 
 # -- the migration ---------------------------------------------------------------------------
-def _migrate_to(url: str, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from central.db import MIGRATIONS, make_engine
-
-    engine = make_engine(url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-    engine.dispose()
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_the_migration_back_fills_kecamatan_deadlines_and_search(backend, tmp_path, request):
     """GIVEN reports stored before c0005 (received, forwarded, answered, closed) WHEN the
@@ -408,7 +393,7 @@ def test_the_migration_back_fills_kecamatan_deadlines_and_search(backend, tmp_pa
     found by search, never by its reporter's name."""
     url = (f"sqlite:///{tmp_path / 'central.sqlite3'}" if backend == "sqlite"
            else servers.fresh_database(request.getfixturevalue("postgres_url"), "backfill"))
-    _migrate_to(url, "c0004")
+    alembic(url, "c0004")
     arrived = dt.datetime(2026, 3, 16, 18, 0, tzinfo=dt.timezone.utc)  # 01:00 WIB, Tuesday 17 March (before Idul Fitri)
     forwarded = dt.datetime(2026, 3, 27, 2, 0, tzinfo=dt.timezone.utc)
     answered = dt.datetime(2026, 4, 6, 2, 0, tzinfo=dt.timezone.utc)

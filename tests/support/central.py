@@ -61,6 +61,25 @@ def query(url: str, sql: str, **params) -> list[tuple]:
         engine.dispose()
 
 
+def alembic(url: str, revision: str, action: str = "upgrade") -> None:
+    """Move the central database at ``url`` to ``revision`` (``action``: upgrade, downgrade
+    or stamp), as a test of a migration starts from a database made at an older one."""
+    from alembic import command
+    from alembic.config import Config
+
+    from central.db import MIGRATIONS, make_engine
+
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+    finally:
+        engine.dispose()
+
+
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
