@@ -30,6 +30,9 @@ from kiosk.kernel.i18n import N_
 log = logging.getLogger(__name__)
 
 ROLES = ("admin", "agency", "viewer")
+#: An API token only (``officer add NAME`` without a role, and the tokens made before roles:
+#: migration c0009): every lifecycle action through the officer API, no workbench account.
+SCRIPT = "script"
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024  # argon2 takes any length; this only bounds the work one request can ask for
 #: After this many failures in a row an account is locked for LOCK_TIME (also a name that
@@ -87,6 +90,15 @@ def add_account(db: Database, name: str, role: str, password: str, agency: str |
     log.info("workbench account added (role %s)", role)
 
 
+def _not_a_script(officer: Officer) -> None:
+    """A script's API token never becomes a workbench account (no password, TOTP or role)."""
+    if officer.role == SCRIPT:
+        raise AccountError(f"{officer.name} is a script's API token (role script), not a workbench account: "
+                           "add the officer a workbench account of their own (officer add NAME --role ...)",
+                           N_("This is a script's API token, not a workbench account: add the officer an "
+                              "account of their own."))
+
+
 def _role_and_agency(role: str, agency: str | None, known_agencies: set[str]) -> str | None:
     """The agency code a role takes (None but for ``agency``); AccountError when wrong."""
     if role not in ROLES:
@@ -110,6 +122,7 @@ def set_password(db: Database, name: str, password: str) -> None:
         officer = session.get(Officer, name)
         if officer is None:
             raise AccountError(f"no officer {name}")
+        _not_a_script(officer)
         officer.password_hash = _hasher.hash(password)
         officer.password_changed_at = now
         officer.must_change_password = False
@@ -137,6 +150,7 @@ def enrol_totp(db: Database, name: str, box: SecretBox | None) -> str:
         officer = session.get(Officer, name)
         if officer is None:
             raise AccountError(f"no officer {name}")
+        _not_a_script(officer)
         officer.totp_secret = box.seal(secret)
         officer.totp_last_step = None
         session.add(AuditEntry(at=utc_now(), officer_name=name, event="totp_enrolled", address=""))
@@ -234,8 +248,9 @@ def sign_in(db: Database, name: str, password: str, address: str) -> Attempt:
     password = password[:PASSWORD_MAX]
     with db.session() as session, session.begin():
         officer = session.get(Officer, name, with_for_update=True) if name else None
-        if officer is not None and (officer.revoked_at is not None or officer.password_hash is None):
-            officer = None  # no workbench account (an API token only, or revoked): as if unknown
+        if officer is not None and (officer.disabled_at is not None or officer.password_hash is None
+                                    or officer.role not in ROLES):
+            officer = None  # no workbench account (an API token only, or disabled): as if unknown
         if _address_waits(session, address, now) or _locked(officer, session, name, now):
             _verify(_DUMMY_HASH, password)
             session.add(AuditEntry(at=now, officer_name=officer.name if officer else None, event="login_locked",
@@ -317,7 +332,7 @@ def _second_factor(db: Database, box: SecretBox | None, token: str, code: str, a
         if row is None or row.stage != stage or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
             return Outcome.WRONG, None
         officer = session.get(Officer, row.officer_name, with_for_update=True)
-        if (officer.revoked_at is not None or _locked(officer, session, officer.name, now)
+        if (officer.disabled_at is not None or _locked(officer, session, officer.name, now)
                 or _address_waits(session, address, now)):
             row.ended_at = now
             session.add(AuditEntry(at=now, officer_name=officer.name, event="login_locked", address=address))
@@ -341,10 +356,12 @@ def _second_factor(db: Database, box: SecretBox | None, token: str, code: str, a
     return outcome, signed_in
 
 
-def pending_enrolment(db: Database, box: SecretBox | None, token: str) -> tuple[str, str] | None:
-    """(secret, otpauth URI) an admin enrolling at login is shown: made at the first look
-    and kept sealed on the session until confirmed. None: no such session. Without a key:
-    ``central.crypto.SecretKeyError`` (nothing unsealed is ever stored)."""
+def pending_enrolment(db: Database, box: SecretBox | None, token: str, stage: str = "enrol") -> tuple[str, str] | None:
+    """(secret, otpauth URI) an officer enrolling is shown: an admin at login (stage
+    ``enrol``) or anyone from their own page (stage ``ok``, ``confirm_own_enrolment``); made
+    at the first look and kept sealed on the session until confirmed. None: no such
+    session. Without a key: ``central.crypto.SecretKeyError`` (nothing unsealed is ever
+    stored)."""
     import pyotp
 
     from central.crypto import HOW_TO_CONFIGURE, SecretKeyError
@@ -352,7 +369,8 @@ def pending_enrolment(db: Database, box: SecretBox | None, token: str) -> tuple[
     now = utc_now()
     with db.session() as session, session.begin():
         row = session.get(WorkbenchSession, token_digest(token), with_for_update=True)
-        if row is None or row.stage != "enrol" or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
+        if row is None or row.stage != stage or row.ended_at is not None or (
+                stage == "enrol" and row.created_at + TOTP_STAGE_TIME < now):
             return None
         if box is None:
             raise SecretKeyError(HOW_TO_CONFIGURE)
@@ -360,6 +378,56 @@ def pending_enrolment(db: Database, box: SecretBox | None, token: str) -> tuple[
             row.pending_totp = box.seal(pyotp.random_base32())
         secret = box.open(row.pending_totp)
         return secret, otpauth_uri(row.officer_name, secret)
+
+
+def confirm_own_enrolment(db: Database, box: SecretBox | None, token: str, password: str, code: str,
+                          address: str) -> bool:
+    """A signed-in officer turns two-step login on from their own page: their current
+    password and one code of the secret shown (``pending_enrolment(..., stage="ok")``) make
+    it theirs, and their other sessions end (they began without it). The password keeps a
+    borrowed or stolen session from tying the account to someone else's phone. False for a
+    wrong password (counted as a failed login) or a wrong code (not counted: the officer
+    has just proved who they are and the secret is on their screen)."""
+    now = utc_now()
+    code = "".join(code.split())
+    with db.session() as session, session.begin():
+        row = session.get(WorkbenchSession, token_digest(token), with_for_update=True)
+        if row is None or row.stage != "ok" or row.ended_at is not None or row.pending_totp is None:
+            return False
+        officer = session.get(Officer, row.officer_name, with_for_update=True)
+        if not _verify(officer.password_hash, password[:PASSWORD_MAX]):
+            _fail(session, officer, officer.name, address, now)
+            return False
+        matched = _match(open_secret(box, row.pending_totp), code, None, now)
+        if matched is None or officer.totp_secret is not None:
+            return False
+        officer.totp_secret, officer.totp_last_step, row.pending_totp = row.pending_totp, matched, None
+        _end_sessions(session, officer.name, now, keep=row.token_sha256)
+        session.add(AuditEntry(at=now, officer_name=officer.name, event="totp_enrolled", address=address))
+    return True
+
+
+def turn_off_totp(db: Database, box: SecretBox | None, token: str, code: str, address: str) -> bool:
+    """A signed-in agency officer or viewer turns two-step login off with a current code
+    (each code once); False when the code is wrong, counted as a failed login. An admin
+    cannot (AccountError): it is required for the role."""
+    now = utc_now()
+    code = "".join(code.split())
+    with db.session() as session, session.begin():
+        row = session.get(WorkbenchSession, token_digest(token))
+        officer = session.get(Officer, row.officer_name, with_for_update=True)
+        if officer.role == "admin":
+            raise AccountError("two-step login is required for admins",
+                               N_("Administrators must use two-step login; it cannot be turned off."))
+        if officer.totp_secret is None:
+            return True
+        matched = _match(open_secret(box, officer.totp_secret), code, officer.totp_last_step, now)
+        if matched is None:
+            _fail(session, officer, officer.name, address, now)
+            return False
+        officer.totp_secret, officer.totp_last_step = None, None
+        session.add(AuditEntry(at=now, officer_name=officer.name, event="totp_disabled", address=address))
+    return True
 
 
 # -- sessions --------------------------------------------------------------------------------
@@ -372,6 +440,7 @@ class SignedIn:
     agency_code: str | None
     csrf_token: str
     stage: str
+    totp: bool = False  # two-step login enrolled
 
 
 def _new_session(session, name: str, stage: str, now: dt.datetime) -> str:
@@ -394,10 +463,11 @@ def session_of(db: Database, token: str) -> SignedIn | None:
         if found is None:
             return None
         row, officer = found
-        if (row.ended_at is not None or officer.revoked_at is not None or row.last_seen_at + SESSION_IDLE < now
+        if (row.ended_at is not None or officer.disabled_at is not None or row.last_seen_at + SESSION_IDLE < now
                 or row.created_at + SESSION_ABSOLUTE < now):
             return None
-        signed_in = SignedIn(officer.name, officer.role, officer.agency_code, row.csrf_token, row.stage)
+        signed_in = SignedIn(officer.name, officer.role, officer.agency_code, row.csrf_token, row.stage,
+                             officer.totp_secret is not None)
         if now - row.last_seen_at > dt.timedelta(minutes=1):
             session.execute(update(WorkbenchSession).where(WorkbenchSession.token_sha256 == digest)
                             .values(last_seen_at=now))
@@ -450,7 +520,7 @@ def replace_one_time_password(db: Database, token: str, new: str, address: str) 
         if row is None or row.stage != "change" or row.ended_at is not None or row.created_at + TOTP_STAGE_TIME < now:
             return None
         officer = session.get(Officer, row.officer_name, with_for_update=True)
-        if officer.revoked_at is not None:
+        if officer.disabled_at is not None:
             return None
         if _verify(officer.password_hash, new):
             raise AccountError("the new password must differ from the one-time password",
@@ -463,14 +533,18 @@ def replace_one_time_password(db: Database, token: str, new: str, address: str) 
         return _new_session(session, officer.name, "ok", now)
 
 
-def audit(db: Database, name: str, event: str, address: str, tracking_id: str | None = None) -> None:
+def audit(db: Database, name: str, event: str, address: str, tracking_id: str | None = None,
+          detail: str | None = None) -> None:
+    """One line of the audit log; ``detail``: what else it needs (never citizen text)."""
     with db.session() as session, session.begin():
-        session.add(AuditEntry(at=utc_now(), officer_name=name, event=event, tracking_id=tracking_id, address=address))
+        session.add(AuditEntry(at=utc_now(), officer_name=name, event=event, tracking_id=tracking_id, address=address,
+                               detail=detail))
 
 
 def issue_token(db: Database, name: str) -> str:
-    """A new API token for an officer (the old one stops working); returns it, shown once.
-    The token acts with the officer's role and agency (``central.actions``)."""
+    """A new API token for an officer (the old one stops working, and a revoked one is
+    replaced); returns it, shown once. The token acts with the officer's role and agency
+    (``central.actions``), and only while the account is not disabled."""
     token = secrets.token_urlsafe(32)
     now = utc_now()
     with db.session() as session, session.begin():
@@ -478,6 +552,7 @@ def issue_token(db: Database, name: str) -> str:
         if officer is None:
             raise AccountError(f"no officer {name}")
         officer.token_sha256 = token_digest(token)
+        officer.revoked_at = None
         session.add(AuditEntry(at=now, officer_name=name, event="token_issued", address=""))
     return token
 
@@ -506,6 +581,7 @@ class Account:
     disabled: bool
     has_password: bool
     must_change_password: bool
+    token: str | None  # the API token: "active", "revoked", or None when there is none
 
 
 def list_accounts(db: Database) -> list[Account]:
@@ -513,8 +589,9 @@ def list_accounts(db: Database) -> list[Account]:
     now = utc_now()
     with db.session() as session:
         return [Account(o.name, o.role, o.agency_code, o.totp_secret is not None,
-                        o.locked_until is not None and o.locked_until > now, o.last_login_at, o.revoked_at is not None,
-                        o.password_hash is not None, o.must_change_password)
+                        o.locked_until is not None and o.locked_until > now, o.last_login_at, o.disabled_at is not None,
+                        o.password_hash is not None, o.must_change_password,
+                        None if o.token_sha256 is None else "revoked" if o.revoked_at is not None else "active")
                 for o in session.scalars(select(Officer).order_by(Officer.name))]
 
 
@@ -541,7 +618,7 @@ def _active_admins(session) -> set[str]:
     """The admins who can sign in, their rows locked until the end of the transaction, so
     that two admins disabling each other at once cannot both succeed."""
     return set(session.scalars(select(Officer.name).where(
-        Officer.role == "admin", Officer.revoked_at.is_(None), Officer.password_hash.is_not(None))
+        Officer.role == "admin", Officer.disabled_at.is_(None), Officer.password_hash.is_not(None))
         .with_for_update()))
 
 
@@ -565,18 +642,21 @@ def create_account(db: Database, actor: str, name: str, role: str, agency: str |
 
 
 def set_disabled(db: Database, actor: str, name: str, disabled: bool, address: str) -> None:
-    """Disable (every session ends at once; the API token stops working; no login) or
-    enable an account. Never the last active admin."""
+    """Disable (every session ends at once; the API token is revoked; no login) or enable an
+    account (it can log in again; a revoked token stays revoked: ``issue_token`` gives a new
+    one). Never the last active admin."""
     now = utc_now()
     with db.session() as session, session.begin():
         officer = _target(session, name)
         if disabled:
             if officer.role == "admin":
                 _keep_an_admin(session, name)
-            officer.revoked_at = officer.revoked_at or now
+            officer.disabled_at = officer.disabled_at or now
+            if officer.token_sha256 is not None:
+                officer.revoked_at = officer.revoked_at or now
             _end_sessions(session, name, now)
         else:
-            officer.revoked_at = None
+            officer.disabled_at = None
         _account_audit(session, actor, "account_disabled" if disabled else "account_enabled", name, address, now)
 
 
@@ -587,6 +667,7 @@ def change_role(db: Database, actor: str, name: str, role: str, agency: str | No
     now = utc_now()
     with db.session() as session, session.begin():
         officer = _target(session, name)
+        _not_a_script(officer)
         if officer.role == "admin" and role != "admin":
             _keep_an_admin(session, name)
         officer.role, officer.agency_code = role, agency
@@ -600,6 +681,7 @@ def reset_password(db: Database, actor: str, name: str, address: str) -> str:
     now = utc_now()
     with db.session() as session, session.begin():
         officer = _target(session, name)
+        _not_a_script(officer)
         officer.password_hash = _hasher.hash(password)
         officer.password_changed_at = now
         officer.must_change_password = True
@@ -616,6 +698,7 @@ def reset_totp(db: Database, actor: str, name: str, address: str) -> None:
     now = utc_now()
     with db.session() as session, session.begin():
         officer = _target(session, name)
+        _not_a_script(officer)
         officer.totp_secret = None
         officer.totp_last_step = None
         _end_sessions(session, name, now)

@@ -28,6 +28,9 @@ ROLE_ACTIONS: dict[str, tuple[str, ...]] = {
     "admin": ("verify", "forward", "reroute", "reject", "postpone", "archive", "close"),
     "agency": ("start", "answer"),
     "viewer": (),
+    # The tokens of ``officer add NAME`` (before roles: migration c0009): what they could do
+    # then, through the officer API only; no workbench account.
+    "script": tuple(lifecycle.ACTIONS),
 }
 #: Events for officers only: the status is unchanged and nothing of them leaves the central.
 INTERNAL_KINDS = ("note", "reroute_request", "merged", "unmerged")

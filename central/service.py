@@ -49,11 +49,12 @@ def add_kiosk(db: Database, code: str, location: str) -> str:
 
 
 def add_officer(db: Database, name: str) -> str:
-    """Register a complaint officer; returns the token (shown once, stored as a digest)."""
+    """Register a script's API token (role ``script``: every lifecycle action through the
+    officer API, no workbench account); returns the token (shown once, stored as a digest)."""
     token = secrets.token_urlsafe(32)
     try:
         with db.session() as session, session.begin():
-            session.add(Officer(name=name, token_sha256=token_digest(token), created_at=utc_now()))
+            session.add(Officer(name=name, token_sha256=token_digest(token), created_at=utc_now(), role="script"))
     except IntegrityError:
         raise KioskExists(f"officer {name} is already registered") from None
     return token
@@ -62,7 +63,7 @@ def add_officer(db: Database, name: str) -> str:
 def authenticate_officer(db: Database, token: str) -> str | None:
     with db.session() as session:
         officer = session.scalar(select(Officer).where(Officer.token_sha256 == token_digest(token)))
-    if officer is None or officer.revoked_at is not None:
+    if officer is None or officer.revoked_at is not None or officer.disabled_at is not None:
         return None
     return officer.name
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -36,7 +37,8 @@ STATUS_WORDS = {
 }
 KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
               "permintaan_informasi": N_("Request for information")}
-ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer")}
+ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer"),
+              "script": N_("Script (API token only)")}
 #: Where each step of a login goes next (``central.accounts.STAGES``).
 NEXT_PAGE = {Outcome.SIGNED_IN: "/workbench/", Outcome.NEEDS_TOTP: "/workbench/login/totp",
              Outcome.ENROL_TOTP: "/workbench/login/enrol", Outcome.MUST_CHANGE: "/workbench/login/password"}
@@ -57,6 +59,23 @@ def _refused(request: Request) -> Response:
     return render(request, "message.html", 403, officer=None, title=N_("Form expired"),
                   message=N_("This form has expired or did not come from the workbench. Please open the page again."),
                   back="/workbench/")
+
+
+async def posted_form(request: Request, stage: str = "ok") -> tuple[SignedIn | None, dict[str, str] | None,
+                                                                  Response | None]:
+    """Every POST of a signed-in page: the session (at ``stage``: ``ok``, or a login step's),
+    its form read under the size cap, its CSRF token. (officer, form, None), or the answer
+    to give instead: the login page (no such session), or 403 and nothing done."""
+    officer = _signed_in(request, stage=stage)
+    if officer is None:
+        return None, None, redirect(request, "/workbench/login")
+    try:
+        form = await read_form(request)
+    except FormTooLarge:
+        return officer, None, _refused(request)
+    if not _csrf_ok(officer.csrf_token, form):
+        return officer, None, _refused(request)
+    return officer, form, None
 
 
 def _reference(request: Request) -> dict:
@@ -132,21 +151,17 @@ def totp_form(request: Request) -> Response:
     return render(request, "totp.html", officer=None, csrf=pending.csrf_token, problem=None)
 
 
-@router.post("/login/totp")
-async def totp(request: Request) -> Response:
-    pending = _signed_in(request, stage="totp")
-    if pending is None:
-        return redirect(request, "/workbench/login")
+async def second_step(request: Request, stage: str, check: Callable[..., tuple[Outcome, str | None]],
+                      wrong: Callable[[SignedIn], Response]) -> Response:
+    """The POST of a login's code (stage ``totp``: ``accounts.check_totp``; ``enrol``:
+    ``accounts.confirm_enrolment``): signed in, the next page with a new session token;
+    locked, the login page (429); a wrong code, ``wrong(pending)``."""
+    pending, form, refused = await posted_form(request, stage=stage)
+    if refused is not None:
+        return refused
     try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return _refused(request)
-    if not _csrf_ok(pending.csrf_token, form):
-        return _refused(request)
-    try:
-        outcome, token = accounts.check_totp(request.app.state.db, request.app.state.secret_box,
-                                             request.cookies.get(SESSION_COOKIE, ""), form.get("code", ""),
-                                             client_address(request))
+        outcome, token = check(request.app.state.db, request.app.state.secret_box,
+                               request.cookies.get(SESSION_COOKIE, ""), form.get("code", ""), client_address(request))
     except crypto.SecretKeyError:
         return no_secret_key(request)
     if outcome in (Outcome.SIGNED_IN, Outcome.MUST_CHANGE):
@@ -157,20 +172,20 @@ async def totp(request: Request) -> Response:
         response = _login_page(request, 429, "locked")
         response.delete_cookie(SESSION_COOKIE, path="/workbench")
         return response
-    return render(request, "totp.html", 401, officer=None, csrf=pending.csrf_token, problem="wrong")
+    return wrong(pending)
+
+
+@router.post("/login/totp")
+async def totp(request: Request) -> Response:
+    return await second_step(request, "totp", accounts.check_totp, lambda pending: render(
+        request, "totp.html", 401, officer=None, csrf=pending.csrf_token, problem="wrong"))
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    officer = _signed_in(request)
-    if officer is None:
-        return redirect(request, "/workbench/login")
-    try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return _refused(request)
-    if not _csrf_ok(officer.csrf_token, form):
-        return _refused(request)
+    _officer, _form, refused = await posted_form(request)
+    if refused is not None:
+        return refused
     accounts.sign_out(request.app.state.db, request.cookies.get(SESSION_COOKIE, ""), client_address(request))
     response = redirect(request, "/workbench/login")
     response.delete_cookie(SESSION_COOKIE, path="/workbench")
@@ -189,15 +204,9 @@ def password_form(request: Request) -> Response:
 
 @router.post("/password")
 async def change_password(request: Request) -> Response:
-    officer = _signed_in(request)
-    if officer is None:
-        return redirect(request, "/workbench/login")
-    try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return _refused(request)
-    if not _csrf_ok(officer.csrf_token, form):
-        return _refused(request)
+    officer, form, refused = await posted_form(request)
+    if refused is not None:
+        return refused
     new = form.get("new", "")
     problem = None
     if new != form.get("repeat", ""):
@@ -281,15 +290,9 @@ def identity_link(request: Request, tracking_id: str) -> Response:
 async def show_identity(request: Request, tracking_id: str) -> Response:
     """An admin shows an anonymous reporter's name and phone once, in this answer only;
     the view is written to the audit log. Other roles: 403 (404 when not theirs to see)."""
-    officer = _signed_in(request)
-    if officer is None:
-        return redirect(request, "/workbench/login")
-    try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return _refused(request)
-    if not _csrf_ok(officer.csrf_token, form):
-        return _refused(request)
+    officer, _form, refused = await posted_form(request)
+    if refused is not None:
+        return refused
     view = _view(request, officer, tracking_id, reveal=True)
     if view is None:
         return _not_found(request, officer)

@@ -15,9 +15,8 @@ from central import actions
 from central.accounts import SignedIn
 from central.db import Database
 from central.report_page import PROBLEMS
-from central.routers.workbench import (_csrf_ok, _not_found, _reference, _refused, _report_page, _signed_in, _view,
-                                       _words)
-from central.web import FormTooLarge, client_address, read_form, redirect, render
+from central.routers.workbench import _not_found, _reference, _report_page, _signed_in, _view, _words, posted_form
+from central.web import client_address, redirect, render
 from kiosk.kernel.i18n import N_
 from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
@@ -48,20 +47,6 @@ def _role_refused(request: Request, officer: SignedIn) -> Response:
     return render(request, "message.html", 403, title=N_("Not allowed"),
                   message=N_("Your role may not do this on the workbench."), back="/workbench/",
                   **_words(officer=officer))
-
-
-async def _posted(request: Request) -> tuple[SignedIn | None, dict[str, str] | None, Response | None]:
-    """(officer, form, None), or the answer to give instead: the login page, or a refused form."""
-    officer = _signed_in(request)
-    if officer is None:
-        return None, None, redirect(request, "/workbench/login")
-    try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return officer, None, _refused(request)
-    if not _csrf_ok(officer.csrf_token, form):
-        return officer, None, _refused(request)
-    return officer, form, None
 
 
 def _canonical(tracking_id: str) -> str | None:
@@ -96,7 +81,7 @@ async def _on_report(request: Request, tracking_id: str, done: str, apply: Apply
     """A POST on a report's page: the session and its CSRF token, a valid Tracking ID, then
     ``apply``. A refusal is answered as ``_after`` says (the form kept as ``draft(form)``);
     else back to the report's page with ``done`` (the words of ``report_page.DONE``)."""
-    officer, form, answer = await _posted(request)
+    officer, form, answer = await posted_form(request)
     if answer is not None:
         return answer
     canonical = _canonical(tracking_id)
@@ -221,7 +206,7 @@ def template_edit(request: Request, template_id: str) -> Response:
 
 
 async def _save(request: Request, template_id: int | None) -> Response:
-    officer, form, answer = await _posted(request)
+    officer, form, answer = await posted_form(request)
     if answer is not None:
         return answer
     if officer.role != "admin":
@@ -249,14 +234,14 @@ async def template_add(request: Request) -> Response:
 async def template_change(request: Request, template_id: str) -> Response:
     tid = _template_id(template_id)
     if tid is None:
-        _officer, _form, answer = await _posted(request)
+        _officer, _form, answer = await posted_form(request)
         return answer or redirect(request, "/workbench/templates")
     return await _save(request, tid)
 
 
 @router.post("/templates/{template_id}/delete")
 async def template_delete(request: Request, template_id: str) -> Response:
-    officer, _form, answer = await _posted(request)
+    officer, _form, answer = await posted_form(request)
     if answer is not None:
         return answer
     tid = _template_id(template_id)

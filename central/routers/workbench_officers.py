@@ -2,8 +2,10 @@
 role, one-time password, reset two-step login, unlock), and the two login steps an
 account may have to take before the workbench opens: enrolling TOTP (an admin without
 it: the secret and its QR code, confirmed by one code) and replacing a one-time
-password. Plain forms, no script; every POST checks the session and its CSRF token, and
-every account page the admin role. Every change is written to the audit log
+password. ``/workbench/totp``: any officer turns their own two-step login on (the same
+QR code and one code) or, but for an admin, off (a current code). Plain forms, no
+script; every POST checks the session and its CSRF token (``posted_form``), and every
+account page the admin role. Every change is written to the audit log
 (``central.accounts``). Not in /openapi.json.
 """
 from __future__ import annotations
@@ -14,11 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from central import accounts, crypto
-from central.accounts import AccountError, Outcome, SignedIn
+from central.accounts import AccountError, SignedIn
 from central.lifecycle import agency_codes
-from central.routers.workbench import (NEXT_PAGE, SESSION_COOKIE, _csrf_ok, _login_page, _reference, _refused,
-                                       _signed_in, _words, no_secret_key)
-from central.web import HTML_HEADERS, FormTooLarge, client_address, read_form, redirect, render, set_cookie
+from central.routers.workbench import (SESSION_COOKIE, _reference, _signed_in, _words, no_secret_key, posted_form,
+                                       second_step)
+from central.web import HTML_HEADERS, client_address, redirect, render, set_cookie
 from kiosk.kernel.i18n import N_
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
@@ -28,26 +30,18 @@ ACTIONS = ("disable", "enable", "unlock", "reset_password", "reset_totp", "role"
 DONE = {
     "added": N_("The account has been added."),
     "disable": N_("The account has been disabled: its sessions have ended and its API token no longer works."),
-    "enable": N_("The account has been enabled."),
+    "enable": N_("The account has been enabled. An API token revoked when it was disabled stays revoked: "
+                 "python -m central officer token NAME makes a new one."),
     "unlock": N_("The account has been unlocked."),
     "reset_totp": N_("Two-step login has been reset: the officer's sessions have ended, and an administrator "
                      "enrols again at the next login."),
     "role": N_("The role has been changed."),
 }
-
-
-async def _form(request: Request, stage: str = "ok") -> tuple[SignedIn | None, dict[str, str] | None, Response | None]:
-    """(officer, form, None), or the answer to give instead."""
-    officer = _signed_in(request, stage=stage)
-    if officer is None:
-        return None, None, redirect(request, "/workbench/login")
-    try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return officer, None, _refused(request)
-    if not _csrf_ok(officer.csrf_token, form):
-        return officer, None, _refused(request)
-    return officer, form, None
+#: The API token of an account (``accounts.Account.token``).
+TOKEN_WORDS = {"active": N_("Active"), "revoked": N_("Revoked: a new one is needed"), None: N_("None")}
+#: After turning one's own two-step login on or off.
+TOTP_DONE = {"on": N_("Two-step login is on. Your other sessions have ended."),
+             "off": N_("Two-step login is off.")}
 
 
 def _not_admin(request: Request, officer: SignedIn) -> Response:
@@ -80,7 +74,7 @@ def officers(request: Request) -> Response:
 
 @router.post("/officers")
 async def add_officer(request: Request) -> Response:
-    officer, form, refused = await _form(request)
+    officer, form, refused = await posted_form(request)
     if refused is not None:
         return refused
     if officer.role != "admin":
@@ -108,7 +102,7 @@ def _account_page(request: Request, officer: SignedIn, name: str, status: int = 
         return render(request, "message.html", 404, title=N_("No such account"),
                       message=N_("There is no such account."), back="/workbench/officers", **_words(officer=officer))
     return render(request, "officers_account.html", status, officer=officer, account=account, ref=_reference(request),
-                  problem=problem, done=DONE.get(done or ""), roles=accounts.ROLES, **_words())
+                  problem=problem, done=DONE.get(done or ""), roles=accounts.ROLES, token_words=TOKEN_WORDS, **_words())
 
 
 @router.get("/officers/account")
@@ -122,7 +116,7 @@ def account_page(request: Request) -> Response:
 
 @router.post("/officers/account")
 async def change_account(request: Request) -> Response:
-    officer, form, refused = await _form(request)
+    officer, form, refused = await posted_form(request)
     if refused is not None:
         return refused
     if officer.role != "admin":
@@ -162,10 +156,8 @@ def _enrol_page(request: Request, pending: SignedIn, status: int = 200, problem:
         return no_secret_key(request)
     if found is None:
         return redirect(request, "/workbench/login")
-    secret, uri = found
-    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    return render(request, "officers_enrol.html", status, officer=None, csrf=pending.csrf_token, secret=grouped,
-                  uri=uri, problem=problem)
+    return render(request, "officers_enrol.html", status, officer=None, csrf=pending.csrf_token,
+                  secret=_grouped(found[0]), problem=problem)
 
 
 @router.get("/login/enrol")
@@ -176,17 +168,16 @@ def enrol_form(request: Request) -> Response:
     return _enrol_page(request, pending)
 
 
-@router.get("/login/enrol/qr.png")
-def enrol_qr(request: Request) -> Response:
-    """The QR code of the secret being enrolled, as an image of this service (the pages'
-    Content-Security-Policy allows images from 'self' only)."""
+def _qr(request: Request, stage: str) -> Response:
+    """The QR code of the secret being enrolled on this session, as an image of this service
+    (the pages' Content-Security-Policy allows images from 'self' only); 404 for any other."""
     import qrcode
 
-    if _signed_in(request, stage="enrol") is None:
+    if _signed_in(request, stage=stage) is None:
         return Response(status_code=404, headers=HTML_HEADERS)
     try:
         found = accounts.pending_enrolment(request.app.state.db, request.app.state.secret_box,
-                                           request.cookies.get(SESSION_COOKIE, ""))
+                                           request.cookies.get(SESSION_COOKIE, ""), stage)
     except crypto.SecretKeyError:
         found = None
     if found is None:
@@ -196,26 +187,20 @@ def enrol_qr(request: Request) -> Response:
     return Response(picture.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
+def _grouped(secret: str) -> str:
+    """A base32 key in groups of four, as a person types it."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+@router.get("/login/enrol/qr.png")
+def enrol_qr(request: Request) -> Response:
+    return _qr(request, "enrol")
+
+
 @router.post("/login/enrol")
 async def enrol(request: Request) -> Response:
-    pending, form, refused = await _form(request, stage="enrol")
-    if refused is not None:
-        return refused
-    try:
-        outcome, token = accounts.confirm_enrolment(request.app.state.db, request.app.state.secret_box,
-                                                    request.cookies.get(SESSION_COOKIE, ""), form.get("code", ""),
-                                                    client_address(request))
-    except crypto.SecretKeyError:
-        return no_secret_key(request)
-    if outcome in (Outcome.SIGNED_IN, Outcome.MUST_CHANGE):
-        response = redirect(request, NEXT_PAGE[outcome])
-        set_cookie(response, request, SESSION_COOKIE, token)
-        return response
-    if outcome is Outcome.LOCKED:
-        response = _login_page(request, 429, "locked")
-        response.delete_cookie(SESSION_COOKIE, path="/workbench")
-        return response
-    return _enrol_page(request, pending, 401, "wrong")
+    return await second_step(request, "enrol", accounts.confirm_enrolment,
+                             lambda pending: _enrol_page(request, pending, 401, "wrong"))
 
 
 # -- replacing a one-time password at login ----------------------------------------------------
@@ -235,7 +220,7 @@ def first_password_form(request: Request) -> Response:
 
 @router.post("/login/password")
 async def first_password(request: Request) -> Response:
-    pending, form, refused = await _form(request, stage="change")
+    pending, form, refused = await posted_form(request, stage="change")
     if refused is not None:
         return refused
     new = form.get("new", "")
@@ -254,3 +239,63 @@ async def first_password(request: Request) -> Response:
     set_cookie(response, request, SESSION_COOKIE, token)
     return response
 
+
+
+# -- one's own two-step login (every role) -----------------------------------------------------
+def _own_totp_page(request: Request, officer: SignedIn, status: int = 200, problem: str | None = None,
+                   done: str | None = None) -> Response:
+    secret = None
+    if not officer.totp:
+        try:
+            found = accounts.pending_enrolment(request.app.state.db, request.app.state.secret_box,
+                                               request.cookies.get(SESSION_COOKIE, ""), "ok")
+        except crypto.SecretKeyError:
+            return no_secret_key(request)
+        if found is None:
+            return redirect(request, "/workbench/login")
+        secret = _grouped(found[0])
+    return render(request, "officers_totp.html", status, officer=officer, secret=secret, problem=problem,
+                  done=TOTP_DONE.get(done or ""), **_words())
+
+
+@router.get("/totp")
+def own_totp(request: Request) -> Response:
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    return _own_totp_page(request, officer, done=request.query_params.get("done"))
+
+
+@router.get("/totp/qr.png")
+def own_totp_qr(request: Request) -> Response:
+    officer = _signed_in(request)
+    if officer is not None and officer.totp:  # enrolled: nothing is being set up
+        return Response(status_code=404, headers=HTML_HEADERS)
+    return _qr(request, "ok")
+
+
+@router.post("/totp")
+async def change_own_totp(request: Request) -> Response:
+    """``action=on`` with the first code of the secret shown, or ``action=off`` with a
+    current code (not for an admin: 403). Both are written to the audit log."""
+    officer, form, refused = await posted_form(request)
+    if refused is not None:
+        return refused
+    db, box, token = request.app.state.db, request.app.state.secret_box, request.cookies.get(SESSION_COOKIE, "")
+    action, code, address = form.get("action", ""), form.get("code", ""), client_address(request)
+    wrong = (N_("The password or the code is not right. Please type both again; wait for the next code.")
+             if action == "on" else N_("This code is not right, or was already used. Please wait for the next code."))
+    try:
+        if action == "on" and not officer.totp:
+            if not accounts.confirm_own_enrolment(db, box, token, form.get("password", ""), code, address):
+                return _own_totp_page(request, officer, 400, wrong)
+        elif action == "off" and officer.totp:
+            if not accounts.turn_off_totp(db, box, token, code, address):
+                return _own_totp_page(request, officer, 400, wrong)
+        else:  # a form of a page shown before a change made elsewhere
+            return _own_totp_page(request, officer, 409)
+    except crypto.SecretKeyError:
+        return no_secret_key(request)
+    except AccountError as exc:
+        return _own_totp_page(request, officer, 403, exc.msgid)
+    return redirect(request, "/workbench/totp", done=action)

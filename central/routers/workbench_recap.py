@@ -21,8 +21,8 @@ from fastapi.responses import Response
 
 from central import accounts, deadlines, recap
 from central.accounts import SignedIn
-from central.routers.workbench import _csrf_ok, _reference, _refused, _signed_in, _words
-from central.web import HTML_HEADERS, FormTooLarge, client_address, language, read_form, redirect, render
+from central.routers.workbench import _reference, _signed_in, _words, posted_form
+from central.web import HTML_HEADERS, client_address, language, redirect, render
 from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.tracking_id import format_tracking_id
@@ -110,10 +110,16 @@ def _csv(request: Request, officer: SignedIn, period: recap.Period, *, title: bo
         return out
 
     accounts.audit(request.app.state.db, officer.name, "recap_exported_identity" if identity else "recap_exported",
-                   client_address(request))
+                   client_address(request), detail=_what_was_exported(period, title=title))
     name = f"rekap-lapor{'-identitas' if identity else ''}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
     return Response(recap.csv_bytes(header, (line(r) for r in rows)), media_type="text/csv; charset=utf-8",
                     headers={**HTML_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _what_was_exported(period: recap.Period, *, title: bool) -> str:
+    """The audit line's detail of an export: its period and options, e.g.
+    ``2026-11-01..2026-11-30 title=1`` (never a report's content or anyone's name)."""
+    return f"{period.first.isoformat()}..{period.last.isoformat()} title={int(title)}"
 
 
 @router.get("/recap.csv")
@@ -130,15 +136,9 @@ def recap_csv(request: Request) -> Response:
 @router.post("/recap.csv")
 async def recap_csv_with_identity(request: Request) -> Response:
     """An admin's export with the reporters' names and phones (not anonymous ones), audited."""
-    officer = _signed_in(request)
-    if officer is None:
-        return redirect(request, "/workbench/login")
-    try:
-        form = await read_form(request)
-    except FormTooLarge:
-        return _refused(request)
-    if not _csrf_ok(officer.csrf_token, form):
-        return _refused(request)
+    officer, form, refused = await posted_form(request)
+    if refused is not None:
+        return refused
     if officer.role != "admin":
         return render(request, "message.html", 403, title=N_("Not allowed"),
                       message=N_("Only an administrator may export reporters' names and phone numbers."),

@@ -1,6 +1,7 @@
-"""Workbench accounts from the CLI, the c0003 migration (existing officers keep their API
-tokens and become admin) on SQLite and PostgreSQL, and the inbox's index use at 100,000
-reports."""
+"""Workbench accounts from the CLI, the migrations of officers (c0003: existing officers
+keep their API tokens; c0009: those tokens become scripts', not workbench admins, and a
+disabled account's token stays revoked apart from its state) on SQLite and PostgreSQL, and
+the inbox's index use at 100,000 reports."""
 from __future__ import annotations
 
 import datetime as dt
@@ -39,9 +40,13 @@ def test_officer_add_checks_role_agency_and_password_and_prints_nothing_secret(t
     assert row[0][:2] == ("agency", "DINKES") and row[0][2].startswith("$argon2id$") and row[0][3] is None
     totp = officer_cli(url, "totp", "Rina Dinkes")
     assert totp.returncode == 0 and totp.stdout.startswith("otpauth://totp/") and "secret=" not in totp.stderr
-    legacy = officer_cli(url, "add", "script-bot")  # no --role: the API token, as before
+    legacy = officer_cli(url, "add", "script-bot")  # no --role: a script's API token
     assert legacy.returncode == 0 and len(legacy.stdout.strip()) >= 40
-    assert query(url, "SELECT role, password_hash FROM officers WHERE name = 'script-bot'") == [("admin", None)]
+    assert query(url, "SELECT role, password_hash FROM officers WHERE name = 'script-bot'") == [("script", None)]
+    for args in (("password", "script-bot"), ("totp", "script-bot")):  # never a workbench account
+        refused = officer_cli(url, *args, password=PASSWORD if args[0] == "password" else None)
+        assert refused.returncode == 2 and "not a workbench account" in refused.stderr, args
+    assert query(url, "SELECT password_hash, totp_secret FROM officers WHERE name = 'script-bot'") == [(None, None)]
 
 
 def _officer_before_the_workbench(url: str) -> None:
@@ -63,28 +68,87 @@ def _officer_before_the_workbench(url: str) -> None:
     engine.dispose()
 
 
+def _alembic(url: str, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from central.db import MIGRATIONS, make_engine
+
+    engine = make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+    engine.dispose()
+
+
+def _accounts_before_c0009(url: str) -> None:
+    """At c0008, besides 'lama' (an admin by c0003, no password): 'lama-rina', signed in, an old
+    officer the operator since gave a password (an admin on purpose); 'dodi', a viewer an
+    admin disabled (before c0009: revoked_at, which also stopped his token)."""
+    from central.accounts import _hasher
+    from central.service import token_digest
+
+    _alembic(url, "upgrade", "c0008")
+    engine = create_engine(url)
+    at = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    with engine.begin() as conn:
+        rows = [("lama-rina", "admin", _hasher.hash(PASSWORD), "token-rina", None),
+                ("dodi", "viewer", _hasher.hash(PASSWORD), "token-dodi", at)]
+        for name, role, hashed, token, revoked in rows:
+            conn.execute(text("INSERT INTO officers (name, token_sha256, created_at, revoked_at, role, password_hash, "
+                              "failed_logins, must_change_password) VALUES (:n, :d, :t, :r, :role, :h, 0, :f)"),
+                         {"n": name, "d": token_digest(token), "t": at, "r": revoked, "role": role, "h": hashed,
+                          "f": False})
+        # lama-rina is signed in while the central upgrades (her session refers to her row)
+        conn.execute(text("INSERT INTO workbench_sessions (token_sha256, officer_name, csrf_token, stage, created_at, "
+                          "last_seen_at) VALUES ('s', 'lama-rina', 'c', 'ok', :t, :t)"), {"t": at})
+    engine.dispose()
+
+
 def _upgrade_and_check(url: str) -> None:
+    """GIVEN the officers above WHEN the central migrates to the head THEN the old token
+    still moves reports but is a script's: no workbench sign-in, not even after ``officer
+    password``; the admin with a password stays one; the disabled viewer stays disabled and
+    his token revoked, and enabling him does not bring the token back."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from central import accounts, search, service
+    from central import accounts, actions, search, service
     from central.db import Database, migrate
     from central.models import Base
 
+    _accounts_before_c0009(url)
     db = Database(url)
     try:
         migrate(db.engine)
         assert service.authenticate_officer(db, "token-lama") == "lama"  # the API token still works
-        assert query(url, "SELECT role, failed_logins, password_hash FROM officers") == [("admin", 0, None)]
-        assert accounts.sign_in(db, "lama", "", "127.0.0.1").outcome is accounts.Outcome.WRONG  # no password yet
+        assert actions.ROLE_ACTIONS[actions.api_officer(db, "lama").role] == tuple(actions.lifecycle.ACTIONS)
+        assert query(url, "SELECT name, role, password_hash IS NULL, disabled_at IS NOT NULL, revoked_at IS NOT NULL "
+                          "FROM officers ORDER BY name") == [("dodi", "viewer", False, True, True),
+                                                             ("lama", "script", True, False, False),
+                                                             ("lama-rina", "admin", False, False, False)]
+        assert accounts.sign_in(db, "lama", "", "127.0.0.1").outcome is accounts.Outcome.WRONG
+        assert accounts.sign_in(db, "dodi", PASSWORD, "127.0.0.1").outcome is accounts.Outcome.WRONG  # disabled
+        assert service.authenticate_officer(db, "token-dodi") is None
+        accounts.set_disabled(db, "lama-rina", "dodi", False, "127.0.0.1")
+        assert accounts.sign_in(db, "dodi", PASSWORD, "127.0.0.1").outcome is accounts.Outcome.SIGNED_IN
+        assert service.authenticate_officer(db, "token-dodi") is None  # the old token stays revoked
+        assert service.authenticate_officer(db, "token-rina") == "lama-rina"
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": search.outside_models})
             assert compare_metadata(context, Base.metadata) == []
     finally:
         db.close()
+    # Down to c0008: the script is an admin again, and dodi's revoked token (an active
+    # account now) is forgotten rather than read as a disabled account.
+    _alembic(url, "downgrade", "c0008")
+    assert query(url, "SELECT name, role, revoked_at IS NOT NULL, token_sha256 IS NULL FROM officers ORDER BY name") == [
+        ("dodi", "viewer", False, True), ("lama", "admin", False, False), ("lama-rina", "admin", False, False)]
 
 
-def test_migration_keeps_old_officers_tokens_and_makes_them_admins_on_sqlite(tmp_path):
+def test_migrations_make_old_tokens_scripts_and_keep_a_disabled_accounts_token_revoked_on_sqlite(tmp_path):
     url = _url(tmp_path)
     _officer_before_the_workbench(url)
     _upgrade_and_check(url)

@@ -1,8 +1,10 @@
 """Accounts from the admin's pages over real HTTP on a real central: add with a one-time
 password, the first login's forced change, enrolling TOTP at login from a QR code served
-by the central, disable (sessions and API token die at once), role, reset password, reset
-TOTP, unlock; never the last admin; who may open the pages; every change audited; TOTP
-secrets sealed at rest with the key file, and a central without one says what to do."""
+by the central, disable (sessions and API token die at once; enabling brings the account
+back, not the token), role, reset password, reset TOTP, unlock; a script's API token that
+never becomes a workbench account; never the last admin; who may open the pages; every
+change audited, an export with its period; TOTP secrets sealed at rest with the key file,
+and a central without one says what to do."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +18,8 @@ import pytest
 import requests
 
 from tests.support.central import central_cli, query, running_central, without_secret_key
-from tests.support.workbench import CSP, PASSWORD, add_officer, csrf_of, log_in, officer_cli, password_step, totp_step
+from tests.support.workbench import PASSWORD, add_officer, csrf_of, log_in, officer_cli, password_step, totp_step
+from tests.support.workbench import get_page as _get, post_form as _post
 
 _ONE_TIME = re.compile(r'<p class="secret"[^>]*>([a-z0-9-]+)</p>')
 
@@ -35,20 +38,6 @@ def world(tmp_path_factory) -> World:
     with running_central(url) as base:
         secret = add_officer(url, "admin-rina", "admin", totp=True)
         yield World(base, url, log_in(base, "admin-rina", secret), secret)
-
-
-def _get(browser: requests.Session, base: str, path: str, **params) -> requests.Response:
-    answer = browser.get(f"{base}{path}", params=params, allow_redirects=False, timeout=30)
-    if answer.headers.get("Content-Type", "").startswith("text/html") or answer.status_code == 303:
-        assert answer.headers["Content-Security-Policy"] == CSP and answer.headers["Cache-Control"] == "no-store"
-    return answer
-
-
-def _post(browser: requests.Session, base: str, path: str, **data) -> requests.Response:
-    answer = browser.post(f"{base}{path}", data=data, allow_redirects=False, timeout=30)
-    if answer.headers.get("Content-Type", "").startswith("text/html") or answer.status_code == 303:
-        assert answer.headers["Content-Security-Policy"] == CSP and answer.headers["Cache-Control"] == "no-store"
-    return answer
 
 
 def _csrf(world: World, browser: requests.Session | None = None) -> str:
@@ -160,29 +149,75 @@ def test_a_new_admin_enrols_from_the_qr_code_then_chooses_a_password(world):
 
 
 # -- disable, enable, role, resets, unlock -----------------------------------------------------
-def test_disabling_ends_sessions_and_the_api_token_at_once(world):
+def _api(world: World, token: str) -> int:
+    """The status of an officer API call with ``token`` (401: the token does not work)."""
+    return requests.post(f"{world.base}/api/v1/officer/reports/MT01-00000-00000/actions", json={"action": "verify"},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code
+
+
+def test_disabling_ends_sessions_and_the_api_token_at_once_and_enabling_brings_back_only_the_account(world):
     _first_login(world, "viewer-dodi", _add(world, "viewer-dodi", "viewer"))
     browser = log_in(world.base, "viewer-dodi")
     token = officer_cli(world.url, "token", "viewer-dodi").stdout.strip()
-    status_api = f"{world.base}/api/v1/officer/reports/MT01-00000-00000/actions"
-
-    def api() -> int:
-        return requests.post(status_api, json={"action": "verify"}, headers={"Authorization": f"Bearer {token}"},
-                             timeout=30).status_code
-
-    assert api() != 401
+    assert _api(world, token) != 401
+    assert "Aktif" in _get(world.admin, world.base, "/workbench/officers/account", name="viewer-dodi").text
     answer = _act(world, "viewer-dodi", "disable")
     assert answer.status_code == 303
     page = _get(world.admin, world.base, answer.headers["Location"])
     assert "Akun sudah dinonaktifkan" in page.text and "Nonaktif" in page.text
     assert _get(browser, world.base, "/workbench/").headers["Location"] == "/workbench/login"  # at once
-    assert api() == 401
+    assert _api(world, token) == 401
     assert password_step(world.base, "viewer-dodi")[1].status_code == 401  # no login either
     assert "Nonaktif" in _get(world.admin, world.base, "/workbench/officers").text
+    while_disabled = officer_cli(world.url, "token", "viewer-dodi").stdout.strip()
+    assert _api(world, while_disabled) == 401  # a new token works only once the account is enabled
+    officer_cli(world.url, "token", "viewer-dodi")  # replaced again: the old one is revoked for good below
+    answer = _act(world, "viewer-dodi", "enable")
+    assert answer.status_code == 303
+    page = _get(world.admin, world.base, answer.headers["Location"])
+    assert "Akun sudah diaktifkan. Token API yang dicabut" in page.text
+    assert log_in(world.base, "viewer-dodi")  # the account is back ...
+    assert _api(world, token) == 401 and _api(world, while_disabled) == 401  # ... its old tokens are not
+    # Disabling revokes the current token; enabling leaves it revoked until a new one is made.
+    assert _act(world, "viewer-dodi", "disable").status_code == 303
     assert _act(world, "viewer-dodi", "enable").status_code == 303
-    assert api() != 401 and log_in(world.base, "viewer-dodi")
-    assert _audit(world, "viewer-dodi") == [("admin-rina", "account_added"), ("admin-rina", "account_disabled"),
-                                            ("admin-rina", "account_enabled")]
+    assert "Dicabut: perlu token baru" in _get(world.admin, world.base, "/workbench/officers/account",
+                                              name="viewer-dodi").text
+    fresh = officer_cli(world.url, "token", "viewer-dodi").stdout.strip()
+    assert _api(world, fresh) != 401 and _api(world, token) == 401
+    assert [e for _, e in _audit(world, "viewer-dodi")] == ["account_added", "account_disabled", "account_enabled",
+                                                            "account_disabled", "account_enabled"]
+
+
+def test_a_scripts_api_token_keeps_moving_reports_but_never_becomes_a_workbench_account(world):
+    """GIVEN a token of ``officer add NAME`` (no role: as before roles) WHEN its script
+    verifies, forwards, starts and answers a report THEN each step is taken, as before the
+    workbench; it cannot sign in, and the accounts page offers it no password, TOTP or role
+    (refused when posted anyway); disabling it stops the token."""
+    from tests.support.central import report, send
+
+    token = officer_cli(world.url, "add", "skrip-lama").stdout.strip()
+    kiosk = central_cli(world.url, "kiosk", "add", "MT01", "--location", "Muara Teweh").stdout.strip()
+    body = report()
+    send(world.base, kiosk, body)
+    steps = [({"action": "verify"}, "verified"), ({"action": "forward", "agency": "DINKES"}, "forwarded"),
+             ({"action": "start"}, "in_progress"), ({"action": "answer", "reply": "Sudah ditangani."}, "answered")]
+    for payload, status in steps:
+        answer = requests.post(f"{world.base}/api/v1/officer/reports/{body['tracking_id']}/actions", json=payload,
+                               headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["status"] == status, answer.text
+    assert password_step(world.base, "skrip-lama", "")[1].status_code == 401
+    listing = _get(world.admin, world.base, "/workbench/officers").text
+    row = listing.split("skrip-lama", 2)[2].split("</tr>", 1)[0]
+    assert "Skrip (hanya token API)" in row and "Hanya token API" in row
+    page = _get(world.admin, world.base, "/workbench/officers/account", name="skrip-lama").text
+    assert "bukan akun meja kerja" in page and 'value="reset_password"' not in page and 'value="role"' not in page
+    for action, extra in (("reset_password", {}), ("role", {"role": "admin", "agency": ""}), ("reset_totp", {})):
+        answer = _act(world, "skrip-lama", action, **extra)
+        assert answer.status_code == 409 and "bukan akun meja kerja" in answer.text, action
+    assert query(world.url, "SELECT role, password_hash FROM officers WHERE name = 'skrip-lama'") == [("script", None)]
+    assert _act(world, "skrip-lama", "disable").status_code == 303
+    assert _api(world, token) == 401
 
 
 def test_the_last_active_admin_cannot_disable_or_demote_themselves(tmp_path):
@@ -193,7 +228,7 @@ def test_the_last_active_admin_cannot_disable_or_demote_themselves(tmp_path):
         for action, extra in (("disable", {}), ("role", {"role": "viewer", "agency": ""})):
             answer = _act(world, "satu-admin", action, **extra)
             assert answer.status_code == 409 and "Tidak akan ada administrator aktif lagi" in answer.text, action
-        assert query(url, "SELECT role, revoked_at FROM officers") == [("admin", None)]
+        assert query(url, "SELECT role, disabled_at FROM officers") == [("admin", None)]
         assert _get(world.admin, base, "/workbench/").status_code == 200  # still signed in
         # With a second active admin, the first may step down.
         add_officer(url, "dua-admin", "admin", totp=True)
@@ -254,7 +289,7 @@ def test_only_admins_open_the_account_pages_and_every_form_needs_csrf(world):
                        action="disable")
         assert answer.status_code == 403
     assert query(world.url, "SELECT count(*) FROM officers WHERE name = 'x-csrf' OR "
-                            "(name = 'viewer-fajar' AND revoked_at IS NOT NULL)") == [(0,)]
+                            "(name = 'viewer-fajar' AND disabled_at IS NOT NULL)") == [(0,)]
 
 
 def test_hostile_names_are_escaped_on_the_account_pages(world):
@@ -322,3 +357,21 @@ def test_a_key_file_is_made_once_with_mode_600_and_a_bad_one_stops_the_start(tmp
     bad.write_text("bukan kunci\n")
     result = central_cli(f"sqlite:///{tmp_path / 'c.sqlite3'}", "--secret-key-file", str(bad), "officer", "totp", "x")
     assert result.returncode == 2 and "Fernet" in result.stderr
+
+
+# -- the audit of an export --------------------------------------------------------------------
+def test_an_export_is_audited_with_its_period_and_options(world):
+    """GIVEN an admin WHEN they download the recap's CSV (titles asked) and export it with
+    the reporters' identities THEN each audit line says which period and options, so an
+    auditor knows whose names may have left; dates the wrong way round are the same period."""
+    csrf, path = _csrf(world), "/workbench/recap.csv"
+    plain = _get(world.admin, world.base, path, **{"from": "2026-11-01", "to": "2026-11-30", "title": "1"})
+    assert plain.status_code == 200 and plain.headers["Content-Type"].startswith("text/csv")
+    answer = _post(world.admin, world.base, path, csrf=csrf, **{"from": "2026-10-31", "to": "2026-10-01"})
+    assert answer.status_code == 200 and "identitas" in answer.headers["Content-Disposition"]
+    refused = _post(world.admin, world.base, path, csrf="salah", **{"from": "2026-01-01", "to": "2026-12-31"})
+    assert refused.status_code == 403  # nothing exported, nothing written
+    lines = query(world.url, "SELECT officer_name, event, detail FROM audit_log WHERE event LIKE 'recap_exported%' "
+                             "ORDER BY id")
+    assert lines == [("admin-rina", "recap_exported", "2026-11-01..2026-11-30 title=1"),
+                     ("admin-rina", "recap_exported_identity", "2026-10-01..2026-10-31 title=0")]

@@ -82,3 +82,20 @@ def log_in(base: str, name: str, secret: str | None = None, password: str = PASS
 def page_csrf(base: str, browser: requests.Session) -> str:
     """The session's CSRF token, as the inbox's logout form carries it."""
     return csrf_of(browser.get(f"{base}/workbench/", timeout=30).text)
+
+
+def get_page(browser: requests.Session, base: str, path: str, **params) -> requests.Response:
+    """GET a workbench address as the browser would, redirects not followed; every page and
+    redirect carries the workbench's CSP and ``Cache-Control: no-store``."""
+    return _headers_checked(browser.get(f"{base}{path}", params=params, allow_redirects=False, timeout=30))
+
+
+def post_form(browser: requests.Session, base: str, path: str, **data) -> requests.Response:
+    """POST a form to the workbench (redirects not followed), with the same checks."""
+    return _headers_checked(browser.post(f"{base}{path}", data=data, allow_redirects=False, timeout=30))
+
+
+def _headers_checked(answer: requests.Response) -> requests.Response:
+    if answer.headers.get("Content-Type", "").startswith("text/html") or answer.status_code == 303:
+        assert answer.headers["Content-Security-Policy"] == CSP and answer.headers["Cache-Control"] == "no-store"
+    return answer
