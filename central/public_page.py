@@ -57,7 +57,8 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
     parts = [f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
              f'<meta name="viewport" content="width=device-width,initial-scale=1">'
              f"<title>{escape(_('Report status'))} - SP4N LAPOR!</title><style>{STYLE}</style></head><body>",
-             f"<h1>{escape(_('Report status'))}</h1>"]
+             # Landmarks: all the page says is in <main>; the language link is a <nav> of its own.
+             f"<main><h1>{escape(_('Report status'))}</h1>"]
     if shown_id:
         parts.append(f'<p class="id">{escape(shown_id)}</p>')
     if problem == "unknown":
@@ -88,8 +89,8 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
     # Relative, so the page also works under a proxy's path prefix: the canonical ID is
     # Crockford symbols only, and with no ID the link changes only the query.
     href = f"{canonical}?lang={other}" if canonical else f"?lang={other}"
-    parts.append(f'<p><a href="{escape(href, quote=True)}">{"English" if other == "en" else "Bahasa Indonesia"}</a></p>'
-                 "</body></html>")
+    parts.append(f'</main><nav><p><a href="{escape(href, quote=True)}" lang="{other}" hreflang="{other}">'
+                 f'{"English" if other == "en" else "Bahasa Indonesia"}</a></p></nav></body></html>')
     return "".join(parts)
 
 

@@ -14,6 +14,7 @@ from kivy.metrics import dp
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
+from kivy.uix.togglebutton import ToggleButton, ToggleButtonBehavior
 from kivy.uix.label import Label
 from kivy.uix.vkeyboard import VKeyboard
 from kivy.properties import BooleanProperty
@@ -239,6 +240,22 @@ def ensure_visible(scroll, widget, padding: float = 56, below=None) -> None:
     offset = min(max(offset, 0.0), room)
     if abs(offset - scroll.scroll_y * room) > 0.5:
         scroll.scroll_y = offset / room
+
+
+class KioskToggle(ToggleButton):
+    """Every toggle of the kiosk (choices, languages, ratings). Kivy 2.3's group release
+    walks a copy of the group's weak references: when the garbage collector frees a button
+    of the group while that walk runs (screens rebuild their choices; collection may run on
+    any thread), the copy still holds the dead reference and Kivy sets ``state`` on None.
+    The tap raised AttributeError and did nothing. Kivy's own ``get_widgets`` gives the
+    live buttons only."""
+
+    def _release_group(self, current):
+        if self.group is None:
+            return
+        for widget in ToggleButtonBehavior.get_widgets(self.group):
+            if widget is not current:
+                widget.state = "normal"
 
 
 class KioskScroll(ScrollView):

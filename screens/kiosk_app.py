@@ -327,6 +327,11 @@ class KioskApp(App):
         self.session.submitted()
         self.screen("receipt").show(saved)
         self.show("receipt")
+        self.outbox_filled()
+
+    def outbox_filled(self) -> None:
+        """Something was just kept in the outbox (a report, an objection, a rating): the
+        sync worker tries at once instead of at its next poll."""
         if self.env.sync is not None:
             self.env.sync.wake()
         self.refresh_sync_status()

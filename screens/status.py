@@ -12,7 +12,7 @@ import logging
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
@@ -40,6 +40,13 @@ class FoldingBox(BoxLayout):
 
     def on_touch_up(self, touch):
         return super().on_touch_up(touch) if self.shown else False
+
+
+class FoldingColumn(FoldingBox):
+    """A column folded to no width (the number's keypad while the objection is typed), so
+    the columns beside it take the room; ``width_hint``: its share of the row when shown."""
+
+    width_hint = NumericProperty(0.5)
 
 
 class StatusScreen(Screen):
@@ -183,15 +190,19 @@ class StatusScreen(Screen):
 
     def send_objection(self) -> None:
         """Keep the objection in the outbox (sent when the network allows) and say so."""
-        self.lookup.send_objection(self._feedback_service(), self.ids.objection.text)
+        if self.lookup.send_objection(self._feedback_service(), self.ids.objection.text):
+            App.get_running_app().outbox_filled()
         self._show()
         self._bring_into_view(self.ids.feedback_said)
 
     def rate(self, score: int) -> None:
-        """One tap on a score from 1 to 5 keeps it; the tapped button stays marked."""
-        self.lookup.rate(self._feedback_service(), score)
+        """One tap on a score from 1 to 5 keeps it; the tapped button stays marked and the
+        thanks take the question's place above the row."""
+        if self.lookup.rate(self._feedback_service(), score):
+            App.get_running_app().outbox_filled()
         self._show()
-        self._bring_into_view(self.ids.feedback_said)
+        if self.feedback_state != "rating_sent":  # not kept: said above, under the reply
+            self._bring_into_view(self.ids.feedback_said)
 
     def _bring_into_view(self, widget) -> None:
         Clock.schedule_once(lambda _dt: ensure_visible(self.ids.result_scroll, widget), 0)

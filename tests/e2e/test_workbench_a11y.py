@@ -13,51 +13,29 @@ import pyotp
 import pytest
 import requests
 
+from tests.support.axe import AXE, axe_violations
 from tests.support.browser import Chromium
 from tests.support.central import central_cli, report, running_central, send
+from tests.support.officer_browser import Officer
 from tests.support.workbench import PASSWORD, add_officer, log_in, page_csrf
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "tests" / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "a11y"
 SERIOUS = ("serious", "critical")
 
 
-class Visitor:
+class Visitor(Officer):
     """A person at the browser who runs axe on every page they reach."""
 
     def __init__(self, browser: Chromium, lang: str):
-        self.browser, self.lang = browser, lang
+        super().__init__(browser, ARTIFACTS)
+        self.lang = lang
         self.findings: dict[str, list[dict]] = {}
-
-    def open(self, url: str) -> None:
-        self.browser.open(url)
-
-    def type(self, selector: str, value: str) -> None:
-        self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
-        self.browser.page("Input.insertText", text=value)
-
-    def click(self, selector: str) -> None:
-        """A real click in the middle of the element; returns once the next page has loaded."""
-        self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})")
-        box = json.loads(self.browser.evaluate(
-            f"JSON.stringify(document.querySelector({json.dumps(selector)}).getBoundingClientRect())"))
-        self.browser.events.clear()
-        self.browser.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        self.browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired")
-
-    def path(self) -> str:
-        return self.browser.evaluate("location.pathname")
 
     def check(self, name: str) -> None:
         """Run axe-core on the page as it is now; keep what it finds under ``name``."""
-        if not self.browser.evaluate("typeof axe !== 'undefined'"):
-            self.browser.page("Runtime.evaluate", expression=AXE.read_text(encoding="utf-8"))
         assert self.browser.evaluate("document.documentElement.lang") == self.lang, name
-        result = self.browser.page("Runtime.evaluate", awaitPromise=True, returnByValue=True, expression=(
-            "axe.run(document).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, "
-            "nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})))"))["result"]["value"]
-        self.findings[f"{name}-{self.lang}"] = result
+        self.findings[f"{name}-{self.lang}"] = axe_violations(self.browser)
 
 
 def _serious(findings: dict[str, list[dict]]) -> dict[str, list[dict]]:

@@ -22,13 +22,13 @@ A fixture:
             yield environment
 
 Stops, in order (each yielded once, by name): welcome, scan, status-entry, status-invalid,
-status-not-found, status-found-reply, kind, kind-missing, confirm-discard, then each
+status-not-found, status-found-reply, status-objecting, kind, kind-missing, confirm-discard, then each
 choice step of the filing path by its screen name (category; agency where it is a step of
 its own), describe, describe-keyboard, when_where-calendar, identity, identity-numpad,
 review, idle-warning, review-save-failed, apology, receipt-printed, receipt-print-failed,
 welcome-printer-down. Overlays shown at a stop: ``kiosk.app.idle_overlay`` (idle-warning),
 ``kiosk.app.confirm_leave`` (confirm-discard); the docked keyboard (``kiosk.keyboard``) at
-describe-keyboard and identity-numpad.
+status-objecting, describe-keyboard and identity-numpad.
 
 The tour only leans on kiosk_ui's steps and on the screens' ids; a choice step it does not
 know is answered by tapping the first choice of each of its choice lists, so a new step
@@ -37,17 +37,15 @@ know is answered by tapping the first choice of each of its choice lists, so a n
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from typing import Iterator
 
 from kivy.uix.togglebutton import ToggleButton
 
+from tests.support.answered import REPLY, answered_status, offline_kiosk
 from tests.support.kiosk_ui import (
     answer_privacy, go_next, mistype, saved_report, send, type_into, type_on_keypad, wait_overlay,
 )
 
-#: The office's reply the status screen shows first (long enough to wrap).
-REPLY = "Loket tambahan dibuka mulai Senin, pukul 08.00 sampai 14.00 WIB, di lantai dua."
 #: The screens of the filing path the tour answers itself; any other step is a choice step.
 _OWN_STEPS = ("kind", "describe", "when_where", "identity", "review")
 
@@ -56,32 +54,8 @@ _OWN_STEPS = ("kind", "describe", "when_where", "identity", "review")
 def tour_env(tmp_path, clock, extra_config: str = "") -> Iterator:
     """A kiosk environment every stop of the tour can be reached in (see the module's doc);
     ``extra_config``: more lines of its TOML config."""
-    from kiosk.runtime.config import load_config
-    from kiosk.runtime.env import build_env
-
-    path = tmp_path / "kiosk.toml"
-    path.write_text(
-        f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\ncentral_url = "http://127.0.0.1:9"\n'
-        'central_token = "t"\nstatus_base_url = "https://lapor.example.go.id/status"\n'
-        f'camera_source = "/dev/video99"\n{extra_config}', encoding="utf-8")
-    env = build_env(load_config(path, environ={}), now=clock.now, monotonic=clock.monotonic)
-    try:
+    with offline_kiosk(tmp_path, clock, f'camera_source = "/dev/video99"\n{extra_config}') as env:
         yield env
-    finally:
-        env.close()
-
-
-def _answered(tracking_id: str, now: dt.datetime):
-    from kiosk.kernel.wire import StatusEvent, StatusOut
-
-    at = now - dt.timedelta(days=4)
-    return StatusOut(tracking_id=tracking_id, status="answered", kind="pengaduan", category_code="KESEHATAN",
-                     confidential=False, agency_code="DINKES", title=None, received_at=at, events=[
-                         StatusEvent(status="received", at=at),
-                         StatusEvent(status="verified", at=at + dt.timedelta(hours=5)),
-                         StatusEvent(status="forwarded", at=at + dt.timedelta(days=1), agency_code="DINKES"),
-                         StatusEvent(status="answered", at=at + dt.timedelta(days=3), public_reply=REPLY,
-                                     agency_code="DINKES")])
 
 
 def _blocked_printer(env):
@@ -132,7 +106,7 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
     assert env.sync is not None and env.config.camera_source, "the tour needs tests.support.screen_tour.tour_env"
     app = kiosk.app
     reply_id = saved_report(env)
-    remember_remote_status(env.store, reply_id, _answered(reply_id, env.now()), env.now())
+    remember_remote_status(env.store, reply_id, answered_status(reply_id, env.now()), env.now())
 
     def stop():
         kiosk.settle()
@@ -168,6 +142,15 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
     _check_number(kiosk, reply_id)
     assert kiosk.screen.result_kind == "found" and kiosk.screen.reply == REPLY
     yield "status-found-reply"
+
+    # "Masalah belum selesai": the keypad folds away, the text field and the keyboard come.
+    kiosk.tap(kiosk.screen.ids.object)
+    kiosk.focus(kiosk.screen.ids.objection)
+    assert kiosk.screen.feedback_state == "objecting"
+    stop()
+    yield "status-objecting"
+    kiosk.tap(kiosk.screen.ids.cancel_objection)
+    kiosk.wait_until(lambda: kiosk.keyboard is None, what="the keyboard closed")
 
     kiosk.tap(kiosk.screen.ids.back)
     assert kiosk.current == "welcome"

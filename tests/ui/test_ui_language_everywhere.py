@@ -18,7 +18,6 @@ from kiosk.core.receipt_content import receipt_content
 from kiosk.kernel.i18n import gettext_for
 from devices.printer.network import NetworkPrinter
 from kiosk.core.printer_watch import FAILED_RECEIPT_CHECK_EVERY_S
-from kiosk.core.status_lookup import remember_remote_status
 from kiosk.core.status_text import group_typed
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 from screens.common import LanguageSwitch, tr
@@ -32,7 +31,7 @@ from tests.support.ui_driver import KioskDriver
 from tests.support.webcam import webcam_frames, write_video
 from tests.ui.test_ui_receipt import blocked_printer, print_again_shown
 from tests.ui.test_ui_scan import _env_with_camera
-from tests.ui.test_ui_status_reply import REPLY, _answered, offline_env  # noqa: F401 - a fixture
+from tests.support.answered import REPLY, answered_report, offline_env  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.ui
 OTHER = {"id": "en", "en": "id"}
@@ -131,8 +130,7 @@ def test_status_keypad_and_the_reply_stay_through_switches(kivy_window, offline_
     answer is shown THEN the typed number stays, the answer is told again in the other
     language without a new lookup, the reply stays first; Back keeps the language, and
     the next citizen gets the default one."""
-    tracking_id = saved_report(offline_env)
-    remember_remote_status(offline_env.store, tracking_id, _answered(tracking_id, REPLY), clock.now())
+    tracking_id = answered_report(offline_env, clock)
     kiosk = KioskDriver(offline_env)
     try:
         other = OTHER[lang]

@@ -3,52 +3,13 @@ its buttons not clipped, an unreachable other kiosk's receipt with a next step, 
 receipt screen that stops promising to send a report once it is sent."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from kiosk.core.status_lookup import remember_remote_status
 from kiosk.kernel.tracking_id import new_tracking_id
-from kiosk.kernel.wire import StatusEvent, StatusOut
-from tests.support.kiosk_ui import T, saved_report, show_receipt_for_saved_report, type_on_keypad
+from tests.support.answered import REPLY, answered_report, check_number, offline_env  # noqa: F401 - a fixture
+from tests.support.kiosk_ui import T, show_receipt_for_saved_report
 from tests.support.text_fit import assert_fits_at_kiosk_sizes, assert_text_fits
 from tests.support.ui_driver import KioskDriver
-
-REPLY = "Loket tambahan dibuka mulai Senin, pukul 08.00 sampai 14.00 WIB, di lantai dua."
-
-
-@pytest.fixture
-def offline_env(tmp_path, clock):
-    """A kiosk (MT01) whose central never answers, with a status page configured."""
-    from kiosk.runtime.config import load_config
-    from kiosk.runtime.env import build_env
-
-    path = tmp_path / "kiosk.toml"
-    path.write_text(f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\ncentral_url = "http://127.0.0.1:9"\n'
-                    'central_token = "t"\nstatus_base_url = "https://lapor.example.go.id/status"\n', encoding="utf-8")
-    env = build_env(load_config(path, environ={}), now=clock.now, monotonic=clock.monotonic)
-    yield env
-    env.close()
-
-
-def _answered(tracking_id: str, reply: str) -> StatusOut:
-    at = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.timezone.utc)
-    return StatusOut(tracking_id=tracking_id, status="answered", kind="pengaduan", category_code="KESEHATAN",
-                     confidential=False, agency_code="DINKES", title=None, received_at=at, events=[
-                         StatusEvent(status="received", at=at),
-                         StatusEvent(status="verified", at=at + dt.timedelta(hours=5)),
-                         StatusEvent(status="forwarded", at=at + dt.timedelta(days=1), agency_code="DINKES"),
-                         StatusEvent(status="in_progress", at=at + dt.timedelta(days=2), agency_code="DINKES"),
-                         StatusEvent(status="answered", at=at + dt.timedelta(days=3), public_reply=reply,
-                                     agency_code="DINKES")])
-
-
-def _check(kiosk, tracking_id: str) -> None:
-    kiosk.tap(kiosk.screen.ids.status)
-    assert kiosk.current == "status"
-    type_on_keypad(kiosk, tracking_id)
-    kiosk.tap(kiosk.screen.ids.check)
-    kiosk.wait_until(lambda: kiosk.screen.result_kind not in ("", "checking"), what="the lookup")
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -57,13 +18,12 @@ def test_the_reply_is_shown_first_and_large_without_scrolling(kivy_window, offli
     WHEN the citizen checks it on the keypad THEN the reply is the first thing in the
     answer, larger than the timeline, inside the visible area without scrolling, and the
     "Print a copy of the receipt" button shows its whole text at both kiosk sizes."""
-    tracking_id = saved_report(offline_env)
-    remember_remote_status(offline_env.store, tracking_id, _answered(tracking_id, REPLY), clock.now())
+    tracking_id = answered_report(offline_env, clock)
     kiosk = KioskDriver(offline_env)
     try:
         if lang == "en":
             kiosk.tap(kiosk.screen.ids.lang_en)
-        _check(kiosk, tracking_id)
+        check_number(kiosk, tracking_id)
         ids = kiosk.screen.ids
         assert kiosk.screen.result_kind == "found" and kiosk.screen.reply == REPLY
         kiosk.frames(3)
@@ -92,7 +52,7 @@ def test_another_kiosks_receipt_offline_says_when_and_where(kivy_window, offline
         if lang == "en":
             kiosk.tap(kiosk.screen.ids.lang_en)
         other = new_tracking_id("MB10")
-        _check(kiosk, other)
+        check_number(kiosk, other)
         assert kiosk.screen.result_kind == "offline_unknown"
         shown = kiosk.all_text()
         assert T(kiosk, "This kiosk is offline and cannot check this report right now.") in shown
