@@ -102,8 +102,11 @@ def render(request: Request, template: str, status: int = 200, /, **context) -> 
     lang, remember = language(request)
     _ = gettext_for(lang)
     other = "en" if lang == "id" else "id"
+    # The header's language link keeps the page's query (an inbox's search and filters).
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     html = environment().get_template(template).render(
         _=_, lang=lang, other_lang=other, other_lang_name=LANGUAGE_NAMES[other], language_names=LANGUAGE_NAMES,
+        other_lang_href="?" + urllib.parse.urlencode([*kept, ("lang", other)]),
         css=path(request, "/workbench/static/workbench.css"), url=lambda to, /, **q: path(request, to, **q),
         **context)
     response = HTMLResponse(html, status_code=status, headers=HTML_HEADERS)

@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from central.accounts import SignedIn
 from central.db import Database
+from central.feedback import AUTO_CLOSER, CITIZEN
 from central.models import Kiosk, Report, ReportEvent
+from kiosk.kernel.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,12 @@ def _visible(query, officer: SignedIn):
     return query
 
 
+#: The actors of the events no officer made (the intake, ``central.service.take_report``;
+#: the citizen's objection; the automatic close), in the officer's language on the page.
+MACHINE_ACTORS = {"system": N_("the system"), CITIZEN: N_("the reporter"),
+                  AUTO_CLOSER: N_("the system (closed automatically)")}
+
+
 @dataclasses.dataclass(frozen=True)
 class EventView:
     status: str
@@ -42,6 +50,11 @@ class EventView:
     public_reply: str | None
     agency_code: str | None
     kind: str = "status"  # or an officers-only event: central.actions.INTERNAL_KINDS
+
+    @property
+    def actor_msgid(self) -> str | None:
+        """The words for an actor that is not an officer (``MACHINE_ACTORS``), else None."""
+        return MACHINE_ACTORS.get(self.actor)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,10 +4,6 @@ identity, switches to English; at 1366x768 and on a phone. Screenshots of each p
 both languages go to tests/artifacts/workbench/."""
 from __future__ import annotations
 
-import base64
-import json
-from pathlib import Path
-
 import pyotp
 import pytest
 import requests
@@ -15,53 +11,8 @@ import requests
 from kiosk.kernel.tracking_id import format_tracking_id
 from tests.support.browser import Chromium
 from tests.support.central import auth, central_cli, report, running_central, send
+from tests.support.officer_browser import ARTIFACTS, Officer, choose, log_in
 from tests.support.workbench import PASSWORD, add_officer
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "workbench"
-
-
-class Officer:
-    """A person at the browser: fills fields, clicks what is on the screen, takes pictures."""
-
-    def __init__(self, browser: Chromium):
-        self.browser = browser
-        self.violations: list = []  # Content-Security-Policy reports of every page seen
-
-    def _collect(self) -> None:
-        self.violations += [e for e in self.browser.events if e.get("method") == "Log.entryAdded"
-                            and "Content Security Policy" in e["params"]["entry"].get("text", "")]
-
-    def open(self, url: str) -> None:
-        self._collect()
-        self.browser.open(url)
-
-    def size(self, width: int, height: int, mobile: bool = False) -> None:
-        self.browser.page("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1,
-                          mobile=mobile)
-
-    def type(self, selector: str, value: str) -> None:
-        self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
-        self.browser.page("Input.insertText", text=value)
-
-    def click(self, selector: str) -> None:
-        """A real click in the middle of the element, then the page it leads to has loaded."""
-        self.browser.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})")
-        box = json.loads(self.browser.evaluate(
-            f"JSON.stringify(document.querySelector({json.dumps(selector)}).getBoundingClientRect())"))
-        self._collect()
-        self.browser.events.clear()
-        self.browser.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        self.browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired")
-
-    def text(self) -> str:
-        return self.browser.evaluate("document.body.innerText")
-
-    def shot(self, name: str) -> Path:
-        data = self.browser.page("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
-        path = ARTIFACTS / f"{name}.png"
-        path.write_bytes(base64.b64decode(data))
-        return path
-
 
 
 @pytest.fixture(scope="module")
@@ -152,35 +103,17 @@ def acting(tmp_path_factory):
         yield base, url, token, secret, body["tracking_id"]
 
 
-def _choose(officer: Officer, selector: str, value: str) -> None:
-    """Pick an option of a select, as a person choosing from the list does."""
-    officer.browser.evaluate(f"(s => {{ s.focus(); s.value = {json.dumps(value)}; "
-                             f"s.dispatchEvent(new Event('change', {{bubbles: true}})); }})"
-                             f"(document.querySelector({json.dumps(selector)}))")
-
-
-def _log_in(officer: Officer, base: str, name: str, secret: str | None = None) -> None:
-    officer.open(f"{base}/workbench/login")
-    officer.type("#name", name)
-    officer.type("#password", PASSWORD)
-    officer.click("button[type=submit]")
-    if secret is not None:
-        officer.type("#code", pyotp.TOTP(secret).now())
-        officer.click("button[type=submit]")
-    assert officer.browser.evaluate("location.pathname") == "/workbench/"
-
-
 def test_an_admin_verifies_and_forwards_and_the_agency_answers_with_a_template(acting):
     base, url, token, secret, tid = acting
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with Chromium() as browser:
         admin = Officer(browser)
         admin.size(1366, 768)
-        _log_in(admin, base, "Rina Admin", secret)
+        log_in(admin, base, "Rina Admin", secret)
         admin.click("header nav a[href='/workbench/templates']")
         admin.click("a.button")  # Tambah templat
         admin.type("#title", "Obat sudah tersedia")
-        _choose(admin, "#category", "KESEHATAN")
+        choose(admin, "#category", "KESEHATAN")
         admin.type("#text", "Yth. Bapak/Ibu,\nterima kasih atas laporan Anda. Obat sudah tersedia kembali di puskesmas.")
         admin.shot("template-form-id")
         admin.click("main form button[type=submit]")
@@ -191,7 +124,7 @@ def test_an_admin_verifies_and_forwards_and_the_agency_answers_with_a_template(a
         admin.shot("report-actions-received-id")
         admin.click("button[value=verify]")
         assert "Selesai: status laporan sudah diperbarui." in admin.text() and "Diverifikasi" in admin.text()
-        _choose(admin, "#agency-forward", "DINKES")
+        choose(admin, "#agency-forward", "DINKES")
         admin.type("#note-forward", "Mohon segera ditindaklanjuti")
         admin.shot("report-actions-verified-id")
         admin.click("button[value=forward]")
@@ -205,12 +138,12 @@ def test_an_admin_verifies_and_forwards_and_the_agency_answers_with_a_template(a
         admin.click("a[hreflang=id]")
 
         agency = admin  # the same browser, now the DINKES officer
-        _log_in(agency, base, "Budi Dinkes")
+        log_in(agency, base, "Budi Dinkes")
         assert "Antrean obat di Puskesmas Lahei" in agency.text()
         agency.click(f"a[href='/workbench/reports/{tid}']")
         assert "Jawab warga" in agency.text() and "Verifikasi" not in agency.text()
         agency.click("button[value=start]")
-        _choose(agency, "#template", browser.evaluate("document.querySelector('#template option').value"))
+        choose(agency, "#template", browser.evaluate("document.querySelector('#template option').value"))
         agency.click(".use-template button")
         filled = browser.evaluate("document.querySelector('#reply-answer').value")
         assert filled.startswith("Yth. Bapak/Ibu,\nterima kasih atas laporan Anda.")

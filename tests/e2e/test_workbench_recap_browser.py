@@ -3,10 +3,10 @@ November 2026 in Indonesian and English, at 1366x768 and on a phone; an admin se
 export forms. Screenshots go to tests/artifacts/workbench/ (recap-*.png)."""
 from __future__ import annotations
 
-from tests.e2e.test_workbench_browser import ARTIFACTS, Officer, _log_in
 from tests.integration.test_workbench_recap import PERIOD, SECRET_NAME, SECRET_PHONE, _build
 from tests.support.browser import Chromium
 from tests.support.central import running_central
+from tests.support.officer_browser import ARTIFACTS, Officer, log_in
 from tests.support.workbench import add_officer
 
 
@@ -21,7 +21,7 @@ def test_the_recap_in_both_languages_and_on_a_phone(tmp_path):
         with Chromium() as browser:
             viewer = Officer(browser)
             viewer.size(1366, 768)
-            _log_in(viewer, base, "Bupati")
+            log_in(viewer, base, "Bupati")
             viewer.click("header nav a[href='/workbench/recap']")
             assert browser.evaluate("location.pathname") == "/workbench/recap"
             viewer.open(f"{base}/workbench/recap?{query}")
@@ -43,7 +43,7 @@ def test_the_recap_in_both_languages_and_on_a_phone(tmp_path):
             viewer.size(1366, 768)
             viewer.click("header form button")  # log out
             admin = viewer
-            _log_in(admin, base, "Rina Admin", secret)
+            log_in(admin, base, "Rina Admin", secret)
             admin.open(f"{base}/workbench/recap?{query}")
             assert "Ekspor dengan identitas" in admin.text()
             admin.browser.evaluate("document.querySelector('section.export').scrollIntoView()")
