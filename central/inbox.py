@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 50
 SORTS = ("newest", "deadline")
 KINDS = ("pengaduan", "aspirasi", "permintaan_informasi")
+#: The inbox's marks: the reports that wait for someone's decision, each a tab beside the
+#: statuses (the column that holds it: ``central.models.Report``). ``reroute``: an agency
+#: asked the admins to re-route it (admins only: an agency's own view is unchanged);
+#: ``objected``: the citizen's objection took it back to its agency.
+MARKS = {"reroute": Report.reroute_requested_at, "objected": Report.objected_at}
+MARK_ROLES = {"reroute": ("admin",), "objected": ("admin", "agency", "viewer")}
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -66,6 +72,11 @@ class Filters:
     confidential: bool | None = None
     q: str = ""
     sort: str = "newest"
+    mark: str | None = None  # one of MARKS: a tab, like the status
+
+    def for_role(self, role: str) -> "Filters":
+        """Without a mark the role has no tab for."""
+        return self if self.mark is None or role in MARK_ROLES[self.mark] else dataclasses.replace(self, mark=None)
 
     @classmethod
     def from_query(cls, params: Mapping[str, str]) -> "Filters":
@@ -74,7 +85,8 @@ class Filters:
         kind = params.get("kind")
         kiosk = _code(params.get("kiosk"))
         sort = params.get("sort")
-        return cls(
+        mark = params.get("mark")
+        return cls(mark=mark if mark in MARKS else None,
             status=status if status in STATUSES else None, kind=kind if kind in KINDS else None,
             category=_code(params.get("category")), agency=_code(params.get("agency")),
             kecamatan=_code(params.get("kecamatan")), kiosk=kiosk.upper() if kiosk else None,
@@ -85,9 +97,9 @@ class Filters:
             sort=sort if sort in SORTS else "newest")
 
     def query(self, *, status: bool = True) -> dict[str, str]:
-        """The form's fields for a link to the same view (without ``status`` for the
-        status tabs); the defaults are left out."""
-        fields = {"status": self.status if status else None, "kind": self.kind, "category": self.category,
+        """The form's fields for a link to the same view (without the tab, ``status`` or
+        ``mark``, for the tabs); the defaults are left out."""
+        fields = {"status": self.status if status else None, "mark": self.mark if status else None, "kind": self.kind, "category": self.category,
                   "agency": self.agency, "kecamatan": self.kecamatan, "kiosk": self.kiosk,
                   "from": self.received_from.isoformat() if self.received_from else None,
                   "to": self.received_to.isoformat() if self.received_to else None,
@@ -109,12 +121,15 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 
 def _conditions(filters: Filters, today: dt.date, dialect: str, *, status: bool = True, found=None) -> list:
-    """The WHERE terms of ``filters`` (``status`` False: all but the status, for the counts;
-    ``found``: the search's term from ``_search``, else the search as a subquery)."""
+    """The WHERE terms of ``filters`` (``status`` False: all but the tab, status or mark,
+    for the counts; ``found``: the search's term from ``_search``, else the search as a
+    subquery)."""
     f = filters
     where = []
     if status and f.status:
         where.append(Report.status == f.status)
+    if status and f.mark:
+        where.append(MARKS[f.mark].is_not(None))
     for value, col in ((f.kind, Report.kind), (f.category, Report.category_code), (f.agency, Report.agency_code),
                        (f.kecamatan, Report.kecamatan_code), (f.kiosk, Report.kiosk_code),
                        (f.anonymous, Report.anonymous), (f.confidential, Report.confidential)):
@@ -231,6 +246,8 @@ class InboxRow:
     confidential: bool
     due_on: dt.date | None = None
     days_late: int = 0  # working days past due_on; 0 when not overdue
+    reroute_requested_at: dt.datetime | None = None  # shown to admins only (MARK_ROLES)
+    objected_at: dt.datetime | None = None
 
     @property
     def overdue(self) -> bool:
@@ -243,6 +260,7 @@ class InboxPage:
     counts: dict[str, int]  # per status, of what this officer may see with these filters (but the status)
     next_cursor: str | None  # the keyset of the last row, when more follow
     overdue: int = 0  # of what the page's filters show
+    marks: dict[str, int] = dataclasses.field(default_factory=dict)  # per mark this officer has a tab for, as counts
 
 
 def inbox(db: Database, officer: SignedIn, filters: Filters | None = None, *, after: str | None = None,
@@ -251,6 +269,7 @@ def inbox(db: Database, officer: SignedIn, filters: Filters | None = None, *, af
     filters = filters or Filters()
     if officer.role == "agency":  # their agency whatever the address says (the form offers no choice)
         filters = dataclasses.replace(filters, agency=None)
+    filters = filters.for_role(officer.role)
     today = today or deadlines.today()
     dialect = db.engine.dialect.name
     reports: list[Report] = []
@@ -261,18 +280,23 @@ def inbox(db: Database, officer: SignedIn, filters: Filters | None = None, *, af
             if len(reports) > page_size:
                 break
         counts, late = _counts(session, officer, filters, today, dialect, found)
+        marks = {name: session.scalar(_visible(select(func.count()).select_from(Report), officer).where(
+            *_conditions(filters, today, dialect, status=False, found=found), column.is_not(None)))
+            for name, column in MARKS.items() if officer.role in MARK_ROLES[name]}
     more = len(reports) > page_size
     reports = reports[:page_size]
     calendar = db.calendar
     rows = [InboxRow(r.tracking_id, r.received_at, r.status, r.kind, r.category_code, r.agency_code, r.kiosk_code,
                      _title(r.body), r.anonymous, r.confidential, r.due_on,
-                     deadlines.days_late(r.due_on, today, calendar)) for r in reports]
+                     deadlines.days_late(r.due_on, today, calendar),
+                     r.reroute_requested_at if officer.role in MARK_ROLES["reroute"] else None,
+                     r.objected_at) for r in reports]
     cursor = None
     if more:
         last = reports[-1]
         cursor = (encode_cursor(last.received_at, last.tracking_id) if filters.sort == "newest"
                   else _encode_due(last.due_on, last.received_at, last.tracking_id))
-    return InboxPage(rows, {s: counts.get(s, 0) for s in STATUSES}, cursor, late)
+    return InboxPage(rows, {s: counts.get(s, 0) for s in STATUSES}, cursor, late, marks)
 
 
 def _counts(session, officer: SignedIn, filters: Filters, today: dt.date, dialect: str,
@@ -289,7 +313,8 @@ def _counts(session, officer: SignedIn, filters: Filters, today: dt.date, dialec
     # for "overdue only", or its planner would walk the whole status index to skip a sort
     # instead of the small overdue range of (due_on, tracking_id, status).
     group = text("+reports.status") if dialect == "sqlite" and filters.overdue else Report.status
-    overdue = func.sum(case((Report.due_on < today, 1), else_=0))
+    marked = (MARKS[filters.mark].is_not(None),) if filters.mark else ()  # the overdue of the tab's reports
+    overdue = func.sum(case((and_(Report.due_on < today, *marked), 1), else_=0))
     counted = _visible(select(Report.status, func.count(), overdue).select_from(Report), officer) \
         .where(*_conditions(filters, today, dialect, status=False, found=found)).group_by(group)
     counts, late = {}, 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, event, or_
+from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, event, or_, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -69,6 +69,12 @@ class Report(Base):
     forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The inbox's marks (``central.inbox.MARKS``), kept by ``_marks`` below with every event
+    #: the ORM writes: when an agency asked the admins to re-route the report, while no
+    #: status change has come since; when the citizen's objection took it back to its agency,
+    #: while it waits there for the new answer. None otherwise.
+    reroute_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    objected_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     #: The workbench's inbox: newest first by (received_at, tracking_id), by keyset, for
     #: everyone, one status, one agency, or one agency and status; or by deadline
@@ -84,6 +90,10 @@ class Report(Base):
         Index("ix_reports_recap", "received_at", "status", "agency_code", "category_code", "kecamatan_code", "kind",
               "due_on"),
         Index("ix_reports_first_steps", "duplicate_of", "received_at", "verified_at", "forwarded_at", "answered_at"),
+        # The inbox's marks: partial indexes of the few marked reports, newest first.
+        *(Index(f"ix_reports_{column}", "received_at", "tracking_id", "agency_code", "status",
+                sqlite_where=text(f"{column} IS NOT NULL"), postgresql_where=text(f"{column} IS NOT NULL"))
+          for column in ("reroute_requested_at", "objected_at")),
     )
 
 
@@ -138,6 +148,29 @@ def _first_step(mapper, connection, target: ReportEvent) -> None:
                        .where(table.c.tracking_id == target.tracking_id,
                               or_(table.c[column].is_(None), table.c[column] > target.at))
                        .values({column: target.at}))
+
+
+#: The status events a report keeps its objection mark through: back with an agency, not
+#: answered again yet (``objected`` itself sets it: ``central.feedback.OBJECTED``).
+KEEPS_OBJECTION = ("forwarded", "rerouted", "in_progress")
+
+
+@event.listens_for(ReportEvent, "after_insert")
+def _marks(mapper, connection, target: ReportEvent) -> None:
+    """An agency's request to re-route marks the report until the next status event; the
+    citizen's objection marks it until it is answered again or leaves the agencies' hands."""
+    table = Report.__table__
+    if target.kind == "reroute_request":
+        values = {"reroute_requested_at": target.at}
+    elif target.kind in (None, "status"):
+        values = {"reroute_requested_at": None}
+        if target.status == "objected":
+            values["objected_at"] = target.at
+        elif target.status not in KEEPS_OBJECTION:
+            values["objected_at"] = None
+    else:
+        return
+    connection.execute(table.update().where(table.c.tracking_id == target.tracking_id).values(values))
 
 
 class Officer(Base):

@@ -4,9 +4,11 @@ success says. Shared by the page (``central.routers.workbench``) and the forms t
 it (``central.routers.workbench_actions``)."""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 
-from central import actions
+from central import actions, deadlines
 from central.db import Database
 from central.workbench import ReportView
 from kiosk.kernel.i18n import N_
@@ -70,3 +72,38 @@ def page_context(db: Database, officer: actions.Officer, view: ReportView, ref: 
         "duplicates": actions.duplicates_of(db, view.tracking_id),
         "may_link": officer.role == "admin" and view.duplicate_of is None and view.status in actions.LINKABLE,
     }
+
+
+#: What the current step's due date is for, by status (``central.deadlines.DAYS``).
+DUE_WORDS = {
+    "received": N_("Verification due: {date}"), "verified": N_("Forwarding due: {date}"),
+    "forwarded": N_("The agency's follow-up due: {date}"), "rerouted": N_("The agency's follow-up due: {date}"),
+    "in_progress": N_("The agency's follow-up due: {date}"),
+    "answered": N_("The citizen may object until: {date}"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Deadline:
+    """The current step's due date as the report's page writes it."""
+
+    msgid: str  # DUE_WORDS
+    due_on: str  # "Jumat, 4 Desember 2026"
+    days: int  # working days the step has (central.deadlines.DAYS)
+    since: str  # the day the wait began, "1 Desember 2026"
+    days_late: int  # working days past the due date; 0 when not overdue
+
+
+def deadline(db: Database, view: ReportView, lang: str, today: dt.date | None = None) -> Deadline | None:
+    """The current step's deadline in ``lang``, counted with the central's calendar (as the
+    inbox marks it); None when no step is due (postponed, closed, a duplicate...)."""
+    from babel.dates import format_date  # loads locale data: not at start-up
+
+    if view.due_on is None or view.status not in DUE_WORDS:
+        return None
+    locale = "id" if lang == "id" else "en"
+    today = today or deadlines.today()
+    return Deadline(DUE_WORDS[view.status], format_date(view.due_on, "EEEE, d MMMM y", locale=locale),
+                    deadlines.DAYS[view.status],
+                    format_date(view.due_from, "d MMMM y", locale=locale) if view.due_from else "",
+                    deadlines.days_late(view.due_on, today, db.calendar))

@@ -75,6 +75,8 @@ class ReportView:
     may_reveal: bool
     events: list[EventView]
     duplicate_of: str | None = None  # the original whose status this report follows
+    due_from: dt.date | None = None  # the current step's wait: from this local date (central.deadlines)
+    due_on: dt.date | None = None  # ... to this one; None when no step is due
 
 
 IDENTITY_FIELDS = ("reporter_name", "reporter_phone")
@@ -99,5 +101,6 @@ def report(db: Database, officer: SignedIn, tracking_id: str, *, reveal_identity
         tracking_id=row.tracking_id, status=row.status, agency_code=row.agency_code, kiosk_code=row.kiosk_code,
         kiosk_location=kiosk.location if kiosk else "", received_at=row.received_at, anonymous=row.anonymous,
         confidential=row.confidential, body=body, identity_hidden=hidden,
-        may_reveal=hidden and officer.role == "admin", duplicate_of=row.duplicate_of,
+        may_reveal=hidden and officer.role == "admin", duplicate_of=row.duplicate_of, due_from=row.due_from,
+        due_on=row.due_on,
         events=[EventView(e.status, e.at, e.actor, e.note, e.public_reply, e.agency_code, e.kind) for e in events])

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from central import accounts, crypto, service, workbench
-from central.report_page import page_context
+from central.report_page import deadline, page_context
 from central import inbox as inbox_mod
 from central.accounts import AccountError, Outcome, SignedIn
 from central.web import (FormTooLarge, STYLESHEET, client_address, language, read_form, redirect, render, set_cookie)
@@ -35,6 +35,8 @@ STATUS_WORDS = {
     "rejected": N_("Rejected"), "archived": N_("Archived"),
     "objected": N_("The reporter says the problem is not solved"),  # central.feedback: back to the agency
 }
+#: The inbox's marks (``central.inbox.MARKS``), as tabs and on the rows.
+MARK_WORDS = {"reroute": N_("Re-route requested"), "objected": N_("Citizen objected")}
 KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
               "permintaan_informasi": N_("Request for information")}
 ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer"),
@@ -233,8 +235,9 @@ def inbox(request: Request) -> Response:
     db = request.app.state.db
     filters = inbox_mod.Filters.from_query(request.query_params)
     page = inbox_mod.inbox(db, officer, filters, after=request.query_params.get("after"))
+    filters = filters.for_role(officer.role)
     return render(request, "inbox.html", officer=officer, page=page, filters=filters, status=filters.status,
-                  statuses=workbench.STATUSES, total=sum(page.counts.values()), ref=_reference(request),
+                  statuses=workbench.STATUSES, mark_words=MARK_WORDS, total=sum(page.counts.values()), ref=_reference(request),
                   kiosks=inbox_mod.kiosks(db), **_words())
 
 
@@ -260,6 +263,7 @@ def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView
 
     return render(request, "report.html", status, officer=officer, report=view, ref=ref,
                   feedback=feedback.of_report(request.app.state.db, view.tracking_id), rating_words=RATING_WORDS,
+                  deadline=deadline(request.app.state.db, view, language(request)[0]),
                   **page_context(request.app.state.db, officer, view, ref, request.query_params, **actions),
                   **_words())
 

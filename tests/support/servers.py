@@ -50,6 +50,11 @@ def running_central(url: str, *, workers: int = 1, env: dict[str, str] | None = 
         # Keep reading its log, or a full pipe would stall the server after a few thousand requests.
         threading.Thread(target=lambda: tail.extend(proc.stderr), name="central-log", daemon=True).start()
         yield f"http://127.0.0.1:{port}"
+    except BaseException:
+        # A test that failed against this central shows what the central said (pytest
+        # prints captured stderr of a failed test): an "Internal Server Error" alone says little.
+        print(f"--- the central's last {len(tail)} log lines ---\n{''.join(tail)}", file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         proc.wait(timeout=30)
