@@ -144,7 +144,9 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
     yield "status-found-reply"
 
     # "Masalah belum selesai": the keypad folds away, the text field and the keyboard come.
+    kiosk.scroll_into_view(kiosk.screen.ids.object)  # below the reply when the text is large
     kiosk.tap(kiosk.screen.ids.object)
+    assert kiosk.screen.feedback_state == "objecting"
     kiosk.focus(kiosk.screen.ids.objection)
     assert kiosk.screen.feedback_state == "objecting"
     stop()
