@@ -6,13 +6,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time.
-SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0
+# Runtime libraries the Kivy wheel, OpenCV and pyzbar load at run time; aplay (alsa-utils)
+# plays the kiosk's voice (devices/audio.py) and arecord records a spoken complaint
+# (devices/microphone.py).
+SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0 alsa-utils
 # What only the tests need: a real PostgreSQL server for the central service's store,
 # Chromium for the public status page, systemd-analyze to verify deploy/lapor-kiosk.service,
+# the espeak-ng command for the speech the microphone tests record,
 # (npm, for axe-core, is installed by the $(AXE) rule only when no npm command exists: a
 # NodeSource nodejs carries its own npm and conflicts with Debian's npm package.)
-TEST_SYSTEM_PACKAGES := postgresql chromium systemd
+TEST_SYSTEM_PACKAGES := postgresql chromium systemd espeak-ng
 # axe-core from npm, for the tests only (never part of the product or its wheel).
 AXE_VERSION := 4.14.1
 AXE := tests/.axe/node_modules/axe-core/axe.min.js

@@ -147,6 +147,12 @@ def main() -> int:
     from benchmarks import workbench_recap
 
     recap_rows = workbench_recap.measure_all(int(os.environ.get("BENCH_REPORTS", workbench_recap.REPORTS)))
+    from benchmarks import speech
+
+    speech_results = speech.measure()
+    from benchmarks import microphone
+
+    microphone_results = microphone.measure()
     used_rss = measure_rss_after_session()
     submit = measure_submit()
     sqlite_floor = measure_sqlite_baseline()
@@ -209,6 +215,8 @@ def main() -> int:
     ]
     lines += ["", *workbench_inbox.lines(inbox_rows)]
     lines += ["", *workbench_recap.lines(recap_rows)]
+    lines += ["", *speech.lines(speech_results)]
+    lines += ["", *microphone.lines(microphone_results)]
     lines += [
         "",
         "How each is measured (`benchmarks/`):",

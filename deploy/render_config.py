@@ -37,6 +37,7 @@ DEPLOYED = {
     "kiosk_location": "Mal Pelayanan Publik Muara Teweh",
     "fullscreen": True,
     "lockdown": True,
+    "audio_output": "aplay",  # the headset or speaker; docs/SPEECH.md
 }
 
 HEADER = """\

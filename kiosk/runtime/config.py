@@ -117,11 +117,21 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("receipt_retention_days", int, 7, "Days the file printer keeps its receipts in <data_dir>/receipts (the ESC/POS bytes and a preview, the report's title in plain): older ones are deleted at each print, at start and every hour; 0: each receipt only until the next print, start or hourly tidy. Other printers keep nothing.", _between(0, 3650)),
     ConfigVar("camera_source", str, "", "Camera for reading receipts: an index (0), /dev/videoN, an image, a folder of images, a video file or an RTSP/HTTP URL; empty: no camera, the ID is typed."),
     ConfigVar("camera_fps", float, 15.0, "Frames read per second while the scan screen is open.", _between(1, 60)),
+    ConfigVar("microphone_source", str, "", "Microphone for a spoken complaint: an ALSA capture device as `arecord -L` names it (default, plughw:1,0, sysdefault:CARD=Device; not hw:N,M, which cannot convert to 16 kHz mono), read by arecord from alsa-utils; or a sound file (a path: WAV, FLAC), played as if spoken, for a kiosk without a microphone; empty: no microphone, the complaint is typed."),
+    ConfigVar("microphone_limit_s", float, 180.0, "Longest spoken complaint in seconds; the recording stops by itself there.", _between(10, 600)),
+    ConfigVar("microphone_bitrate_kbps", int, 20, "Ogg Opus bitrate of a spoken complaint (16 kHz mono): 20 kbit/s is about 150 kB a minute (docs/PERFORMANCE.md).", _between(8, 64)),
     ConfigVar("status_base_url", str, "", "Public status page base URL; receipts then carry <base>/<Tracking ID> in their QR code."),
     ConfigVar("central_url", str, "", "Base URL of the central service, e.g. https://lapor.example.go.id; empty: offline only."),
     ConfigVar("central_token", str, "", "This kiosk's token from `python -m central kiosk add` (secret: never logged or shown)."),
     ConfigVar("heartbeat_interval_s", float, 300.0, "Seconds between heartbeats to the central (version, queue, printer, paper, camera, disk; no report content); keep it well under the central's `kiosks --silent-after`.", _between(30, 3600)),
     ConfigVar("idle_fps", float, 10.0, "Frame rate cap while nobody touches the screen.", _between(1, 60)),
+    ConfigVar("audio_output", str, "file", "Where the kiosk's voice goes: 'aplay' (the ALSA device audio_device, through aplay from alsa-utils; deployments), 'file' (appended to audio_file, nothing is heard; with a .jsonl log of what was said), 'none'. Details: docs/SPEECH.md.", _one_of("aplay", "file", "none")),
+    ConfigVar("audio_device", str, "default", "ALSA device for audio_output = aplay, as `aplay -L` names it (default, plughw:0,0, ...)."),
+    ConfigVar("audio_file", str, "", "WAV file for audio_output = file; empty means <data_dir>/audio/spoken.wav."),
+    ConfigVar("speech_clips_dir", str, "", "Recorded clips that replace the synthetic voice, <dir>/<id|en>/<slug>.wav (docs/SPEECH.md); empty means <data_dir>/clips."),
+    ConfigVar("speech_rate_wpm", int, 150, "Speaking rate of espeak-ng in words per minute (its own default is 175).", _between(80, 300)),
+    ConfigVar("audio_volume", int, 70, "Volume (percent) at the start of every session; the citizen's volume keys change it in steps of audio_volume_step.", _between(10, 100)),
+    ConfigVar("audio_volume_step", int, 10, "Percent one press of volume up or down changes.", _between(5, 30)),
 )
 _BY_KEY = {v.key: v for v in VARS}
 SECRET_KEYS = frozenset({"central_token", "admin_pin_hash"})

@@ -256,6 +256,27 @@ def check_camera(config: Config) -> tuple[bool, str, str]:
     return True, f"{shape[1]}x{shape[0]} at about {rate:.0f} frames per second", ""
 
 
+def check_microphone(config: Config) -> tuple[bool, str, str]:
+    """(ok, detail, fix) for the microphone: the capture devices ALSA lists, the configured
+    one opened for half a second with its level, and the Ogg Opus encoder. A device that
+    delivers only silence is a warning (muted, or its capture level at zero)."""
+    import math
+
+    from devices.microphone import METER_FLOOR_DBFS, PROBLEM_FIXES, is_file_source, list_capture_devices, probe
+
+    devices = list_capture_devices()
+    listed = ("arecord missing: install alsa-utils" if devices is None
+              else "capture devices: " + ("; ".join(devices) if devices else "none"))
+    if not config.microphone_source:
+        return True, f"no microphone configured: citizens type their report ({listed})", ""
+    problem, detail, dbfs = probe(config.microphone_source, bitrate_kbps=config.microphone_bitrate_kbps)
+    if problem is not None:
+        return False, f"{config.microphone_source}: {detail} ({listed})", PROBLEM_FIXES[problem]
+    fix = ("it delivers silence: unmute it and raise its capture level (`alsamixer`, F4)"
+           if not is_file_source(config.microphone_source) and (dbfs == -math.inf or dbfs < METER_FLOOR_DBFS) else "")
+    return True, f"{config.microphone_source}: {detail} ({listed})", fix
+
+
 #: What to do about reports that wait on a kiosk with no central configured.
 NO_CENTRAL_FIX = ("set central_url and central_token (`python -m central kiosk add` gives the token), "
                   "then `kiosk sync --once`; or, for an offline-only kiosk, collect them by hand")
@@ -344,7 +365,11 @@ def _waiting(config: Config, store) -> int | None:
 def _device_rows(config: Config, printer_check: Callable[[], tuple[bool, str, str]],
                  waiting: int | None = None) -> list[tuple[str, bool, str, str]]:
     rows = []
+    from kiosk.runtime.speech import check_audio, check_voice
+
     for name, check in (("printer", printer_check), ("camera", lambda: check_camera(config)),
+                        ("microphone", lambda: check_microphone(config)),
+                        ("audio", lambda: check_audio(config)), ("voice", lambda: check_voice(config)),
                         ("central", lambda: _check_central(config, waiting))):
         try:
             rows.append((name, *check()))

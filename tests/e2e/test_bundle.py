@@ -111,6 +111,8 @@ def test_bundled_print_test_knows_the_escpos_profiles(bundle, tmp_path):
     checks = {c["check"]: c for c in json.loads(doctor.stdout)}
     assert checks["printer"]["ok"], checks["printer"]
     assert checks["database"]["ok"], checks["database"]
+    # espeak-ng travels in the bundle (kiosk.spec): its library and both voices load
+    assert checks["voice"]["ok"] and "voices: id, en" in checks["voice"]["detail"], checks["voice"]
     assert doctor.returncode == 0, doctor.stderr[-3000:]
 
     printed = _run([str(bundle), "--config", str(config), "print-test"], tmp_path)
@@ -212,3 +214,18 @@ def test_bundled_scan_reads_receipts_with_zxing_and_the_bundled_zbar(bundle, tmp
     assert re.search(rf"file={bundled_zbar} \[0\];\s+dynamically loaded by", scanned.stderr), \
         "pyzbar did not load the bundle's libzbar.so.0"
     assert (internal / "escpos" / "capabilities.json").is_file()
+
+
+def test_bundled_microphone_records_ogg_opus(bundle, tmp_path):
+    """libsndfile with Ogg Opus travels in the bundle (the soundfile wheel's copy): the
+    doctor reads a WAV file as the microphone and puts it through the encoder and back."""
+    import soundfile
+
+    voice = tmp_path / "voice.wav"
+    t = np.arange(16_000) / 16_000
+    soundfile.write(voice, (np.sin(2 * np.pi * 300 * t) * 3277).astype("<i2"), 16_000, subtype="PCM_16")
+    config = _config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + f'microphone_source = "{voice}"\n', encoding="utf-8")
+    doctor = _run([str(bundle), "--config", str(config), "doctor", "--json"], tmp_path)
+    microphone = {c["check"]: c for c in json.loads(doctor.stdout)}["microphone"]
+    assert microphone["ok"] and "Ogg Opus at 20 kbit/s encodes and decodes" in microphone["detail"], microphone

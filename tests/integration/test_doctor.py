@@ -39,7 +39,7 @@ def test_doctor_all_well(tmp_path, sim, central, token):
     run = kiosk(config, "doctor", "--json")
     assert run.returncode == 0, run.stdout + run.stderr
     checks = {c["check"]: c for c in json.loads(run.stdout)}
-    assert set(checks) == {"config", "database", "printer", "camera", "central"}
+    assert set(checks) == {"config", "database", "printer", "camera", "microphone", "audio", "voice", "central"}
     assert all(c["ok"] for c in checks.values())
     assert token not in run.stdout
 

@@ -140,10 +140,10 @@ def test_example_config_and_docs_are_current():
 def test_example_config_documents_every_key_and_loads_to_the_defaults(tmp_path):
     """GIVEN /etc/lapor-kiosk/kiosk.toml copied from the example THEN every key is in it
     with its help, it loads, and gives the defaults except the few an installed kiosk
-    sets (data dir, fullscreen, lockdown); and uncommenting every line changes nothing,
-    so the defaults it shows are the real ones."""
+    sets (data dir, fullscreen, lockdown, sound through aplay); and uncommenting every line
+    changes nothing, so the defaults it shows are the real ones."""
     text = EXAMPLE.read_text(encoding="utf-8")
-    deployed = {"data_dir": "/var/lib/lapor-kiosk", "fullscreen": True, "lockdown": True}
+    deployed = {"data_dir": "/var/lib/lapor-kiosk", "fullscreen": True, "lockdown": True, "audio_output": "aplay"}
     for var in VARS:
         assert re.search(rf"^(# )?{var.key} = ", text, re.M), var.key
     as_is = load_config(EXAMPLE, environ={})
