@@ -97,6 +97,16 @@ def _next_step(kiosk) -> None:
     assert kiosk.current != before, f"Next did not leave {before}: {kiosk.all_text()[:300]!r}"
 
 
+def _scroll_to(kiosk, scroll, widget) -> None:
+    """As a citizen scrolls to what they want to tap, when it is not in view."""
+    from screens.common import ensure_visible
+
+    bottom, top = scroll.to_window(scroll.x, scroll.y)[1], scroll.to_window(scroll.x, scroll.top)[1]
+    if not (bottom - 1 <= widget.to_window(widget.x, widget.y)[1] and widget.to_window(widget.x, widget.top)[1] <= top + 1):
+        ensure_visible(scroll, widget)
+        kiosk.frames(3)
+
+
 def tour(kiosk, env, lang: str) -> Iterator[str]:
     """Drive ``kiosk`` (a KioskDriver on ``env``, on Welcome) through every citizen-facing
     screen and state in ``lang``, yielding each stop's name once it is shown and settled."""
@@ -144,7 +154,7 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
     yield "status-found-reply"
 
     # "Masalah belum selesai": the keypad folds away, the text field and the keyboard come.
-    kiosk.scroll_into_view(kiosk.screen.ids.object)  # below the reply when the text is large
+    _scroll_to(kiosk, kiosk.screen.ids.result_scroll, kiosk.screen.ids.object)  # below the reply in large text
     kiosk.tap(kiosk.screen.ids.object)
     assert kiosk.screen.feedback_state == "objecting"
     kiosk.focus(kiosk.screen.ids.objection)

@@ -150,14 +150,8 @@ class KioskDriver:
         self.tap(matches[0])
 
     def scroll_into_view(self, widget) -> None:
-        """As a citizen scrolls to what they want to tap: the scroll view ``widget`` lies in
-        (the nearest, whatever its id) shows it."""
-        from kivy.uix.scrollview import ScrollView
-
-        scroll = widget.parent
-        while scroll is not None and not isinstance(scroll, ScrollView):
-            scroll = None if scroll.parent is scroll else scroll.parent  # the Window is its own parent
-        if scroll is not None:
+        scroll = self.screen.ids.get("scroll") if hasattr(self.screen, "ids") else None
+        if scroll is not None and widget in list(scroll.walk()):
             from screens.common import ensure_visible
 
             ensure_visible(scroll, widget)
