@@ -20,7 +20,7 @@ from central.db import Database, migrate
 from central.guard import RequestGuard
 from kiosk.kernel.wire import MAX_BODY_BYTES
 from central.routers import (feedback, fleet, health, heartbeat, officer, public_status, reference, reports, status,
-                             workbench, workbench_actions, workbench_officers, workbench_recap)
+                             voice, workbench, workbench_actions, workbench_kiosks, workbench_officers, workbench_recap)
 
 ROUTERS = (
     health.router,  # GET  /healthz
@@ -28,6 +28,7 @@ ROUTERS = (
     feedback.router,  # POST /api/v1/feedback
     reference.router,  # GET  /api/v1/reference
     status.router,  # GET  /api/v1/reports/{tracking_id}/status
+    voice.router,  # PUT  /api/v1/reports/{tracking_id}/voice
     heartbeat.router,  # POST /api/v1/heartbeat
     fleet.router,  # GET  /api/v1/fleet
     officer.router,  # POST /api/v1/officer/reports/{tracking_id}/actions
@@ -36,6 +37,7 @@ ROUTERS = (
     workbench_actions.router,  # /workbench/reports/{tracking_id}/act|note|...; /workbench/templates
     workbench_officers.router,  # /workbench/officers...: accounts; /workbench/login/enrol|password
     workbench_recap.router,  # /workbench/recap, /workbench/recap.csv: the leadership's recap and export
+    workbench_kiosks.router,  # /workbench/kiosks: the kiosks for the halls' staff, help calls on top
 )
 
 

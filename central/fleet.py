@@ -5,7 +5,9 @@ printer and paper, camera, free disk). It carries no report content and no perso
 its model (``kiosk.kernel.wire.HeartbeatIn``, the kiosk's too) admits only numbers,
 timestamps, fixed state words and a version string, and refuses any other field.
 ``python -m central kiosks`` and ``GET /api/v1/fleet`` show the fleet with flags; see
-docs/DEPLOY.md ("Watching the fleet").
+docs/DEPLOY.md ("Watching the fleet"). A citizen's call for staff ("Minta bantuan
+petugas") comes with the heartbeat as its age only, and flags the kiosk HELP while the
+kiosk is heard from; the workbench's ``/workbench/kiosks`` puts it at the top.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 
 #: Optional heartbeat fields kept only in the stored body (no columns of their own), and
 #: there only when the kiosk sent them.
-BODY_ONLY = frozenset({"clock_step_s", "clock_step_age_s"})
+BODY_ONLY = frozenset({"clock_step_s", "clock_step_age_s", "help_called_age_s"})
 
 
 def record_heartbeat(db: Database, code: str, heartbeat: HeartbeatIn, *, now: dt.datetime | None = None) -> dt.datetime:
@@ -79,6 +81,8 @@ def flags_for(kiosk: dict, t: Thresholds) -> list[str]:
         flags.append("SILENT")
     if heard is None:
         return flags
+    if kiosk["help_called_age_s"] is not None and "SILENT" not in flags:
+        flags.insert(0, "HELP")  # a citizen waits at the kiosk (a silent kiosk's call is not current)
     oldest = kiosk["oldest_waiting_age_s"]
     if (oldest is not None and oldest > t.backed_up_after_s) or kiosk["queue_depth"] > t.max_queue:
         flags.append("BACKED-UP")
@@ -115,7 +119,7 @@ def fleet(db: Database, now: dt.datetime, thresholds: Thresholds) -> list[dict]:
                       "failed": 0, "oldest_waiting_age_s": None, "last_sync_age_s": None, "printer_kind": None,
                       "printer": None, "paper": None, "camera": None, "disk_free_bytes": None,
                       "disk_total_bytes": None, "clock_offset_s": None, "clock_step_s": None,
-                      "clock_step_age_s": None}
+                      "clock_step_age_s": None, "help_called_age_s": None}
         if hb is not None:
             since = now - hb.received_at
             item.update(
@@ -130,6 +134,7 @@ def fleet(db: Database, now: dt.datetime, thresholds: Thresholds) -> list[dict]:
             sent = json.loads(hb.body)
             if sent.get("clock_step_s") is not None:
                 item.update(clock_step_s=sent["clock_step_s"], clock_step_age_s=_later(sent["clock_step_age_s"], since))
+            item["help_called_age_s"] = _later(sent.get("help_called_age_s"), since)
         item["flags"] = flags_for(item, thresholds)
         out.append(item)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, event, or_, text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator, event, or_, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -367,3 +367,19 @@ class KabupatenDay(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     working: Mapped[bool] = mapped_column(Boolean)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class VoiceNote(Base):
+    """A report's recorded complaint (c0012), uploaded by its kiosk after the report and
+    kept once per report: keyed by the Tracking ID, its ``sha256`` telling a repeat (the
+    same answer) from another recording (refused). It is the report's description: only
+    an officer who may read the report hears it (``central.workbench``), never the public
+    page, the status API or an export."""
+
+    __tablename__ = "voice_notes"
+
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # Ogg Opus; bytea on PostgreSQL
+    size: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

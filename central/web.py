@@ -22,8 +22,8 @@ from kiosk.kernel.i18n import DEFAULT_LANGUAGE, LANGUAGES, gettext_for
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEET = Path(__file__).resolve().parent / "static" / "workbench.css"
 
-#: Every workbench answer: our stylesheet and images, forms to ourselves, nothing else.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+#: Every workbench answer: our stylesheet, images and recorded complaints, forms to ourselves, nothing else.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; "
                            "base-uri 'none'; frame-ancestors 'none'")
 HTML_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
 

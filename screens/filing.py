@@ -3,22 +3,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from kiosk.core import reference
-from kiosk.core.domain import DESCRIPTION_MAX, PRIVACY_QUESTIONS, ReportKind
+from kiosk.core.domain import DESCRIPTION_MAX, PRIVACY_QUESTIONS, ReportKind, VoiceNote
 from kiosk.core.flow import Step
 from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
+from kiosk.kernel.durations import duration_words
 from kiosk.kernel.i18n import long_date
 from screens.common import tr
 
@@ -214,11 +216,64 @@ class AgencyScreen(StepScreen):
         self.usual_text = self.other_text = ""
 
 
+class MicPart(BoxLayout):
+    """One state's part of the recording controls (``filing.kv``). Hidden, its widgets
+    leave the tree: no room, no touch, no text to read, nothing for the focus ring."""
+
+    shown = BooleanProperty(False)
+
+    def on_kv_post(self, base_widget):
+        self._parts = list(reversed(self.children))  # in the order of the kv file
+        self.on_shown(self, self.shown)
+
+    def on_shown(self, _part, shown: bool) -> None:
+        parts = getattr(self, "_parts", None)
+        if parts is None:
+            return
+        if shown and not self.children:
+            for widget in parts:
+                self.add_widget(widget)
+        elif not shown and self.children:
+            self.clear_widgets()
+
+
+def _clock_words(seconds: float, *, up: bool = False) -> str:
+    """Seconds as a clock shows them: "2:35"; the time spoken counts whole seconds, the
+    time left rounds ``up`` (the two always add up to the limit)."""
+    whole = math.ceil(seconds - 1e-6) if up else int(seconds + 1e-6)
+    minutes, rest = divmod(max(0, whole), 60)
+    return f"{minutes}:{rest:02d}"
+
+
 class DescribeScreen(StepScreen):
+    """What happened: typed, or, with a microphone configured, told in the citizen's own
+    voice ("Rekam suara"). The recorder (``devices.microphone.Recorder``) runs on its own
+    thread; while it records this screen reads its snapshot every 0.1 s (time, countdown,
+    level). A finished recording goes into the flow, which then needs no typed description."""
+
     step = Step.DESCRIBE
     counter = StringProperty("")
     title_notice = StringProperty("")
     description_notice = StringProperty("")
+    #: A microphone is configured (``microphone_source``): the recording controls show.
+    mic_available = BooleanProperty(False)
+    #: ``idle`` (offer to record), ``recording``, ``done`` (the flow holds a recording).
+    mic_state = StringProperty("idle")
+    mic_elapsed = StringProperty("")
+    mic_left = StringProperty("")
+    mic_level = NumericProperty(0.0)
+    mic_done = StringProperty("")
+    mic_problem = StringProperty("")
+    #: How often the screen reads the recorder while it records.
+    MIC_POLL_S = 0.1
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._recorder = None
+        self._mic_poll = None
+        self._next_mark = 0  # spoken countdown marks said so far (voice guidance)
+        self._mic_problem_msgid: str | None = None
+        self._played = False  # the player plays this screen's recording (stopped on leaving)
 
     def show_state(self):
         draft = self.flow.draft
@@ -227,6 +282,122 @@ class DescribeScreen(StepScreen):
         self._update_counter()
         self.title_notice = self._notice("title")
         self.description_notice = self._notice("description")
+        self.mic_available = bool(self.app.env.config.microphone_source.strip())
+        if self.mic_state != "recording":
+            self.mic_state = "done" if draft.voice is not None else "idle"
+        self._show_mic_words()
+
+    # -- the spoken complaint ------------------------------------------------------------------
+    def _show_mic_words(self) -> None:
+        voice = self.flow.draft.voice if self.flow is not None else None
+        self.mic_done = self.tr("Your complaint is recorded: {duration}. You may go on, or type as well.",
+                                duration=duration_words(voice.duration_s, self.app.gettext)) if voice else ""
+        self.mic_problem = self.tr(self._mic_problem_msgid) if self._mic_problem_msgid else ""
+
+    def _make_recorder(self):
+        from devices.microphone import Recorder
+
+        config = self.app.env.config
+        return Recorder(config.microphone_source, limit_s=config.microphone_limit_s,
+                        bitrate_kbps=config.microphone_bitrate_kbps)
+
+    def record(self) -> None:
+        """"Rekam suara" / "Rekam ulang": start a new recording (the one before is dropped)."""
+        if self.flow is None or not self.mic_available or self.mic_state == "recording":
+            return
+        self._stop_playback()
+        if self._recorder is None:
+            self._recorder = self._make_recorder()
+        if not self._recorder.start():
+            return
+        self.flow.clear_voice()
+        self.app.speech.recording_started()  # the kiosk's own voice is not part of the complaint
+        self._next_mark = 0  # the countdown's spoken marks still to come (kiosk.core.speech_guide)
+        self._mic_problem_msgid = None
+        self.mic_state = "recording"
+        self.mic_elapsed, self.mic_left, self.mic_level = "", "", 0.0
+        self._show_mic_words()
+        self._poll_mic(0)
+        self._mic_poll = Clock.schedule_interval(self._poll_mic, self.MIC_POLL_S)
+
+    def stop_recording(self) -> None:
+        """"Berhenti": the recording ends (the next poll takes it into the flow)."""
+        if self._recorder is not None:
+            self._recorder.stop()
+
+    def _poll_mic(self, _dt) -> None:
+        from devices.microphone import MicState
+
+        if self._recorder is None:
+            return
+        snap = self._recorder.snapshot()
+        if snap.state is MicState.RECORDING:
+            self.app.session.touch()  # speaking is using the kiosk: no idle warning meanwhile
+            self.mic_elapsed = self.tr("Recording: {elapsed}", elapsed=_clock_words(snap.elapsed_s))
+            self.mic_left = self.tr("{left} left", left=_clock_words(snap.remaining_s, up=True))
+            self.mic_level = snap.level
+            self._say_countdown(snap.remaining_s)
+            return
+        self._end_poll()
+        recording = self._recorder.recording if snap.state is MicState.DONE else None
+        if recording is not None and self.flow is not None:
+            self.flow.set_voice(VoiceNote(ogg=recording.ogg_opus, sha256=recording.sha256,
+                                          duration_s=recording.duration_s))
+        else:
+            self._mic_problem_msgid = snap.message  # None: stopped before any sound
+        self.mic_state, self.mic_level = "idle", 0.0
+        self.refresh()  # "done" with the recording in the flow; its messages about typing gone
+
+    def _say_countdown(self, remaining_s: float) -> None:
+        """Voice guidance says "60 seconds left", then 30, then 10, once each."""
+        from kiosk.core.speech_guide import COUNTDOWN_MARKS
+
+        marks = [m for m in COUNTDOWN_MARKS if remaining_s <= m]
+        if len(marks) > self._next_mark:
+            self._next_mark = len(marks)
+            self.app.speech.countdown(marks[-1])
+
+    def _end_poll(self) -> None:
+        if self._mic_poll is not None:
+            self._mic_poll.cancel()
+            self._mic_poll = None
+
+    def play_back(self) -> None:
+        """"Putar": the citizen hears what they said, through the kiosk's one player."""
+        recording = self._recorder.recording if self._recorder is not None else None
+        voice = self.flow.draft.voice if self.flow is not None else None
+        if recording is None or voice is None or recording.sha256 != voice.sha256:
+            return
+        player = self.app.env.player
+        player.stop()
+        player.play_pcm(recording.pcm, label="recorded complaint")
+        self._played = True
+
+    def _stop_playback(self) -> None:
+        if self._played and self.app.env is not None:
+            self.app.env.player.stop()
+            self._played = False
+
+    def delete_recording(self) -> None:
+        """"Hapus": the recording is gone; the typed description is needed again."""
+        self._stop_playback()
+        if self._recorder is not None:
+            self._recorder.discard()
+        if self.flow is not None:
+            self.flow.clear_voice()
+        self.mic_state = "idle"
+        self._show_mic_words()
+
+    def _finish_recording(self) -> None:
+        """Next or Back while recording: the recording ends and is kept, as with Stop."""
+        if self.mic_state == "recording" and self._recorder is not None:
+            self._recorder.stop()
+            self._recorder.wait(2.0)  # one 100 ms chunk at most: the reader checks between chunks
+            self._poll_mic(0)
+
+    def collect(self):
+        self._finish_recording()
+        self._stop_playback()
 
     def _notice(self, field: str) -> str:
         return " ".join(m.render(self.app.gettext) for m in self.flow.notices.get(field, []))
@@ -250,6 +421,14 @@ class DescribeScreen(StepScreen):
         for key in ("title", "description"):
             self.ids[key].text = ""
         self.title_notice = self.description_notice = ""
+        self._end_poll()
+        if self._recorder is not None:  # the next citizen never hears this one
+            self._recorder.discard()
+            self._recorder.close()
+            self._recorder = None
+        self._mic_problem_msgid = None
+        self.mic_state, self.mic_elapsed, self.mic_left, self.mic_level = "idle", "", "", 0.0
+        self.mic_done = self.mic_problem = ""
 
 
 class WhenWhereScreen(StepScreen):

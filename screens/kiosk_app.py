@@ -25,6 +25,8 @@ from kiosk.core.tap_guard import TapGuard
 from kiosk.kernel.i18n import gettext_for
 from screens.display import ACTIVE_FPS, KV_DIR
 from screens.common import ConfirmOverlay, KioskKeyboard, KioskScroll, PAPER, TapGuarded, sizes
+from screens import access
+from kiosk.core.speech_guide import SpeechGuide
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,11 @@ THROTTLE_AFTER_S = 3.0
 SYNC_STATUS_EVERY_S = 5.0
 #: How often the printer's housekeeping runs (the file printer's receipt retention).
 PRINTER_TIDY_EVERY_S = 3600.0
-FIRST_KV_FILES = ("common.kv", "welcome.kv", "idle.kv")
+FIRST_KV_FILES = ("common.kv", "access.kv", "welcome.kv", "idle.kv", "help.kv")
 LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv", "admin.kv")
+#: While staff are called, the idle time and its countdown are this many times longer (a
+#: citizen waits without touching anything; 60 s become 5 minutes before the warning).
+STAFF_CALL_PATIENCE = 5.0
 #: The hidden way to the admin screen: this many taps in Welcome's top-left corner ...
 ADMIN_TAPS, ADMIN_TAPS_WITHIN_S, ADMIN_CORNER = 5, 4.0, 0.12  # ... within 4 s, in 12% of each side
 
@@ -105,6 +110,9 @@ class KioskApp(App):
     no_room = BooleanProperty(False)  # disk full or below min_free_disk_mb: no new report (Welcome says so)
     waiting = NumericProperty(0)
     sync_state = StringProperty("none")  # none (no central configured), unknown, online, offline
+    staff_called = BooleanProperty(False)  # a help call is under way ("Minta bantuan petugas")
+    #: Speech mode: each screen, each focused or tapped control is spoken (kiosk.core.speech_guide).
+    speech_mode = BooleanProperty(False)
 
     def __init__(self, *, kiosk_config, env_factory, monotonic=time.monotonic, **kwargs):
         super().__init__(**kwargs)
@@ -126,6 +134,11 @@ class KioskApp(App):
         self._leaving = False
         self._last_activity = monotonic()
         self._safety_net = _SafetyNet(self)
+        #: What the kiosk says (the player is made at the first word: an idle kiosk loads no voice).
+        self.speech = SpeechGuide(lambda: self.env.player if self.env is not None else None, language=language)
+        self.ring = access.FocusRing(scope=self._focus_scope, on_focus=self._say_focused,
+                                     can_act=lambda: self.tap_guard.settle_left() == 0)
+        self._announce_event = None
 
     # -- lifecycle ------------------------------------------------------------------
     def load_kv(self, filename=None):  # our kv files live beside the screens
@@ -144,16 +157,26 @@ class KioskApp(App):
         Window.bind(size=self._follow_panel)
         manager = GuardedScreens(guard=self.tap_guard, transition=NoTransition())
         manager.add_widget(welcome.WelcomeScreen(name="welcome"))
+        self.manager = manager
+        root = access.KioskRoot(manager=manager, bar=access.AccessBar())
+        manager.bind(current=lambda *_: self._shown_changed())
         self.idle_overlay = idle_overlay.IdleOverlay()
         self.idle_overlay.bind(on_continue=lambda *_: self.touch())
         self.confirm_leave = ConfirmOverlay(guard=self.tap_guard)
         self.confirm_leave.bind(on_yes=lambda *_: self.discard_report())
+        from screens.help_overlay import HelpOverlay
+
+        self.help_overlay = HelpOverlay(guard=self.tap_guard)
+        self.help_overlay.bind(on_back=lambda *_: self.help_overlay.close_now(),
+                               on_arrived=lambda *_: self.end_help_call("staff arrived"))
         Window.bind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        # Bound after the activity watch: a key is activity first, then maybe a move.
+        Window.bind(on_key_down=self._on_key, on_touch_up=self._spoken_tap, children=self._overlays_changed)
         if self.kiosk_config.lockdown:
             Window.bind(on_request_close=self._refuse_close)
         ExceptionManager.add_handler(self._safety_net)
         self._tick_event = Clock.schedule_interval(self._tick, 0.25)
-        return manager
+        return root
 
     def on_start(self):
         def after_first_frame(*_args):
@@ -188,6 +211,12 @@ class KioskApp(App):
             admin=_admin_screen,
         )
         self.ready = True
+        if self.kiosk_config.headset_jack:
+            from devices.headset import JackWatch
+
+            self._jack = JackWatch(self.kiosk_config.headset_jack,
+                                   lambda plugged: Clock.schedule_once(lambda _dt: self.headset_changed(plugged), 0))
+            self._jack.start()
         if self.env.sync is not None:
             self.env.sync.start()
         self._sync_event = Clock.schedule_interval(lambda _dt: self.refresh_sync_status(), SYNC_STATUS_EVERY_S)
@@ -207,7 +236,7 @@ class KioskApp(App):
     def screen(self, name: str):
         """The screen called ``name``, built on first use."""
         if not self.root.has_screen(name):
-            self.root.add_widget(self._factories[name]())
+            self.manager.add_widget(self._factories[name]())
         return self.root.get_screen(name)
 
     def show(self, name: str):
@@ -221,6 +250,11 @@ class KioskApp(App):
                 event.cancel()
         ExceptionManager.remove_handler(self._safety_net)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
+        Window.unbind(on_key_down=self._on_key, on_touch_up=self._spoken_tap, children=self._overlays_changed)
+        self.ring.clear()
+        self.speech.stop()
+        if getattr(self, "_jack", None) is not None:
+            self._jack.stop()
         Window.unbind(on_request_close=self._refuse_close)
         Window.unbind(size=self._follow_panel)
 
@@ -242,6 +276,7 @@ class KioskApp(App):
     def on_lang(self, _app, lang: str) -> None:
         """``lang`` is what the kv rules bind to; the session owns the citizen's language."""
         self.session.set_language(lang)
+        self.speech.language = lang
 
     def on_default_lang(self, _app, lang: str) -> None:
         self.session.set_default_language(lang)
@@ -344,11 +379,14 @@ class KioskApp(App):
                 reset()
 
     def end_session(self) -> None:
-        """Forget the citizen: draft, typed text, language; back to Welcome."""
+        """Forget the citizen: draft, typed text, language, a call for staff; back to Welcome."""
         self.idle_overlay.dismiss_now()
         self.confirm_leave.close_now()
+        self.end_help_call("session ended")
         self._unfocus_all()
         self.session.end()
+        self.speech.end_session()  # silence, the default volume; speech mode only with a headset
+        self.speech_mode = self.speech.mode
         self._reset_screens()
         self.lang = self.session.language
         self.root.current = "welcome"
@@ -365,6 +403,38 @@ class KioskApp(App):
             for widget in screen.walk():
                 if isinstance(widget, KioskScroll):
                     widget.reset()
+
+    # -- "Minta bantuan petugas" ---------------------------------------------------------------
+    @property
+    def help_call(self):
+        """The kiosk's help call (:class:`kiosk.core.help_call.HelpCall`): the environment's,
+        which the heartbeat carries; a local one while the store cannot be opened."""
+        if self.env is not None:
+            return self.env.help_call
+        if getattr(self, "_local_help_call", None) is None:
+            from kiosk.core.help_call import HelpCall
+
+            self._local_help_call = HelpCall(self._monotonic)
+        return self._local_help_call
+
+    def call_staff(self) -> None:
+        """The citizen asks for staff, on any screen: the call starts (or goes on, keeping its
+        time) and the calm overlay says what was done. The session is left as it is."""
+        self.finish_start()
+        for widget in self.root.current_screen.walk():  # the docked keyboard must not cover it
+            if getattr(widget, "focus", False):
+                widget.focus = False
+        Window.release_all_keyboards()
+        call = self.help_call
+        call.call()
+        self.staff_called = call.active
+        self.help_overlay.show(call)
+
+    def end_help_call(self, why: str) -> None:
+        """Staff have arrived, or the session ended: the call ends and the overlay closes."""
+        self.help_overlay.close_now()
+        self.help_call.end(why)
+        self.staff_called = False
 
     def show_apology(self) -> None:
         self.idle_overlay.dismiss_now()
@@ -446,6 +516,148 @@ class KioskApp(App):
         if event is SessionEvent.WARN:
             if not self.idle_overlay.is_open:
                 self._unfocus_all()  # the docked keyboard must not cover the warning
+                self.speech.idle_warning()
             self.idle_overlay.show(self.session.seconds_left())
         elif event is SessionEvent.END:
             self.end_session()
+
+    # -- speech and the keypad (screens.access, kiosk.core.speech_guide) ---------------------
+    def on_speech_mode(self, _app, _on: bool) -> None:
+        self._update_patience()
+
+    def on_staff_called(self, _app, _called: bool) -> None:
+        self._update_patience()
+
+    def _update_patience(self) -> None:
+        """The idle watch waits longer for a citizen who listens (``speech_idle_factor``)
+        and for one waiting for staff (:data:`STAFF_CALL_PATIENCE`): neither is gone."""
+        patience = self.kiosk_config.speech_idle_factor if self.speech_mode else 1.0
+        if self.staff_called:
+            patience = max(patience, STAFF_CALL_PATIENCE)
+        self.session.idle.patience = patience
+
+    def headset_changed(self, plugged: bool) -> None:
+        """A headset plugged: speech mode (the card mutes its speaker by itself: private
+        listening). Unplugged: speech mode stays until this citizen's session ends."""
+        self.speech.headset_changed(plugged)
+        self.speech_mode = self.speech.mode
+
+    def set_speech_mode(self, on: bool) -> None:
+        """The access bar's "Mode suara", Welcome's button, a headset, the first keypad key."""
+        self.speech.set_mode(on)
+        self.speech_mode = self.speech.mode
+
+    def listen(self) -> None:
+        """"Dengarkan": the screen (or the overlay on it), spoken from the top."""
+        scope, _bar = self._focus_scope()
+        self.speech.listen(access.screen_lines(scope, self.lang, with_controls=True))
+
+    def change_volume(self, step: int) -> None:
+        self.speech.volume(step)
+
+    def _focus_scope(self):
+        """What the focus ring moves over: the overlay on top, else the screen and the bar."""
+        overlay = access.top_overlay()
+        if overlay is not None:
+            return overlay, None
+        root = self.root
+        return (self.manager.current_screen if self.root is not None else None), \
+            (root.bar if isinstance(root, access.KioskRoot) and not root.bar.disabled else None)
+
+    def _say_focused(self, widget) -> None:
+        self.speech.focused(access.describe(widget, self.lang))
+
+    def _shown_changed(self) -> None:
+        """Another screen or overlay: the ring starts again, speech stops, and in speech
+        mode the new one is read once it is laid out."""
+        self.ring.clear()
+        self.speech.stop()
+        if self._announce_event is not None:
+            self._announce_event.cancel()
+        # Two frames on: the new screen has been laid out (its answers drawn, its sizes known).
+        self._announce_event = Clock.schedule_once(lambda _dt: self._announce_next_frame(), 0)
+
+    def _announce_next_frame(self) -> None:
+        self._announce_event = Clock.schedule_once(lambda _dt: self._announce(), 0)
+
+    def _overlays_changed(self, *_args) -> None:
+        """An overlay opened or closed (the docked keyboard coming and going is not one)."""
+        overlay = access.top_overlay()
+        if overlay is not getattr(self, "_overlay", None):
+            self._overlay = overlay
+            self._shown_changed()
+
+    def _announce(self) -> None:
+        self._announce_event = None
+        scope, _bar = self._focus_scope()
+        if scope is None:
+            return
+        choices = sum(1 for w in access.controls(scope)
+                      if access.describe(w, self.lang)[0].kind.value == "choice")
+        self.speech.screen_shown(access.screen_lines(scope, self.lang, with_controls=False), choices=choices)
+
+    def _spoken_tap(self, _window, touch) -> bool:
+        """Speech mode: a tapped control says what it is (before it acts)."""
+        if not self.speech.mode or self.root is None:
+            return False
+        scope, bar = self._focus_scope()
+        for widget in self.ring.items():
+            wx, wy = widget.to_widget(*touch.pos)
+            if widget.collide_point(wx, wy):
+                lines = access.describe(widget, self.lang)
+                if lines:
+                    self.speech.tapped(lines[0])
+                break
+        return False
+
+    def _on_key(self, _window, key, _scancode=None, codepoint=None, modifiers=(), *_args) -> bool:
+        """The keypad: see screens.access for the keys."""
+        if self.root is None or self._typing():
+            return False
+        ours = key in access.NAVIGATION_KEYS or codepoint in access.NAVIGATION_CHARS
+        if not ours:
+            return False
+        if self.idle_overlay.is_open:
+            self.touch()  # any key is "more time", and only that
+            return True
+        self.touch()  # a key is activity, as a touch (the activity watch does not see a key we take)
+        if not self.speech.mode:
+            self.set_speech_mode(True)  # the first key: speech on, and how the keys work
+            return True
+        shift = "shift" in (modifiers or ())
+        if key in (access.DOWN, access.RIGHT) or (key == access.TAB and not shift):
+            self.ring.move(1)
+        elif key in (access.UP, access.LEFT) or key == access.TAB:
+            self.ring.move(-1)
+        elif key in (access.ENTER, access.NUMPAD_ENTER, access.SPACE):
+            if self.ring.focused is None:
+                self.ring.move(1)
+            else:
+                self.ring.activate()
+        elif key in (access.ESCAPE, access.BACKSPACE):
+            self._press_back()
+        elif key == access.F1 or codepoint == "?":
+            self.speech.listen([self.speech.help_line()])
+            scope, _bar = self._focus_scope()
+            self.speech.listen_more(access.screen_lines(scope, self.lang, with_controls=True))
+        elif key == access.NUMPAD_PLUS or codepoint == "+":
+            self.change_volume(1)
+        elif key == access.NUMPAD_MINUS or codepoint == "-":
+            self.change_volume(-1)
+        elif key in (access.NUMPAD_MULTIPLY, access.F5) or codepoint == "*":
+            self.speech.repeat()
+        return True
+
+    def _typing(self) -> bool:
+        """A text field has the keyboard: its keys are the citizen's words."""
+        scope, _bar = self._focus_scope()
+        return scope is not None and any(getattr(w, "focus", False) and isinstance(w, access.TextInput)
+                                         for w in scope.walk(restrict=True))
+
+    def _press_back(self) -> None:
+        for widget in self.ring.items():
+            line = access.describe(widget, self.lang)[0]
+            if line.msgid in access.BACK_MSGIDS:
+                self.ring.focus(widget)
+                self.ring.activate()
+                return

@@ -24,8 +24,9 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from kiosk.kernel.clock import utc_now
-from kiosk.kernel.wire import (BatchResult, FeedbackBatch, FeedbackBatchResult, FeedbackIn, FeedbackResult, HeartbeatAck,
-                               HeartbeatIn, ItemResult, ReportBatch, ReportIn, StatusOut)
+from kiosk.kernel.wire import (VOICE_CONTENT_TYPE, VOICE_SHA256_HEADER, BatchResult, FeedbackBatch, FeedbackBatchResult,
+                               FeedbackIn, FeedbackResult, HeartbeatAck, HeartbeatIn, ItemResult, ReportBatch, ReportIn,
+                               StatusOut, VoiceResult)
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -205,6 +206,18 @@ class CentralClient:
         if len(results) != len(items):
             raise NotCentral(f"{NOT_CENTRAL}: {len(results)} results for {len(items)} feedback items")
         return results
+
+    @_remembered
+    def put_voice(self, tracking_id: str, ogg: bytes, sha256: str) -> VoiceResult:
+        """Upload a report's recorded complaint (``PUT /api/v1/reports/{id}/voice``), keyed
+        by the Tracking ID and ``sha256``: a repeat gets the same answer. A 409 (the central
+        holds another recording for it), 400 or 404 is :class:`Rejected`, 413 :class:`TooLarge`."""
+        response = self._request("PUT", f"/api/v1/reports/{tracking_id}/voice", data=ogg,
+                                 headers={"Content-Type": VOICE_CONTENT_TYPE, VOICE_SHA256_HEADER: sha256})
+        answer = self._read(response, VoiceResult, "a voice upload's result")
+        if answer.tracking_id != tracking_id or answer.sha256 != sha256:
+            raise NotCentral(f"{NOT_CENTRAL}: the answer names another recording")
+        return answer
 
     @_remembered
     def reference(self, etag: str | None) -> tuple[str, dict] | None:

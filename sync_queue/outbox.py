@@ -18,7 +18,9 @@ to forget the reporter's name and phone in the same transaction).
 An entry has a ``kind``: ``report`` (keyed by its Tracking ID), or ``objection`` /
 ``rating`` (the citizen's answer to an answer, keyed by its feedback key: 32 hex digits,
 ``kiosk.kernel.wire.is_feedback_key``; no Tracking ID of its own). Every method takes and
-gives these keys; the worker tells the kinds apart by the key.
+gives these keys; the worker tells the kinds apart by the key. A ``voice`` entry uploads a
+report's recorded complaint once the report's own entry is ``sent`` (:meth:`Outbox.claim`
+takes it no sooner); its key is the Tracking ID with :data:`VOICE_SUFFIX` (:func:`voice_key`).
 """
 from __future__ import annotations
 
@@ -29,9 +31,9 @@ import logging
 import random
 from typing import Callable
 
-from sqlalchemy import ForeignKey, Index, Integer, Select, String, func, or_, select, text, update
+from sqlalchemy import ForeignKey, Index, Integer, Select, String, and_, exists, func, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from kiosk.kernel.clock import utc_now
 from kiosk.kernel.storage import Base, UtcDateTime
@@ -47,6 +49,18 @@ MAX_DELAY_S = 600.0
 SCHEDULED_AHEAD_S = 60.0
 #: ``last_error`` keeps this many characters.
 ERROR_MAX = 500
+#: A ``voice`` entry's key: its report's Tracking ID and this.
+VOICE_SUFFIX = "/voice"
+
+
+def voice_key(tracking_id: str) -> str:
+    """The key of the entry that uploads ``tracking_id``'s recorded complaint."""
+    return tracking_id + VOICE_SUFFIX
+
+
+def voice_of(key: str) -> str | None:
+    """The Tracking ID a ``voice`` entry's key names; None for any other key."""
+    return key[:-len(VOICE_SUFFIX)] if key.endswith(VOICE_SUFFIX) else None
 
 
 class OutboxState(enum.StrEnum):
@@ -65,7 +79,8 @@ WAITING = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.FAILED)
 class OutboxEntry(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
-                      Index("ix_outbox_feedback_key", "feedback_key", unique=True))
+                      Index("ix_outbox_feedback_key", "feedback_key", unique=True),
+                      Index("ix_outbox_voice_of", "voice_of", unique=True))
     __mapper_args__ = {"eager_defaults": False}  # no RETURNING of the server defaults below
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -77,6 +92,9 @@ class OutboxEntry(Base):
     #: kinds objection, rating: the kiosk core's ``feedback`` row (named, not imported: this layer is below it)
     feedback_key: Mapped[str | None] = mapped_column(String(32), ForeignKey("feedback.key", name="fk_outbox_feedback_key"),
                                                      nullable=True, server_default=text("NULL"))
+    #: kind voice: the kiosk core's ``voice_notes`` row (its report's Tracking ID)
+    voice_of: Mapped[str | None] = mapped_column(String(14), ForeignKey("voice_notes.tracking_id", name="fk_outbox_voice_of"),
+                                                 nullable=True, server_default=text("NULL"))
     state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -97,7 +115,7 @@ class OutboxItem:
     last_error: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-    kind: str = "report"  # objection, rating: ``tracking_id`` holds the feedback key
+    kind: str = "report"  # objection, rating: ``tracking_id`` holds the feedback key; voice: ``<Tracking ID>/voice``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,13 +138,14 @@ def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> 
     return ceiling / 2 + rng() * ceiling / 2
 
 
-#: An entry's key: its Tracking ID, or its feedback key.
-_KEY = func.coalesce(OutboxEntry.feedback_key, OutboxEntry.tracking_id)
+#: An entry's key: its Tracking ID, its feedback key, or its report's Tracking ID and "/voice".
+_KEY = func.coalesce(OutboxEntry.feedback_key, OutboxEntry.voice_of + VOICE_SUFFIX, OutboxEntry.tracking_id)
 
 
 def _keyed(keys: list[str]):
     """The entries of these keys (each column by its own unique index)."""
-    return or_(OutboxEntry.tracking_id.in_(keys), OutboxEntry.feedback_key.in_(keys))
+    voices = [tid for tid in map(voice_of, keys) if tid is not None]
+    return or_(OutboxEntry.tracking_id.in_(keys), OutboxEntry.feedback_key.in_(keys), OutboxEntry.voice_of.in_(voices))
 
 
 def _state_query(tracking_id: str) -> Select:
@@ -163,6 +182,16 @@ class Outbox:
         ))
         return True
 
+    @staticmethod
+    def enqueue_voice(session: Session, tracking_id: str, now: dt.datetime) -> bool:
+        """A new ``voice`` entry for the recording of ``tracking_id`` (its ``voice_notes``
+        row), inside the transaction that writes the report: claimed once the report is sent."""
+        session.add(OutboxEntry(
+            tracking_id=None, kind="voice", voice_of=tracking_id, state=OutboxState.PENDING.value, attempts=0,
+            next_attempt_at=now, created_at=now, updated_at=now,
+        ))
+        return True
+
     def recover(self, lock: DeliveryLock | None = None) -> int:
         """Entries a crash left ``sending`` go back to ``pending``; how many. With the data
         directory's delivery ``lock`` (the app's worker, ``kiosk sync --once``), only while
@@ -188,11 +217,14 @@ class Outbox:
         own ``next_attempt_at`` cannot be trusted, while a long Retry-After given by a
         right clock still is."""
         now = self.now()
+        report = aliased(OutboxEntry)
+        report_sent = exists().where(report.tracking_id == OutboxEntry.voice_of, report.state == OutboxState.SENT.value)
         due = (
             select(OutboxEntry.id)
             .where(OutboxEntry.state == OutboxState.PENDING.value,
                    or_(OutboxEntry.next_attempt_at <= now,
-                       OutboxEntry.updated_at > now + dt.timedelta(seconds=SCHEDULED_AHEAD_S)))
+                       OutboxEntry.updated_at > now + dt.timedelta(seconds=SCHEDULED_AHEAD_S)),
+                   or_(OutboxEntry.voice_of.is_(None), report_sent))  # a recording after its report
             .order_by(OutboxEntry.id).limit(limit)
         )
         with self.engine.begin() as conn:  # BEGIN IMMEDIATE: one writer at a time
@@ -302,11 +334,16 @@ class Outbox:
             ).scalar()
 
     def count_waiting(self) -> int:
-        """Reports not yet confirmed by the central system (failed ones included)."""
+        """Reports not yet confirmed by the central system (failed ones included). A
+        spoken complaint's recording is part of its report: counted only once the report
+        itself has gone (one spoken report is one waiting, not two)."""
+        waiting = [s.value for s in WAITING]
+        report = aliased(OutboxEntry)
+        report_waiting = exists().where(report.tracking_id == OutboxEntry.voice_of, report.state.in_(waiting))
         with self.engine.connect() as conn:
             return conn.execute(
                 select(func.count()).select_from(OutboxEntry)
-                .where(OutboxEntry.state.in_([s.value for s in WAITING]))
+                .where(OutboxEntry.state.in_(waiting), ~and_(OutboxEntry.voice_of.is_not(None), report_waiting))
             ).scalar() or 0
 
     def state_of(self, tracking_id: str) -> OutboxState | None:
@@ -322,7 +359,7 @@ class Outbox:
             query = query.where(OutboxEntry.state != OutboxState.SENT.value)
         with Session(self.engine) as session:
             return [
-                OutboxItem(tracking_id=e.tracking_id or e.feedback_key, state=OutboxState(e.state), attempts=e.attempts,
+                OutboxItem(tracking_id=e.tracking_id or e.feedback_key or voice_key(e.voice_of), state=OutboxState(e.state), attempts=e.attempts,
                            next_attempt_at=e.next_attempt_at, last_error=e.last_error,
                            created_at=e.created_at, updated_at=e.updated_at, kind=e.kind or "report")
                 for e in session.scalars(query)

@@ -148,6 +148,15 @@ class Schedule:
         slot = self._slots.get(name)
         return False if slot is None else self._run(slot.task)
 
+    def make_due(self, name: str) -> bool:
+        """Let one task run at the next look, whatever its interval (a help call asks for
+        the heartbeat now); its period then counts from that run. False: not scheduled."""
+        slot = self._slots.get(name)
+        if slot is None:
+            return False
+        slot.started_at = None  # one assignment: the sync thread sees it whole
+        return True
+
     def _take_if_due(self, slot: _Slot) -> bool:
         now = self.monotonic()
         if slot.started_at is not None and now - slot.started_at < slot.task.interval_s:

@@ -39,7 +39,7 @@ from kiosk.kernel.storage import UnreadableRecord
 from kiosk.kernel.wire import FeedbackIn, ReportIn, is_feedback_key
 from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, TooLarge, Unauthorized
 from sync_queue.lock import APP_ROLE, DeliveryLock
-from sync_queue.outbox import Outbox
+from sync_queue.outbox import Outbox, voice_of
 from sync_queue.periodic import PeriodicTask, Schedule
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,11 @@ class ReportSource(Protocol):
     def feedback_payload(self, key: str) -> FeedbackIn | None:
         """An objection or rating as the central takes it (None: no such item). Raises
         :class:`~kiosk.kernel.storage.UnreadableRecord` as :meth:`payload` does."""
+
+    def voice_payload(self, tracking_id: str) -> tuple[bytes, str] | None:
+        """A report's recorded complaint as it travels: (Ogg Opus bytes, SHA-256); None when
+        the kiosk holds none. Raises :class:`~kiosk.kernel.storage.UnreadableRecord` as
+        :meth:`payload` does."""
 
     def on_delivered(self, connection: Connection, tracking_ids: list[str]) -> None:
         """The central has these (Tracking IDs and feedback keys): forget what must not
@@ -208,6 +213,8 @@ class SyncWorker:
             return result
         payloads, unsendable = {}, {}
         for tid in ids:
+            if voice_of(tid) is not None:
+                continue  # a recording is read when it is sent, one at a time (hundreds of kB each)
             try:
                 body = self.reports.feedback_payload(tid) if is_feedback_key(tid) else self.reports.payload(tid)
             except UnreadableRecord as exc:  # damaged at rest: set aside alone, the others go
@@ -226,19 +233,59 @@ class SyncWorker:
             ids = [tid for tid in ids if tid not in unsendable]
             if not ids:
                 return result
-        keys = [tid for tid in ids if is_feedback_key(tid)]
-        if keys:
-            result = self._deliver_feedback(keys, payloads, result)
-            ids = [tid for tid in ids if not is_feedback_key(tid)]
+        # Objections and ratings first, then recordings (each after its report), then reports.
+        for picks, deliver in ((is_feedback_key, lambda keys, res: self._deliver_feedback(keys, payloads, res)),
+                               (lambda tid: voice_of(tid) is not None, self._deliver_voices)):
+            keys = [tid for tid in ids if picks(tid)]
+            if not keys:
+                continue
+            result = deliver(keys, result)
+            ids = [tid for tid in ids if not picks(tid)]
             if result.online is False:  # the central was not reached: the reports wait with them
                 self.outbox.retry_later(ids, result.error or "the central was not reached")
                 result.retried += len(ids)
-                self._in_flight = []
-                return result
-            if not ids:
+            if result.online is False or not ids:
                 self._in_flight = []
                 return result
         return self._deliver(ids, payloads, result)
+
+    def _deliver_voices(self, keys: list[str], result: PassResult) -> PassResult:
+        """Upload the claimed recordings one by one (each after its report, which the
+        outbox saw to), settling each as it is answered: the central keeps a recording once
+        per Tracking ID and hash, so one sent again after a crash is answered as before."""
+        answered = False
+        for index, key in enumerate(keys):
+            tracking_id = voice_of(key)
+            try:
+                payload = self.reports.voice_payload(tracking_id)
+            except UnreadableRecord as exc:
+                result.failed += self.outbox.mark_failed({key: exc.reason})
+                continue
+            if payload is None:
+                result.failed += self.outbox.mark_failed({key: "the recording itself is missing on this kiosk"})
+                continue
+            ogg, sha256 = payload
+            try:
+                self.client.put_voice(tracking_id, ogg, sha256)
+            except RateLimited as exc:
+                self.outbox.retry_later(keys[index:], str(exc), exc.retry_after)
+                return self._offline(result, str(exc), len(keys) - index)
+            except (CentralUnavailable, Unauthorized) as exc:
+                self.outbox.retry_later(keys[index:], str(exc))
+                return self._offline(result, str(exc), len(keys) - index)
+            except TooLarge:
+                result.failed += self.outbox.mark_failed({key: TOO_LARGE_ALONE})
+            except Rejected as exc:  # 409: another recording under this report; 400: damaged on the way
+                result.failed += self.outbox.mark_failed({key: f"recording refused: {exc}"})
+                result.error = str(exc)
+            else:
+                result.sent += self.outbox.mark_sent([key])
+            answered = True
+            self.last_success_at = self.now()
+        if answered:
+            result.online = True
+            self._central_answers()
+        return result
 
     def _deliver_feedback(self, keys: list[str], payloads: dict, result: PassResult) -> PassResult:
         """Send the claimed objections and ratings in one call (they are small) and settle
@@ -347,6 +394,12 @@ class SyncWorker:
         """Run the heartbeat task now; False (logged, no personal data in it) when it could
         not be gathered or the central did not take it, or no heartbeat is scheduled."""
         return self.tasks.run_now(HEARTBEAT_TASK)
+
+    def heartbeat_soon(self) -> None:
+        """Send the heartbeat at the worker's next idle step instead of at its interval
+        (a help call, and its end, reach the fleet view within seconds); from any thread."""
+        if self.tasks.make_due(HEARTBEAT_TASK):
+            self._wake.set()
 
     def heartbeat_if_due(self) -> bool | None:
         """Send the heartbeat when its interval has passed since the last try (successful

@@ -34,6 +34,7 @@ class FleetKiosk(BaseModel):
     disk_free_bytes: int | None
     disk_total_bytes: int | None
     clock_offset_s: float | None
+    help_called_age_s: float | None = None  # a citizen asked for staff this long ago (flag HELP)
     flags: list[str]
 
 

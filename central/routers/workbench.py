@@ -16,12 +16,13 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from central import accounts, crypto, service, workbench
+from central import accounts, crypto, service, voice, workbench
 from central.report_page import deadline, page_context
 from central import inbox as inbox_mod
 from central.accounts import AccountError, Outcome, SignedIn
-from central.web import (FormTooLarge, STYLESHEET, client_address, language, read_form, redirect, render, set_cookie)
-from kiosk.kernel.i18n import N_
+from central.web import (HTML_HEADERS, FormTooLarge, STYLESHEET, client_address, language, read_form, redirect, render, set_cookie)
+from kiosk.kernel.durations import voice_line
+from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.tracking_id import TrackingIdError, format_tracking_id, parse_tracking_id
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
@@ -261,7 +262,10 @@ def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView
     from central import feedback
     from kiosk.kernel.timeline import RATING_WORDS
 
+    spoken = view.body.get("voice") or None  # a recorded complaint: the player, and its length in words
     return render(request, "report.html", status, officer=officer, report=view, ref=ref,
+                  voice_caption=voice_line(spoken["duration_s"], gettext_for(language(request)[0])) if spoken else None,
+                  voice_kept=bool(spoken) and voice.has_recording(request.app.state.db, view.tracking_id),
                   feedback=feedback.of_report(request.app.state.db, view.tracking_id), rating_words=RATING_WORDS,
                   deadline=deadline(request.app.state.db, view, language(request)[0]),
                   **page_context(request.app.state.db, officer, view, ref, request.query_params, **actions),
@@ -275,6 +279,20 @@ def report_page(request: Request, tracking_id: str) -> Response:
         return redirect(request, "/workbench/login")
     view = _view(request, officer, tracking_id)
     return _not_found(request, officer) if view is None else _report_page(request, officer, view)
+
+
+@router.get("/reports/{tracking_id}/voice")
+def voice_recording(request: Request, tracking_id: str) -> Response:
+    """The report's recorded complaint (Ogg Opus) for the page's player: to an officer who
+    may see the report, as its description is (``workbench.report``), never cached."""
+    officer = _signed_in(request)
+    if officer is None:
+        return redirect(request, "/workbench/login")
+    view = _view(request, officer, tracking_id)
+    content = voice.recording(request.app.state.db, view.tracking_id) if view is not None else None
+    if content is None:
+        return _not_found(request, officer)
+    return Response(content, media_type="audio/ogg", headers={**HTML_HEADERS, "Content-Disposition": "inline"})
 
 
 @router.get("/reports/{tracking_id}/identity")

@@ -32,6 +32,17 @@ PRIVACY_QUESTIONS: tuple[str, ...] = ("anonymous", "confidential")
 AGENCY_UNKNOWN = None
 
 
+@dataclasses.dataclass(frozen=True)
+class VoiceNote:
+    """A recorded complaint (``devices.microphone.Recording``, as the report keeps it): the
+    Ogg Opus bytes that travel, their SHA-256 (the upload's key with the Tracking ID) and
+    length. It takes the place of the typed description; the bytes never show in a repr."""
+
+    ogg: bytes = dataclasses.field(repr=False)
+    sha256: str
+    duration_s: float
+
+
 @dataclasses.dataclass
 class Draft:
     """What the citizen has entered so far. Every field may still be empty."""
@@ -56,6 +67,9 @@ class Draft:
     #: Whether the citizen answered the agency step ("I don't know" included, which
     #: leaves ``agency_code`` None): the flow does not leave that step before.
     agency_answered: bool = False
+    #: A recorded complaint in place of the typed description (then the description may
+    #: stay empty, and an empty title becomes the category's name); None: typed only.
+    voice: VoiceNote | None = None
 
     def privacy_answer(self, name: str) -> bool | None:
         """The citizen's answer to a privacy question, None while unanswered."""

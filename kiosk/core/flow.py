@@ -129,10 +129,16 @@ def validate(step: Step, draft: Draft, today: dt.date) -> list[FieldError]:
     elif step is Step.AGENCY and not draft.agency_answered:
         errors.append(FieldError("agency_code", _msg(AGENCY_UNANSWERED)))
     elif step is Step.DESCRIBE:
+        # A recorded complaint takes the description's place: the typed fields may stay
+        # empty (the title then becomes the category's name, ``kiosk.core.reports``).
+        spoken = draft.voice is not None
         if not draft.title.strip():
-            errors.append(FieldError("title", _msg(N_("Please write a short title."))))
+            if not spoken:
+                errors.append(FieldError("title", _msg(N_("Please write a short title."))))
         elif len(draft.title.strip()) < domain.TITLE_MIN:
             errors.append(FieldError("title", _msg(N_("The title needs at least {n} characters."), n=domain.TITLE_MIN)))
+        if spoken:
+            return errors
         if not draft.description.strip():
             errors.append(FieldError("description", _msg(N_("Please tell us what happened."))))
         elif len(draft.description.strip()) < domain.DESCRIPTION_MIN:
@@ -285,6 +291,16 @@ class FilingFlow:
         setattr(self.draft, name, bool(value))
         self.draft.privacy_answered = self.draft.privacy_answered | {name}
         self.errors = [e for e in self.errors if e.field != name]
+
+    def set_voice(self, note: domain.VoiceNote) -> None:
+        """The citizen recorded their complaint: it stands in for the typed description
+        (a new recording replaces the one before)."""
+        self.draft.voice = note
+        self.errors = [e for e in self.errors if e.field not in ("title", "description")]
+
+    def clear_voice(self) -> None:
+        """The citizen deleted the recording: the typed description is needed again."""
+        self.draft.voice = None
 
     def set_text(self, field: str, raw: str, *, cleaned_before: CleanResult | None = None) -> str:
         """Store cleaned text for ``field`` and return it (the screen shows that text).

@@ -33,6 +33,8 @@ class IdleMonitor:
         self.warn_for = warn_for
         self._last = clock()
         self.armed = False
+        #: Speech mode's patience: the quiet time and the countdown are this many times longer.
+        self.patience = 1.0
 
     def arm(self, *, idle_after: float | None = None) -> None:
         """Start watching (a citizen session began), counting from now; ``idle_after``
@@ -46,7 +48,7 @@ class IdleMonitor:
         from the last touch; already quieter than that, the warning starts now, with its
         whole countdown."""
         self.idle_after = idle_after
-        self._last = max(self._last, self._clock() - idle_after)
+        self._last = max(self._last, self._clock() - idle_after * self.patience)
 
     def disarm(self) -> None:
         """Stop watching (back on Welcome: nothing to protect)."""
@@ -60,13 +62,13 @@ class IdleMonitor:
         if not self.armed:
             return IdleState.ACTIVE
         idle = self._clock() - self._last
-        if idle < self.idle_after:
+        if idle < self.idle_after * self.patience:
             return IdleState.ACTIVE
-        if idle < self.idle_after + self.warn_for:
+        if idle < (self.idle_after + self.warn_for) * self.patience:
             return IdleState.WARNING
         return IdleState.EXPIRED
 
     def seconds_left(self) -> int:
         """Whole seconds left on the warning countdown (rounded up)."""
-        left = self.idle_after + self.warn_for - (self._clock() - self._last)
+        left = (self.idle_after + self.warn_for) * self.patience - (self._clock() - self._last)
         return max(0, math.ceil(left))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 from typing import Callable
 
@@ -10,26 +11,41 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from kiosk.core.domain import Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport
+from kiosk.core.domain import Draft, IncompleteDraft, InvalidDraft, ReportKind, SavedReport, VoiceNote
 from kiosk.core.flow import TEXT_FIELDS
 from kiosk.core.receipt import ReceiptContent
 from kiosk.core.reference import RESERVED_KECAMATAN
 from kiosk.core.store.crypto import SealError
 from kiosk.core.store.db import MB, CannotKeepReports, Store, StoreError, no_room_reason
 from kiosk.core.store.models import Agency, Category, Kecamatan, Report
+from kiosk.core.store.models import VoiceNote as VoiceRow
 from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.i18n import LANGUAGES
 from kiosk.kernel.textclean import clean_input
 from kiosk.kernel.storage import UnreadableRecord
 from kiosk.kernel.tracking_id import new_tracking_id
-from kiosk.kernel.wire import ReportIn
-from sync_queue.outbox import Outbox, OutboxState
+from kiosk.kernel.wire import VOICE_MAX_BYTES, VOICE_MAX_SECONDS, ReportIn, VoiceRef
+from sync_queue.outbox import Outbox, OutboxState, voice_of
 
 log = logging.getLogger(__name__)
 
 #: How many fresh Tracking IDs to draw when one already exists (2^-45 each: never twice).
 MAX_ID_DRAWS = 5
 REQUIRED = ("kind", "category_code", "title", "description", "incident_date", "kecamatan_code")
+
+
+def _checked_voice(voice: object) -> VoiceNote:
+    """A recorded complaint as a report may hold it: Ogg bytes within the central's cap,
+    their hash right, a plausible length (:class:`InvalidDraft` ``voice`` otherwise)."""
+    if not isinstance(voice, VoiceNote) or not isinstance(voice.ogg, bytes) or not voice.ogg:
+        raise InvalidDraft("voice", "expected a recording")
+    if len(voice.ogg) > VOICE_MAX_BYTES:
+        raise InvalidDraft("voice", f"larger than {VOICE_MAX_BYTES} bytes")
+    if hashlib.sha256(voice.ogg).hexdigest() != voice.sha256:
+        raise InvalidDraft("voice", "its hash does not match its bytes")
+    if not 0 < voice.duration_s <= VOICE_MAX_SECONDS:
+        raise InvalidDraft("voice", "implausible length")
+    return voice
 
 
 def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:
@@ -52,7 +68,12 @@ def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:
             raise InvalidDraft(field, f"longer than {max_len} characters")
         texts[field] = cleaned.text
     checked = dataclasses.replace(draft, **texts)
+    spoken = checked.voice is not None
+    if spoken:
+        _checked_voice(checked.voice)
     for field in REQUIRED:
+        if spoken and field in ("title", "description"):
+            continue  # the recording tells it; an empty title is the category's name (below)
         value = getattr(checked, field)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise IncompleteDraft(field)
@@ -80,6 +101,10 @@ def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:
                 continue  # "Don't know" or "Outside": the officer sorts it out
             if not isinstance(code, str) or session.get(table, code) is None:
                 raise InvalidDraft(field, "not in the reference data")
+        if spoken and not checked.title.strip():
+            category = session.get(Category, checked.category_code)
+            checked.title = clean_input(category.name_id if checked.language == "id" else category.name_en,
+                                        max_len=TEXT_FIELDS["title"][0], multiline=False).text
     return checked
 
 
@@ -161,6 +186,12 @@ class ReportService:
                     ))
                     session.flush()  # the report first: the outbox row references it
                     self.outbox.enqueue(session, tracking_id, now)
+                    if draft.voice is not None:  # the recording with its report: both or neither
+                        session.add(VoiceRow(tracking_id=tracking_id, audio=self.store.sealer.seal_bytes(draft.voice.ogg),
+                                             sha256=draft.voice.sha256, duration_s=draft.voice.duration_s,
+                                             size=len(draft.voice.ogg)))
+                        session.flush()
+                        self.outbox.enqueue_voice(session, tracking_id, now)
             except IntegrityError as exc:
                 if self._exists(tracking_id):
                     log.warning("tracking id drawn twice; drawing another")
@@ -283,14 +314,38 @@ class ReportService:
             return None
         with self.store.session() as session:
             created_at = session.scalar(select(Report.created_at).where(Report.tracking_id == tracking_id))
+            voice = session.execute(select(VoiceRow.sha256, VoiceRow.duration_s)
+                                    .where(VoiceRow.tracking_id == tracking_id)).first()
+        extra = {"voice": VoiceRef(sha256=voice.sha256, duration_s=voice.duration_s)} if voice else {}
         return ReportIn.model_construct(
             tracking_id=tracking_id, kind=ReportKind(draft.kind), category_code=draft.category_code,
             agency_code=draft.agency_code, title=draft.title, description=draft.description,
             incident_date=draft.incident_date, kecamatan_code=draft.kecamatan_code,
             location_text=draft.location_text, reporter_name=draft.reporter_name,
             reporter_phone=draft.reporter_phone, anonymous=draft.anonymous, confidential=draft.confidential,
-            language=draft.language, created_at=created_at,
+            language=draft.language, created_at=created_at, **extra,
         )
+
+    def voice_payload(self, tracking_id: str) -> tuple[bytes, str] | None:
+        """The recorded complaint of ``tracking_id`` as it travels: (Ogg Opus bytes, their
+        SHA-256); None when there is none (or it was delivered and forgotten).
+        :class:`UnreadableReport` when the stored bytes do not open."""
+        with self.store.session() as session:
+            row = session.get(VoiceRow, tracking_id)
+            if row is None or row.audio is None:
+                return None
+            try:
+                return self.store.sealer.open_bytes(row.audio), row.sha256
+            except SealError as exc:
+                raise UnreadableReport(tracking_id, "voice recording", str(exc)) from None
+
+    def voice_info(self, tracking_id: str) -> tuple[str, float, bool] | None:
+        """(SHA-256, seconds, whether the kiosk still holds the bytes) of a report's
+        recording; None when it has none. Never the recording itself."""
+        with self.store.session() as session:
+            row = session.execute(select(VoiceRow.sha256, VoiceRow.duration_s, VoiceRow.audio.is_not(None))
+                                  .where(VoiceRow.tracking_id == tracking_id)).first()
+        return None if row is None else (row[0], row[1], bool(row[2]))
 
     def count_waiting(self) -> int:
         """Reports not yet confirmed by the central system (failed ones included)."""
@@ -311,6 +366,9 @@ class ReportService:
         connection.execute(
             update(Report).where(Report.tracking_id.in_(tracking_ids)).values(reporter_name=None, reporter_phone=None)
         )
+        spoken = [tid for tid in map(voice_of, tracking_ids) if tid is not None]
+        if spoken:  # the central holds the recording: the kiosk's copy goes (secure_delete overwrites it)
+            connection.execute(update(VoiceRow).where(VoiceRow.tracking_id.in_(spoken)).values(audio=None))
         FeedbackService.on_delivered(connection, tracking_ids)
 
     def delete_personal_data(self, tracking_id: str) -> None:

@@ -9,6 +9,7 @@ from kiosk.core.flow import Step
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.core.labels import KIND_LABELS
 from kiosk.kernel.i18n import long_date
+from kiosk.kernel.durations import voice_line
 
 
 #: The identity step's two questions, as the citizen was asked them.
@@ -36,6 +37,14 @@ def privacy_lines(draft: Draft, gettext) -> list[str]:
             said, meaning = PRIVACY_ANSWER_TEXT[(name, answer)]
             lines.append(f"{gettext(said)} — {gettext(meaning)}")
     return lines
+
+
+def description_text(draft: Draft, gettext) -> str:
+    """The description as the review shows it: the recording's line, then anything typed."""
+    if draft.voice is None:
+        return draft.description
+    line = voice_line(draft.voice.duration_s, gettext)
+    return f"{line}\n{draft.description}" if draft.description.strip() else line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,8 +76,9 @@ def review_rows(draft: Draft, store, language: str) -> list[ReviewRow]:
         ReviewRow(Step.KIND, _("Kind of report"), kind),
         ReviewRow(Step.CATEGORY, _("Category"), category),
         ReviewRow(Step.AGENCY, _("Office"), agency),
-        ReviewRow(Step.DESCRIBE, _("Title"), draft.title),
-        ReviewRow(Step.DESCRIBE, _("What happened"), draft.description),
+        # A recorded complaint without a typed title is filed under its category's name.
+        ReviewRow(Step.DESCRIBE, _("Title"), draft.title or (category if draft.voice is not None else "")),
+        ReviewRow(Step.DESCRIBE, _("What happened"), description_text(draft, _)),
         ReviewRow(Step.WHEN_WHERE, _("When and where"), f"{when}\n{place}"),
         ReviewRow(Step.IDENTITY, _("Your identity"), who),
         ReviewRow(Step.IDENTITY, _("Privacy"), "\n".join(privacy_lines(draft, _))),

@@ -62,3 +62,20 @@ def long_date(value: dt.date, language: str) -> str:
     from babel.dates import format_date  # loads locale data: not at start-up
 
     return format_date(value, format="long", locale="id" if language == "id" else "en")
+
+
+@functools.lru_cache(maxsize=None)
+def _msgids_by_text(language: str) -> dict[str, str]:
+    catalog = getattr(translations(language), "_catalog", {})
+    out: dict[str, str] = {}
+    for msgid, text in catalog.items():
+        if isinstance(msgid, str) and msgid and isinstance(text, str):
+            out.setdefault(text, msgid)
+    return out
+
+
+def msgid_for(language: str, text: str) -> str | None:
+    """The msgid that ``text`` was translated from in ``language``'s catalog, if any (the
+    kiosk's voice finds a recorded clip by it, and labels its log with it instead of the
+    words); None for text that is not a catalog message as a whole."""
+    return _msgids_by_text(language).get(text)

@@ -109,6 +109,36 @@ class ReportKind(str, enum.Enum):
     PERMINTAAN_INFORMASI = "permintaan_informasi"  # request for information
 
 
+# -- a recorded complaint: PUT /api/v1/reports/{id}/voice ----------------------------------
+#: The largest recorded complaint the central takes (3 minutes at 20 kbit/s are ~450 kB).
+VOICE_MAX_BYTES = 1024 * 1024
+#: The longest recorded complaint a report may announce (the kiosk stops at 180 s).
+VOICE_MAX_SECONDS = 600.0
+#: The upload's body type, and the header that carries the body's SHA-256 in hex.
+VOICE_CONTENT_TYPE = "audio/ogg"
+VOICE_SHA256_HEADER = "X-Content-SHA256"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class VoiceRef(BaseModel):
+    """A report's recorded complaint, announced with the report and uploaded after it
+    (keyed by the Tracking ID and this hash): it takes the typed description's place."""
+
+    model_config = {"extra": "forbid"}
+
+    sha256: str = Field(pattern=SHA256_PATTERN)
+    duration_s: float = Field(gt=0, le=VOICE_MAX_SECONDS)
+
+
+class VoiceResult(BaseModel):
+    """The central holds this recording of the report (the same answer to a repeat)."""
+
+    tracking_id: str
+    sha256: str
+    size: int
+    received_at: dt.datetime
+
+
 # -- reports: POST /api/v1/reports ------------------------------------------------------
 class ReportIn(BaseModel):
     """One report as a kiosk sends it."""
@@ -120,7 +150,7 @@ class ReportIn(BaseModel):
     category_code: Line = Field(min_length=1, max_length=CODE_MAX)
     agency_code: Line | None = Field(default=None, max_length=CODE_MAX, description="null: the citizen did not know")
     title: Line = Field(min_length=1, max_length=TITLE_MAX)
-    description: Lines = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    description: Lines = Field(max_length=DESCRIPTION_MAX, description="may be empty only with a voice recording")
     incident_date: dt.date
     kecamatan_code: Line = Field(min_length=1, max_length=CODE_MAX)
     location_text: Line = Field(default="", max_length=LOCATION_MAX)
@@ -130,6 +160,13 @@ class ReportIn(BaseModel):
     confidential: bool
     language: Language
     created_at: dt.datetime = Field(description="on the kiosk's clock; from 2020-01-01 to 30 days past the central's clock")
+    voice: VoiceRef | None = Field(default=None, description="a recorded complaint, uploaded after the report")
+
+    @model_validator(mode="after")
+    def _described(self) -> "ReportIn":
+        if not self.description and self.voice is None:
+            raise ValueError("description: String should have at least 1 character (or a voice recording)")
+        return self
 
     @field_validator("tracking_id")
     @classmethod
@@ -319,6 +356,9 @@ class HeartbeatIn(BaseModel):
                                        description="the wall clock's last step, seconds (positive: jumped ahead); null: none since start-up")
     clock_step_age_s: float | None = Field(default=None, ge=0, le=_TEN_YEARS_S,
                                            description="since that step was noticed (monotonic clock)")
+    # Optional: a citizen pressed "Minta bantuan petugas" (a number only, never who or why).
+    help_called_age_s: float | None = Field(default=None, ge=0, le=_TEN_YEARS_S,
+                                            description="since a citizen asked for staff on the kiosk (monotonic clock); null: no call")
 
     @model_validator(mode="after")
     def _consistent(self) -> "HeartbeatIn":

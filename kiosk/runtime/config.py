@@ -132,6 +132,8 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("speech_rate_wpm", int, 150, "Speaking rate of espeak-ng in words per minute (its own default is 175).", _between(80, 300)),
     ConfigVar("audio_volume", int, 70, "Volume (percent) at the start of every session; the citizen's volume keys change it in steps of audio_volume_step.", _between(10, 100)),
     ConfigVar("audio_volume_step", int, 10, "Percent one press of volume up or down changes.", _between(5, 30)),
+    ConfigVar("speech_idle_factor", float, 3.0, "In speech mode (a citizen listening, often one who cannot see the screen) the idle time and the warning's countdown are this many times longer (WCAG 2.2.1).", _between(1, 10)),
+    ConfigVar("headset_jack", str, "", "How a plugged headset is seen (it switches speech mode on): 'alsa:CARD:CONTROL' polls the sound card's jack control through amixer (e.g. alsa:0:Headphone Jack; `amixer -c 0 controls | grep Jack` lists them), or a file holding 1 (plugged) or 0; empty: not watched. docs/SPEECH.md."),
 )
 _BY_KEY = {v.key: v for v in VARS}
 SECRET_KEYS = frozenset({"central_token", "admin_pin_hash"})

@@ -18,6 +18,7 @@ from kiosk.kernel.clock import local_date, utc_now
 from kiosk.runtime.background import BackgroundRunner
 from kiosk.runtime.config import Config
 from kiosk.core.receipt import ReceiptContent, ReceiptLayout, print_receipt
+from kiosk.core.help_call import HelpCall
 from kiosk.core.reports import ReportService
 from kiosk.core.store.db import Store, open_store
 from kiosk.core import reference
@@ -44,6 +45,13 @@ class KioskEnv:
     )
     #: Slow work off the UI thread (status lookups, admin checks), bounded: see background.py.
     background: BackgroundRunner = dataclasses.field(default_factory=BackgroundRunner)
+    #: "Minta bantuan petugas": the kiosk's help call, which the heartbeat carries (build_env).
+    help_call: HelpCall | None = None
+    _player: object = None  # the audio player, once made (``player``)
+
+    def __post_init__(self) -> None:
+        if self.help_call is None:  # no central (or one added by build_env below): local only
+            self.help_call = HelpCall(self.monotonic)
 
     def today(self) -> dt.date:
         """The kiosk's local date (WIB)."""
@@ -68,7 +76,19 @@ class KioskEnv:
         """The printer's housekeeping (:meth:`ReceiptPrinter.tidy`) on its own thread."""
         return self.on_printer_thread(self.printer.tidy)
 
+    @property
+    def player(self):
+        """The one audio player (``devices.audio.Player``, its thread started), made the
+        first time something is said or played: an idle kiosk loads no voice."""
+        if self._player is None:
+            from kiosk.runtime.speech import make_player
+
+            self._player = make_player(self.config)
+        return self._player
+
     def close(self) -> None:
+        if self._player is not None:
+            self._player.close()
         if self.sync is not None:
             self.sync.stop()
         self.background.close()  # before the printer thread and the store its jobs may use
@@ -110,7 +130,8 @@ def build_env(config: Config, **overrides) -> KioskEnv:
                             monotonic=env.monotonic, lock_path=data / LOCK_FILE)
         heartbeat = Heartbeat(config=config, store=store, printer=printer, now=now, on_printer_thread=env.on_printer_thread,
                               clock_step=worker.tasks.clock_watch.last_step)
+        env.help_call = HelpCall(env.monotonic, central=True, on_change=worker.heartbeat_soon)
         worker.add_task(HeartbeatTask(heartbeat.gather, client, last_sync_at=lambda: worker.last_success_at,
-                                      interval_s=config.heartbeat_interval_s))
+                                      interval_s=config.heartbeat_interval_s, help_call=env.help_call))
         env.sync = worker
     return env

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from devices.printer.base import ReceiptPrinter
 from kiosk.runtime.config import Config
+from kiosk.core.help_call import HelpCall, Seen
 from kiosk.core.store.db import Store
 from kiosk.kernel.wire import HeartbeatIn
 from sync_queue.client import CentralClient, CentralError
@@ -162,19 +163,35 @@ class HeartbeatTask:
     """The heartbeat as a periodic task of the sync worker (``SyncWorker.add_task``):
     every ``interval_s``, offline too (the central may be reachable again). A heartbeat
     the central did not take is logged and tried again at the next interval.
-    ``last_sync_at`` tells when the worker last reached the central."""
+    ``last_sync_at`` tells when the worker last reached the central. ``help_call``: the
+    kiosk's help call, whose age each heartbeat carries and which hears whether it arrived."""
 
     name = HEARTBEAT_TASK
     online_only = False
 
     def __init__(self, gather: Callable[[dt.datetime | None], HeartbeatIn], client: CentralClient, *,
-                 last_sync_at: Callable[[], dt.datetime | None], interval_s: float = HEARTBEAT_EVERY_S):
+                 last_sync_at: Callable[[], dt.datetime | None], interval_s: float = HEARTBEAT_EVERY_S,
+                 help_call: HelpCall | None = None):
         self.gather, self.client, self.last_sync_at, self.interval_s = gather, client, last_sync_at, interval_s
+        self.help_call = help_call
 
     def run(self) -> None:
-        body = self.gather(self.last_sync_at())
+        seen = None if self.help_call is None else self.help_call.seen()
         try:
+            body = self.gather(self.last_sync_at())
+            if seen is not None and seen.age_s is not None:
+                body = HeartbeatIn.model_validate({**body.model_dump(), "help_called_age_s": seen.age_s})
             self.client.heartbeat(body)
         except CentralError as exc:
+            self._not_delivered(seen)
             log.warning("heartbeat not sent (next try in %g s): %s", self.interval_s, type(exc).__name__)
             raise TaskSkipped from None
+        except BaseException:
+            self._not_delivered(seen)
+            raise
+        if seen is not None:
+            self.help_call.delivered(seen)
+
+    def _not_delivered(self, seen: Seen | None) -> None:
+        if seen is not None:
+            self.help_call.not_delivered(seen)

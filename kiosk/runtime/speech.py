@@ -76,3 +76,25 @@ def check_voice(config: Config) -> tuple[bool, str, str]:
     if not engine.ok:
         return False, detail, "reinstall the kiosk (the bundle carries espeak-ng and its data: espeakng-loader)"
     return True, detail, "re-record the damaged clips as PCM WAV files" if problems else ""
+
+
+def check_headset(config: Config) -> tuple[bool, str, str]:
+    """(ok, detail, fix) for the headset jack: plugged or not, the card's auto-mute (the
+    speaker silent while a headset is in), and the jack controls the cards offer."""
+    from devices.headset import JackError, auto_mute, parse_spec, read_jack
+
+    if not config.headset_jack:
+        return True, "not watched (headset_jack is empty): a headset does not switch speech mode on", ""
+    try:
+        plugged = read_jack(config.headset_jack)
+    except JackError as exc:
+        return False, str(exc), ("set headset_jack to a jack control `amixer -c 0 controls | grep Jack` lists, "
+                                 "e.g. alsa:0:Headphone Jack")
+    detail = f"headset {'plugged' if plugged else 'not plugged'} ({config.headset_jack})"
+    kind, card, _control = parse_spec(config.headset_jack)
+    if kind == "alsa":
+        mute = auto_mute(card)
+        detail += f"; speaker auto-mute: {mute or 'no such control'}"
+        if mute == "Disabled":
+            return False, detail, f"amixer -c {card} sset 'Auto-Mute Mode' Enabled (and `alsactl store`)"
+    return True, detail, ""

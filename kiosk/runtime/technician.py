@@ -365,11 +365,12 @@ def _waiting(config: Config, store) -> int | None:
 def _device_rows(config: Config, printer_check: Callable[[], tuple[bool, str, str]],
                  waiting: int | None = None) -> list[tuple[str, bool, str, str]]:
     rows = []
-    from kiosk.runtime.speech import check_audio, check_voice
+    from kiosk.runtime.speech import check_audio, check_headset, check_voice
 
     for name, check in (("printer", printer_check), ("camera", lambda: check_camera(config)),
                         ("microphone", lambda: check_microphone(config)),
                         ("audio", lambda: check_audio(config)), ("voice", lambda: check_voice(config)),
+                        ("headset", lambda: check_headset(config)),
                         ("central", lambda: _check_central(config, waiting))):
         try:
             rows.append((name, *check()))

@@ -105,7 +105,7 @@ def _tour(seeded, lang: str) -> dict[str, list[dict]]:
                  "report-answered": f"/workbench/reports/{answered}", "report-missing": "/workbench/reports/MT01-00000-00000",
                  "templates": "/workbench/templates", "template-new": "/workbench/templates/new",
                  "password": "/workbench/password", "officers": "/workbench/officers",
-                 "officer": "/workbench/officers/account?name=Budi+Dinkes"}
+                 "officer": "/workbench/officers/account?name=Budi+Dinkes", "kiosks": "/workbench/kiosks"}
         if requests.get(f"{base}/workbench/recap", allow_redirects=False, timeout=30).status_code == 303:
             pages["recap"] = "/workbench/recap"  # RECAP's page, once it is mounted
         for name, path in pages.items():

@@ -209,6 +209,8 @@ ANSWERS = {
     ("post", "/api/v1/feedback"): {"200", "400", "401", "413", "422"},
     ("get", "/api/v1/reference"): {"200", "304", "401"},
     ("get", "/api/v1/reports/{tracking_id}/status"): {"200", "400", "401", "404", "429"},
+    # A recorded complaint: 403 another kiosk's report, 409 another recording, 415 not audio/ogg.
+    ("put", "/api/v1/reports/{tracking_id}/voice"): {"200", "400", "401", "403", "404", "409", "413", "415"},
     ("post", "/api/v1/heartbeat"): {"200", "400", "401", "413", "422"},
     ("get", "/api/v1/fleet"): {"200", "401", "422"},
     ("post", "/api/v1/officer/reports/{tracking_id}/actions"): {"200", "400", "401", "403", "404", "409", "413", "422"},

@@ -39,7 +39,7 @@ def test_doctor_all_well(tmp_path, sim, central, token):
     run = kiosk(config, "doctor", "--json")
     assert run.returncode == 0, run.stdout + run.stderr
     checks = {c["check"]: c for c in json.loads(run.stdout)}
-    assert set(checks) == {"config", "database", "printer", "camera", "microphone", "audio", "voice", "central"}
+    assert set(checks) == {"config", "database", "printer", "camera", "microphone", "audio", "voice", "headset", "central"}
     assert all(c["ok"] for c in checks.values())
     assert token not in run.stdout
 
@@ -155,3 +155,15 @@ def test_print_test_is_marked_as_a_test_not_a_receipt(tmp_path, sim):
         assert lines[0] == lines[-1] == PRINTER_TEST_BANNER
         assert "Simpan struk ini" not in printed.text
         assert "MT01-00000-0000" in printed.text  # no number a citizen could take for a report's
+
+
+def test_doctor_says_whether_a_headset_is_plugged_and_how_to_find_the_jack(tmp_path):
+    jack = tmp_path / "jack"
+    jack.write_text("1")
+    run = kiosk(write_config(tmp_path, headset_jack=str(jack)), "doctor", "--json")
+    row = {c["check"]: c for c in json.loads(run.stdout)}["headset"]
+    assert row["ok"] and "headset plugged" in row["detail"]
+    run = kiosk(write_config(tmp_path, headset_jack="alsa:99:Headphone Jack"), "doctor", "--json")
+    row = {c["check"]: c for c in json.loads(run.stdout)}["headset"]
+    assert not row["ok"] and run.returncode != 0
+    assert "amixer -c 0 controls" in row["fix"]

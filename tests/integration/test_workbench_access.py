@@ -102,7 +102,8 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page_from_every_route(world):
     for method, path in (("get", "/workbench/"), ("get", f"/workbench/reports/{tid}"), ("get", "/workbench/password"),
                          ("get", "/workbench/login/totp"), ("post", f"/workbench/reports/{tid}/identity"),
                          ("post", "/workbench/password"), ("post", "/workbench/logout"), ("post", "/workbench/login/totp"),
-                         ("get", "/workbench/?status=received"), ("get", f"/workbench/reports/{tid}/identity")):
+                         ("get", "/workbench/?status=received"), ("get", f"/workbench/reports/{tid}/identity"),
+                         ("get", "/workbench/kiosks")):
         answer = _get(visitor, world.base, path) if method == "get" else _post(visitor, world.base, path, csrf="x")
         assert answer.status_code == 303 and answer.headers["Location"] == "/workbench/login", (method, path)
     login = _get(visitor, world.base, "/workbench/login")

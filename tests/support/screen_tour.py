@@ -21,13 +21,13 @@ A fixture:
         with tour_env(tmp_path, clock) as environment:
             yield environment
 
-Stops, in order (each yielded once, by name): welcome, scan, status-entry, status-invalid,
+Stops, in order (each yielded once, by name): welcome, help-call, scan, status-entry, status-invalid,
 status-not-found, status-found-reply, status-objecting, kind, kind-missing, confirm-discard, then each
 choice step of the filing path by its screen name (category; agency where it is a step of
 its own), describe, describe-keyboard, when_where-calendar, identity, identity-numpad,
 review, idle-warning, review-save-failed, apology, receipt-printed, receipt-print-failed,
 welcome-printer-down. Overlays shown at a stop: ``kiosk.app.idle_overlay`` (idle-warning),
-``kiosk.app.confirm_leave`` (confirm-discard); the docked keyboard (``kiosk.keyboard``) at
+``kiosk.app.help_overlay`` (help-call), ``kiosk.app.confirm_leave`` (confirm-discard); the docked keyboard (``kiosk.keyboard``) at
 status-objecting, describe-keyboard and identity-numpad.
 
 The tour only leans on kiosk_ui's steps and on the screens' ids; a choice step it does not
@@ -129,6 +129,12 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
     assert app.lang == lang
     stop()
     yield "welcome"
+
+    app.call_staff()  # "Minta bantuan petugas" (the central does not answer: "ask at the counter")
+    stop()
+    yield "help-call"
+    kiosk.tap(app.help_overlay.ids.arrived)
+    assert not app.help_overlay.is_open
 
     kiosk.tap(kiosk.screen.ids.status)
     assert kiosk.current == "scan"

@@ -14,7 +14,7 @@ from tests.support.servers import ROOT
 
 PASSWORD = "kata sandi yang panjang 1"
 #: What every workbench page must send (central/web.py).
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; media-src 'self'; form-action 'self'; base-uri 'none'; "
        "frame-ancestors 'none'")
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

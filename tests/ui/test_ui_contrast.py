@@ -37,7 +37,7 @@ def _shown_roots(kiosk):
     """What the citizen sees at once: an open overlay covers the screen; the docked
     keyboard sits on it."""
     app = kiosk.app
-    overlays = [o for o in (app.idle_overlay, getattr(app, "confirm_leave", None))
+    overlays = [o for o in (app.idle_overlay, getattr(app, "confirm_leave", None), getattr(app, "help_overlay", None))
                 if o is not None and o.is_open and o.get_root_window() is not None]
     roots = overlays[-1:] or [kiosk.screen]
     keyboard = kiosk.keyboard
@@ -212,6 +212,8 @@ def test_a_chosen_day_and_a_yes_are_recognisable_without_colour(kiosk, env):
         if stop == "when_where-calendar":
             days = [d for d in kiosk.screen.ids.days.children if getattr(d, "date", None) is not None]
             chosen = next(d for d in days if d.chosen)
+            kiosk.scroll_into_view(chosen)  # today's row may sit below the fold, above the access bar
+            kiosk.frames(2)
             other = next(d for d in days if not d.chosen and not d.disabled
                          and visible_rect(d, window_rect(d)) == window_rect(d))
             _assert_looks_chosen(_grey_box(kiosk, other, "day-not-chosen"), _grey_box(kiosk, chosen, "day-chosen"),

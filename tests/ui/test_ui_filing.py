@@ -48,6 +48,7 @@ def test_citizen_files_a_report_and_gets_a_receipt(kiosk, env, lang, caplog):
     assert kiosk.current == "when_where", kiosk.all_text()
     assert env.today().strftime("%Y") in kiosk.screen.date_text
     kiosk.tap_text(T(kiosk, "Yesterday"))
+    kiosk.scroll_into_view(kiosk.screen.ids.kecamatan.children[-1])  # "Kemarin" sits below the fold
     kiosk.tap(kiosk.screen.ids.kecamatan.children[-1])
     kiosk.screenshot("05-when-where")
     type_into(kiosk, kiosk.screen.ids.location, "depan pasar")

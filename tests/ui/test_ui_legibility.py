@@ -14,6 +14,7 @@ from kivy.uix.label import Label
 from kivy.uix.textinput import TextInput
 
 from screens.common import KEY_MIN_MM, sizes
+from screens.icons import icon_font
 from screens.textsize import MIN_CAP_MM, ROLES, font_px, panel_mm_per_px
 from tests.support.kiosk_ui import T
 from tests.support.screen_tour import tour, tour_env
@@ -68,6 +69,8 @@ def shown(widget) -> bool:
 
 
 def texts_of(widget) -> list[str]:
+    if getattr(widget, "font_name", "") == icon_font():
+        return []  # a pictogram beside words, not text
     if isinstance(widget, TextInput):
         return [t for t in (widget.text, widget.hint_text) if t]
     if isinstance(widget, Label):
@@ -78,7 +81,9 @@ def texts_of(widget) -> list[str]:
 def on_screen_roots(kiosk) -> list:
     app = kiosk.app
     roots = [kiosk.screen]
-    for overlay in (app.idle_overlay, app.confirm_leave):
+    if not app.root.bar.disabled:
+        roots.append(app.root.bar)  # the access bar, on every screen
+    for overlay in (app.idle_overlay, app.confirm_leave, app.help_overlay):
         if overlay.is_open and overlay.get_root_window() is not None:
             roots.append(overlay)
     if kiosk.keyboard is not None:

@@ -89,7 +89,7 @@ def test_admin_checks_use_the_live_kiosk(env):
     from kiosk.runtime.technician import env_checks
 
     rows = {name: (ok, detail) for name, ok, detail, _fix in env.background.submit(lambda: env_checks(env)).result(timeout=60)}
-    assert list(rows) == ["config", "database", "printer", "camera", "microphone", "audio", "voice", "central"]
+    assert list(rows) == ["config", "database", "printer", "camera", "microphone", "audio", "voice", "headset", "central"]
     assert rows["database"][0] and "0 reports waiting" in rows["database"][1]
     assert rows["printer"][0] and rows["printer"][1].startswith("file printer")
     assert rows["camera"][0] and rows["central"][0]

@@ -38,6 +38,18 @@ class Sealer:
     def seal(self, text: str) -> bytes:
         return self._fernet.encrypt(text.encode("utf-8"))
 
+    def seal_bytes(self, data: bytes) -> bytes:
+        """Encrypt bytes (a recorded complaint) as :meth:`seal` does text."""
+        return self._fernet.encrypt(bytes(data))
+
+    def open_bytes(self, token: bytes) -> bytes:
+        """The bytes sealed in ``token``; :class:`SealError` when they do not open."""
+        try:
+            return self._fernet.decrypt(bytes(token))
+        except (InvalidToken, TypeError, ValueError):
+            raise SealError("stored recording cannot be decrypted: it is damaged, "
+                            "or the key file does not belong to it") from None
+
     def open(self, token: bytes | str) -> str:
         """The text sealed in ``token``; :class:`SealError` when it does not open. This one
         value alone cannot tell a damaged token from another key: the store's key check can."""

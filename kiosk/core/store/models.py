@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.kernel.storage import Base, UtcDateTime
@@ -31,6 +31,20 @@ class Report(Base):
     confidential: Mapped[bool] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class VoiceNote(Base):
+    """A report's recorded complaint (issue 14), written with the report in one transaction.
+    ``audio`` is the Ogg Opus bytes sealed with the store's key, and NULL once the central
+    has them (``secure_delete`` overwrites them); hash and length stay for the technician."""
+
+    __tablename__ = "voice_notes"
+
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), primary_key=True)
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # sealed; NULL once delivered
+    sha256: Mapped[str] = mapped_column(String(64))
+    duration_s: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(Integer)  # bytes of Ogg Opus
 
 
 class Category(Base):
