@@ -54,8 +54,12 @@ _MARKUP = re.compile(r"\[/?[a-z_]+(?:=[^\]]*)?\]")
 _ARROWS = re.compile(r"^[<>\s]+|[<>\s]+$")
 
 
+#: Pictograms (the icon font's private-use code points) are not read aloud.
+_PICTOGRAMS = re.compile("[\U000F0000-\U000FFFFD]")
+
+
 def _plain(text: str) -> str:
-    return _ARROWS.sub("", _MARKUP.sub("", text or "")).strip()
+    return _ARROWS.sub("", _PICTOGRAMS.sub("", _MARKUP.sub("", text or ""))).strip()
 
 
 def _shown(widget, scope) -> bool:

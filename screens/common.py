@@ -69,6 +69,17 @@ def dashed_rectangle(x: float, y: float, width: float, height: float, inset: flo
     return [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]
 
 
+def with_icon(name: str, words: str, font_size: float) -> str:
+    """Markup of a pictogram (screens.icons) above ``words``, the pictogram 1.6 times the
+    words' size; the words escaped (a button's ``markup`` is on for the pictogram)."""
+    from kivy.utils import escape_markup
+
+    from screens.icons import icon, icon_font
+
+    return (f"[font={icon_font()}][size={int(font_size * 1.6)}]{icon(name)}[/size][/font]\n"
+            f"{escape_markup(words)}")
+
+
 def tr(language: str, msgid: str, **params: object) -> str:
     """Translate ``msgid`` for ``language``; kv rules call it with ``app.lang`` so a
     language switch re-evaluates every label."""

@@ -20,7 +20,9 @@ def needed_size(label) -> tuple[int, int]:
     """The size ``label``'s full text takes wrapped at the label's width, however the label
     itself is set up (a fixed ``text_size`` drops the lines that do not fit, so its own
     texture cannot tell)."""
-    core = CoreLabel(text=label.text, font_size=label.font_size, font_name=label.font_name, bold=label.bold,
+    from kivy.core.text.markup import MarkupLabel
+
+    core = (MarkupLabel if getattr(label, "markup", False) else CoreLabel)(text=label.text, font_size=label.font_size, font_name=label.font_name, bold=label.bold,
                      italic=label.italic, halign=label.halign, line_height=label.line_height,
                      padding=label.padding, text_size=(label.width, None))
     core.refresh()
