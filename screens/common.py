@@ -20,6 +20,7 @@ from kivy.uix.vkeyboard import VKeyboard
 from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.modalview import ModalView
+from kivy.utils import escape_markup  # noqa: F401 - kv rules: C.escape_markup
 
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.textclean import clean_input
@@ -67,6 +68,13 @@ def dashed_rectangle(x: float, y: float, width: float, height: float, inset: flo
     points, and Kivy draws dashes only on one-pixel lines: two of them make it 2 px)."""
     x0, y0, x1, y1 = x + inset, y + inset, x + width - inset, y + height - inset
     return [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0]
+
+
+def icon_markup(name: str, font_size: float) -> str:
+    """Markup of the pictogram ``name`` (screens.icons) at ``font_size``, and a space."""
+    from screens.icons import icon, icon_font
+
+    return f"[font={icon_font()}][size={int(font_size)}]{icon(name)}[/size][/font]  "
 
 
 def with_icon(name: str, words: str, font_size: float) -> str:

@@ -14,6 +14,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
+from kivy.utils import escape_markup
 
 from kiosk.core import reference
 from kiosk.core.domain import DESCRIPTION_MAX, PRIVACY_QUESTIONS, ReportKind, VoiceNote
@@ -22,7 +23,8 @@ from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
 from kiosk.kernel.durations import duration_words
 from kiosk.kernel.i18n import long_date
-from screens.common import tr
+from screens.icons import CATEGORY_ICONS, KIND_ICONS, OTHER_CATEGORY
+from screens.common import icon_markup, tr
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,7 @@ class KindScreen(StepScreen):
             btn = Factory.KindChoice(state="down" if self.flow.draft.kind is kind else "normal")
             btn.title = self.tr(KIND_LABELS[kind])
             btn.explanation = self.tr(KIND_EXPLANATIONS[kind])
+            btn.icon = KIND_ICONS.get(kind.value, "")
             btn.kind = kind
             btn.bind(on_release=self._chosen)
             box.add_widget(btn)
@@ -157,7 +160,10 @@ class CategoryScreen(StepScreen):
         grid = self.ids.categories
         grid.clear_widgets()
         for choice in reference.categories(store, lang):
-            btn = Factory.ChoiceButton(text=choice.label, group="category")
+            # The category's pictogram before its name: recognised without reading.
+            icon = CATEGORY_ICONS.get(choice.code, OTHER_CATEGORY)
+            btn = Factory.ChoiceButton(group="category", markup=True)
+            btn.text = icon_markup(icon, btn.font_size * 1.3) + escape_markup(choice.label)
             btn.state = "down" if draft.category_code == choice.code else "normal"
             btn.code = choice.code
             btn.bind(on_release=lambda b: self._category(b.code))

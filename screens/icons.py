@@ -35,7 +35,49 @@ ICONS: dict[str, int] = {
     "check": 0xF012C,
     "close": 0xF0156,
     "help-circle-outline": 0xF0625,
+    # the kinds of report
+    "alert-circle-outline": 0xF05D6,      # pengaduan
+    "lightbulb-on-outline": 0xF06E9,      # aspirasi
+    "information-outline": 0xF02FD,       # permintaan informasi
+    # the categories (by code, below)
+    "card-account-details-outline": 0xF0DAB,
+    "hospital-box-outline": 0xF0FF7,
+    "school-outline": 0xF1180,
+    "road-variant": 0xF0462,
+    "bus": 0xF00E7,
+    "hand-heart-outline": 0xF157E,
+    "leaf": 0xF032A,
+    "file-certificate-outline": 0xF1187,
+    "shield-account-outline": 0xF0A12,
+    "water-outline": 0xF0E0A,
+    "cash-remove": 0xF1262,
+    "dots-horizontal-circle-outline": 0xF0B8D,
 }
+
+#: Each kind of report's pictogram (``kiosk.kernel.wire.ReportKind`` values).
+KIND_ICONS: dict[str, str] = {
+    "pengaduan": "alert-circle-outline",
+    "aspirasi": "lightbulb-on-outline",
+    "permintaan_informasi": "information-outline",
+}
+
+#: Each category's pictogram, by the reference data's category code; a category a
+#: kabupaten adds under another code gets :data:`OTHER_CATEGORY`.
+CATEGORY_ICONS: dict[str, str] = {
+    "KEPENDUDUKAN": "card-account-details-outline",
+    "KESEHATAN": "hospital-box-outline",
+    "PENDIDIKAN": "school-outline",
+    "JALAN_JEMBATAN": "road-variant",
+    "PERHUBUNGAN": "bus",
+    "BANTUAN_SOSIAL": "hand-heart-outline",
+    "LINGKUNGAN": "leaf",
+    "PERIZINAN": "file-certificate-outline",
+    "KETERTIBAN": "shield-account-outline",
+    "AIR_BERSIH": "water-outline",
+    "PUNGLI": "cash-remove",
+    "LAINNYA": "dots-horizontal-circle-outline",
+}
+OTHER_CATEGORY = "dots-horizontal-circle-outline"
 
 
 def icon(name: str) -> str:

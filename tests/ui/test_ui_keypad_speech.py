@@ -104,6 +104,9 @@ def test_a_whole_report_filed_by_keys_alone_with_the_spoken_sequence(kiosk, env)
     assert kiosk.current == "category"
     wait_announced(kiosk, "What is it about?")
     category = kiosk.screen.ids.categories.children[-1]
+    assert "[font=" in category.text  # its pictogram before its name ...
+    focus_on(kiosk, category)
+    assert "\U000f0dab" not in texts(kiosk) and kiosk.app.speech.said[-2].text.startswith("Kependudukan")  # ... never read
     select(kiosk, category)
     kiosk.wait_until(lambda: CHOSEN in labels(kiosk)[-3:], what=lambda: f"chosen said: {labels(kiosk)[-8:]}")
     assert kiosk.app.flow.draft.category_code
