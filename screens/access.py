@@ -27,7 +27,9 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.graphics import Color, InstructionGroup, Line as GLine
 from kivy.metrics import dp
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior, ToggleButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
@@ -94,7 +96,7 @@ def controls(scope) -> list:
     for widget in scope.walk(restrict=True):
         if widget is scope or not is_control(widget):
             continue
-        if any(widget.parent is f or _descends(widget, f) for f in found):
+        if any(_descends(widget, f) for f in found):
             continue  # a control inside another control is the same control
         if not _shown(widget, scope) or not _in_window_or_scrolled(widget):
             continue
@@ -307,8 +309,6 @@ def top_overlay():
 
 # -- the access bar and the root that holds it -------------------------------------------------
 
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty  # noqa: E402
-from kivy.uix.boxlayout import BoxLayout  # noqa: E402
 
 
 class AccessButton(ButtonBehavior, BoxLayout):

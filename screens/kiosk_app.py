@@ -139,6 +139,7 @@ class KioskApp(App):
         self.ring = access.FocusRing(scope=self._focus_scope, on_focus=self._say_focused,
                                      can_act=lambda: self.tap_guard.settle_left() == 0)
         self._announce_event = None
+        self._overlay = None  # the overlay on top of the screens, if any (screens.access.top_overlay)
 
     # -- lifecycle ------------------------------------------------------------------
     def load_kv(self, filename=None):  # our kv files live beside the screens
@@ -583,7 +584,7 @@ class KioskApp(App):
     def _overlays_changed(self, *_args) -> None:
         """An overlay opened or closed (the docked keyboard coming and going is not one)."""
         overlay = access.top_overlay()
-        if overlay is not getattr(self, "_overlay", None):
+        if overlay is not self._overlay:
             self._overlay = overlay
             self._shown_changed()
 
@@ -600,7 +601,6 @@ class KioskApp(App):
         """Speech mode: a tapped control says what it is (before it acts)."""
         if not self.speech.mode or self.root is None:
             return False
-        scope, bar = self._focus_scope()
         for widget in self.ring.items():
             wx, wy = widget.to_widget(*touch.pos)
             if widget.collide_point(wx, wy):
