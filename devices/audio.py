@@ -249,8 +249,14 @@ class AplaySink:
             proc.kill()
 
     def aborted(self) -> None:
+        """After a cut: aplay gone and its pipes closed. A stop that came while
+        :meth:`begin` was still starting aplay found no process to kill, and ``begin``
+        then cleared the cut; killed here, or this thread waited for ever on an aplay
+        that nothing would close (the kiosk silent until restarted)."""
         proc = self._proc
         if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
             proc.wait()
             for stream in (proc.stdin, proc.stderr):
                 try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import string
+import threading
 import time
 import wave
 from pathlib import Path
@@ -283,6 +284,41 @@ def test_aplay_plays_what_is_said(player_factory, alsa_file_device):
     assert len(expected) <= len(heard) <= len(expected) + SAMPLE_RATE // 20
     assert not heard[len(expected):].any()
     assert rms(heard[:len(expected)]) == pytest.approx(0.7 * rms(expected.astype(np.float64)), rel=0.02)
+
+
+def test_speech_cut_while_aplay_starts_never_silences_the_kiosk(player_factory, alsa_file_device):
+    """GIVEN aplay as the output WHEN speech is stopped again and again right after it was
+    asked for (keys pressed during "Dengarkan": the stop lands while aplay is starting)
+    THEN the player comes back idle each time and the next words are still played (a cut
+    that found no aplay to kill once left the audio thread waiting for ever)."""
+    sink = AplaySink("default")
+    player, _ = player_factory(sink=sink)
+    for _ in range(20):
+        player.speak("Buat Laporan", "id")
+        player.stop()
+        assert player.wait_idle(5), "the audio thread hung on a cut aplay"
+    player.speak("Cek Status", "id")
+    assert player.wait_idle(10) and player.state.ok, player.state
+    with wave.open(str(alsa_file_device), "rb") as wav:
+        assert wav.getnframes() >= len(Synthesizer().to_pcm("Cek Status", "id")) // 4  # bytes: 2 a frame
+
+
+def test_a_cut_that_comes_before_aplay_has_started_still_ends_it(alsa_file_device):
+    """GIVEN the real aplay sink WHEN the order the player's threads can produce happens:
+    the stop's cut (nothing to kill yet), then aplay started for the cut utterance, then
+    the audio thread finishing the cut THEN that finish returns within a second and aplay
+    is gone (it used to wait for ever on an aplay nobody closed)."""
+    sink = AplaySink("default")
+    sink.abort()
+    sink.begin("Buat Laporan", 100)
+    proc = sink._proc
+    finished = threading.Event()
+    threading.Thread(target=lambda: (sink.aborted(), finished.set()), daemon=True).start()
+    try:
+        assert finished.wait(1), "aborted() waits for an aplay that nothing closes"
+        assert proc.poll() is not None
+    finally:
+        proc.kill()
 
 
 def test_no_sound_card_or_no_aplay_is_a_plain_state(player_factory, tmp_path, monkeypatch):
