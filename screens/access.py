@@ -321,7 +321,7 @@ class AccessButton(ButtonBehavior, BoxLayout):
     #: False: the pictogram alone is shown (the volume's speaker with a plus or minus);
     #: ``text`` is still what speech says.
     show_words = BooleanProperty(True)
-    #: The words' font size (0: the bar's, ``C.sizes.small``); the pictogram is half as big again.
+    #: The words' font size (0: the bar's, ``C.sizes.chrome_small``); the pictogram is half as big again.
     words_size = NumericProperty(0)
 
 

@@ -25,6 +25,7 @@ from kivy.utils import escape_markup  # noqa: F401 - kv rules: C.escape_markup
 from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.textclean import clean_input
 from screens.textsize import TextSizes
+from screens.theme import Palette
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +34,8 @@ KEY_MIN_MM = 12.0
 #: Rows of the tallest keyboard layout (the text one; the number pad has 4).
 KEY_ROWS = 5
 
-# High contrast on a light background: readable in a bright service hall. Every text is
-# at least 4.5:1 against what it sits on and every control's outline 3:1 against the page
-# (WCAG 1.4.3, 1.4.11), measured from screenshots by tests/ui/test_ui_contrast.py.
-INK = (0.08, 0.09, 0.12, 1)
-PAPER = (0.96, 0.97, 0.98, 1)
-PRIMARY = (0.04, 0.31, 0.61, 1)
-PRIMARY_DARK = (0.02, 0.2, 0.42, 1)
-ACCENT = (0.0, 0.45, 0.27, 1)
-DANGER = (0.7, 0.1, 0.1, 1)
-MUTED = (0.33, 0.36, 0.42, 1)
-SELECTED = (0.98, 0.75, 0.1, 1)
-#: A white control, and the fill of one being pressed.
-WHITE = (1, 1, 1, 1)
-PRESSED = (0.85, 0.88, 0.92, 1)
-#: The band of the top bars (Back, the step, the language).
-BAR = (0.88, 0.91, 0.95, 1)
-#: Nothing drawn: an inactive control has no fill, only its dashed outline.
-NONE = (0, 0, 0, 0)
+#: The colours by role, in the theme shown now (``C.theme.ink`` in kv): screens.theme.
+theme = Palette()
 # A chosen answer is never told by its colour alone: it carries a check mark and a thick
 # border (dp); an inactive control, grey words in a dashed outline and no fill.
 CHOSEN_BORDER = 6
@@ -77,14 +62,15 @@ def icon_markup(name: str, font_size: float) -> str:
     return f"[font={icon_font()}][size={int(font_size)}]{icon(name)}[/size][/font]  "
 
 
-def with_icon(name: str, words: str, font_size: float) -> str:
-    """Markup of a pictogram (screens.icons) above ``words``, the pictogram 1.6 times the
-    words' size; the words escaped (a button's ``markup`` is on for the pictogram)."""
+def with_icon(name: str, words: str, font_size: float, icon_size: float = 0) -> str:
+    """Markup of a pictogram (screens.icons) above ``words``, the pictogram ``icon_size``
+    (1.6 times the words' size if 0); the words escaped (a button's ``markup`` is on for
+    the pictogram)."""
     from kivy.utils import escape_markup
 
     from screens.icons import icon, icon_font
 
-    return (f"[font={icon_font()}][size={int(font_size * 1.6)}]{icon(name)}[/size][/font]\n"
+    return (f"[font={icon_font()}][size={int(icon_size or font_size * 1.6)}]{icon(name)}[/size][/font]\n"
             f"{escape_markup(words)}")
 
 

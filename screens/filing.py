@@ -471,7 +471,7 @@ class WhenWhereScreen(StepScreen):
         header = self.ids.weekdays
         header.clear_widgets()
         for weekday in range(7):  # Monday first, as the grid
-            header.add_widget(Factory.WeekdayName(text=names[weekday], color=(0.33, 0.36, 0.42, 1)))
+            header.add_widget(Factory.WeekdayName(text=names[weekday]))
         days = self.ids.days
         days.clear_widgets()
         for week in flow.calendar_weeks():

@@ -24,7 +24,8 @@ from kiosk.core.session import CitizenSession, SessionEvent
 from kiosk.core.tap_guard import TapGuard
 from kiosk.kernel.i18n import gettext_for
 from screens.display import ACTIVE_FPS, KV_DIR
-from screens.common import ConfirmOverlay, KioskKeyboard, KioskScroll, PAPER, TapGuarded, sizes
+from screens.common import ConfirmOverlay, KioskKeyboard, KioskScroll, TapGuarded, sizes, theme
+from screens.textsize import LARGE_TEXT_SCALE
 from screens import access
 from kiosk.core.speech_guide import SpeechGuide
 
@@ -113,6 +114,9 @@ class KioskApp(App):
     staff_called = BooleanProperty(False)  # a help call is under way ("Minta bantuan petugas")
     #: Speech mode: each screen, each focused or tapped control is spoken (kiosk.core.speech_guide).
     speech_mode = BooleanProperty(False)
+    #: "Huruf besar" and "Kontras tinggi" on the access bar, for this citizen only.
+    large_text = BooleanProperty(False)
+    high_contrast = BooleanProperty(False)
 
     def __init__(self, *, kiosk_config, env_factory, monotonic=time.monotonic, **kwargs):
         super().__init__(**kwargs)
@@ -150,7 +154,9 @@ class KioskApp(App):
         from screens import idle_overlay, welcome
 
         _load_kv(FIRST_KV_FILES)
-        Window.clearcolor = PAPER
+        # Module-wide, like the window: a previous app in this process may have left them.
+        sizes.scale, theme.high_contrast = 1.0, False
+        Window.clearcolor = theme.page
         Window.set_vkeyboard_class(KioskKeyboard)
         # Text sizes in mm on this panel, before any widget binds to them.
         sizes.configure(mm_per_px=self.kiosk_config.panel_mm_per_px,
@@ -258,6 +264,7 @@ class KioskApp(App):
             self._jack.stop()
         Window.unbind(on_request_close=self._refuse_close)
         Window.unbind(size=self._follow_panel)
+        self.large_text = self.high_contrast = False
 
     @staticmethod
     def _follow_panel(_window, size) -> None:
@@ -388,6 +395,7 @@ class KioskApp(App):
         self.session.end()
         self.speech.end_session()  # silence, the default volume; speech mode only with a headset
         self.speech_mode = self.speech.mode
+        self.large_text = self.high_contrast = False
         self._reset_screens()
         self.lang = self.session.language
         self.root.current = "welcome"
@@ -528,6 +536,13 @@ class KioskApp(App):
 
     def on_staff_called(self, _app, _called: bool) -> None:
         self._update_patience()
+
+    def on_large_text(self, _app, on: bool) -> None:
+        sizes.scale = LARGE_TEXT_SCALE if on else 1.0
+
+    def on_high_contrast(self, _app, on: bool) -> None:
+        theme.high_contrast = on
+        Window.clearcolor = theme.page
 
     def _update_patience(self) -> None:
         """The idle watch waits longer for a citizen who listens (``speech_idle_factor``)

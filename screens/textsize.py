@@ -21,6 +21,8 @@ CAP_HEIGHT_RATIO = 1456 / 2048
 #: The smallest capital height any citizen-facing text may have on the glass.
 MIN_CAP_MM = 4.8
 MM_PER_INCH = 25.4
+#: "Huruf besar" on the access bar: every text role half as big again (issue 14).
+LARGE_TEXT_SCALE = 1.5
 
 #: Text roles, as capital heights in mm. ``small`` is the floor (4.8 mm and a margin for
 #: rounding to whole pixels); nothing citizen-facing is smaller.
@@ -60,6 +62,8 @@ class TextSizes(EventDispatcher):
     """The font sizes (pixels) of every text role for the panel as it is now."""
 
     mm_per_px = NumericProperty(MM_PER_INCH * 15.6 / math.hypot(1366, 768))
+    #: 1, or :data:`LARGE_TEXT_SCALE` while a citizen asked for large text.
+    scale = NumericProperty(1.0)
     small = NumericProperty(0)
     body = NumericProperty(0)
     choice = NumericProperty(0)
@@ -69,11 +73,26 @@ class TextSizes(EventDispatcher):
     large = NumericProperty(0)
     title = NumericProperty(0)
     number = NumericProperty(0)
+    #: ``chrome_<role>``: the role's size whatever the scale, for the frame of every screen
+    #: (the access bar; the top bar: Back, the step, the language, Next; the status
+    #: keypad's column), whose buttons stay on one row and where the citizen found them,
+    #: "Huruf besar" among them; and for what is already large (Welcome's title, the
+    #: Tracking ID on the receipt screen).
+    chrome_small = NumericProperty(0)
+    chrome_body = NumericProperty(0)
+    chrome_choice = NumericProperty(0)
+    chrome_input = NumericProperty(0)
+    chrome_button = NumericProperty(0)
+    chrome_heading = NumericProperty(0)
+    chrome_large = NumericProperty(0)
+    chrome_title = NumericProperty(0)
+    chrome_number = NumericProperty(0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._configured = (0.0, 15.6)
         self.fbind("mm_per_px", self._resize)
+        self.fbind("scale", self._resize)
         self._resize()
 
     def configure(self, *, mm_per_px: float, diagonal_inch: float, resolution: tuple[int, int]) -> None:
@@ -89,5 +108,12 @@ class TextSizes(EventDispatcher):
         return mm_px(value, self.mm_per_px)
 
     def _resize(self, *_args) -> None:
-        for role, cap_mm in ROLES.items():
-            setattr(self, role, font_px(cap_mm, self.mm_per_px))
+        # ``body`` first: the kv rule of every Label binds its font size to ``body``, and a
+        # label of another role binds to its own as well; whichever changes last wins, so
+        # a ``small`` label followed ``body`` after every resize until this order.
+        for role in sorted(ROLES, key=lambda name: name != "body"):
+            setattr(self, role, font_px(ROLES[role] * self.scale, self.mm_per_px))
+        for role in ROLES:
+            chrome = f"chrome_{role}"
+            setattr(self, chrome, font_px(ROLES[role], self.mm_per_px))
+            self.property(chrome).dispatch(self)  # unchanged by the scale, it must still win over body

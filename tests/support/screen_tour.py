@@ -107,9 +107,23 @@ def _scroll_to(kiosk, scroll, widget) -> None:
         kiosk.frames(3)
 
 
-def tour(kiosk, env, lang: str) -> Iterator[str]:
+def _choose(kiosk, lang: str, large_text: bool, high_contrast: bool) -> None:
+    """What each citizen of the tour chooses on Welcome: the language, and large text and
+    high contrast on the access bar, tapped as a citizen would."""
+    app = kiosk.app
+    if app.lang != lang:
+        kiosk.tap(kiosk.screen.ids[f"lang_{lang}"])
+    assert app.lang == lang
+    for wanted, name in ((large_text, "large_text"), (high_contrast, "high_contrast")):
+        if getattr(app, name) != wanted:
+            kiosk.tap(app.root.bar.ids[name])
+        assert getattr(app, name) == wanted, f"{name} did not follow the access bar"
+
+
+def tour(kiosk, env, lang: str, *, large_text: bool = False, high_contrast: bool = False) -> Iterator[str]:
     """Drive ``kiosk`` (a KioskDriver on ``env``, on Welcome) through every citizen-facing
-    screen and state in ``lang``, yielding each stop's name once it is shown and settled."""
+    screen and state in ``lang``, yielding each stop's name once it is shown and settled.
+    ``large_text``, ``high_contrast``: each citizen of the tour turns them on at Welcome."""
     from kiosk.core.status_lookup import remember_remote_status
     from kiosk.kernel.tracking_id import new_tracking_id
 
@@ -124,9 +138,7 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
 
     # -- Welcome, and a status check -------------------------------------------------------
     assert kiosk.current == "welcome"
-    if app.lang != lang:
-        kiosk.tap(kiosk.screen.ids[f"lang_{lang}"])
-    assert app.lang == lang
+    _choose(kiosk, lang, large_text, high_contrast)
     stop()
     yield "welcome"
 
@@ -286,9 +298,7 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
     yield "receipt-printed"
     kiosk.tap(kiosk.screen.ids.done)
     assert kiosk.current == "welcome"
-    if app.lang != lang:  # the citizen's session ended: the next one chooses again
-        kiosk.tap(kiosk.screen.ids[f"lang_{lang}"])
-    assert app.lang == lang
+    _choose(kiosk, lang, large_text, high_contrast)  # the citizen's session ended: the next one chooses again
 
     # -- the printer cannot print ----------------------------------------------------------
     from tests.support.kiosk_ui import show_receipt_for_saved_report
@@ -302,9 +312,7 @@ def tour(kiosk, env, lang: str) -> Iterator[str]:
         yield "receipt-print-failed"
         kiosk.tap(kiosk.screen.ids.done)
         assert kiosk.current == "welcome"
-        if app.lang != lang:
-            kiosk.tap(kiosk.screen.ids[f"lang_{lang}"])
-        assert app.lang == lang
+        _choose(kiosk, lang, large_text, high_contrast)
         kiosk.wait_until(lambda: kiosk.screen.printer_down, what="Welcome's printer notice")
         stop()
         yield "welcome-printer-down"

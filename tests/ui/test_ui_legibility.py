@@ -91,20 +91,24 @@ def on_screen_roots(kiosk) -> list:
     return roots
 
 
-def too_small(kiosk, stop: str) -> list[str]:
-    """Every visible text at this stop whose capitals are under 4.8 mm, as a sentence."""
+def too_small(kiosk, stop: str, min_mm: float = MIN_CAP_MM, skip=()) -> list[str]:
+    """Every visible text at this stop whose capitals are under ``min_mm`` (4.8 mm), as a
+    sentence; texts inside the widgets ``skip`` are not measured."""
     mm_per_px = sizes.mm_per_px
     problems = []
     measured = 0
+    skipped = {w for root in skip for w in root.walk(restrict=True)}
     for root in on_screen_roots(kiosk):
         for widget in root.walk():
             texts = texts_of(widget)
             if not texts or not shown(widget):
                 continue
+            measured += 1
+            if widget in skipped:
+                continue
             px = cap_height_px(widget.font_name, float(widget.font_size), bool(getattr(widget, "bold", False)))
             px *= window_scale(widget)
-            measured += 1
-            if px * mm_per_px < MIN_CAP_MM:
+            if px * mm_per_px < min_mm:
                 problems.append(f"{stop}: {texts[0][:30]!r} capitals {px:.1f} px = {px * mm_per_px:.2f} mm "
                                 f"(font_size {float(widget.font_size):.0f})")
     assert measured >= 3, f"{stop}: only {measured} texts found on screen"
