@@ -62,6 +62,14 @@ def icon_markup(name: str, font_size: float) -> str:
     return f"[font={icon_font()}][size={int(font_size)}]{icon(name)}[/size][/font]  "
 
 
+def icon_words(name: str, words: str, font_size: float) -> str:
+    """Markup of a pictogram (screens.icons) before ``words`` on one line, the pictogram a
+    third bigger than the words; the words escaped (the button's ``markup`` is on)."""
+    from kivy.utils import escape_markup
+
+    return icon_markup(name, font_size * 1.3) + escape_markup(words)
+
+
 def with_icon(name: str, words: str, font_size: float, icon_size: float = 0) -> str:
     """Markup of a pictogram (screens.icons) above ``words``, the pictogram ``icon_size``
     (1.6 times the words' size if 0); the words escaped (a button's ``markup`` is on for
@@ -153,6 +161,9 @@ class KioskKeyboard(VKeyboard):
         self._fit = Clock.create_trigger(self._fit_to_panel, -1)
         self.fbind("scale", self._fit)
         sizes.fbind("mm_per_px", self._fit)
+        # Large text: every Label's kv rule follows ``body``, keys included; the keys keep
+        # their size (they are at least 12 mm already), so their words are set again.
+        sizes.fbind("scale", self._fit)
         self._fit_to_panel()
         self.fbind("parent", self._tell_dock)
         self.fbind("scale", self._tell_dock)
@@ -171,8 +182,8 @@ class KioskKeyboard(VKeyboard):
         # + 1: VKeyboard rounds each key's size down to a whole pixel of its own.
         needed = (sizes.mm(KEY_MIN_MM) / scale + key_top + key_bottom + 1) * KEY_ROWS / (1 - top - bottom)
         self.height = max(self.HEIGHT, math.ceil(needed))
-        font = math.ceil(sizes.button / scale)
-        if font != self.font_size:
+        font = math.ceil(sizes.chrome_button / scale)
+        if font != self.font_size or any(isinstance(k, Label) and k.font_size != font for k in self.children):
             self.font_size = font
             if self.layout in self.available_layouts:
                 self.refresh(True)

@@ -23,6 +23,7 @@ ICONS: dict[str, int] = {
     "stop": 0xF04DB,
     "play": 0xF040A,
     "delete": 0xF01B4,
+    "backspace-outline": 0xF0B5C,  # the status keypad's "Hapus" (one symbol back)
     "refresh": 0xF0450,
     "replay": 0xF0459,             # say it again
     "format-size": 0xF027F,        # text size

@@ -13,9 +13,11 @@ import logging
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
 from kiosk.core.receipt_content import delivery_note, receipt_content
+from kiosk.core.speech_guide import Kind, Line
 from kiosk.kernel.i18n import N_
 from kiosk.kernel.tracking_id import format_tracking_id
 from screens.common import qr_texture, tr
@@ -33,6 +35,15 @@ PRINT_STATE_WORDS = {
     "printed": N_("Take your receipt and keep it. You need this number to check the status."),
     "failed": N_("The receipt could not be printed. Please write down this number."),
 }
+
+
+class TrackingIdLabel(Label):
+    """The receipt's Tracking ID: spoken symbol by symbol in its groups, in the language's
+    letter names (the guide's Tracking ID kind; logged as "tracking-id", never the number)."""
+
+    def spoken_lines(self) -> list[Line]:
+        return [Line(self.text, kind=Kind.TRACKING_ID)] if self.text else []
+
 
 class ReceiptScreen(Screen):
     tracking_text = StringProperty("")

@@ -53,9 +53,10 @@ def _same(a, b) -> bool:
     return all(abs(p - q) <= 1.5 for p, q in zip(a, b))
 
 
-def measure(kiosk, where: str, text_min: float = TEXT_MIN) -> tuple[list[str], int]:
+def measure(kiosk, where: str, text_min: float = TEXT_MIN, texts: list | None = None) -> tuple[list[str], int]:
     """What falls short on the window as shown now (one line per text or control), and
-    how many texts and outlines were measured; texts need ``text_min``:1 (high contrast: 7)."""
+    how many texts and outlines were measured; texts need ``text_min``:1 (high contrast: 7).
+    ``texts``, if given, gets every text's measured ratio."""
     image, _path = frame(kiosk, where)
     lum = luminance_image(image)  # once per frame, for every outline
     roots, keyboard = _shown_roots(kiosk)
@@ -69,6 +70,8 @@ def measure(kiosk, where: str, text_min: float = TEXT_MIN) -> tuple[list[str], i
             return
         ratio = text_contrast(image, shown)
         measured.append(ratio)
+        if texts is not None and ratio is not None:
+            texts.append(ratio)
         if ratio is not None and ratio < text_min:
             short.append(f"{where}: text of {_name(widget)} is {ratio:.2f}:1 (needs {text_min}:1)")
 

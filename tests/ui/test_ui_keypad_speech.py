@@ -144,6 +144,8 @@ def test_a_whole_report_filed_by_keys_alone_with_the_spoken_sequence(kiosk, env)
     groups = spoken_tracking_id(tracking_id, "id").rstrip(".").split(GROUP_SEPARATOR)  # "em, te, nol, satu", ...
     kiosk.wait_until(lambda: all(group in texts(kiosk) for group in groups), max_frames=300,
                      what=lambda: f"the Tracking ID spelled out: {tracking_id} {[s.text for s in kiosk.app.speech.said[-12:]]}")
+    spelled = [s for s in kiosk.app.speech.said if groups[0] in s.text]
+    assert spelled and all(s.label == "tracking-id" for s in spelled), spelled  # the log never holds the number
     kiosk.screenshot("keypad-receipt")
     said_before = len(kiosk.app.speech.said)
     key(kiosk, access.NUMPAD_MULTIPLY)  # say it again

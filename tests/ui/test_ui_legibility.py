@@ -91,9 +91,10 @@ def on_screen_roots(kiosk) -> list:
     return roots
 
 
-def too_small(kiosk, stop: str, min_mm: float = MIN_CAP_MM, skip=()) -> list[str]:
+def too_small(kiosk, stop: str, min_mm: float = MIN_CAP_MM, skip=(), heights: list | None = None) -> list[str]:
     """Every visible text at this stop whose capitals are under ``min_mm`` (4.8 mm), as a
-    sentence; texts inside the widgets ``skip`` are not measured."""
+    sentence; texts inside the widgets ``skip`` are not measured. ``heights``, if given,
+    gets every measured capital height in mm."""
     mm_per_px = sizes.mm_per_px
     problems = []
     measured = 0
@@ -108,6 +109,8 @@ def too_small(kiosk, stop: str, min_mm: float = MIN_CAP_MM, skip=()) -> list[str
                 continue
             px = cap_height_px(widget.font_name, float(widget.font_size), bool(getattr(widget, "bold", False)))
             px *= window_scale(widget)
+            if heights is not None:
+                heights.append(px * mm_per_px)
             if px * mm_per_px < min_mm:
                 problems.append(f"{stop}: {texts[0][:30]!r} capitals {px:.1f} px = {px * mm_per_px:.2f} mm "
                                 f"(font_size {float(widget.font_size):.0f})")

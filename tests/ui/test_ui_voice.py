@@ -167,3 +167,41 @@ def test_in_voice_guidance_the_recording_is_cued_and_its_time_left_spoken(kiosk,
     assert kiosk.app.speech.said[-1].text == "Sisa 30 detik"
     kiosk.tap(voice.stop)
     kiosk.wait_until(lambda: screen.mic_state != "recording", max_frames=2_000, what=lambda: f"the recording ended: {screen.mic_state} {screen._recorder.snapshot()}")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_recording_in_large_text_and_high_contrast(kiosk, env, lang):
+    """GIVEN a citizen who turned on "Huruf besar" and "Kontras tinggi" WHEN they record a
+    complaint and it is kept THEN, at 1280x800 and 1366x768, the recording's time, countdown,
+    Stop, and then Play back, Record again and Delete with their pictograms are whole and
+    reachable, large, 7:1 against their background (as every screen of the tour)."""
+    from screens.textsize import LARGE_TEXT_SCALE, MIN_CAP_MM
+    from tests.support.text_fit import KIOSK_SIZES, window_size
+    from tests.ui.test_ui_contrast import measure
+    from tests.ui.test_ui_large_text import HIGH_CONTRAST_TEXT_MIN, frame_of_the_screen, hidden_or_clipped
+    from tests.ui.test_ui_legibility import too_small
+
+    app = kiosk.app
+    kiosk.tap(app.root.bar.ids.large_text)
+    kiosk.tap(app.root.bar.ids.high_contrast)
+    screen, voice = to_describe(kiosk, lang)
+    assert app.large_text and app.high_contrast
+    problems = []
+
+    def check(state):
+        for size in KIOSK_SIZES:
+            with window_size(kiosk, size):
+                where = f"voice-{state}-{size[0]}x{size[1]}"
+                problems.extend(hidden_or_clipped(kiosk, where))
+                problems.extend(too_small(kiosk, where, MIN_CAP_MM * LARGE_TEXT_SCALE, skip=frame_of_the_screen(kiosk)))
+                problems.extend(measure(kiosk, f"large-contrast-{where}", HIGH_CONTRAST_TEXT_MIN)[0])
+
+    kiosk.scroll_into_view(voice.record)
+    kiosk.tap(voice.record)
+    kiosk.wait_until(lambda: screen.mic_elapsed.endswith("0:01"), max_frames=100_000, what="a second of speech")
+    check("recording")
+    kiosk.scroll_into_view(voice.stop)
+    kiosk.tap(voice.stop)
+    kiosk.wait_until(lambda: screen.mic_state == "done", max_frames=100_000, what="the recording to end")
+    check("done")
+    assert not problems, "\n".join(problems)
