@@ -161,9 +161,11 @@ class KioskKeyboard(VKeyboard):
         self._fit = Clock.create_trigger(self._fit_to_panel, -1)
         self.fbind("scale", self._fit)
         sizes.fbind("mm_per_px", self._fit)
-        # Large text: every Label's kv rule follows ``body``, keys included; the keys keep
-        # their size (they are at least 12 mm already), so their words are set again.
-        sizes.fbind("scale", self._fit)
+        # Every Label's kv rule follows ``body``, the keys' words included: after it (the
+        # next frame), their own size again, without redrawing the keys. Large text and a
+        # resized window change ``body``; the keys keep their size (12 mm at least).
+        self._keep_words = Clock.create_trigger(self._key_words, -1)
+        sizes.fbind("body", self._keep_words)
         self._fit_to_panel()
         self.fbind("parent", self._tell_dock)
         self.fbind("scale", self._tell_dock)
@@ -183,10 +185,15 @@ class KioskKeyboard(VKeyboard):
         needed = (sizes.mm(KEY_MIN_MM) / scale + key_top + key_bottom + 1) * KEY_ROWS / (1 - top - bottom)
         self.height = max(self.HEIGHT, math.ceil(needed))
         font = math.ceil(sizes.chrome_button / scale)
-        if font != self.font_size or any(isinstance(k, Label) and k.font_size != font for k in self.children):
+        if font != self.font_size:
             self.font_size = font
             if self.layout in self.available_layouts:
                 self.refresh(True)
+
+    def _key_words(self, *_args) -> None:
+        for key in self.children:
+            if isinstance(key, Label) and key.font_size != self.font_size:
+                key.font_size = self.font_size
 
     def draw_keys(self):
         super().draw_keys()
