@@ -65,8 +65,6 @@ def icon_markup(name: str, font_size: float) -> str:
 def icon_words(name: str, words: str, font_size: float) -> str:
     """Markup of a pictogram (screens.icons) before ``words`` on one line, the pictogram a
     third bigger than the words; the words escaped (the button's ``markup`` is on)."""
-    from kivy.utils import escape_markup
-
     return icon_markup(name, font_size * 1.3) + escape_markup(words)
 
 
@@ -199,9 +197,7 @@ class KioskKeyboard(VKeyboard):
         super().draw_keys()
         # The kv rule of every Label binds its font size to the screens' text; a key's
         # word is drawn in the keyboard's own (scaled) coordinates.
-        for key in self.children:
-            if isinstance(key, Label):
-                key.font_size = self.font_size
+        self._key_words()
 
     def use(self, kind: str, language: str) -> None:
         """Show layout ``kind`` ("text" or "numpad") labelled in ``language``."""
