@@ -323,6 +323,10 @@ class AccessButton(ButtonBehavior, BoxLayout):
     show_words = BooleanProperty(True)
     #: The words' font size (0: the bar's, ``C.sizes.chrome_small``); the pictogram is half as big again.
     words_size = NumericProperty(0)
+    #: The height of its words as drawn, for layouts as tall as the words: a kv rule that read
+    #: ``button.ids.words`` instead would keep the whole app alive for ever (Kivy's Builder
+    #: holds the ``ids`` dict, and through it the button, until the rule's widget dies).
+    words_height = NumericProperty(0)
 
 
 class AccessBar(BoxLayout):

@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import math
+import weakref
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -151,8 +152,19 @@ class KioskKeyboard(VKeyboard):
 
     #: The keyboard's own size (its coordinates; docked, it is scaled to the window's width).
     WIDTH, HEIGHT = 700, 170
+    #: Every keyboard built (the window keeps one and hands it to the next field).
+    _built: "weakref.WeakSet[KioskKeyboard]" = weakref.WeakSet()
+
+    @classmethod
+    def forget_fields(cls) -> None:
+        """Aim no keyboard at a field any more: a released docked keyboard stays with the
+        window, still aimed at the last field it served, and that field holds its screen and
+        the app alive after the app stopped (``KioskApp.on_stop``)."""
+        for keyboard in list(cls._built):
+            keyboard.target = None
 
     def __init__(self, **kwargs):
+        KioskKeyboard._built.add(self)
         kwargs.setdefault("size", (self.WIDTH, self.HEIGHT))
         kwargs.setdefault("margin_hint", [0.04, 0.02, 0.03, 0.02])
         super().__init__(**kwargs)

@@ -265,6 +265,8 @@ class KioskApp(App):
         Window.unbind(on_request_close=self._refuse_close)
         Window.unbind(size=self._follow_panel)
         self.large_text = self.high_contrast = False
+        Window.release_all_keyboards()
+        KioskKeyboard.forget_fields()
 
     @staticmethod
     def _follow_panel(_window, size) -> None:
