@@ -85,7 +85,7 @@ def load_year(url: str, count: int = REPORTS, *, history: bool = False) -> dict[
     from central import accounts, deadlines, search, service
     from central.db import Database, migrate
     from central.lifecycle import agency_codes
-    from central.models import FIRST_STEPS, Rating, Report, ReportEvent
+    from central.models import FIRST_STEPS, Rating, Report, ReportEvent, new_open311_id
     from kiosk.kernel.tracking_id import new_tracking_id
     from kiosk.kernel.workdays import NATIONAL
 
@@ -128,7 +128,8 @@ def load_year(url: str, count: int = REPORTS, *, history: bool = False) -> dict[
                                 body_sha256=hashlib.sha256(text.encode()).hexdigest(), kind=body["kind"],
                                 category_code=body["category_code"], agency_code=agency,
                                 confidential=body["confidential"], anonymous=body["anonymous"], status=status,
-                                received_at=received, kecamatan_code=body["kecamatan_code"])
+                                received_at=received, kecamatan_code=body["kecamatan_code"],
+                                open311_id=new_open311_id())  # as central.service.add_report draws it
                 deadlines.follow(report, "forwarded" if status == "in_progress" else None,
                                  received + dt.timedelta(days=2), NATIONAL)
                 if history:

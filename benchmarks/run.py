@@ -147,6 +147,9 @@ def main() -> int:
     from benchmarks import workbench_recap
 
     recap_rows = workbench_recap.measure_all(int(os.environ.get("BENCH_REPORTS", workbench_recap.REPORTS)))
+    from benchmarks import forwarding
+
+    forwarding_rows = forwarding.measure_all()
     from benchmarks import speech
 
     speech_results = speech.measure()
@@ -215,6 +218,7 @@ def main() -> int:
     ]
     lines += ["", *workbench_inbox.lines(inbox_rows)]
     lines += ["", *workbench_recap.lines(recap_rows)]
+    lines += ["", *forwarding.lines(forwarding_rows)]
     lines += ["", *speech.lines(speech_results)]
     lines += ["", *microphone.lines(microphone_results)]
     lines += [

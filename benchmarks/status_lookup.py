@@ -37,7 +37,7 @@ def seed(url: str, count: int = REPORTS, kiosks: int = KIOSKS, rng: random.Rando
 
     from central import service
     from central.db import Database, migrate
-    from central.models import Report, ReportEvent
+    from central.models import Report, ReportEvent, new_open311_id
     from kiosk.kernel.tracking_id import new_tracking_id
 
     rng = rng or random.Random(5)
@@ -65,7 +65,8 @@ def seed(url: str, count: int = REPORTS, kiosks: int = KIOSKS, rng: random.Rando
                 reports.append(dict(tracking_id=tracking_id, kiosk_code=code, body=text,
                                     body_sha256=hashlib.sha256(text.encode()).hexdigest(), kind="pengaduan",
                                     category_code="infrastruktur", agency_code="DPUPR" if len(steps) > 2 else None,
-                                    confidential=confidential, anonymous=True, status=steps[-1], received_at=received))
+                                    confidential=confidential, anonymous=True, status=steps[-1], received_at=received,
+                                    open311_id=new_open311_id()))  # as central.service.add_report draws it
                 for i, status in enumerate(steps):
                     events.append(dict(tracking_id=tracking_id, status=status, at=received + dt.timedelta(days=i),
                                        actor="system" if i == 0 else "Petugas", note="",

@@ -29,12 +29,22 @@
          -YYYY-MM-DD a day worked, "# name" after it; moves the due dates; kiosks get them
          with the reference data)
     python -m central holidays list [--year YYYY]
+    python -m central open311-client add NAME               (an Open311 client's API key, printed once:
+        it files reports through POST /open311/v2/requests.{json,xml}; only its SHA-256 is stored)
+    python -m central open311-client list                   (name, when added, revoked, requests filed)
+    python -m central open311-client revoke NAME             (its key stops working; its reports stay)
 
 ``--database-url URL`` (or ``CENTRAL_DATABASE_URL``) goes before or after the command;
 ``--holidays-file PATH`` (or ``CENTRAL_HOLIDAYS_FILE``) too, deprecated: the file is
 imported into the database as ``holidays import`` does (when it differs), with a warning;
 ``--secret-key-file PATH`` (or ``CENTRAL_SECRET_KEY_FILE``, or systemd's credential
-``central-secret-key``) too: the key that seals the officers' TOTP secrets (``central.crypto``).
+``central-secret-key``) too: the key that seals the officers' TOTP secrets (``central.crypto``);
+``--open311-issuer CODE`` (or ``CENTRAL_OPEN311_ISSUER``; default 0311) too: the central's
+own issuer code of the Tracking IDs of reports filed through Open311, reserved when the
+central starts and refused by ``kiosk add``;
+``--forwarding-file PATH`` (or ``CENTRAL_FORWARDING_FILE``) too: where reports travel onward
+(docs/FORWARDING.md), read by ``serve`` (which routes each new report) and ``forward``
+(the worker: ``central.forwarding_cli``, with ``forwarding [--json]``, ``confirm``, ``resend``).
 """
 from __future__ import annotations
 
@@ -175,6 +185,41 @@ def holidays_command(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _issuer(value: str) -> str:
+    from kiosk.kernel.tracking_id import TrackingIdError, normalize_kiosk_code
+
+    try:
+        return normalize_kiosk_code(value)
+    except TrackingIdError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("kiosk code", "issuer code")) from None
+
+
+def open311_client_command(db: Database, args: argparse.Namespace) -> int:
+    """``open311-client add|list|revoke``: the key goes to stdout once, never to the log."""
+    from central import open311
+
+    if args.open311_command == "add":
+        try:
+            print(open311.add_client(db, args.name))
+        except open311.ClientError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.open311_command == "revoke":
+        if not open311.revoke_client(db, args.name):
+            print(f"error: no Open311 client {args.name}", file=sys.stderr)
+            return 2
+        print(f"Open311 client {args.name} revoked: its key no longer works; the reports it filed stay")
+        return 0
+    rows = open311.clients(db)
+    if not rows:
+        print("no Open311 clients registered (python -m central open311-client add NAME)")
+    for row in rows:
+        state = f"revoked {row.revoked_at.date().isoformat()}" if row.revoked_at else "active"
+        print(f"{row.name}  added {row.created_at.date().isoformat()}  {state}  {row.requests} requests filed")
+    return 0
+
+
 def _read_password(from_stdin: bool) -> str:
     """One line from stdin, or asked twice on the terminal (never echoed, never logged)."""
     import getpass
@@ -221,22 +266,35 @@ def officer_command(db: Database, args: argparse.Namespace, box) -> int:
 _DATABASE_URL_HELP = "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db (default: SQLite in the user data dir)"
 _SECRET_KEY_HELP = ("the file of the key that seals the officers' TOTP secrets (python -m central secret-key new PATH "
                     "makes one; default: systemd's credential central-secret-key, else none: no TOTP can be enrolled)")
+_FORWARDING_HELP = ("the forwarding file: the upstream systems (LAPOR!, Open311) and which reports go to each "
+                    "(docs/FORWARDING.md); default none: nothing is forwarded")
 _HOLIDAYS_HELP = ("deprecated (python -m central holidays import FILE): a file of the kabupaten's days, imported into "
                   "the database at start")
 
 
 def _parser() -> argparse.ArgumentParser:
+    from central.open311 import DEFAULT_ISSUER
+
+    issuer_help = (f"the central's own issuer code (4 symbols, as a kiosk code) of the Tracking IDs of reports "
+                   f"filed through Open311 (default {DEFAULT_ISSUER}); reserved when the central starts, refused by "
+                   "kiosk add")
     parser = argparse.ArgumentParser(prog="python -m central")
     parser.add_argument("--database-url", default=os.environ.get("CENTRAL_DATABASE_URL"), help=_DATABASE_URL_HELP)
     parser.add_argument("--holidays-file", default=os.environ.get("CENTRAL_HOLIDAYS_FILE"), metavar="PATH",
                         help=_HOLIDAYS_HELP)
     parser.add_argument("--secret-key-file", default=os.environ.get("CENTRAL_SECRET_KEY_FILE"), metavar="PATH",
                         help=_SECRET_KEY_HELP)
+    parser.add_argument("--open311-issuer", type=_issuer, metavar="CODE", help=issuer_help,
+                        default=os.environ.get("CENTRAL_OPEN311_ISSUER") or DEFAULT_ISSUER)
+    parser.add_argument("--forwarding-file", default=os.environ.get("CENTRAL_FORWARDING_FILE") or None,
+                        metavar="PATH", help=_FORWARDING_HELP)
     # The same option after the command; SUPPRESS keeps the one given before it when not repeated.
     database = argparse.ArgumentParser(add_help=False)
     database.add_argument("--database-url", default=argparse.SUPPRESS, help=_DATABASE_URL_HELP)
     database.add_argument("--holidays-file", default=argparse.SUPPRESS, metavar="PATH", help=_HOLIDAYS_HELP)
     database.add_argument("--secret-key-file", default=argparse.SUPPRESS, metavar="PATH", help=_SECRET_KEY_HELP)
+    database.add_argument("--open311-issuer", type=_issuer, default=argparse.SUPPRESS, metavar="CODE", help=issuer_help)
+    database.add_argument("--forwarding-file", default=argparse.SUPPRESS, metavar="PATH", help=_FORWARDING_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API", parents=[database])
     serve.add_argument("--host", default="127.0.0.1")
@@ -307,6 +365,18 @@ def _parser() -> argparse.ArgumentParser:
     holidays_import.add_argument("file")
     holidays_list = holidays_sub.add_parser("list", parents=[database], help="the kabupaten's days as stored")
     holidays_list.add_argument("--year", type=int, help="only the days of this year")
+    open311_client = sub.add_parser("open311-client", parents=[database],
+                                    help="systems that file and read reports through Open311 GeoReport v2")
+    open311_sub = open311_client.add_subparsers(dest="open311_command", required=True)
+    open311_add = open311_sub.add_parser("add", parents=[database], help="register a client: its API key, printed once")
+    open311_add.add_argument("name")
+    open311_sub.add_parser("list", parents=[database], help="every client: when added, revoked, requests filed")
+    open311_revoke = open311_sub.add_parser("revoke", parents=[database],
+                                            help="the client's key stops working (its reports stay)")
+    open311_revoke.add_argument("name")
+    from central.forwarding_cli import add_commands as forwarding_commands
+
+    forwarding_commands(sub, database)
     report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
@@ -347,13 +417,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: --holidays-file: {exc}", file=sys.stderr)
             return 2
         print(HOLIDAYS_FILE_DEPRECATED, file=sys.stderr)
+    forwarding = None
+    if args.forwarding_file and args.command in ("serve", "forward"):
+        from central.forwarding_config import ForwardingFileError, load
+
+        try:
+            forwarding = load(args.forwarding_file)
+        except ForwardingFileError as exc:
+            print(f"error: --forwarding-file: {exc}", file=sys.stderr)
+            return 2
     db = Database(url)
+    db.forwarding = forwarding
     try:
         migrate(db.engine)
         if days is not None:
             from central import deadlines
 
             deadlines.replace_days(db, days)
+        if args.command == "serve":
+            from central import open311, service
+
+            try:
+                service.reserve_issuer(db, args.open311_issuer, open311.CHANNEL, open311.ISSUER_LOCATION)
+            except service.IssuerTaken as exc:
+                print(f"error: --open311-issuer: {exc}", file=sys.stderr)
+                return 2
     finally:
         if args.command == "serve":
             db.close()
@@ -369,18 +457,22 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop("CENTRAL_HOLIDAYS_FILE", None)  # imported above: the workers need not
             if args.secret_key_file:
                 os.environ["CENTRAL_SECRET_KEY_FILE"] = os.path.abspath(args.secret_key_file)
+            os.environ["CENTRAL_OPEN311_ISSUER"] = args.open311_issuer
+            if args.forwarding_file:
+                os.environ["CENTRAL_FORWARDING_FILE"] = os.path.abspath(args.forwarding_file)
             uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
                         **proxies)
             return 0
         from central.app import create_app
 
-        uvicorn.run(create_app(url, docs=args.docs, secret_key_file=args.secret_key_file),
+        uvicorn.run(create_app(url, docs=args.docs, secret_key_file=args.secret_key_file,
+                               open311_issuer=args.open311_issuer, forwarding_file=args.forwarding_file),
                     host=args.host, port=args.port,
                     log_level="info", **proxies)
         return 0
     try:
         from central import service
-        from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
+        from kiosk.kernel.tracking_id import TrackingIdError, normalize_kiosk_code, parse_tracking_id
 
         if args.command == "kiosks":
             return show_fleet(db, args)
@@ -388,6 +480,12 @@ def main(argv: list[str] | None = None) -> int:
             return show_overdue(db, args)
         if args.command == "holidays":
             return holidays_command(db, args)
+        if args.command in ("forward", "forwarding"):
+            from central import forwarding_cli
+
+            if args.command == "forward":
+                return forwarding_cli.forward_command(db, args, forwarding)
+            return forwarding_cli.forwarding_command(db, args)
         if args.command == "close-answered":
             from central.feedback import close_answered
 
@@ -407,8 +505,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "officer":
             return officer_command(db, args, box)
+        if args.command == "open311-client":
+            return open311_client_command(db, args)
         if args.kiosk_command == "add":
             try:
+                if normalize_kiosk_code(args.code) == args.open311_issuer:
+                    raise service.KioskExists(f"{args.open311_issuer} is the central's own issuer code for Open311 "
+                                              "(--open311-issuer): choose another kiosk code")
                 token = service.add_kiosk(db, args.code, args.location)
             except (service.KioskExists, TrackingIdError) as exc:
                 print(f"error: {exc}", file=sys.stderr)

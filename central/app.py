@@ -15,12 +15,14 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from central import accounts, crypto, deadlines, deps
+from central import accounts, crypto, deadlines, deps, forwarding_config, open311, service
 from central.db import Database, migrate
 from central.guard import RequestGuard
+from kiosk.kernel.tracking_id import normalize_kiosk_code
 from kiosk.kernel.wire import MAX_BODY_BYTES
-from central.routers import (feedback, fleet, health, heartbeat, officer, public_status, reference, reports, status,
-                             voice, workbench, workbench_actions, workbench_kiosks, workbench_officers, workbench_recap)
+from central.routers import (feedback, fleet, health, heartbeat, officer, open311 as open311_routes, public_status,
+                             reference, reports, status, voice, workbench, workbench_actions, workbench_kiosks,
+                             workbench_officers, workbench_recap)
 
 ROUTERS = (
     health.router,  # GET  /healthz
@@ -38,23 +40,34 @@ ROUTERS = (
     workbench_officers.router,  # /workbench/officers...: accounts; /workbench/login/enrol|password
     workbench_recap.router,  # /workbench/recap, /workbench/recap.csv: the leadership's recap and export
     workbench_kiosks.router,  # /workbench/kiosks: the kiosks for the halls' staff, help calls on top
+    open311_routes.router,  # /open311/v2/...: Open311 GeoReport v2 (not in /openapi.json: the spec describes it)
 )
 
 
 log = logging.getLogger(__name__)
 
 
-def create_app(database_url: str, *, docs: bool = False, secret_key_file: str | None = None) -> FastAPI:
+def create_app(database_url: str, *, docs: bool = False, secret_key_file: str | None = None,
+               open311_issuer: str = open311.DEFAULT_ISSUER, forwarding_file: str | None = None) -> FastAPI:
     """The app for one database (migrated here, so a fresh database just works).
+
+    ``open311_issuer``: the central's issuer code of Open311 Tracking IDs, reserved here
+    (``central.service.reserve_issuer``: IssuerTaken when a kiosk holds it).
 
     ``/openapi.json`` is always served (kiosk builders and monitoring read it); the
     browsable ``/docs`` and ``/redoc``, which load scripts from a CDN, only with ``docs``.
     ``secret_key_file``: the key that seals TOTP secrets (``central.crypto``; systemd's
-    credential when not given); a file that is given but unusable stops the start."""
+    credential when not given); a file that is given but unusable stops the start.
+    ``forwarding_file``: where new reports travel onward (``central.forwarding_config``;
+    a wrong file stops the start); None: nothing is forwarded."""
     box = crypto.load(secret_key_file)
     db = Database(database_url)
+    if forwarding_file:
+        db.forwarding = forwarding_config.load(forwarding_file)
     migrate(db.engine)
     deadlines.follow_calendar(db, db.calendar)  # the kabupaten's days may have changed since the last start
+    open311_issuer = normalize_kiosk_code(open311_issuer)
+    service.reserve_issuer(db, open311_issuer, open311.CHANNEL, open311.ISSUER_LOCATION)
     if box is not None:
         sealed = accounts.seal_plain_secrets(db, box)
         if sealed:
@@ -63,17 +76,32 @@ def create_app(database_url: str, *, docs: bool = False, secret_key_file: str | 
         log.warning("TOTP secrets are stored unencrypted and no new one can be enrolled: %s", crypto.HOW_TO_CONFIGURE)
     else:
         log.warning("no TOTP can be enrolled: %s", crypto.HOW_TO_CONFIGURE)
+    if db.forwarding is not None:
+        _warn_unknown_codes(db)
     app = FastAPI(title="SP4N LAPOR! kiosk central service", version="1",
                   docs_url="/docs" if docs else None, redoc_url="/redoc" if docs else None)
     app.state.db = db
     app.state.secret_box = box
     app.state.limits = deps.Limits.default(db)
+    app.state.open311_issuer = open311_issuer
     app.add_middleware(RequestGuard, routes=[r for router in ROUTERS for r in router.routes], max_body=MAX_BODY_BYTES)
     app.add_exception_handler(RequestValidationError, deps.invalid_request)
     for router in ROUTERS:
         app.include_router(router)
     app.openapi = _declared_responses_only(app)
     return app
+
+
+def _warn_unknown_codes(db: Database) -> None:
+    """A route naming a category or agency the reference data does not know routes nothing."""
+    import json
+
+    _, body = service.current_reference(db)
+    data = json.loads(body)
+    for problem in forwarding_config.unknown_codes(db.forwarding, {c["code"] for c in data["categories"]},
+                                                   {a["code"] for a in data["agencies"]}):
+        log.warning("forwarding file %s: unknown %s: it matches no report", db.forwarding.path, problem)
+    log.info("forwarding new reports to %s", ", ".join(db.forwarding.destinations))
 
 
 def _declared_responses_only(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -78,6 +78,9 @@ class Database:
         self.calendar_refresh_s = self.CALENDAR_REFRESH_S
         self._calendar, self._calendar_at = None, 0.0
         self._calendar_lock = threading.Lock()
+        #: The process's forwarding file (``central.forwarding_config.ForwardingConfig``):
+        #: None, nothing is forwarded. Every intake routes its reports with it.
+        self.forwarding = None
 
     def session(self) -> Session:
         return self._sessions()

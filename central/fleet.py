@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from central.db import Database
 from kiosk.kernel.clock import utc_now
-from central.models import Kiosk, KioskHeartbeat
+from central.models import KIOSK_CHANNEL, Kiosk, KioskHeartbeat
 from kiosk.kernel.wire import PRINTER_FAULTS, HeartbeatIn
 
 log = logging.getLogger(__name__)
@@ -106,11 +106,12 @@ def flags_for(kiosk: dict, t: Thresholds) -> list[str]:
 
 
 def fleet(db: Database, now: dt.datetime, thresholds: Thresholds) -> list[dict]:
-    """Every registered kiosk with its latest heartbeat, ages as of ``now``, and flags."""
+    """Every registered kiosk with its latest heartbeat, ages as of ``now``, and flags (the
+    central's own issuer codes, ``central.service.reserve_issuer``, are no kiosks)."""
     with db.session() as session:
         rows = session.execute(
             select(Kiosk, KioskHeartbeat).outerjoin(KioskHeartbeat, KioskHeartbeat.kiosk_code == Kiosk.code)
-            .order_by(Kiosk.code)
+            .where(Kiosk.channel == KIOSK_CHANNEL).order_by(Kiosk.code)
         ).all()
     out = []
     for kiosk, hb in rows:

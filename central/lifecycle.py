@@ -129,3 +129,31 @@ def follow_original(session, original: Report, *, actor: str, reply: str | None,
                                 note="", public_reply=reply, agency_code=original.agency_code, kind="status"))
         moved += 1
     return moved
+
+
+def upstream_step(session, report: Report, status: str | None, *, actor: str, note: str, reply: str | None,
+                  now: dt.datetime, calendar) -> str:
+    """A step an upstream system reports (``central.forwarder``), inside the caller's
+    transaction with the report locked: the report moves to ``status`` where one of our
+    actions leads there from where it is (an agency known when the action needs one; an
+    answer without a reply is allowed: it was given upstream); otherwise the status stays,
+    and the step is a status event at the current status when it carries a reply the
+    citizen may read, else an internal note. Returns ``moved``, ``reply`` or ``note``."""
+    action = next((a for a in ACTIONS.values() if status and a.to == status and report.status in a.allowed_from
+                   and not (a.needs_agency and (a.to == "rerouted" or not report.agency_code))), None)
+    if action is not None and report.duplicate_of is None:
+        before, report.status = report.status, action.to
+        deadlines.follow(report, before, now, calendar)
+        session.add(ReportEvent(tracking_id=report.tracking_id, status=action.to, at=now, actor=actor, note=note,
+                                public_reply=reply, agency_code=report.agency_code if action.needs_agency else None,
+                                kind="status"))
+        follow_original(session, report, actor=actor, reply=reply, now=now)
+        return "moved"
+    if reply:
+        session.add(ReportEvent(tracking_id=report.tracking_id, status=report.status, at=now, actor=actor,
+                                note=note, public_reply=reply, agency_code=None, kind="status"))
+        return "reply"
+    session.add(ReportEvent(tracking_id=report.tracking_id, status=report.status, at=now, actor=actor,
+                            note=note or (f"{actor}: {status}" if status else actor), public_reply=None,
+                            agency_code=None, kind="note"))
+    return "note"

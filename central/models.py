@@ -1,11 +1,13 @@
 """The central service's tables: kiosks, reports (one per Tracking ID), conflicts,
-lifecycle events, reference data and each kiosk's latest heartbeat. Portable between
-SQLite and PostgreSQL."""
+lifecycle events, reference data, each kiosk's latest heartbeat, and the Open311 clients
+with the requests they filed. Portable between SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, TypeDecorator, event, or_, text
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime as _DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
+                        String, Text, TypeDecorator, UniqueConstraint, event, or_, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -28,7 +30,29 @@ class DateTime(TypeDecorator):
         return value
 
 
+#: The channel of a kiosk in a hall, and of the reports it files (``Kiosk.channel``, ``Report.channel``):
+#: the database's default (c0013), so that a row written without one, by any code at any
+#: revision, is a kiosk's.
+KIOSK_CHANNEL = "kiosk"
+
+
+#: The length of a report's public Open311 id (``Report.open311_id``): lowercase hex digits.
+OPEN311_ID_LEN = 16
+
+
+def new_open311_id() -> str:
+    """A new public Open311 id: 64 random bits as 16 lowercase hex digits, never derived
+    from the Tracking ID (which is the receipt holder's secret: docs/TRACKING_ID.md). Every
+    path that inserts a report draws one (``central.service.add_report``; bulk inserts of
+    benchmarks and tests); the unique index refuses a repeat."""
+    return secrets.token_hex(OPEN311_ID_LEN // 2)
+
+
 class Kiosk(Base):
+    """An issuer of Tracking IDs: a kiosk in a hall, or (c0013) the central itself for one of
+    its own channels (``channel`` ``open311``): a row that reserves the issuer code, so no
+    kiosk can ever be registered under it; it has no usable token and is no part of the fleet."""
+
     __tablename__ = "kiosks"
 
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
@@ -36,6 +60,7 @@ class Kiosk(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)  # never the token itself
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    channel: Mapped[str] = mapped_column(String(16), server_default=KIOSK_CHANNEL)
 
 
 class Report(Base):
@@ -75,6 +100,14 @@ class Report(Base):
     #: while it waits there for the new answer. None otherwise.
     reroute_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     objected_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: How the report came in (c0013): ``kiosk``, or ``open311`` (``central.open311``: its
+    #: ``kiosk_code`` is then the central's own issuer code for that channel).
+    channel: Mapped[str] = mapped_column(String(16), server_default=KIOSK_CHANNEL)
+    #: The report's public id in Open311 GeoReport v2, its ``service_request_id`` (c0013):
+    #: random (``new_open311_id``), unique, and the only id of a report Open311 ever shows or
+    #: reads. The Tracking ID lets whoever holds it read the status page and file an
+    #: objection or a rating, so it is never published (docs/TRACKING_ID.md).
+    open311_id: Mapped[str] = mapped_column(String(OPEN311_ID_LEN))
 
     #: The workbench's inbox: newest first by (received_at, tracking_id), by keyset, for
     #: everyone, one status, one agency, or one agency and status; or by deadline
@@ -88,8 +121,9 @@ class Report(Base):
         # The recap's counts, and its times of the reports that are no duplicate, of a period
         # from an index alone (``central.recap``).
         Index("ix_reports_recap", "received_at", "status", "agency_code", "category_code", "kecamatan_code", "kind",
-              "due_on"),
+              "due_on", "channel"),
         Index("ix_reports_first_steps", "duplicate_of", "received_at", "verified_at", "forwarded_at", "answered_at"),
+        Index("ix_reports_open311_id", "open311_id", unique=True),
         # The inbox's marks: partial indexes of the few marked reports, newest first.
         *(Index(f"ix_reports_{column}", "received_at", "tracking_id", "agency_code", "status",
                 sqlite_where=text(f"{column} IS NOT NULL"), postgresql_where=text(f"{column} IS NOT NULL"))
@@ -383,3 +417,84 @@ class VoiceNote(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)  # Ogg Opus; bytea on PostgreSQL
     size: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Open311Client(Base):
+    """A system that files and reads reports through Open311 GeoReport v2 (c0013): its API
+    key is stored as a SHA-256 digest only (keys are 256 random bits, as kiosk tokens are),
+    shown once by ``python -m central open311-client add NAME``."""
+
+    __tablename__ = "open311_clients"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Open311Request(Base):
+    """A report filed through Open311 (c0013): which client filed it, the client's own ID of
+    it (the ``client_report_id`` attribute: the idempotency key, once per client), the
+    token ``GET tokens/{token}`` answers, and a digest of what was asked (a resend that asks
+    something else is kept in ``intake_conflicts``, never applied)."""
+
+    __tablename__ = "open311_requests"
+
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"), primary_key=True)
+    client_name: Mapped[str] = mapped_column(String(100), ForeignKey("open311_clients.name"))
+    client_report_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("client_name", "client_report_id", name="uq_open311_requests_client_report"),)
+
+
+class ForwardingEntry(Base):
+    """One report on its way to one upstream system (c0014, ``central.forwarding``: the only
+    writer of ``state``): made in the report's own transaction for each destination its
+    route names (``central.forwarding_config``). ``state``: pending, sending, sent, failed,
+    unconfirmed (the request left and its answer was lost). ``next_attempt_at``: when a
+    worker takes it next (a send, a look-up, a status pull), NULL when nobody does (an
+    admin decides, or nothing is left to do). ``claimed_by``/``claim_expires``: the worker
+    that holds it, until when. ``last_reason`` never holds report text."""
+
+    __tablename__ = "forwarding"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tracking_id: Mapped[str] = mapped_column(String(14), ForeignKey("reports.tracking_id"))
+    destination: Mapped[str] = mapped_column(String(64))  # its name in the forwarding file
+    kind: Mapped[str] = mapped_column(String(32))  # its type there (``lapor``, ``open311``) when the entry was made
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    upstream_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    extra: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON of strings (LAPOR!'s transaksiid)
+    #: How it became sent: ``answer`` (the system said so), ``look_up`` (found there after a
+    #: lost answer), or the name of the admin who confirmed it.
+    confirmed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unconfirmed_times: Mapped[int] = mapped_column(Integer, default=0)  # how often its answer was lost
+    claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    claim_expires: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("tracking_id", "destination", name="uq_forwarding_report_destination"),
+        Index("ix_forwarding_due", "state", "next_attempt_at"),  # the workers' claim
+        Index("ix_forwarding_waiting", "created_at", sqlite_where=text("state != 'sent'"),
+              postgresql_where=text("state != 'sent'")),  # python -m central forwarding
+    )
+
+
+class ForwardingEvent(Base):
+    """An upstream step already written into the report's timeline (c0014): once per
+    (entry, the system's own id of the step), in the same transaction as its event."""
+
+    __tablename__ = "forwarding_events"
+
+    entry_id: Mapped[int] = mapped_column(Integer, ForeignKey("forwarding.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # the system's time of the step
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

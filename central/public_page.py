@@ -73,6 +73,8 @@ def render(status: StatusOut | None, language: str, canonical: str | None, *, pr
             parts.append(f"<p>{escape(_('Confidential report: its content is not shown.'))}</p>")
         elif status.title:
             parts.append(f"<p><b>{escape(status.title)}</b></p>")
+        if status.lapor_number:  # LAPOR!'s own number, to follow the report there too
+            parts.append(f'<p class="lapor">{escape(_("LAPOR! number: {number}").format(number=status.lapor_number))}</p>')
         parts.append("<ol>")
         for line in lines:
             reply = ""

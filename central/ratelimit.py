@@ -30,8 +30,8 @@ def _take_statement() -> str:
     return (
         "INSERT INTO rate_buckets (scope, client, tokens, at, allowed) VALUES (:scope, :client, :first, :now, :yes) "
         "ON CONFLICT (scope, client) DO UPDATE SET "
-        f"tokens = CASE WHEN {refill} >= 1.0 THEN {refill} - 1.0 ELSE {refill} END, "
-        f"allowed = ({refill} >= 1.0), "
+        f"tokens = CASE WHEN {refill} >= :cost THEN {refill} - :cost ELSE {refill} END, "
+        f"allowed = ({refill} >= :cost), "
         "at = CASE WHEN :now > rate_buckets.at THEN :now ELSE rate_buckets.at END "
         "RETURNING tokens, allowed")
 
@@ -51,15 +51,18 @@ class RateLimiter:
         self._purged_at = float("-inf")
         self._lock = threading.Lock()
 
-    def take(self, client: str) -> float:
-        """0 when allowed; otherwise the seconds until the next lookup is allowed."""
+    def take(self, client: str, cost: int = 1) -> float:
+        """0 when allowed; otherwise the seconds until the next lookup is allowed. ``cost``:
+        how many lookups one request makes at once (Open311's list of Tracking IDs), at
+        most ``burst``."""
+        cost = float(min(max(1, cost), self.burst))
         now = self.clock()
         with self.db.engine.begin() as conn:
             tokens, allowed = conn.execute(text(_TAKE), {
-                "scope": self.scope, "client": client[:64], "first": self.burst - 1.0, "now": now, "rate": self.rate,
-                "burst": self.burst, "yes": True}).one()
+                "scope": self.scope, "client": client[:64], "first": self.burst - cost, "now": now, "rate": self.rate,
+                "burst": self.burst, "yes": True, "cost": cost}).one()
         self._purge(now)
-        return 0.0 if allowed else (1.0 - tokens) / self.rate
+        return 0.0 if allowed else (cost - tokens) / self.rate
 
     def _purge(self, now: float) -> None:
         with self._lock:

@@ -30,7 +30,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Float, String, and_, exists, extract, func, literal, or_, select
+from sqlalchemy import Float, and_, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from central import deadlines
@@ -102,13 +102,15 @@ class Period:
 # -- where a report came in ------------------------------------------------------------------
 def channel():
     """The channel a report came in through, as an SQL expression: the one place that says
-    it. Every report comes from a kiosk today; issue 16's SMS intake gives its reports the
-    central's own issuer code: then this becomes ``case((Report.kiosk_code == ..., "sms"),
-    else_="kiosk")``, and the recap, its CSV and their tests follow."""
-    return literal("kiosk", String)
+    it (``reports.channel``, c0013: ``kiosk`` or ``open311``; issue 16's SMS intake adds
+    ``sms``)."""
+    return Report.channel
 
 
-CHANNELS = ("kiosk", "sms")
+CHANNELS = ("kiosk", "open311", "sms")
+#: Channels whose word is a name, the same in every language (the others are translated:
+#: ``central.routers.workbench_recap.CHANNEL_WORDS``).
+CHANNEL_NAMES = {"open311": "Open311"}
 
 #: The recap's breakdowns: each a column of ``reports`` (or the channel), by name.
 DIMENSIONS = ("status", "agency", "category", "kecamatan", "kind", "channel")

@@ -37,10 +37,14 @@ PROBLEMS = {
     "no_original": N_("There is no report with that Tracking ID."),
     "bad_id": N_("That is not a valid Tracking ID."),
     "other": N_("This action cannot be applied to the report as it is now."),
+    "forwarding": N_("This forwarding is not failed or unconfirmed (any more): nothing was changed."),
+    "upstream_id": N_("Please type the number the other system gave the report."),
 }
 DONE = {"note": N_("The note has been added."), "reroute_request": N_("Your request has been sent to the administrators."),
         "merged": N_("The report is now merged: its status follows the original."),
-        "unmerged": N_("The report stands on its own again."), "action": N_("Done: the report's status has been updated.")}
+        "unmerged": N_("The report stands on its own again."), "action": N_("Done: the report's status has been updated."),
+        "forwarding_confirmed": N_("The forwarding has been confirmed with the number you typed."),
+        "forwarding_resent": N_("The report will be sent again to that system.")}
 
 
 def page_context(db: Database, officer: actions.Officer, view: ReportView, ref: dict, query: Mapping[str, str], *,

@@ -1,5 +1,6 @@
-"""What the central service does, without HTTP: kiosks and their tokens, intake with the
-Tracking ID as idempotency key, reference data, and what a status lookup may reveal."""
+"""What the central service does, without HTTP: kiosks and their tokens, the central's own
+issuer codes, intake with the Tracking ID as idempotency key, reference data, and what a
+status lookup may reveal."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,16 +9,21 @@ import hashlib
 import json
 import logging
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import assets
 from kiosk.kernel.clock import utc_now
-from central import deadlines, search
+from central import deadlines, forwarding as forwarding_outbox, search
 from central.db import Database
-from central.models import IntakeConflict, Kiosk, Officer, ReferenceSet, Report, ReportEvent
+from central.models import (KIOSK_CHANNEL, IntakeConflict, Kiosk, Officer, ReferenceSet, Report, ReportEvent,
+                            new_open311_id)
 from kiosk.kernel.wire import StatusEvent, StatusOut
+
+if TYPE_CHECKING:
+    from central.forwarding_config import ForwardingConfig
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +49,43 @@ def add_kiosk(db: Database, code: str, location: str) -> str:
         with db.session() as session, session.begin():
             session.add(Kiosk(code=code, location=location, token_sha256=token_digest(token), created_at=utc_now()))
     except IntegrityError:
+        with db.session() as session:
+            held = session.get(Kiosk, code)
+        if held is not None and held.channel != KIOSK_CHANNEL:
+            raise KioskExists(f"{code} is the central's own issuer code for its {held.channel} channel: "
+                              "choose another kiosk code") from None
         raise KioskExists(f"kiosk {code} is already registered") from None
     log.info("kiosk %s registered", code)
     return token
+
+
+class IssuerTaken(ValueError):
+    """The issuer code configured for one of the central's channels is a kiosk's."""
+
+
+def reserve_issuer(db: Database, code: str, channel: str, location: str) -> None:
+    """Reserve ``code`` as the central's issuer of ``channel``'s Tracking IDs: a ``kiosks``
+    row of that channel (made once; every worker may ask at start), whose token digest is of
+    a secret nobody keeps, so no kiosk can ever be registered, authenticate or send a
+    heartbeat under it. IssuerTaken when a kiosk (or another channel) holds the code."""
+    for _ in range(2):  # two workers starting at once: the second finds the first's row
+        with db.session() as session:
+            held = session.get(Kiosk, code)
+        if held is not None:
+            if held.channel != channel:
+                holder = "a kiosk" if held.channel == KIOSK_CHANNEL else f"the {held.channel} channel"
+                raise IssuerTaken(f"the issuer code {code} for the central's {channel} channel is already {holder}'s "
+                                  f"({held.location}): configure another one")
+            return
+        try:
+            with db.session() as session, session.begin():
+                session.add(Kiosk(code=code, location=location, channel=channel, created_at=utc_now(),
+                                  token_sha256=token_digest(secrets.token_urlsafe(32))))
+        except IntegrityError:
+            continue
+        log.info("issuer code %s reserved for the %s channel", code, channel)
+        return
+    raise RuntimeError("issuer code neither reserved nor found")
 
 
 def add_officer(db: Database, name: str) -> str:
@@ -71,7 +111,7 @@ def authenticate_officer(db: Database, token: str) -> str | None:
 def revoke_kiosk(db: Database, code: str) -> bool:
     with db.session() as session, session.begin():
         kiosk = session.get(Kiosk, code.upper())
-        if kiosk is None:
+        if kiosk is None or kiosk.channel != KIOSK_CHANNEL:  # an issuer code of the central's is no kiosk
             return False
         kiosk.revoked_at = utc_now()
     log.info("kiosk %s revoked", code)
@@ -82,7 +122,7 @@ def authenticate(db: Database, token: str) -> str | None:
     """The kiosk code for a valid, unrevoked token; None otherwise."""
     with db.session() as session:
         kiosk = session.scalar(select(Kiosk).where(Kiosk.token_sha256 == token_digest(token)))
-    if kiosk is None or kiosk.revoked_at is not None:
+    if kiosk is None or kiosk.revoked_at is not None or kiosk.channel != KIOSK_CHANNEL:
         return None
     return kiosk.code
 
@@ -98,12 +138,43 @@ def canonical_json(body: dict) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def body_digest(body: dict) -> tuple[str, str]:
+    """(canonical JSON, its SHA-256) of a report's body, as ``reports`` keeps them."""
+    text = canonical_json(body)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def add_report(session, kiosk_code: str, body: dict, now: dt.datetime, calendar, *,
+               channel: str = KIOSK_CHANNEL, forwarding: ForwardingConfig | None = None) -> Report:
+    """Insert a new report in the caller's transaction: the row (status ``received``, its
+    first deadline, its public Open311 id), the ``received`` event, its search entry and,
+    with ``forwarding`` (the process's forwarding file: ``Database.forwarding``), a
+    forwarding entry for each destination its routes name (``central.forwarding``).
+    Every channel's intake goes through here, so every report enters the same lifecycle
+    and travels onward alike. Returns the row (flushed)."""
+    text, digest = body_digest(body)
+    tracking_id = body["tracking_id"]
+    report = Report(
+        tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
+        kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
+        confidential=body["confidential"], anonymous=body["anonymous"], status="received",
+        received_at=now, kecamatan_code=body.get("kecamatan_code"), channel=channel, open311_id=new_open311_id(),
+    )
+    deadlines.follow(report, None, now, calendar)
+    session.add(report)
+    session.flush()
+    session.add(ReportEvent(tracking_id=tracking_id, status="received", at=now, actor="system", note=""))
+    search.index(session, tracking_id, body)
+    if forwarding is not None:
+        forwarding_outbox.enqueue(session, tracking_id, forwarding.route(report.category_code, report.agency_code), now)
+    return report
+
+
 def take_report(db: Database, kiosk_code: str, body: dict, *, now: dt.datetime | None = None) -> IntakeResult:
     """Store a validated report once. A resend of the same body is a duplicate with the
     same result; a different body under the same ID is recorded as a conflict. ``now``:
     the arrival time (tests and seeded data; intake takes the clock's)."""
-    text = canonical_json(body)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    text, digest = body_digest(body)
     tracking_id = body["tracking_id"]
     now = now or utc_now()
     for _ in range(2):  # a concurrent first insert makes the second attempt a lookup
@@ -117,17 +188,7 @@ def take_report(db: Database, kiosk_code: str, body: dict, *, now: dt.datetime |
                                                body_sha256=digest, received_at=now))
                     log.warning("conflicting body for an existing tracking id recorded")
                     return IntakeResult(tracking_id, "conflict", existing.received_at)
-                report = Report(
-                    tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
-                    kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
-                    confidential=body["confidential"], anonymous=body["anonymous"], status="received",
-                    received_at=now, kecamatan_code=body.get("kecamatan_code"),
-                )
-                deadlines.follow(report, None, now, db.calendar)
-                session.add(report)
-                session.flush()
-                session.add(ReportEvent(tracking_id=tracking_id, status="received", at=now, actor="system", note=""))
-                search.index(session, tracking_id, body)
+                add_report(session, kiosk_code, body, now, db.calendar, forwarding=db.forwarding)
         except IntegrityError:
             continue  # another worker stored it first: look again
         return IntakeResult(tracking_id, "created", now)
@@ -163,6 +224,7 @@ def public_status(db: Database, tracking_id: str) -> StatusOut | None:
             select(ReportEvent).where(ReportEvent.tracking_id == tracking_id, ReportEvent.kind == "status")
             .order_by(ReportEvent.at, ReportEvent.id)
         ).all()  # internal notes, re-route requests and merges never leave the central
+        lapor_number = forwarding_outbox.upstream_number(session, tracking_id, "lapor")
     body = json.loads(report.body)
     return StatusOut(
         tracking_id=report.tracking_id,
@@ -175,4 +237,5 @@ def public_status(db: Database, tracking_id: str) -> StatusOut | None:
         received_at=report.received_at,
         events=[StatusEvent(status=e.status, at=e.at, public_reply=e.public_reply, agency_code=e.agency_code)
                 for e in events],
+        lapor_number=lapor_number,
     )

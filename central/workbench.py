@@ -77,9 +77,11 @@ class ReportView:
     duplicate_of: str | None = None  # the original whose status this report follows
     due_from: dt.date | None = None  # the current step's wait: from this local date (central.deadlines)
     due_on: dt.date | None = None  # ... to this one; None when no step is due
+    channel: str = "kiosk"  # how it came in (``Report.channel``): ``kiosk`` or ``open311``
 
 
-IDENTITY_FIELDS = ("reporter_name", "reporter_phone")
+#: The reporter's identity in a report's body (``reporter_email``: Open311's ``email``).
+IDENTITY_FIELDS = ("reporter_name", "reporter_phone", "reporter_email")
 
 
 def report(db: Database, officer: SignedIn, tracking_id: str, *, reveal_identity: bool = False) -> ReportView | None:
@@ -102,5 +104,5 @@ def report(db: Database, officer: SignedIn, tracking_id: str, *, reveal_identity
         kiosk_location=kiosk.location if kiosk else "", received_at=row.received_at, anonymous=row.anonymous,
         confidential=row.confidential, body=body, identity_hidden=hidden,
         may_reveal=hidden and officer.role == "admin", duplicate_of=row.duplicate_of, due_from=row.due_from,
-        due_on=row.due_on,
+        due_on=row.due_on, channel=row.channel,
         events=[EventView(e.status, e.at, e.actor, e.note, e.public_reply, e.agency_code, e.kind) for e in events])

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from central import accounts, crypto, service, voice, workbench
+from central import accounts, crypto, forwarding, service, voice, workbench
 from central.report_page import deadline, page_context
 from central import inbox as inbox_mod
 from central.accounts import AccountError, Outcome, SignedIn
@@ -38,6 +38,9 @@ STATUS_WORDS = {
 }
 #: The inbox's marks (``central.inbox.MARKS``), as tabs and on the rows.
 MARK_WORDS = {"reroute": N_("Re-route requested"), "objected": N_("Citizen objected")}
+#: A forwarding entry's state (``central.forwarding.State``) on the report's page.
+FORWARDING_WORDS = {"pending": N_("Waiting to be sent"), "sending": N_("Being sent"), "sent": N_("Sent"),
+                    "failed": N_("Failed"), "unconfirmed": N_("Unconfirmed: the answer was lost")}
 KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
               "permintaan_informasi": N_("Request for information")}
 ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer"),
@@ -260,6 +263,7 @@ def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView
                  **actions) -> Response:
     ref = _reference(request)
     from central import feedback
+    from central.recap import CHANNEL_NAMES
     from kiosk.kernel.timeline import RATING_WORDS
 
     spoken = view.body.get("voice") or None  # a recorded complaint: the player, and its length in words
@@ -267,7 +271,9 @@ def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView
                   voice_caption=voice_line(spoken["duration_s"], gettext_for(language(request)[0])) if spoken else None,
                   voice_kept=bool(spoken) and voice.has_recording(request.app.state.db, view.tracking_id),
                   feedback=feedback.of_report(request.app.state.db, view.tracking_id), rating_words=RATING_WORDS,
-                  deadline=deadline(request.app.state.db, view, language(request)[0]),
+                  deadline=deadline(request.app.state.db, view, language(request)[0]), channel_names=CHANNEL_NAMES,
+                  forwarding=forwarding.entries_of(request.app.state.db, view.tracking_id),
+                  forwarding_words=FORWARDING_WORDS, may_settle_forwarding=officer.role == "admin",
                   **page_context(request.app.state.db, officer, view, ref, request.query_params, **actions),
                   **_words())
 

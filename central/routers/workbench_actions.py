@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from central import actions
+from central import actions, forwarding
 from central.accounts import SignedIn
 from central.db import Database
 from central.report_page import PROBLEMS
@@ -253,3 +253,41 @@ async def template_delete(request: Request, template_id: str) -> Response:
             return _role_refused(request, officer)
     return redirect(request, "/workbench/templates", done="deleted")
 
+
+
+# -- forwarding: an admin settles a failed or unconfirmed entry (central.forwarding) ---------
+def _settle(form_name: str):
+    def apply(db: Database, officer: SignedIn, report: str, form: dict[str, str], address: str) -> None:
+        if officer.role != "admin":
+            raise actions.Refused("role")
+        destination = form.get("destination", "")
+        if form_name == "confirm" and not form.get("upstream_id", "").strip():
+            raise actions.Refused("invalid", "upstream_id")
+        with db.session() as session:  # an admin sees every report: a missing one is not found
+            from central.models import Report
+
+            if session.get(Report, report) is None:
+                raise actions.Refused("not_found")
+        try:
+            if form_name == "confirm":
+                forwarding.confirm(db, report, destination, form.get("upstream_id", ""), actor=officer.name,
+                                   address=address)
+            else:
+                forwarding.resend(db, report, destination, actor=officer.name, address=address)
+        except forwarding.NotApplicable:
+            raise actions.Refused("invalid", "forwarding") from None
+
+    return apply
+
+
+@router.post("/reports/{tracking_id}/forwarding/confirm")
+async def confirm_forwarding(request: Request, tracking_id: str) -> Response:
+    """An admin found the report in the other system: the entry is sent, with that number."""
+    return await _on_report(request, tracking_id, "forwarding_confirmed", _settle("confirm"),
+                            lambda form: {"for": "forwarding", "upstream_id": form.get("upstream_id", "")})
+
+
+@router.post("/reports/{tracking_id}/forwarding/resend")
+async def resend_forwarding(request: Request, tracking_id: str) -> Response:
+    """An admin knows the other system does not hold the report: it is sent again."""
+    return await _on_report(request, tracking_id, "forwarding_resent", _settle("resend"))

@@ -33,6 +33,12 @@ ROLES = ("admin", "viewer")
 DIMENSION_WORDS = {"status": N_("Report status"), "agency": N_("Agency"), "category": N_("Category"),
                    "kecamatan": N_("Kecamatan"), "kind": N_("Kind"), "channel": N_("Channel")}
 CHANNEL_WORDS = {"kiosk": N_("Kiosk"), "sms": N_("SMS")}
+
+
+def channel_word(_, channel: str) -> str:
+    """A channel (``central.recap.CHANNELS``) in the officer's language."""
+    return _(CHANNEL_WORDS[channel]) if channel in CHANNEL_WORDS else recap.CHANNEL_NAMES.get(channel, channel)
+
 TIMING_WORDS = {"verify": N_("Arrival to verification"), "forward": N_("Arrival to forwarding"),
                 "answer": N_("Arrival to answer"), "agency": N_("Forwarding to answer (the agency)")}
 STEP_WORDS = {"verified": N_("Verified (WIB)"), "forwarded": N_("Forwarded (WIB)"), "answered": N_("Answered (WIB)"),
@@ -73,7 +79,7 @@ def recap_page(request: Request) -> Response:
     ref = _reference(request)
     names = {"status": lambda v: _(_words()["status_words"].get(v, v)),
              "kind": lambda v: _(_words()["kind_words"].get(v, v)),
-             "channel": lambda v: _(CHANNEL_WORDS.get(v, v)),
+             "channel": lambda v: channel_word(_, v),
              "agency": lambda v: ref["agencies"].get(v, v),
              "category": lambda v: ref["categories"].get(v, v),
              "kecamatan": lambda v: ref["kecamatan"].get(v, v)}
@@ -102,7 +108,7 @@ def _csv(request: Request, officer: SignedIn, period: recap.Period, *, title: bo
                ref["categories"].get(row.category_code, row.category_code),
                ref["agencies"].get(row.agency_code, row.agency_code) if row.agency_code else "",
                ref["kecamatan"].get(row.kecamatan_code, row.kecamatan_code) if row.kecamatan_code else "",
-               row.kiosk_code, _(CHANNEL_WORDS.get(row.channel, row.channel)),
+               row.kiosk_code, channel_word(_, row.channel),
                row.due_on.isoformat() if row.due_on else "", _("Yes") if row.overdue else _("No"),
                row.satisfaction if row.satisfaction is not None else ""]
         out += [row.title or ""] if title else []

@@ -15,6 +15,7 @@ import assets
 from kiosk.core.store.db import Store
 from kiosk.core.store.models import Agency, CalendarDay, Category, CategoryAgency, Kecamatan, Meta
 from kiosk.kernel.i18n import N_, gettext_for
+from kiosk.kernel.wire import KECAMATAN_OUTSIDE, KECAMATAN_UNKNOWN
 from kiosk.kernel.workdays import NATIONAL, CalendarFileError, WorkCalendar, CalendarDay as Day
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,8 @@ VERSION_KEY, SOURCE_KEY = "reference_version", "reference_source"
 FROM_SEED, FROM_CENTRAL = "seed", "central"
 
 
-#: Kecamatan answers beside the reference list, for a citizen who does not know where, or
-#: whose matter lies outside the kabupaten (No Wrong Door: the officer sorts it out). The
-#: central takes any code; :func:`kiosk.core.reports` accepts these as it does listed ones.
-KECAMATAN_UNKNOWN = "TIDAK_TAHU"
-KECAMATAN_OUTSIDE = "LUAR_KABUPATEN"
+#: Kecamatan answers beside the reference list (``kiosk.kernel.wire``): the central takes
+#: any code; :func:`kiosk.core.reports` accepts these as it does listed ones.
 RESERVED_KECAMATAN: dict[str, str] = {KECAMATAN_UNKNOWN: N_("Don't know"), KECAMATAN_OUTSIDE: N_("Outside Barito Utara")}
 
 

@@ -70,6 +70,8 @@ def _timeline_lines(status: StatusOut, language: str, store, calendar: WorkCalen
     names = {c.code: c.label for c in reference.agencies(store, language)}
     lines, next_text = timeline(status, language, names, calendar=calendar)
     out, newest = [], _Timeline([])
+    if status.lapor_number:  # the central forwarded it: the citizen can follow it in LAPOR! too
+        out.append(gettext_for(language)("LAPOR! number: {number}").format(number=status.lapor_number))
     for line in lines:
         out.append(f"{line.date}: {line.text}")
         if line.reply:

@@ -30,6 +30,12 @@ NAME_MAX = 100
 PHONE_MAX = 20
 #: Codes of categories, agencies and kecamatan.
 CODE_MAX = 64
+#: Kecamatan answers beside the reference list's codes: the citizen does not know where, or
+#: the matter lies outside the kabupaten (No Wrong Door: an officer sorts it out). Every
+#: channel's report may carry them: the kiosk offers both, Open311 and SMS default to
+#: "don't know".
+KECAMATAN_UNKNOWN = "TIDAK_TAHU"
+KECAMATAN_OUTSIDE = "LUAR_KABUPATEN"
 #: Reports in one ``POST /api/v1/reports``.
 MAX_BATCH = 500
 #: What an officer may write in a note or a reply.
@@ -249,6 +255,10 @@ class StatusOut(BaseModel):
     title: str | None = None
     received_at: IsoDatetime
     events: list[StatusEvent] = []
+    #: LAPOR!'s own number for the report once LAPOR! holds it (the central forwards it:
+    #: docs/FORWARDING.md), for the citizen to follow it there; None before, or when the
+    #: central does not forward to LAPOR!.
+    lapor_number: str | None = None
 
 
 # -- feedback: POST /api/v1/feedback -----------------------------------------------------------

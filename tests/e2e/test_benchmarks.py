@@ -54,3 +54,14 @@ def test_the_recap_benchmark_opens_real_pages(tmp_path):
     assert all(result["count"] >= 2 for result in row["results"].values())
     section = workbench_recap.lines([row, row])
     assert section[0] == workbench_recap.START and section[-1] == workbench_recap.END
+
+
+def test_the_forwarding_benchmark_forwards_every_report(tmp_path):
+    """The forwarding benchmark hands every report to the LAPOR! double and measures the bare
+    loop against the same double; its section has its markers."""
+    from benchmarks import forwarding
+
+    row = forwarding.measure("SQLite", f"sqlite:///{tmp_path / 'central.sqlite3'}", count=20)
+    assert row["forward_per_s"] > 0 and row["bare_per_s"] > 0
+    section = forwarding.lines([row, row])
+    assert section[0] == forwarding.START and section[-1] == forwarding.END

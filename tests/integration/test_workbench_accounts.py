@@ -169,6 +169,7 @@ def test_the_inbox_uses_its_indexes_at_100000_reports(tmp_path):
     from central import inbox
     from central.accounts import SignedIn
     from central.db import Database, migrate
+    from central.models import new_open311_id
 
     url = _url(tmp_path)
     db = Database(url)
@@ -177,13 +178,14 @@ def test_the_inbox_uses_its_indexes_at_100000_reports(tmp_path):
     statuses = ("received", "verified", "forwarded", "in_progress", "answered", "closed")
     agencies = ("DINKES", "DISDIK", "DISDUKCAPIL", "DPUPR")
     with db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO kiosks VALUES ('MT01', 'x', 'd', :t, NULL)"), {"t": start})
+        conn.execute(text("INSERT INTO kiosks (code, location, token_sha256, created_at) VALUES ('MT01', 'x', 'd', :t)"),
+                     {"t": start})
         conn.execute(text(
             "INSERT INTO reports (tracking_id, kiosk_code, body, body_sha256, kind, category_code, agency_code, "
-            "confidential, anonymous, status, received_at) VALUES (:t, 'MT01', :b, 'x', 'pengaduan', 'KESEHATAN', "
-            ":a, 0, 0, :s, :r)"),
+            "confidential, anonymous, status, received_at, open311_id) VALUES (:t, 'MT01', :b, 'x', 'pengaduan', "
+            "'KESEHATAN', :a, 0, 0, :s, :r, :o)"),
             [{"t": f"MT01{n:010d}", "b": '{"title": "Antrean"}', "a": agencies[n % 4], "s": statuses[n % 6],
-              "r": start + dt.timedelta(minutes=n)} for n in range(100_000)])
+              "r": start + dt.timedelta(minutes=n), "o": new_open311_id()} for n in range(100_000)])
     admin = SignedIn("a", "admin", None, "c", "ok")
     agency = SignedIn("b", "agency", "DINKES", "c", "ok")
     middle = inbox.encode_cursor(start + dt.timedelta(minutes=50_000), "MT010000050000")

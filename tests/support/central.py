@@ -100,3 +100,15 @@ def send(base: str, token: str, *reports: dict) -> list[dict]:
     response = requests.post(f"{base}/api/v1/reports", json={"reports": list(reports)}, headers=auth(token), timeout=30)
     assert response.status_code == 200, response.text
     return response.json()["results"]
+
+
+def env_synced_to(tmp_path, central_url: str, token: str, clock):
+    """The kiosk's environment with a central configured (a real one, or our proxy in
+    front of it), on the test's clock."""
+    from kiosk.runtime.config import load_config
+    from kiosk.runtime.env import build_env
+
+    config_file = tmp_path / "kiosk.toml"
+    config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n'
+                           f'central_url = "{central_url}"\ncentral_token = "{token}"\n', encoding="utf-8")
+    return build_env(load_config(config_file, environ={}), now=clock.now, monotonic=clock.monotonic)

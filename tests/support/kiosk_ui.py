@@ -5,6 +5,7 @@ from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.kernel.tracking_id import format_tracking_id
 from screens.common import tr
+from tests.support.central import env_synced_to  # noqa: F401 - the UI tests' kiosk with a central
 
 
 def T(kiosk, msgid, **params):
@@ -202,15 +203,3 @@ def show_receipt_for_saved_report(kiosk, env):
     kiosk.app.submitted(saved)
     kiosk.frames(2)
     return saved
-
-
-def env_synced_to(tmp_path, central_url: str, token: str, clock):
-    """The kiosk's environment with a central configured (a real one, or our proxy in
-    front of it), on the test's clock."""
-    from kiosk.runtime.config import load_config
-    from kiosk.runtime.env import build_env
-
-    config_file = tmp_path / "kiosk.toml"
-    config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n'
-                           f'central_url = "{central_url}"\ncentral_token = "{token}"\n', encoding="utf-8")
-    return build_env(load_config(config_file, environ={}), now=clock.now, monotonic=clock.monotonic)
