@@ -23,6 +23,17 @@ class UiTimeout(AssertionError):
     pass
 
 
+def forget_kv_app() -> None:
+    """Make kv's ``app`` (``kivy.lang.parser.global_idmap["app"]``) look the running app up
+    again. It forgets an app when the app stops, but a rule evaluated after that (a layout
+    in the frames that remove a stopped app) looks the stopping app up again and keeps it:
+    the next app's rules would then read that app's language and settings (in CI's single
+    test process, 19 tests after the printer faults saw Indonesian after a switch to English)."""
+    from kivy.lang.parser import global_idmap
+
+    object.__setattr__(global_idmap["app"], "_obj", None)
+
+
 class KioskDriver:
     """One running KioskApp on the shared test window."""
 
@@ -30,6 +41,7 @@ class KioskDriver:
         from screens.app import build_app
 
         self.env = env
+        forget_kv_app()
         self.app = build_app(env.config, env_factory=env_factory or (lambda: env), monotonic=env.monotonic)
         self.app._run_prepare()  # build() and attach the root to the window, as run() does
         self.wait_until(lambda: self.app.ready or self.app.out_of_service, what="the screens behind Welcome")
@@ -247,3 +259,4 @@ class KioskDriver:
         from kivy.app import App
 
         App._running_app = None
+        forget_kv_app()
