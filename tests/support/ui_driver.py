@@ -41,8 +41,8 @@ class KioskDriver:
         from screens.app import build_app
 
         self.env = env
-        forget_kv_app()
         self.app = build_app(env.config, env_factory=env_factory or (lambda: env), monotonic=env.monotonic)
+        forget_kv_app()  # the app just made is the running one: kv's `app` finds it
         self.app._run_prepare()  # build() and attach the root to the window, as run() does
         self.wait_until(lambda: self.app.ready or self.app.out_of_service, what="the screens behind Welcome")
         self.frames(2)
@@ -259,4 +259,3 @@ class KioskDriver:
         from kivy.app import App
 
         App._running_app = None
-        forget_kv_app()
