@@ -34,18 +34,24 @@ def kiosk_env(tmp_path, base: str, token: str, code: str):
 
 
 class Heartbeats:
-    """Counts the heartbeats the central took from one kiosk; waits for the next one."""
+    """Counts the heartbeats the central took from one kiosk, once the kiosk has heard so
+    (its help call told of the delivery); waits for the next one. Counting at the HTTP
+    answer instead raced the worker: the test could read the notice before the worker
+    passed the answer on (a CI run saw SENDING after the central had the call)."""
 
     def __init__(self, env):
         self.count = 0
         self._cond = threading.Condition()
-        env.sync.client._http.hooks["response"].append(self._seen)
+        call = env.help_call
+        delivered = call.delivered
 
-    def _seen(self, response, **_):
-        if response.url.endswith("/api/v1/heartbeat") and response.ok:
+        def seen_delivered(seen):
+            delivered(seen)
             with self._cond:
                 self.count += 1
                 self._cond.notify_all()
+
+        call.delivered = seen_delivered
 
     def wait_for(self, count: int, timeout: float = 30.0) -> None:
         with self._cond:
