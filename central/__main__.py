@@ -418,7 +418,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(HOLIDAYS_FILE_DEPRECATED, file=sys.stderr)
     forwarding = None
-    if args.forwarding_file and args.command in ("serve", "forward"):
+    # Where a command routes reports: the API, the worker, a move that may change the agency,
+    # and the back-fill (``forwarding backfill``).
+    if args.forwarding_file and (args.command in ("serve", "forward", "report") or
+                                 getattr(args, "forwarding_command", None) == "backfill"):
         from central.forwarding_config import ForwardingFileError, load
 
         try:
@@ -485,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.command == "forward":
                 return forwarding_cli.forward_command(db, args, forwarding)
-            return forwarding_cli.forwarding_command(db, args)
+            return forwarding_cli.forwarding_command(db, args, forwarding)
         if args.command == "close-answered":
             from central.feedback import close_answered
 

@@ -11,6 +11,8 @@ without ever doing one step twice (docs/FORWARDING.md).
                        sent <--mark_sent (look-up found it; an admin confirms)
     sending, claim expired (a worker died): pending where the destination is
     idempotent, else unconfirmed (the request may have left: never blindly resent).
+    pending --route_again (the report's agency changed, its routes no longer name this
+    destination)--> withdrawn --route_again (routed here again)--> pending
 
 A worker claims entries (``claimed_by``, ``claim_expires``): due pending entries to send,
 due unconfirmed entries to look up, due sent entries to pull their status. On PostgreSQL
@@ -45,6 +47,7 @@ class State(str, enum.Enum):
     SENT = "sent"
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
+    WITHDRAWN = "withdrawn"  # never sent, and no longer routed there (``route_again``)
 
 
 #: States an admin may settle by hand (``confirm``, ``resend``).
@@ -61,16 +64,61 @@ def _reason(text: str | None) -> str | None:
     return None if text is None else text[:REASON_MAX]
 
 
+def _new_entry(tracking_id: str, name: str, kind: str, now: dt.datetime) -> ForwardingEntry:
+    return ForwardingEntry(tracking_id=tracking_id, destination=name, kind=kind, state=State.PENDING.value,
+                           attempts=0, next_attempt_at=_utc(now), unconfirmed_times=0, created_at=_utc(now),
+                           updated_at=_utc(now))
+
+
 def enqueue(session, tracking_id: str, routed: Iterable[tuple[str, str]], now: dt.datetime) -> int:
     """In the report's own transaction (``central.service.add_report``): a pending entry,
     due now, for each (destination name, type) the report is routed to."""
     n = 0
     for name, kind in routed:
-        session.add(ForwardingEntry(tracking_id=tracking_id, destination=name, kind=kind, state=State.PENDING.value,
-                                    attempts=0, next_attempt_at=_utc(now), unconfirmed_times=0, created_at=_utc(now),
-                                    updated_at=_utc(now)))
+        session.add(_new_entry(tracking_id, name, kind, now))
         n += 1
     return n
+
+
+def route_again(session, tracking_id: str, routed: Iterable[tuple[str, str]], now: dt.datetime, *,
+                withdraw: bool, idempotent: Iterable[str] = (), reason: str = "") -> tuple[list[str], list[str]]:
+    """Inside the report's transaction, when its routes may name other destinations than
+    when it came in (its agency changed: ``central.lifecycle.apply``; a destination was
+    added: ``python -m central forwarding backfill``): a routed destination without an
+    entry gets a pending one, and a withdrawn one is pending again. With ``withdraw``, a
+    pending entry of a destination no longer routed becomes withdrawn (``reason``), unless
+    the report may be there already: an ``idempotent`` destination after an attempt whose
+    answer was lost, where the resend is how its number is learnt. An entry being sent,
+    sent, failed or unconfirmed is left as it is: what left cannot be called back. The
+    entries are locked first, so a worker's ``begin_send`` either came before (the entry
+    is sending, and kept) or finds it withdrawn (nothing is sent). Returns the names added
+    and the names withdrawn."""
+    routed = dict(routed)
+    rows = {row.destination: row for row in session.scalars(
+        select(ForwardingEntry).where(ForwardingEntry.tracking_id == tracking_id)
+        .order_by(ForwardingEntry.id).with_for_update())}
+    added: list[str] = []
+    withdrawn: list[str] = []
+    for name, kind in routed.items():
+        row = rows.get(name)
+        if row is None:
+            session.add(_new_entry(tracking_id, name, kind, now))
+            added.append(name)
+        elif row.state == State.WITHDRAWN.value:
+            row.state, row.next_attempt_at, row.updated_at = State.PENDING.value, _utc(now), _utc(now)
+            row.last_reason = _reason(reason) if reason else None
+            added.append(name)
+    if withdraw:
+        for name, row in rows.items():
+            if name in routed or row.state != State.PENDING.value or (row.attempts and name in set(idempotent)):
+                continue
+            row.state, row.next_attempt_at, row.updated_at = State.WITHDRAWN.value, None, _utc(now)
+            row.claimed_by = row.claim_expires = None
+            row.last_reason = _reason(reason) if reason else None
+            withdrawn.append(name)
+    if added or withdrawn:
+        log.info("forwarding routed again: %d entries added, %d withdrawn", len(added), len(withdrawn))
+    return added, withdrawn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,9 +320,11 @@ def entries_of(db: Database, tracking_id: str) -> list[EntryView]:
 
 
 def waiting(db: Database) -> list[EntryView]:
-    """Every entry not sent, oldest first (``python -m central forwarding``)."""
+    """Every entry not sent, oldest first (``python -m central forwarding``); a withdrawn
+    one waits for nothing."""
     with db.session() as session:
-        rows = session.scalars(select(ForwardingEntry).where(ForwardingEntry.state != State.SENT.value)
+        rows = session.scalars(select(ForwardingEntry).where(ForwardingEntry.state != State.SENT.value,
+                                                             ForwardingEntry.state != State.WITHDRAWN.value)
                                .order_by(ForwardingEntry.created_at, ForwardingEntry.id)).all()
     return [_view(r) for r in rows]
 

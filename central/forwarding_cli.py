@@ -8,9 +8,12 @@
     python -m central forwarding confirm TRACKING_ID DESTINATION UPSTREAM_ID [--actor NAME]
     python -m central forwarding resend TRACKING_ID DESTINATION [--actor NAME]
         (an admin settles a failed or unconfirmed entry; written to the audit log)
+    python -m central forwarding backfill [--since DATE] [--dry-run]
+        (reports stored before a destination or route was added: their entries now)
 
-Both need ``--forwarding-file PATH`` (or ``CENTRAL_FORWARDING_FILE``) only where they
-talk to a destination: ``forward``; the listing and an admin's hand read the database.
+``--forwarding-file PATH`` (or ``CENTRAL_FORWARDING_FILE``) is needed where the routes or
+the destinations matter: ``forward`` and ``backfill``; the listing and an admin's hand
+read the database.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ import os
 import signal
 import sys
 import threading
+
+from sqlalchemy import select
 
 from central import forwarding
 from central.db import Database
@@ -68,6 +73,12 @@ def add_commands(sub, database: argparse.ArgumentParser) -> None:
     resend.add_argument("tracking_id")
     resend.add_argument("destination")
     resend.add_argument("--actor", default=os.environ.get("USER", "admin"), help="who does this (audit log)")
+    backfill = settle.add_parser("backfill", parents=[database],
+                                 help="give reports stored before a destination or route was added their entries "
+                                      "(reports not closed, rejected or archived)")
+    backfill.add_argument("--since", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
+                          help="only reports received on or after this day (UTC; default: every one)")
+    backfill.add_argument("--dry-run", action="store_true", help="count what would be added; change nothing")
 
 
 def forward_command(db: Database, args: argparse.Namespace, config) -> int:
@@ -107,9 +118,45 @@ def _age(since: dt.datetime, now: dt.datetime) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-def forwarding_command(db: Database, args: argparse.Namespace) -> int:
+def backfill_command(db: Database, args: argparse.Namespace, config) -> int:
+    """Every report still under way (received since ``--since``) gets an entry for each
+    destination its routes name now and it has none for; nothing is withdrawn."""
+    from central.forwarder import FINISHED
+    from central.models import Report
+
+    if config is None:
+        print("error: back-fill to where? give --forwarding-file PATH (or CENTRAL_FORWARDING_FILE); "
+              "docs/FORWARDING.md", file=sys.stderr)
+        return 2
+    where = [Report.status.not_in(FINISHED)]
+    if args.since is not None:
+        where.append(Report.received_at >= dt.datetime.combine(args.since, dt.time(), dt.timezone.utc))
+    with db.session() as session:
+        reports = session.execute(select(Report.tracking_id, Report.category_code, Report.agency_code)
+                                  .where(*where).order_by(Report.received_at, Report.tracking_id)).all()
+    added: dict[str, int] = {}
+    now = utc_now()
+    for start in range(0, len(reports), 500):  # one transaction per 500 reports: a long run holds no lock for long
+        with db.session() as session:
+            for tracking_id, category, agency in reports[start:start + 500]:
+                for name in forwarding.route_again(session, tracking_id, config.route(category, agency), now,
+                                                   withdraw=False, reason="routed by a back-fill")[0]:
+                    added[name] = added.get(name, 0) + 1
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    verb = "would be added" if args.dry_run else "added"
+    print(f"{len(reports)} reports under way looked at; entries {verb}: "
+          + (", ".join(f"{name} {n}" for name, n in sorted(added.items())) or "none"))
+    return 0
+
+
+def forwarding_command(db: Database, args: argparse.Namespace, config=None) -> int:
     from kiosk.kernel.tracking_id import TrackingIdError, format_tracking_id, parse_tracking_id
 
+    if args.forwarding_command == "backfill":
+        return backfill_command(db, args, config)
     if args.forwarding_command in ("confirm", "resend"):
         try:
             tracking_id = parse_tracking_id(args.tracking_id)

@@ -12,10 +12,10 @@ import datetime as dt
 import json
 import logging
 
-from central import deadlines
-from central.db import Database
 from sqlalchemy import select
 
+from central import deadlines, forwarding
+from central.db import Database
 from central.models import AuditEntry, Report, ReportEvent
 from kiosk.kernel.clock import utc_now
 
@@ -101,8 +101,11 @@ def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str 
             raise LifecycleError(f"cannot {action} a report that is {report.status}")
         before, report.status = report.status, spec.to
         deadlines.follow(report, before, now, db.calendar)
+        moved_agency = bool(agency) and agency != report.agency_code
         if agency:
             report.agency_code = agency
+        if moved_agency and db.forwarding is not None:
+            _route_again(session, db.forwarding, report, now)
         session.add(ReportEvent(tracking_id=tracking_id, status=spec.to, at=now, actor=actor.strip(),
                                 note=note, public_reply=reply, agency_code=agency, kind="status"))
         follow_original(session, report, actor=actor.strip(), reply=reply, now=now)
@@ -111,6 +114,16 @@ def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str 
                                    tracking_id=tracking_id, address=audit_address))
     log.info("report moved to %s by an officer", spec.to)
     return spec.to
+
+
+def _route_again(session, config, report: Report, now: dt.datetime) -> None:
+    """The report's agency changed: where it travels onward follows its routes for the new
+    agency (``central.forwarding.route_again``), in the same transaction as the move."""
+    idempotent = {name for name, d in config.destinations.items() if d.idempotent}
+    forwarding.route_again(session, report.tracking_id, config.route(report.category_code, report.agency_code), now,
+                           withdraw=True, idempotent=idempotent,
+                           reason=f"not sent: the report went to {report.agency_code} before it left, and no route "
+                                  f"for {report.agency_code} names this system")
 
 
 def follow_original(session, original: Report, *, actor: str, reply: str | None, now: dt.datetime) -> int:

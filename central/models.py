@@ -453,7 +453,8 @@ class ForwardingEntry(Base):
     """One report on its way to one upstream system (c0014, ``central.forwarding``: the only
     writer of ``state``): made in the report's own transaction for each destination its
     route names (``central.forwarding_config``). ``state``: pending, sending, sent, failed,
-    unconfirmed (the request left and its answer was lost). ``next_attempt_at``: when a
+    unconfirmed (the request left and its answer was lost), withdrawn (never sent, and the
+    report's new agency no longer routes it there). ``next_attempt_at``: when a
     worker takes it next (a send, a look-up, a status pull), NULL when nobody does (an
     admin decides, or nothing is left to do). ``claimed_by``/``claim_expires``: the worker
     that holds it, until when. ``last_reason`` never holds report text."""

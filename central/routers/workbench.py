@@ -40,7 +40,8 @@ STATUS_WORDS = {
 MARK_WORDS = {"reroute": N_("Re-route requested"), "objected": N_("Citizen objected")}
 #: A forwarding entry's state (``central.forwarding.State``) on the report's page.
 FORWARDING_WORDS = {"pending": N_("Waiting to be sent"), "sending": N_("Being sent"), "sent": N_("Sent"),
-                    "failed": N_("Failed"), "unconfirmed": N_("Unconfirmed: the answer was lost")}
+                    "failed": N_("Failed"), "unconfirmed": N_("Unconfirmed: the answer was lost"),
+                    "withdrawn": N_("Not sent: the report went to another agency first")}
 KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
               "permintaan_informasi": N_("Request for information")}
 ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer"),
