@@ -288,6 +288,10 @@ class _Lost(Exception):
     a reset or closed connection, a body cut short)."""
 
 
+class _Absent(Exception):
+    """The target answered 404: it shows no such thing."""
+
+
 # -- the destination -------------------------------------------------------------------------
 class Open311Destination:
     """One Open311 GeoReport v2 server as a :class:`central.destinations.Destination`."""
@@ -487,18 +491,27 @@ class Open311Destination:
         """GET tokens/{token}: the request id once the target has one; None while it has
         none; OSError when the target could not be asked."""
         try:
-            answer = self._call("GET", "tokens/" + urllib.parse.quote(token, safe=""))
-        except (_NotSent, _Lost) as exc:
-            raise ConnectionError(f"tokens: {exc}") from None
-        if answer.status == 404:
+            found = self._get_one("tokens/" + urllib.parse.quote(token, safe=""), "tokens")
+        except _Absent:
             return None  # some servers know a token only once its request exists
-        if answer.status != 200:
-            raise ConnectionError(f"tokens: HTTP {answer.status}")
-        try:
-            found = _first_request(self._document(answer))
-        except Unreadable as exc:
-            raise ConnectionError(f"tokens: {exc}") from None
         return _field(found, "service_request_id") if found is not None else None
+
+    def _get_one(self, path: str, what: str) -> Mapping | None:
+        """GET one document: its first request, None when it holds none; _Absent for a 404;
+        ConnectionError (named ``what``) when the target could not be asked, refused, or
+        sent what cannot be read."""
+        try:
+            answer = self._call("GET", path)
+        except (_NotSent, _Lost) as exc:
+            raise ConnectionError(f"{what}: {exc}") from None
+        if answer.status == 404:
+            raise _Absent(what)
+        if answer.status != 200:
+            raise ConnectionError(f"{what}: {self._refusal(answer)}")
+        try:
+            return _first_request(self._document(answer))
+        except Unreadable as exc:
+            raise ConnectionError(f"{what}: {exc}") from None
 
     # -- look_up -----------------------------------------------------------------------------
     def look_up(self, report: Outgoing) -> Delivered | None:
@@ -538,17 +551,9 @@ class Open311Destination:
         the target shows no such request (a 404: ours hides confidential reports); an
         OSError when it could not be asked."""
         try:
-            answer = self._call("GET", "requests/" + urllib.parse.quote(upstream_id, safe=""))
-        except (_NotSent, _Lost) as exc:
-            raise ConnectionError(f"requests/{upstream_id}: {exc}") from None
-        if answer.status == 404:
+            shown = self._get_one("requests/" + urllib.parse.quote(upstream_id, safe=""), f"requests/{upstream_id}")
+        except _Absent:
             return []
-        if answer.status != 200:
-            raise ConnectionError(f"requests/{upstream_id}: {self._refusal(answer)}")
-        try:
-            shown = _first_request(self._document(answer))
-        except Unreadable as exc:
-            raise ConnectionError(f"requests/{upstream_id}: {exc}") from None
         if shown is None or _field(shown, "service_request_id") not in (None, upstream_id):
             raise ConnectionError(f"requests/{upstream_id}: no such request in the answer")
         return events_of(self.name, shown)
