@@ -45,15 +45,18 @@ def offline_env(tmp_path, clock):
         yield env
 
 
-def answered_status(tracking_id: str, now: dt.datetime, *, days_ago: float = 1, reply: str = REPLY):
+def answered_status(tracking_id: str, now: dt.datetime, *, days_ago: float = 1, reply: str = REPLY,
+                    lapor_number: str | None = None):
     """The report as the central tells it: received, verified, forwarded to DINKES, in
-    progress, and answered with ``reply`` ``days_ago`` days before ``now``."""
+    progress, and answered with ``reply`` ``days_ago`` days before ``now``; with
+    ``lapor_number``, LAPOR!'s number once the central forwarded it there."""
     from kiosk.kernel.wire import StatusEvent, StatusOut
 
     answered = now - dt.timedelta(days=days_ago)
     at = answered - dt.timedelta(days=3)
     return StatusOut(tracking_id=tracking_id, status="answered", kind="pengaduan", category_code="KESEHATAN",
-                     confidential=False, agency_code="DINKES", title=None, received_at=at, events=[
+                     confidential=False, agency_code="DINKES", title=None, received_at=at,
+                     lapor_number=lapor_number, events=[
                          StatusEvent(status="received", at=at),
                          StatusEvent(status="verified", at=at + dt.timedelta(hours=5)),
                          StatusEvent(status="forwarded", at=at + dt.timedelta(days=1), agency_code="DINKES"),
@@ -61,15 +64,16 @@ def answered_status(tracking_id: str, now: dt.datetime, *, days_ago: float = 1, 
                          StatusEvent(status="answered", at=answered, public_reply=reply, agency_code="DINKES")])
 
 
-def answered_report(env, clock, *, days_ago: float = 1) -> str:
+def answered_report(env, clock, *, days_ago: float = 1, lapor_number: str | None = None) -> str:
     """A report saved on this kiosk whose last known status is answered ``days_ago`` days
-    ago (more than 10 working days: the time to object is over); its Tracking ID."""
+    ago (more than 10 working days: the time to object is over), with ``lapor_number``
+    when given; its Tracking ID."""
     from kiosk.core.status_lookup import remember_remote_status
     from tests.support.kiosk_ui import saved_report
 
     tracking_id = saved_report(env)
-    remember_remote_status(env.store, tracking_id, answered_status(tracking_id, clock.now(), days_ago=days_ago),
-                           clock.now())
+    remember_remote_status(env.store, tracking_id, answered_status(tracking_id, clock.now(), days_ago=days_ago,
+                                                                   lapor_number=lapor_number), clock.now())
     return tracking_id
 
 

@@ -8,7 +8,8 @@ import pytest
 from kiosk.kernel.tracking_id import new_tracking_id
 from tests.support.answered import REPLY, answered_report, check_number, offline_env  # noqa: F401 - a fixture
 from tests.support.kiosk_ui import T, show_receipt_for_saved_report
-from tests.support.text_fit import assert_fits_at_kiosk_sizes, assert_text_fits
+from tests.support.text_fit import (KIOSK_SIZES, assert_fits_at_kiosk_sizes, assert_text_fits, needed_size, picture,
+                                    window_size)
 from tests.support.ui_driver import KioskDriver
 
 
@@ -41,6 +42,36 @@ def test_the_reply_is_shown_first_and_large_without_scrolling(kivy_window, offli
         assert ids.reprint.opacity == 1
         assert_fits_at_kiosk_sizes(kiosk, ids.reprint, "31-status-reprint-button")
         assert_fits_at_kiosk_sizes(kiosk, ids.print_status, "31-status-print-button")
+    finally:
+        kiosk.close()
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_lapor_number_is_shown_whole_above_the_timeline(kivy_window, offline_env, clock, lang):
+    """GIVEN this kiosk's answered report, which the central forwarded to LAPOR! WHEN the
+    citizen checks it THEN "Nomor LAPOR!: ..." comes before the steps, in the language on
+    screen, whole at both kiosk sizes."""
+    tracking_id = answered_report(offline_env, clock, lapor_number="1606940")
+    kiosk = KioskDriver(offline_env)
+    try:
+        if lang == "en":
+            kiosk.tap(kiosk.screen.ids.lang_en)
+        check_number(kiosk, tracking_id)
+        result = kiosk.screen.ids.result
+        lines = result.text.splitlines()
+        number = {"id": "Nomor LAPOR!: 1606940", "en": "LAPOR! number: 1606940"}[lang]
+        assert number == T(kiosk, "LAPOR! number: {number}", number="1606940") and lines.count(number) == 1
+        steps = [i for i, line in enumerate(lines) if "2026: " in line]  # "19 November 2026: Diterima ..."
+        assert steps and lines.index(number) < steps[0]
+        for size in KIOSK_SIZES:  # the answer scrolls: every line of it is drawn, none cut
+            with window_size(kiosk, size):
+                width, height = needed_size(result)
+                assert width <= result.width + 1 and height <= result.height + 1, (size, width, height)
+                scroll = kiosk.screen.ids.result_scroll  # the answer's top line at the top of the view
+                content = scroll.children[0]
+                scroll.scroll_y = min(1.0, max(0.0, (result.top - scroll.height) / (content.height - scroll.height)))
+                kiosk.frames(2)
+                picture(kiosk, f"34-status-lapor-number-{lang}-{size[0]}x{size[1]}")
     finally:
         kiosk.close()
 
