@@ -12,10 +12,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := libgl1 libegl1 libgl1-mesa-dri libmtdev1 libzbar0 libusb-1.0-0 alsa-utils
 # What only the tests need: a real PostgreSQL server for the central service's store,
 # Chromium for the public status page, systemd-analyze to verify deploy/lapor-kiosk.service,
-# the espeak-ng command for the speech the microphone tests record,
+# the espeak-ng command for the speech the microphone tests record, Gammu's SMS daemon and
+# its dummy phone for the SMS gateway's tests (tests/support/gammu_phone.py),
 # (npm, for axe-core, is installed by the $(AXE) rule only when no npm command exists: a
 # NodeSource nodejs carries its own npm and conflicts with Debian's npm package.)
-TEST_SYSTEM_PACKAGES := postgresql chromium systemd espeak-ng
+TEST_SYSTEM_PACKAGES := postgresql chromium systemd espeak-ng gammu gammu-smsd
 # axe-core from npm, for the tests only (never part of the product or its wheel).
 AXE_VERSION := 4.14.1
 AXE := tests/.axe/node_modules/axe-core/axe.min.js

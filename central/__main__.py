@@ -44,7 +44,11 @@ own issuer code of the Tracking IDs of reports filed through Open311, reserved w
 central starts and refused by ``kiosk add``;
 ``--forwarding-file PATH`` (or ``CENTRAL_FORWARDING_FILE``) too: where reports travel onward
 (docs/FORWARDING.md), read by ``serve`` (which routes each new report) and ``forward``
-(the worker: ``central.forwarding_cli``, with ``forwarding [--json]``, ``confirm``, ``resend``).
+(the worker: ``central.forwarding_cli``, with ``forwarding [--json]``, ``confirm``, ``resend``);
+``--sms-file PATH`` (or ``CENTRAL_SMS_FILE``) too: the SMS channel (docs/SMS.md), read by
+``serve``, ``forward`` and ``report`` (an answer queues its SMS notice) and ``sms`` (the send
+worker, the retention purge, Gammu's receive hook: ``central.sms_cli``); it needs the
+secret key, which seals the numbers.
 """
 from __future__ import annotations
 
@@ -268,6 +272,8 @@ _SECRET_KEY_HELP = ("the file of the key that seals the officers' TOTP secrets (
                     "makes one; default: systemd's credential central-secret-key, else none: no TOTP can be enrolled)")
 _FORWARDING_HELP = ("the forwarding file: the upstream systems (LAPOR!, Open311) and which reports go to each "
                     "(docs/FORWARDING.md); default none: nothing is forwarded")
+_SMS_HELP = ("the SMS file: keywords, the SMS issuer code, retention, limits and the gateways (docs/SMS.md); "
+             "default none: the central takes no SMS")
 _HOLIDAYS_HELP = ("deprecated (python -m central holidays import FILE): a file of the kabupaten's days, imported into "
                   "the database at start")
 
@@ -288,6 +294,8 @@ def _parser() -> argparse.ArgumentParser:
                         default=os.environ.get("CENTRAL_OPEN311_ISSUER") or DEFAULT_ISSUER)
     parser.add_argument("--forwarding-file", default=os.environ.get("CENTRAL_FORWARDING_FILE") or None,
                         metavar="PATH", help=_FORWARDING_HELP)
+    parser.add_argument("--sms-file", default=os.environ.get("CENTRAL_SMS_FILE") or None, metavar="PATH",
+                        help=_SMS_HELP)
     # The same option after the command; SUPPRESS keeps the one given before it when not repeated.
     database = argparse.ArgumentParser(add_help=False)
     database.add_argument("--database-url", default=argparse.SUPPRESS, help=_DATABASE_URL_HELP)
@@ -295,6 +303,7 @@ def _parser() -> argparse.ArgumentParser:
     database.add_argument("--secret-key-file", default=argparse.SUPPRESS, metavar="PATH", help=_SECRET_KEY_HELP)
     database.add_argument("--open311-issuer", type=_issuer, default=argparse.SUPPRESS, metavar="CODE", help=issuer_help)
     database.add_argument("--forwarding-file", default=argparse.SUPPRESS, metavar="PATH", help=_FORWARDING_HELP)
+    database.add_argument("--sms-file", default=argparse.SUPPRESS, metavar="PATH", help=_SMS_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the HTTP API", parents=[database])
     serve.add_argument("--host", default="127.0.0.1")
@@ -377,6 +386,9 @@ def _parser() -> argparse.ArgumentParser:
     from central.forwarding_cli import add_commands as forwarding_commands
 
     forwarding_commands(sub, database)
+    from central.sms_cli import add_commands as sms_commands
+
+    sms_commands(sub, database)
     report = sub.add_parser("report", help="move a report through its lifecycle", parents=[database])
     report.add_argument("tracking_id")
     report.add_argument("action", help="verify, forward, reroute, start, answer, close, postpone, reject, archive")
@@ -429,10 +441,35 @@ def main(argv: list[str] | None = None) -> int:
         except ForwardingFileError as exc:
             print(f"error: --forwarding-file: {exc}", file=sys.stderr)
             return 2
+    sms = None
+    # Where a report may become answered (its SMS notice), and the SMS commands.
+    if args.sms_file and args.command in ("serve", "forward", "report", "sms"):
+        from central.sms_config import SmsFileError, load as load_sms
+
+        try:
+            sms = load_sms(args.sms_file)
+        except SmsFileError as exc:
+            print(f"error: --sms-file: {exc}", file=sys.stderr)
+            return 2
+        if box is None:
+            print(f"error: --sms-file: the numbers of SMS are sealed with the central's secret key: "
+                  f"{crypto.HOW_TO_CONFIGURE}", file=sys.stderr)
+            return 2
     db = Database(url)
     db.forwarding = forwarding
     try:
         migrate(db.engine)
+        if sms is not None:
+            from central import service
+            from central.sms import SmsDesk
+            from central.sms_config import CHANNEL, ISSUER_LOCATION
+
+            try:
+                service.reserve_issuer(db, sms.issuer, CHANNEL, ISSUER_LOCATION)
+            except service.IssuerTaken as exc:
+                print(f"error: --sms-file: {sms.path}: issuer: {exc}", file=sys.stderr)
+                return 2
+            db.sms = SmsDesk(db, box, sms)
         if days is not None:
             from central import deadlines
 
@@ -463,13 +500,16 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["CENTRAL_OPEN311_ISSUER"] = args.open311_issuer
             if args.forwarding_file:
                 os.environ["CENTRAL_FORWARDING_FILE"] = os.path.abspath(args.forwarding_file)
+            if args.sms_file:
+                os.environ["CENTRAL_SMS_FILE"] = os.path.abspath(args.sms_file)
             uvicorn.run("central.asgi:app", host=args.host, port=args.port, workers=args.workers, log_level="info",
                         **proxies)
             return 0
         from central.app import create_app
 
         uvicorn.run(create_app(url, docs=args.docs, secret_key_file=args.secret_key_file,
-                               open311_issuer=args.open311_issuer, forwarding_file=args.forwarding_file),
+                               open311_issuer=args.open311_issuer, forwarding_file=args.forwarding_file,
+                               sms_file=args.sms_file),
                     host=args.host, port=args.port,
                     log_level="info", **proxies)
         return 0
@@ -483,6 +523,10 @@ def main(argv: list[str] | None = None) -> int:
             return show_overdue(db, args)
         if args.command == "holidays":
             return holidays_command(db, args)
+        if args.command == "sms":
+            from central.sms_cli import sms_command
+
+            return sms_command(db.sms, args)
         if args.command in ("forward", "forwarding"):
             from central import forwarding_cli
 

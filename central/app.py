@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from central import accounts, crypto, deadlines, deps, forwarding_config, open311, service
+from central import access_log, accounts, crypto, deadlines, deps, forwarding_config, open311, service, sms_config
 from central.db import Database, migrate
 from central.guard import RequestGuard
 from kiosk.kernel.tracking_id import normalize_kiosk_code
@@ -23,6 +23,7 @@ from kiosk.kernel.wire import MAX_BODY_BYTES
 from central.routers import (feedback, fleet, health, heartbeat, officer, open311 as open311_routes, public_status,
                              reference, reports, status, voice, workbench, workbench_actions, workbench_kiosks,
                              workbench_officers, workbench_recap)
+from central.routers import sms as sms_routes
 
 ROUTERS = (
     health.router,  # GET  /healthz
@@ -41,6 +42,7 @@ ROUTERS = (
     workbench_recap.router,  # /workbench/recap, /workbench/recap.csv: the leadership's recap and export
     workbench_kiosks.router,  # /workbench/kiosks: the kiosks for the halls' staff, help calls on top
     open311_routes.router,  # /open311/v2/...: Open311 GeoReport v2 (not in /openapi.json: the spec describes it)
+    sms_routes.router,  # /sms/smssync|android/{name}: the HTTP SMS gateways (404 without an SMS file)
 )
 
 
@@ -48,7 +50,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(database_url: str, *, docs: bool = False, secret_key_file: str | None = None,
-               open311_issuer: str = open311.DEFAULT_ISSUER, forwarding_file: str | None = None) -> FastAPI:
+               open311_issuer: str = open311.DEFAULT_ISSUER, forwarding_file: str | None = None,
+               sms_file: str | None = None) -> FastAPI:
     """The app for one database (migrated here, so a fresh database just works).
 
     ``open311_issuer``: the central's issuer code of Open311 Tracking IDs, reserved here
@@ -59,12 +62,23 @@ def create_app(database_url: str, *, docs: bool = False, secret_key_file: str | 
     ``secret_key_file``: the key that seals TOTP secrets (``central.crypto``; systemd's
     credential when not given); a file that is given but unusable stops the start.
     ``forwarding_file``: where new reports travel onward (``central.forwarding_config``;
-    a wrong file stops the start); None: nothing is forwarded."""
+    a wrong file stops the start); None: nothing is forwarded.
+    ``sms_file``: the SMS channel (``central.sms_config``; a wrong file, or no secret key
+    to seal the numbers with, stops the start); None: the central takes no SMS."""
+    access_log.install()  # no Tracking ID, search or secret in uvicorn's access log
     box = crypto.load(secret_key_file)
     db = Database(database_url)
     if forwarding_file:
         db.forwarding = forwarding_config.load(forwarding_file)
+    sms_settings = sms_config.load(sms_file) if sms_file else None
+    if sms_settings is not None and box is None:
+        raise crypto.SecretKeyError(f"an SMS file is given and the numbers must be sealed: {crypto.HOW_TO_CONFIGURE}")
     migrate(db.engine)
+    if sms_settings is not None:
+        from central.sms import SmsDesk
+
+        service.reserve_issuer(db, sms_settings.issuer, sms_config.CHANNEL, sms_config.ISSUER_LOCATION)
+        db.sms = SmsDesk(db, box, sms_settings)
     deadlines.follow_calendar(db, db.calendar)  # the kabupaten's days may have changed since the last start
     open311_issuer = normalize_kiosk_code(open311_issuer)
     service.reserve_issuer(db, open311_issuer, open311.CHANNEL, open311.ISSUER_LOCATION)

@@ -4,6 +4,7 @@ for the key that seals TOTP secrets (``python -m central serve --workers N`` doe
 uvicorn's own ``--proxy-headers`` and ``--forwarded-allow-ips`` say which proxies to trust).
 ``CENTRAL_OPEN311_ISSUER`` for the central's issuer code of Open311 Tracking IDs;
 ``CENTRAL_FORWARDING_FILE`` for the forwarding file (docs/FORWARDING.md);
+``CENTRAL_SMS_FILE`` for the SMS file (docs/SMS.md);
 ``CENTRAL_HOLIDAYS_FILE`` (deprecated: ``python -m central holidays import FILE`` once)
 is imported into the database at start, as ``--holidays-file`` is."""
 import os
@@ -20,4 +21,5 @@ if os.environ.get("CENTRAL_HOLIDAYS_FILE"):
 app = create_app(_url, docs=os.environ.get("CENTRAL_DOCS") == "1",
                  secret_key_file=os.environ.get("CENTRAL_SECRET_KEY_FILE"),
                  open311_issuer=os.environ.get("CENTRAL_OPEN311_ISSUER") or DEFAULT_ISSUER,
-                 forwarding_file=os.environ.get("CENTRAL_FORWARDING_FILE") or None)
+                 forwarding_file=os.environ.get("CENTRAL_FORWARDING_FILE") or None,
+                 sms_file=os.environ.get("CENTRAL_SMS_FILE") or None)

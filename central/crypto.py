@@ -36,11 +36,23 @@ class SecretBox:
 
         if not keys:
             raise SecretKeyError("the secret key file holds no key")
+        self._keys = list(keys)
         try:
             self._fernet = MultiFernet([Fernet(key) for key in keys])
         except ValueError:
             raise SecretKeyError("the secret key file holds a line that is no Fernet key "
                                  "(make one with: python -m central secret-key new PATH)") from None
+
+    def derived(self, purpose: str) -> list[bytes]:
+        """32-byte keys for ``purpose`` (a keyed hash of a value that must be found again but
+        never read back, e.g. an SMS number), one per key of the file, in its order: the
+        first makes new hashes, every one finds old ones, so a rotation (a new key put
+        first) loses nothing while the old key stays in the file."""
+        import hashlib
+        import hmac
+
+        label = f"lapor-central:{purpose}".encode("utf-8")
+        return [hmac.new(key, label, hashlib.sha256).digest() for key in self._keys]
 
     def seal(self, secret: str) -> str:
         return SEALED + self._fernet.encrypt(secret.encode("utf-8")).decode("ascii")

@@ -81,6 +81,9 @@ class Database:
         #: The process's forwarding file (``central.forwarding_config.ForwardingConfig``):
         #: None, nothing is forwarded. Every intake routes its reports with it.
         self.forwarding = None
+        #: The process's SMS desk (``central.sms.SmsDesk``): None, no SMS file. A report
+        #: that becomes answered queues its SMS notice through it (``central.lifecycle``).
+        self.sms = None
 
     def session(self) -> Session:
         return self._sessions()

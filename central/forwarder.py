@@ -208,7 +208,7 @@ class Forwarder:
                 if reply and report.confidential:  # never public for a confidential report: the officers read it
                     reply, note = None, f"{note}\n{entry.destination}: {event.public_reply}".strip()
                 lifecycle.upstream_step(session, report, event.status, actor=entry.destination, note=note,
-                                        reply=reply, now=now, calendar=self.db.calendar)
+                                        reply=reply, now=now, calendar=self.db.calendar, sms=self.db.sms)
         except IntegrityError:
             return False  # recorded meanwhile
         return True

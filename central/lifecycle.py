@@ -108,7 +108,8 @@ def apply(db: Database, tracking_id: str, action: str, *, actor: str, note: str 
             _route_again(session, db.forwarding, report, now)
         session.add(ReportEvent(tracking_id=tracking_id, status=spec.to, at=now, actor=actor.strip(),
                                 note=note, public_reply=reply, agency_code=agency, kind="status"))
-        follow_original(session, report, actor=actor.strip(), reply=reply, now=now)
+        notice_if_answered(session, db.sms, report, now)
+        follow_original(session, report, actor=actor.strip(), reply=reply, now=now, sms=db.sms)
         if audit_address is not None:
             session.add(AuditEntry(at=now, officer_name=actor.strip(), event=f"report_{action}",
                                    tracking_id=tracking_id, address=audit_address))
@@ -126,9 +127,19 @@ def _route_again(session, config, report: Report, now: dt.datetime) -> None:
                                   f"for {report.agency_code} names this system")
 
 
-def follow_original(session, original: Report, *, actor: str, reply: str | None, now: dt.datetime) -> int:
+def notice_if_answered(session, sms, report: Report, now: dt.datetime) -> None:
+    """The report is answered now: its one SMS notice, in this same transaction, when the
+    central takes SMS (``sms``: ``Database.sms``) and the report qualifies
+    (``central.sms.SmsDesk.notice_answered``)."""
+    if sms is not None and report.status == "answered":
+        sms.notice_answered(session, report, now)
+
+
+def follow_original(session, original: Report, *, actor: str, reply: str | None, now: dt.datetime,
+                    sms=None) -> int:
     """Give the original's status, agency and reply to each of its duplicates (inside the
-    caller's transaction); returns how many moved. A duplicate already there is left alone."""
+    caller's transaction); returns how many moved. A duplicate already there is left alone.
+    ``sms``: a duplicate that becomes answered gets its own SMS notice (``notice_if_answered``)."""
     moved = 0
     duplicates = session.scalars(select(Report).where(Report.duplicate_of == original.tracking_id)
                                  .order_by(Report.tracking_id).with_for_update()).all()
@@ -140,18 +151,20 @@ def follow_original(session, original: Report, *, actor: str, reply: str | None,
         duplicate.due_from = duplicate.due_on = None  # the original carries the deadline (central.deadlines)
         session.add(ReportEvent(tracking_id=duplicate.tracking_id, status=original.status, at=now, actor=actor,
                                 note="", public_reply=reply, agency_code=original.agency_code, kind="status"))
+        notice_if_answered(session, sms, duplicate, now)
         moved += 1
     return moved
 
 
 def upstream_step(session, report: Report, status: str | None, *, actor: str, note: str, reply: str | None,
-                  now: dt.datetime, calendar) -> str:
+                  now: dt.datetime, calendar, sms=None) -> str:
     """A step an upstream system reports (``central.forwarder``), inside the caller's
     transaction with the report locked: the report moves to ``status`` where one of our
     actions leads there from where it is (an agency known when the action needs one; an
     answer without a reply is allowed: it was given upstream); otherwise the status stays,
     and the step is a status event at the current status when it carries a reply the
-    citizen may read, else an internal note. Returns ``moved``, ``reply`` or ``note``."""
+    citizen may read, else an internal note. Returns ``moved``, ``reply`` or ``note``.
+    ``sms`` (``Database.sms``): a report answered upstream gets its SMS notice too."""
     action = next((a for a in ACTIONS.values() if status and a.to == status and report.status in a.allowed_from
                    and not (a.needs_agency and (a.to == "rerouted" or not report.agency_code))), None)
     if action is not None and report.duplicate_of is None:
@@ -160,7 +173,8 @@ def upstream_step(session, report: Report, status: str | None, *, actor: str, no
         session.add(ReportEvent(tracking_id=report.tracking_id, status=action.to, at=now, actor=actor, note=note,
                                 public_reply=reply, agency_code=report.agency_code if action.needs_agency else None,
                                 kind="status"))
-        follow_original(session, report, actor=actor, reply=reply, now=now)
+        notice_if_answered(session, sms, report, now)
+        follow_original(session, report, actor=actor, reply=reply, now=now, sms=sms)
         return "moved"
     if reply:
         session.add(ReportEvent(tracking_id=report.tracking_id, status=report.status, at=now, actor=actor,

@@ -499,3 +499,75 @@ class ForwardingEvent(Base):
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # the system's time of the step
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SmsMessage(Base):
+    """One SMS a gateway handed over (c0015, ``central.sms``), kept once per (gateway, the
+    gateway's id of it, or ``h:`` and a keyed digest of sender, text and second received
+    when it gives none), whatever became of it (``outcome``: filed, status, stopped, help,
+    limited). The number and the text are sealed (``central.crypto``), the number's keyed
+    hash finds its opt-out and rate limit; all three are cleared by the retention purge
+    (``purged_at``). ``tracking_id``: the report it filed, or the one it asked about."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway: Mapped[str] = mapped_column(String(64))
+    message_key: Mapped[str] = mapped_column(String(128))
+    sender_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sender_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # the gateway's time
+    taken_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # the central's
+    outcome: Mapped[str] = mapped_column(String(16))
+    tracking_id: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("gateway", "message_key", name="uq_sms_messages_gateway_key"),
+        Index("ix_sms_messages_tracking_id", "tracking_id", "outcome"),
+        Index("ix_sms_messages_unpurged", "taken_at", sqlite_where=text("purged_at IS NULL"),
+              postgresql_where=text("purged_at IS NULL")),  # the retention purge
+    )
+
+
+class SmsOutgoing(Base):
+    """One SMS the central sends (c0015, ``central.sms.SmsDesk``: the only writer of
+    ``state``), once per ``dedupe_key`` (``reply:<message id>``, ``answered:<Tracking ID>``,
+    ``admin:<uuid>``): pending, sending (claimed until ``claim_expires``), sent, failed.
+    ``to_sealed``/``text_sealed``: sealed, cleared by the retention purge; ``last_reason``
+    never holds the text."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reply | answered | admin
+    gateway: Mapped[str] = mapped_column(String(64))
+    to_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    to_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tracking_id: Mapped[str | None] = mapped_column(String(14), nullable=True, index=True)
+    message_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("sms_messages.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claim_expires: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_sms_outbox_due", "gateway", "state", "next_attempt_at"),)  # ``SmsDesk.due``
+
+
+class SmsOptOut(Base):
+    """A number that sent STOP (c0015): no notice goes to it. Found by its keyed hash; the
+    number itself is kept sealed, so the hashes can be made again after a key change
+    (``python -m central sms rehash``)."""
+
+    __tablename__ = "sms_opt_outs"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number_sealed: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

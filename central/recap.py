@@ -37,6 +37,7 @@ from central import deadlines
 from central.db import Database
 from central.models import Objection, Rating, Report
 from kiosk.kernel.clock import LOCAL_TZ
+from kiosk.kernel.i18n import N_
 from kiosk.kernel.workdays import DEADLINE_DAYS, WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,16 @@ def channel():
 
 CHANNELS = ("kiosk", "open311", "sms")
 #: Channels whose word is a name, the same in every language (the others are translated:
-#: ``central.routers.workbench_recap.CHANNEL_WORDS``).
+#: ``CHANNEL_WORDS``).
 CHANNEL_NAMES = {"open311": "Open311"}
+#: The other channels' words, translated (the recap's breakdown, the report's page).
+CHANNEL_WORDS = {"kiosk": N_("Kiosk"), "sms": N_("SMS")}
+
+
+def channel_word(_, channel: str) -> str:
+    """A channel (``CHANNELS``) in the officer's language (``_``: the page's gettext)."""
+    return _(CHANNEL_WORDS[channel]) if channel in CHANNEL_WORDS else CHANNEL_NAMES.get(channel, channel)
+
 
 #: The recap's breakdowns: each a column of ``reports`` (or the channel), by name.
 DIMENSIONS = ("status", "agency", "category", "kecamatan", "kind", "channel")

@@ -39,12 +39,25 @@ PROBLEMS = {
     "other": N_("This action cannot be applied to the report as it is now."),
     "forwarding": N_("This forwarding is not failed or unconfirmed (any more): nothing was changed."),
     "upstream_id": N_("Please type the number the other system gave the report."),
+    # An admin's reply by SMS (central.sms_workbench): nothing was queued.
+    "sms_empty": N_("Please write the SMS."),
+    "sms_not_gsm7": N_("The SMS holds a character a basic phone may not show (an emoji, curly quotes, a letter of "
+                       "another alphabet): write it with plain letters. Nothing was sent."),
+    "sms_too_long": N_("The SMS is too long: at most 160 characters (^ ~ | € and square or curly "
+                       "brackets count as two). Nothing was sent."),
+    "sms_stopped": N_("This number sent STOP: the central sends it no more SMS. Nothing was sent."),
+    "sms_purged": N_("The number was deleted after the retention period: no SMS can be sent to it. Nothing was sent."),
+    "sms_no_gateway": N_("The gateway this report's SMS came through is no longer configured: no SMS can be sent. "
+                         "Nothing was sent."),
+    "sms_unavailable": N_("SMS cannot be sent for this report (the central's SMS channel is off). Nothing was sent."),
 }
 DONE = {"note": N_("The note has been added."), "reroute_request": N_("Your request has been sent to the administrators."),
         "merged": N_("The report is now merged: its status follows the original."),
         "unmerged": N_("The report stands on its own again."), "action": N_("Done: the report's status has been updated."),
         "forwarding_confirmed": N_("The forwarding has been confirmed with the number you typed."),
-        "forwarding_resent": N_("The report will be sent again to that system.")}
+        "forwarding_resent": N_("The report will be sent again to that system."),
+        "sms_queued": N_("The SMS is queued: the gateway sends it shortly."),
+        "sms_repeat": N_("This SMS had already been queued (the form was sent twice): it is sent once.")}
 
 
 def page_context(db: Database, officer: actions.Officer, view: ReportView, ref: dict, query: Mapping[str, str], *,

@@ -190,7 +190,7 @@ class CentralClient:
     @_remembered
     def send_reports(self, reports: list[ReportIn]) -> list[ItemResult]:
         """One result per report, in order (see the HTTP contract)."""
-        batch = ReportBatch(reports=[report.model_dump(mode="json") for report in reports])
+        batch = ReportBatch(reports=[report.body() for report in reports])  # a central of any version reads it
         response = self._request("POST", "/api/v1/reports", json=batch.model_dump(mode="json"))
         results = self._read(response, BatchResult, "a result list").results
         if len(results) != len(reports):

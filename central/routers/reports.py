@@ -45,9 +45,9 @@ def _take_one(db, code: str, raw: Any) -> ItemResult:
         return ItemResult(tracking_id=report.tracking_id, outcome="invalid", errors=[FieldProblem(
             field="tracking_id", problem=f"belongs to kiosk {report.tracking_id[:4]}, not {code}")])
     try:
-        # Without a recording the body is what it was before recordings existed: the
-        # same report resent by an updated kiosk is still a duplicate, never a conflict.
-        taken = service.take_report(db, code, report.model_dump(mode="json", exclude={"voice"} if report.voice is None else None))
+        # Without a recording or an SMS consent the body is what it was before either
+        # existed: the same report resent by an updated kiosk is a duplicate, not a conflict.
+        taken = service.take_report(db, code, report.body())
     except DataError as exc:
         # A value the database cannot hold that validation let through: this report's
         # problem, stored nowhere (its own transaction), and no reason to refuse the others.

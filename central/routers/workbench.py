@@ -11,12 +11,13 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from central import accounts, crypto, forwarding, service, voice, workbench
+from central import accounts, crypto, forwarding, service, sms, sms_workbench, voice, workbench
 from central.report_page import deadline, page_context
 from central import inbox as inbox_mod
 from central.accounts import AccountError, Outcome, SignedIn
@@ -42,6 +43,21 @@ MARK_WORDS = {"reroute": N_("Re-route requested"), "objected": N_("Citizen objec
 FORWARDING_WORDS = {"pending": N_("Waiting to be sent"), "sending": N_("Being sent"), "sent": N_("Sent"),
                     "failed": N_("Failed"), "unconfirmed": N_("Unconfirmed: the answer was lost"),
                     "withdrawn": N_("Not sent: the report went to another agency first")}
+#: The report's SMS conversation (``central.sms_workbench``): who a message came from or
+#: went to, what it was, an outgoing SMS's state, why an admin may not reply by SMS.
+SMS_WORDS = {
+    "in": {True: N_("From the reporter's number"), False: N_("From another number"), None: N_("Received by SMS")},
+    "out": {True: N_("To the reporter's number"), False: N_("To another number"), None: N_("Sent by SMS")},
+    "kind": {sms.FILED: N_("filed the report"), sms.STATUS: N_("asked for the status"), "reply": N_("automatic reply"),
+             "answered": N_("notice of the answer"), sms_workbench.ADMIN_KIND: N_("reply by an administrator")},
+    "state": {sms.State.PENDING: N_("Waiting to be sent"), sms.State.SENDING: N_("Being sent"),
+              sms.State.SENT: N_("Sent"), sms.State.FAILED: N_("Failed")},
+    "blocked": {"purged": N_("The number was deleted after the retention period: no SMS can be sent to it."),
+                "stopped": N_("This number sent STOP: the central sends it no more SMS."),
+                "no_gateway": N_("The gateway this report's SMS came through is no longer configured: no SMS can be "
+                                 "sent."),
+                "unavailable": N_("SMS cannot be sent for this report (the central's SMS channel is off).")},
+}
 KIND_WORDS = {"pengaduan": N_("Complaint"), "aspirasi": N_("Aspiration"),
               "permintaan_informasi": N_("Request for information")}
 ROLE_WORDS = {"admin": N_("Admin"), "agency": N_("Agency officer"), "viewer": N_("Viewer"),
@@ -264,7 +280,7 @@ def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView
                  **actions) -> Response:
     ref = _reference(request)
     from central import feedback
-    from central.recap import CHANNEL_NAMES
+    from central.recap import channel_word
     from kiosk.kernel.timeline import RATING_WORDS
 
     spoken = view.body.get("voice") or None  # a recorded complaint: the player, and its length in words
@@ -272,9 +288,12 @@ def _report_page(request: Request, officer: SignedIn, view: workbench.ReportView
                   voice_caption=voice_line(spoken["duration_s"], gettext_for(language(request)[0])) if spoken else None,
                   voice_kept=bool(spoken) and voice.has_recording(request.app.state.db, view.tracking_id),
                   feedback=feedback.of_report(request.app.state.db, view.tracking_id), rating_words=RATING_WORDS,
-                  deadline=deadline(request.app.state.db, view, language(request)[0]), channel_names=CHANNEL_NAMES,
+                  deadline=deadline(request.app.state.db, view, language(request)[0]), channel_word=channel_word,
                   forwarding=forwarding.entries_of(request.app.state.db, view.tracking_id),
                   forwarding_words=FORWARDING_WORDS, may_settle_forwarding=officer.role == "admin",
+                  sms=sms_workbench.conversation(request.app.state.db, request.app.state.secret_box, view,
+                                                 request.app.state.db.sms),
+                  sms_words=SMS_WORDS, sms_form_id=uuid.uuid4().hex, may_reply_by_sms=officer.role == "admin",
                   **page_context(request.app.state.db, officer, view, ref, request.query_params, **actions),
                   **_words())
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from central import actions, forwarding
+from central import actions, forwarding, sms_workbench
 from central.accounts import SignedIn
 from central.db import Database
 from central.report_page import PROBLEMS
@@ -76,11 +76,12 @@ def _after(request: Request, officer: SignedIn, tracking_id: str, form: dict[str
 Apply = Callable[[Database, SignedIn, str, dict[str, str], str], object]
 
 
-async def _on_report(request: Request, tracking_id: str, done: str, apply: Apply,
+async def _on_report(request: Request, tracking_id: str, done: str | Callable[[object], str], apply: Apply,
                      draft: Callable[[dict[str, str]], dict[str, str]] = lambda form: {}) -> Response:
     """A POST on a report's page: the session and its CSRF token, a valid Tracking ID, then
     ``apply``. A refusal is answered as ``_after`` says (the form kept as ``draft(form)``);
-    else back to the report's page with ``done`` (the words of ``report_page.DONE``)."""
+    else back to the report's page with ``done`` (the words of ``report_page.DONE``; a
+    callable: ``done(what apply returned)``)."""
     officer, form, answer = await posted_form(request)
     if answer is not None:
         return answer
@@ -88,10 +89,10 @@ async def _on_report(request: Request, tracking_id: str, done: str, apply: Apply
     if canonical is None:
         return _not_found(request, officer)
     try:
-        apply(request.app.state.db, officer, canonical, form, client_address(request))
+        result = apply(request.app.state.db, officer, canonical, form, client_address(request))
     except actions.Refused as refused:
         return _after(request, officer, canonical, form, refused, draft(form))
-    return redirect(request, f"/workbench/reports/{canonical}", done=done)
+    return redirect(request, f"/workbench/reports/{canonical}", done=done(result) if callable(done) else done)
 
 
 def _shown_status(form: dict[str, str]) -> str:
@@ -291,3 +292,15 @@ async def confirm_forwarding(request: Request, tracking_id: str) -> Response:
 async def resend_forwarding(request: Request, tracking_id: str) -> Response:
     """An admin knows the other system does not hold the report: it is sent again."""
     return await _on_report(request, tracking_id, "forwarding_resent", _settle("resend"))
+
+
+# -- an admin's reply by SMS (central.sms_workbench) --------------------------------------------
+@router.post("/reports/{tracking_id}/sms")
+async def reply_by_sms(request: Request, tracking_id: str) -> Response:
+    """An admin's SMS to the number that filed the report: queued once per form (its
+    one-time ``sms_form``), so a double tap or a form sent again queues one SMS."""
+    return await _on_report(
+        request, tracking_id, lambda queued: "sms_queued" if queued else "sms_repeat",
+        lambda db, officer, report, form, address: sms_workbench.queue_admin_reply(
+            db, officer, report, form.get("sms_text", ""), form.get("sms_form", ""), address=address),
+        lambda form: {"for": "sms", "sms_text": form.get("sms_text", "")})

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 
 from central import accounts, deadlines, recap
 from central.accounts import SignedIn
+from central.recap import channel_word
 from central.routers.workbench import _reference, _signed_in, _words, posted_form
 from central.web import HTML_HEADERS, client_address, language, redirect, render
 from kiosk.kernel.clock import LOCAL_TZ
@@ -32,13 +33,6 @@ router = APIRouter(prefix="/workbench", include_in_schema=False)
 ROLES = ("admin", "viewer")
 DIMENSION_WORDS = {"status": N_("Report status"), "agency": N_("Agency"), "category": N_("Category"),
                    "kecamatan": N_("Kecamatan"), "kind": N_("Kind"), "channel": N_("Channel")}
-CHANNEL_WORDS = {"kiosk": N_("Kiosk"), "sms": N_("SMS")}
-
-
-def channel_word(_, channel: str) -> str:
-    """A channel (``central.recap.CHANNELS``) in the officer's language."""
-    return _(CHANNEL_WORDS[channel]) if channel in CHANNEL_WORDS else recap.CHANNEL_NAMES.get(channel, channel)
-
 TIMING_WORDS = {"verify": N_("Arrival to verification"), "forward": N_("Arrival to forwarding"),
                 "answer": N_("Arrival to answer"), "agency": N_("Forwarding to answer (the agency)")}
 STEP_WORDS = {"verified": N_("Verified (WIB)"), "forwarded": N_("Forwarded (WIB)"), "answered": N_("Answered (WIB)"),

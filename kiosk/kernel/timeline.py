@@ -65,10 +65,18 @@ def timeline(status: StatusOut, language: str, agency_names: dict[str, str], *,
     next_text = None
     if next_words:
         next_text = _(next_words)
-        if status.events:
-            last = status.events[-1].at.astimezone(LOCAL_TZ).date()
-            days = DEADLINE_DAYS.get(status.status)
-            if days:
-                expected = calendar.add_working_days(last, days)
-                next_text += " " + _("Expected by {date}.").format(date=long_date(expected, language))
+        expected = expected_date(status, calendar=calendar)
+        if expected is not None:
+            next_text += " " + _("Expected by {date}.").format(date=long_date(expected, language))
     return lines, next_text
+
+
+def expected_date(status: StatusOut, *, calendar: WorkCalendar = NATIONAL):
+    """The local date by which the next step is due, counted in working days of
+    ``calendar`` from the last step; None when the status has no such deadline (the SMS
+    status answer says the same date as the page)."""
+    days = DEADLINE_DAYS.get(status.status)
+    if not days or not status.events or status.status not in NEXT_WORDS:
+        return None
+    last = status.events[-1].at.astimezone(LOCAL_TZ).date()
+    return calendar.add_working_days(last, days)

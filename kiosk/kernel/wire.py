@@ -167,6 +167,18 @@ class ReportIn(BaseModel):
     language: Language
     created_at: dt.datetime = Field(description="on the kiosk's clock; from 2020-01-01 to 30 days past the central's clock")
     voice: VoiceRef | None = Field(default=None, description="a recorded complaint, uploaded after the report")
+    sms_consent: bool = Field(default=False, description="the reporter agreed to one SMS to reporter_phone when the "
+                                                         "report is answered (never for an anonymous report); "
+                                                         "optional: older kiosks do not send it")
+
+    def body(self) -> dict:
+        """The report as a kiosk sends it and the central stores it: the fields added after
+        the first kiosks (``voice``, ``sms_consent``) only when they say something. A kiosk
+        upgraded before its central is then still understood (a central that does not know
+        a field refuses it), and a report resent by an upgraded kiosk is still a duplicate of
+        what it sent before, never a conflict."""
+        unsent = ({"voice"} if self.voice is None else set()) | (set() if self.sms_consent else {"sms_consent"})
+        return self.model_dump(mode="json", exclude=unsent or None)
 
     @model_validator(mode="after")
     def _described(self) -> "ReportIn":

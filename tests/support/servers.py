@@ -59,6 +59,53 @@ def running_central(url: str, *, workers: int = 1, env: dict[str, str] | None = 
         proc.terminate()
         proc.wait(timeout=30)
 
+class LogLines(list):
+    """The lines a server wrote so far (a list), filled by a reader thread; ``wait_for``
+    blocks until one holds a text."""
+
+    def __init__(self):
+        super().__init__()
+        self._cond = threading.Condition()
+
+    def add(self, line: str) -> None:
+        with self._cond:
+            self.append(line)
+            self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: any(text in line for line in self), timeout):
+                raise AssertionError(f"the server never wrote {text!r}")
+
+
+@contextlib.contextmanager
+def central_keeping_its_log(url: str, env: dict[str, str] | None = None) -> Iterator[tuple[str, LogLines]]:
+    """``python -m central serve`` as :func:`running_central` starts it, with every line it
+    writes kept (uvicorn's access log, on stdout, included): for the tests of what it logs."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "central", "--database-url", url, "serve", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+    lines = LogLines()
+    try:
+        for line in proc.stdout:
+            lines.add(line)
+            if "Uvicorn running on" in line:
+                break
+        else:
+            raise RuntimeError(f"central exited with {proc.wait()}:\n{''.join(lines[-50:])}")
+
+        def read() -> None:
+            for rest in proc.stdout:
+                lines.add(rest)
+
+        threading.Thread(target=read, name="central-log", daemon=True).start()
+        yield f"http://127.0.0.1:{port}", lines
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 
 def _pg_bin(name: str) -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
