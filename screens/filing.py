@@ -536,6 +536,8 @@ class IdentityScreen(StepScreen):
     step = Step.IDENTITY
     inline_fields = PRIVACY_QUESTIONS + ("reporter_phone",)
     phone_error = StringProperty("")
+    #: The flow offers "send me an SMS when it is answered" (a phone typed, not anonymous).
+    sms_offered = BooleanProperty(False)
 
     def show_state(self):
         draft = self.flow.draft
@@ -543,6 +545,18 @@ class IdentityScreen(StepScreen):
         self.ids.phone.text = draft.reporter_phone
         self._show_phone_error()
         self._show_privacy()
+        self._show_sms()
+
+    def _show_sms(self) -> None:
+        """The SMS toggle as the flow has it: offered or not, on or off."""
+        self.sms_offered = self.flow.sms_offered
+        self.ids.sms.state = "down" if self.flow.draft.sms_consent else "normal"
+
+    def choose_sms(self, agreed: bool) -> None:
+        """A tap on the SMS toggle: the flow records it, the toggle shows what it kept."""
+        if self.flow is not None:
+            self.flow.set_sms_consent(agreed)
+            self._show_sms()
 
     def _show_phone_error(self) -> None:
         message = self.flow.error_for("reporter_phone")
@@ -562,6 +576,7 @@ class IdentityScreen(StepScreen):
         if self.flow is not None:
             self.flow.set_flag(name, yes)
             self._show_privacy()
+            self._show_sms()  # "anonymous" takes the SMS away, and gives its offer back
 
     def text_changed(self, field: str, widget):
         """Each edit goes to the flow, which checks a field with a message again: the
@@ -572,11 +587,14 @@ class IdentityScreen(StepScreen):
         if cleaned != widget.text:
             widget.text = cleaned
         self._show_phone_error()
+        self._show_sms()  # a number typed offers the SMS; the number emptied takes it back
 
     def reset(self):
         super().reset()
         self.ids.name.text = self.ids.phone.text = ""
         self.phone_error = ""
+        self.sms_offered = False
+        self.ids.sms.state = "normal"
         for name in PRIVACY_QUESTIONS:
             self.ids[name].answer = self.ids[name].error = ""
 

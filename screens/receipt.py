@@ -52,6 +52,7 @@ class ReceiptScreen(Screen):
     can_print_again = BooleanProperty(False)  # failed, and the printer says it can print now
     print_again_slot = BooleanProperty(False)  # a print failed here: "print again" has its place
     qr = ObjectProperty(None, allownone=True)
+    sms_when_answered = BooleanProperty(False)  # the citizen agreed to one SMS when it is answered
 
     _tracking_id: str | None = None
     _saved = None  # the SavedReport shown: "print again" lays it out in the language read then
@@ -67,6 +68,7 @@ class ReceiptScreen(Screen):
         self.tracking_text = format_tracking_id(saved.tracking_id)
         self._content = receipt_content(saved, app.env, app.lang)
         self.qr = qr_texture(self._content.qr_text)
+        self.sms_when_answered = self._content.sms_when_answered
         self._send()
         if self._check_event is None:
             self._check_event = Clock.schedule_interval(lambda _dt: self._check_printer(), CHECK_TICK_S)
@@ -165,4 +167,5 @@ class ReceiptScreen(Screen):
         self.must_write_down = False
         self.can_print_again = False
         self.print_again_slot = False
+        self.sms_when_answered = False
         self.qr = None

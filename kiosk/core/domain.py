@@ -59,6 +59,10 @@ class Draft:
     reporter_phone: str = ""
     anonymous: bool = False
     confidential: bool = False
+    #: The citizen agreed to one SMS to ``reporter_phone`` when the report is answered
+    #: (issue 16). Only ever True with a phone and not anonymous: the flow offers it then,
+    #: and takes it back when either changes (:attr:`kiosk.core.flow.FilingFlow.sms_offered`).
+    sms_consent: bool = False
     language: str = "id"
     #: Which of :data:`PRIVACY_QUESTIONS` the citizen has answered. The filing flow does
     #: not leave the identity step until both are; the two flags above stay plain booleans
@@ -70,6 +74,12 @@ class Draft:
     #: A recorded complaint in place of the typed description (then the description may
     #: stay empty, and an empty title becomes the category's name); None: typed only.
     voice: VoiceNote | None = None
+
+    @property
+    def sms_possible(self) -> bool:
+        """Whether the citizen may ask for an SMS when the report is answered: a phone is
+        given and the report is not anonymous (an anonymous report never gets one)."""
+        return bool((self.reporter_phone or "").strip()) and not self.anonymous
 
     def privacy_answer(self, name: str) -> bool | None:
         """The citizen's answer to a privacy question, None while unanswered."""

@@ -62,6 +62,7 @@ FIELD_STEPS: dict[str, tuple[Step, str]] = {
     "reporter_phone": (Step.IDENTITY, "reporter_phone"),
     "anonymous": (Step.IDENTITY, "anonymous"),
     "confidential": (Step.IDENTITY, "confidential"),
+    "sms_consent": (Step.IDENTITY, "sms_consent"),
 }
 
 #: What the identity step says under a privacy question the citizen has not answered.
@@ -291,6 +292,26 @@ class FilingFlow:
         setattr(self.draft, name, bool(value))
         self.draft.privacy_answered = self.draft.privacy_answered | {name}
         self.errors = [e for e in self.errors if e.field != name]
+        self._keep_sms_consent()
+
+    # -- one SMS when the report is answered (issue 16) ------------------------------------
+    @property
+    def sms_offered(self) -> bool:
+        """Whether the identity step offers "send me an SMS when it is answered": only
+        with a phone typed and the report not anonymous."""
+        return self.draft.sms_possible
+
+    def set_sms_consent(self, agreed: bool) -> bool:
+        """The citizen's tap on the SMS toggle; returns the consent as it now stands
+        (never given while it is not offered)."""
+        self.draft.sms_consent = bool(agreed) and self.sms_offered
+        return self.draft.sms_consent
+
+    def _keep_sms_consent(self) -> None:
+        """A consent stands only while it is offered: emptying the phone or choosing to
+        stay anonymous takes it back (the citizen agrees again if it comes back)."""
+        if not self.sms_offered:
+            self.draft.sms_consent = False
 
     def set_voice(self, note: domain.VoiceNote) -> None:
         """The citizen recorded their complaint: it stands in for the typed description
@@ -325,6 +346,7 @@ class FilingFlow:
         else:
             self.notices.pop(field, None)
         setattr(self.draft, field, result.text)
+        self._keep_sms_consent()
         self._revalidate(field)
         return result.text
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable
 from devices.paper import CHARS_PER_LINE, DOTS_PER_LINE, check_paper_width
 from devices.printer.base import PrintOutcome, ReceiptPrinter
 from kiosk.kernel.clock import LOCAL_TZ
+from kiosk.kernel.i18n import N_
 from kiosk.kernel.textclean import clean_for_printer
 from kiosk.kernel.tracking_id import format_tracking_id
 
@@ -58,6 +59,7 @@ class ReceiptContent:
     status_lines: tuple[str, ...] = ()  # set: a "print this status" slip instead of a receipt
     status_address: str = ""  # this kiosk's public status page for the report, when one is configured
     printer_test: bool = False  # `kiosk print-test`: marked as a test at top and bottom, never "keep this"
+    sms_when_answered: bool = False  # the citizen agreed to one SMS when the report is answered (issue 16)
 
     @property
     def qr_text(self) -> str:
@@ -201,6 +203,8 @@ def write_receipt(
         w.line(_("Confidential report: the content is not printed."))
     else:
         w.line(f"{_('Title')}: {content.title}")
+    if content.sms_when_answered:
+        w.line(_(SMS_WHEN_ANSWERED))
     w.rule()
     w.line(_("Check the status at any LAPOR! kiosk: scan this QR code or type the report number."))
     if content.status_address:
@@ -217,6 +221,10 @@ def write_receipt(
     w.style(align="left", bold=False)
     printer.cut()  # ESC d 6 (feed past the cutter), GS V 0
 
+
+#: The receipt's line when the citizen agreed to one SMS when the report is answered (the
+#: receipt screen says it too): one line of 80 mm paper in both languages.
+SMS_WHEN_ANSWERED = N_("You will get an SMS when the report is answered.")
 
 #: What a printer test says at its top and bottom, so nobody takes it for a receipt.
 #: Plain text for the technician, not translated (the test is always the same).

@@ -81,9 +81,13 @@ def checked_draft(draft: Draft, store: Store, today: dt.date) -> Draft:
         checked.kind = ReportKind(checked.kind)
     except ValueError:
         raise InvalidDraft("kind", "not a kind of report") from None
-    for field in ("anonymous", "confidential"):
+    for field in ("anonymous", "confidential", "sms_consent"):
         if not isinstance(getattr(checked, field), bool):
             raise InvalidDraft(field, "expected true or false")
+    if checked.sms_consent and not checked.sms_possible:
+        # The promise of "anonim" holds whoever built the draft: no SMS without a phone,
+        # never one for an anonymous report.
+        raise InvalidDraft("sms_consent", "an SMS needs a phone number and a report that is not anonymous")
     if checked.language not in LANGUAGES:
         raise InvalidDraft("language", f"must be one of {', '.join(LANGUAGES)}")
     date = checked.incident_date
@@ -183,6 +187,9 @@ class ReportService:
                         reporter_phone=seal(draft.reporter_phone) if draft.reporter_phone else None,
                         anonymous=draft.anonymous, confidential=draft.confidential,
                         language=draft.language, created_at=now,
+                        # Written only when agreed; otherwise the column's default (false),
+                        # as for every report kept before schema 0008.
+                        **({"sms_consent": True} if draft.sms_consent else {}),
                     ))
                     session.flush()  # the report first: the outbox row references it
                     self.outbox.enqueue(session, tracking_id, now)
@@ -251,7 +258,8 @@ class ReportService:
                 title=text["title"], description=text["description"], incident_date=row.incident_date,
                 kecamatan_code=row.kecamatan_code, location_text=text["location_text"],
                 reporter_name=text["reporter_name"], reporter_phone=text["reporter_phone"],
-                anonymous=row.anonymous, confidential=row.confidential, language=row.language,
+                anonymous=row.anonymous, confidential=row.confidential, sms_consent=row.sms_consent,
+                language=row.language,
             )
 
     def unreadable_reason(self, tracking_id: str) -> str | None:
@@ -323,7 +331,7 @@ class ReportService:
             incident_date=draft.incident_date, kecamatan_code=draft.kecamatan_code,
             location_text=draft.location_text, reporter_name=draft.reporter_name,
             reporter_phone=draft.reporter_phone, anonymous=draft.anonymous, confidential=draft.confidential,
-            language=draft.language, created_at=created_at, **extra,
+            language=draft.language, created_at=created_at, sms_consent=draft.sms_consent, **extra,
         )
 
     def voice_payload(self, tracking_id: str) -> tuple[bytes, str] | None:

@@ -26,6 +26,14 @@ PRIVACY_ANSWER_TEXT: dict[tuple[str, bool], tuple[str, str]] = {
 }
 
 
+#: The SMS toggle's answer as the review lists it, under the name and phone; only when the
+#: toggle was offered (a phone, not anonymous).
+SMS_ANSWER_TEXT: dict[bool, str] = {
+    True: N_("SMS when answered: yes"),
+    False: N_("SMS when answered: no"),
+}
+
+
 def privacy_lines(draft: Draft, gettext) -> list[str]:
     """Each privacy answer in words, with what it means; an unanswered one says so."""
     lines = []
@@ -72,6 +80,8 @@ def review_rows(draft: Draft, store, language: str) -> list[ReviewRow]:
     who = draft.reporter_name or not_given
     if draft.reporter_phone:
         who = f"{who}, {draft.reporter_phone}"
+    if draft.sms_possible:
+        who = f"{who}\n{_(SMS_ANSWER_TEXT[draft.sms_consent])}"
     return [
         ReviewRow(Step.KIND, _("Kind of report"), kind),
         ReviewRow(Step.CATEGORY, _("Category"), category),

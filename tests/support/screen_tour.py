@@ -24,8 +24,9 @@ A fixture:
 Stops, in order (each yielded once, by name): welcome, help-call, scan, status-entry, status-invalid,
 status-not-found, status-found-reply, status-objecting, kind, kind-missing, confirm-discard, then each
 choice step of the filing path by its screen name (category; agency where it is a step of
-its own), describe, describe-keyboard, when_where-calendar, identity, identity-numpad,
-review, idle-warning, review-save-failed, apology, receipt-printed, receipt-print-failed,
+its own), describe, describe-keyboard, when_where-calendar, identity, identity-numpad (a phone
+typed: the SMS toggle under it), identity-sms (the toggle on), review, idle-warning,
+review-save-failed, apology, receipt-printed, receipt-print-failed,
 welcome-printer-down. Overlays shown at a stop: ``kiosk.app.idle_overlay`` (idle-warning),
 ``kiosk.app.help_overlay`` (help-call), ``kiosk.app.confirm_leave`` (confirm-discard); the docked keyboard (``kiosk.keyboard``) at
 status-objecting, describe-keyboard and identity-numpad.
@@ -239,10 +240,17 @@ def tour(kiosk, env, lang: str, *, large_text: bool = False, high_contrast: bool
     stop()
     yield "identity"
     kiosk.focus(kiosk.screen.ids.phone)
+    kiosk.type_keys("081234567890")  # a number offers the SMS toggle under it (issue 16)
+    assert kiosk.screen.sms_offered
     stop()
     yield "identity-numpad"
     kiosk.press_key(kiosk.close_key)
     kiosk.wait_until(lambda: kiosk.keyboard is None, what="the keyboard closed")
+    kiosk.scroll_into_view(kiosk.screen.ids.sms)
+    kiosk.tap(kiosk.screen.ids.sms)
+    assert kiosk.app.flow.draft.sms_consent
+    stop()
+    yield "identity-sms"
     answer_privacy(kiosk, anonymous=False, confidential=False)
     _next_step(kiosk)
 

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: The newest migration. Start-up compares the database with it and loads Alembic only
 #: when they differ (Alembic costs ~100 ms to import); a test keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 #: ``meta`` key holding a token sealed with the store's key, to recognise the right key file.
 KEY_CHECK = "key_check"
 

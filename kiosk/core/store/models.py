@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kiosk.kernel.storage import Base, UtcDateTime
@@ -14,6 +14,7 @@ from kiosk.kernel.storage import Base, UtcDateTime
 
 class Report(Base):
     __tablename__ = "reports"
+    __mapper_args__ = {"eager_defaults": False}  # no RETURNING of sms_consent's server default
 
     tracking_id: Mapped[str] = mapped_column(String(14), primary_key=True)
     kiosk_code: Mapped[str] = mapped_column(String(4))
@@ -31,6 +32,10 @@ class Report(Base):
     confidential: Mapped[bool] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(2))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: One SMS to the phone when the report is answered (issue 16; schema 0008). Kept once
+    #: delivered, as ``anonymous`` is: a reprint still says the SMS will come. A server-side
+    #: default only: a report without consent is the same INSERT as before schema 0008.
+    sms_consent: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class VoiceNote(Base):
