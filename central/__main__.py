@@ -58,22 +58,8 @@ import logging
 import os
 import sys
 
+from central.cli_common import instant, positive
 from central.db import Database, default_database_url, migrate
-
-
-def _positive(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return number
-
-
-def _instant(value: str) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time like 2026-11-23T10:30:00+07:00, got {value!r}") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def show_fleet(db: Database, args: argparse.Namespace) -> int:
@@ -324,15 +310,15 @@ def _parser() -> argparse.ArgumentParser:
     kiosks = sub.add_parser("kiosks", help="the fleet from the kiosks' heartbeats; exit 1 when any kiosk is flagged",
                             parents=[database])
     kiosks.add_argument("--json", action="store_true", help="one JSON document instead of the table")
-    kiosks.add_argument("--silent-after", type=_positive, default=15, metavar="MIN",
+    kiosks.add_argument("--silent-after", type=positive, default=15, metavar="MIN",
                         help="SILENT when no heartbeat came for this many minutes (default 15)")
-    kiosks.add_argument("--backed-up-after", type=_positive, default=60, metavar="MIN",
+    kiosks.add_argument("--backed-up-after", type=positive, default=60, metavar="MIN",
                         help="BACKED-UP when the oldest waiting report is older than this many minutes (default 60)")
     kiosks.add_argument("--max-queue", type=int, default=50, metavar="N",
                         help="BACKED-UP when more than N reports wait (default 50)")
     kiosks.add_argument("--low-disk-mb", type=int, default=1024, metavar="MB",
                         help="LOW-DISK when the data directory has less free space (default 1024)")
-    kiosks.add_argument("--now", type=_instant, metavar="ISO-TIME",
+    kiosks.add_argument("--now", type=instant, metavar="ISO-TIME",
                         help="judge the fleet as of this time instead of now (UTC unless an offset is given)")
     officer = sub.add_parser("officer", help="complaint officers: API tokens and workbench accounts", parents=[database])
     officer_sub = officer.add_subparsers(dest="officer_command", required=True)
@@ -364,7 +350,7 @@ def _parser() -> argparse.ArgumentParser:
     close = sub.add_parser("close-answered", parents=[database],
                            help="close reports answered more than 10 working days ago without objection (for cron; "
                                 "safe on several machines at once)")
-    close.add_argument("--now", type=_instant, metavar="ISO-TIME", help="judge as of this time instead of now")
+    close.add_argument("--now", type=instant, metavar="ISO-TIME", help="judge as of this time instead of now")
     holidays = sub.add_parser("holidays", parents=[database],
                               help="the kabupaten's own days off and days worked, on top of Indonesia's holidays")
     holidays_sub = holidays.add_subparsers(dest="holidays_command", required=True)

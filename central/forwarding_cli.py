@@ -21,45 +21,37 @@ import argparse
 import datetime as dt
 import json
 import os
-import signal
 import sys
-import threading
 
 from sqlalchemy import select
 
 from central import forwarding
+from central.cli_common import positive, run_worker
 from central.db import Database
 from kiosk.kernel.clock import utc_now
-
-
-def _seconds(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return number
 
 
 def add_commands(sub, database: argparse.ArgumentParser) -> None:
     forward = sub.add_parser("forward", parents=[database],
                              help="the worker that forwards reports to LAPOR! and Open311 systems (until SIGTERM)")
-    forward.add_argument("--poll-interval", type=_seconds, default=5.0, metavar="S",
+    forward.add_argument("--poll-interval", type=positive, default=5.0, metavar="S",
                          help="seconds to wait when nothing is due (default 5)")
     forward.add_argument("--batch", type=int, default=10, metavar="N", help="entries claimed at once (default 10)")
     forward.add_argument("--once", action="store_true", help="handle what is due now, then exit")
-    forward.add_argument("--claim-ttl", type=_seconds, default=120.0, metavar="S",
+    forward.add_argument("--claim-ttl", type=positive, default=120.0, metavar="S",
                          help="how long a claim holds (default 120; more than the longest request's timeout)")
-    forward.add_argument("--backoff-base", type=_seconds, default=5.0, metavar="S",
+    forward.add_argument("--backoff-base", type=positive, default=5.0, metavar="S",
                          help="the first retry's longest wait (default 5), doubling per attempt")
-    forward.add_argument("--backoff-cap", type=_seconds, default=3600.0, metavar="S",
+    forward.add_argument("--backoff-cap", type=positive, default=3600.0, metavar="S",
                          help="the longest wait between attempts (default 3600)")
-    forward.add_argument("--look-after", type=_seconds, default=60.0, metavar="S",
+    forward.add_argument("--look-after", type=positive, default=60.0, metavar="S",
                          help="seconds an unconfirmed entry waits before it is looked up (default 60)")
     forward.add_argument("--pull-every", type=float, default=15.0, metavar="MIN",
                          help="minutes between status pulls of a sent report (default 15; 0: never)")
     listing = sub.add_parser("forwarding", parents=[database],
                              help="reports not yet forwarded; exit 1 when any has waited too long; confirm, resend")
     listing.add_argument("--json", action="store_true", help="one JSON document instead of the table")
-    listing.add_argument("--older-than", type=_seconds, default=24.0, metavar="HOURS",
+    listing.add_argument("--older-than", type=positive, default=24.0, metavar="HOURS",
                          help="exit 1 when an entry has waited or failed longer than this (default 24)")
     settle = listing.add_subparsers(dest="forwarding_command")
     confirm = settle.add_parser("confirm", parents=[database],
@@ -99,14 +91,8 @@ def forward_command(db: Database, args: argparse.Namespace, config) -> int:
                         backoff_cap_s=args.backoff_cap, look_after_s=args.look_after,
                         pull_every_s=args.pull_every * 60 if args.pull_every > 0 else None)
     worker = Forwarder(db, config, settings)
-    if args.once:
-        print(f"{worker.drain()} forwarding entries handled")
-        return 0
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    worker.run(stop, args.poll_interval)
-    return 0
+    return run_worker(worker, once=args.once, poll_interval_s=args.poll_interval,
+                      handled="forwarding entries handled")
 
 
 def _age(since: dt.datetime, now: dt.datetime) -> str:

@@ -17,28 +17,10 @@ central's secret key (``--secret-key-file``): the numbers are sealed with it.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import signal
 import sys
-import threading
 
+from central.cli_common import instant, positive, run_worker
 from central.sms import SendWorker, SmsDesk, sender_types
-
-
-def _seconds(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {value}")
-    return number
-
-
-def _instant(value: str) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time like 2026-11-23T10:30:00+07:00, got {value!r}") \
-            from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def add_commands(sub, database: argparse.ArgumentParser) -> None:
@@ -48,12 +30,12 @@ def add_commands(sub, database: argparse.ArgumentParser) -> None:
     send = sms_sub.add_parser("send", parents=[database],
                               help="send the replies and notices through the push gateways (until SIGTERM)")
     send.add_argument("--once", action="store_true", help="send what is due now, then exit")
-    send.add_argument("--poll-interval", type=_seconds, default=2.0, metavar="S",
+    send.add_argument("--poll-interval", type=positive, default=2.0, metavar="S",
                       help="seconds to wait when nothing is due (default 2)")
     send.add_argument("--batch", type=int, default=20, metavar="N", help="SMS claimed at once per gateway (default 20)")
     purge = sms_sub.add_parser("purge", parents=[database],
                                help="clear the numbers and texts past retention_days (the worker does it daily)")
-    purge.add_argument("--now", type=_instant, metavar="ISO-TIME", help="judge as of this time instead of now")
+    purge.add_argument("--now", type=instant, metavar="ISO-TIME", help="judge as of this time instead of now")
     gammu = sms_sub.add_parser("gammu-receive", parents=[database],
                                help="Gammu SMSD's RunOnReceive: hand the received messages to the central")
     gammu.add_argument("--gateway", metavar="NAME", help="the [gateways.NAME] of type gammu (default: the only one)")
@@ -101,11 +83,4 @@ def send_command(desk: SmsDesk, args: argparse.Namespace) -> int:
               "fetches its SMS itself)", file=sys.stderr)
         return 2
     worker = SendWorker(desk, senders, batch=max(1, args.batch))
-    if args.once:
-        print(f"{worker.drain()} SMS handled")
-        return 0
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    worker.run(stop, args.poll_interval)
-    return 0
+    return run_worker(worker, once=args.once, poll_interval_s=args.poll_interval, handled="SMS handled")

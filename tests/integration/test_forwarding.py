@@ -16,7 +16,6 @@ import json
 import random
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -28,7 +27,8 @@ from central.forwarding_config import load
 from kiosk.kernel.clock import utc_now
 from kiosk.kernel.tracking_id import format_tracking_id
 from tests.support import servers
-from tests.support.central import alembic, auth, central_cli, env_synced_to, query, report, running_central, send
+from tests.support.central import (alembic, assert_schema_matches_models, auth, central_cli, env_synced_to, query,
+                                   report, running_central, send)
 from tests.support.clock import FakeClock
 from kiosk.core.status_lookup import look_up
 from tests.support.lapor_double import LaporDouble, forwarding_file
@@ -437,12 +437,8 @@ def test_a_wrong_forwarding_file_stops_the_start_with_its_key(tmp_path):
 def test_c0014_matches_the_models_and_goes_down_and_up(backend, tmp_path, request):
     """GIVEN a database at c0013 with a report WHEN the central migrates THEN the schema is
     the models' (forwarding's unique key and indexes included); down and up again works."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
 
-    from central import search
     from central.db import migrate
-    from central.models import Base
 
     url = (f"sqlite:///{tmp_path / 'central.sqlite3'}" if backend == "sqlite"
            else servers.fresh_database(request.getfixturevalue("postgres_url"), "forwarding_mig"))
@@ -450,9 +446,7 @@ def test_c0014_matches_the_models_and_goes_down_and_up(backend, tmp_path, reques
     db = Database(url)
     try:
         migrate(db.engine)
-        with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": search.outside_models})
-            assert compare_metadata(context, Base.metadata) == []
+        assert_schema_matches_models(db)
         names = {i["name"] for i in inspect(db.engine).get_indexes("forwarding")}
         assert {"ix_forwarding_due", "ix_forwarding_waiting"} <= names
     finally:

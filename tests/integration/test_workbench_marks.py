@@ -18,7 +18,7 @@ from central.web import local_time
 from kiosk.kernel.clock import LOCAL_TZ
 from kiosk.kernel.workdays import NATIONAL
 from tests.support import servers
-from tests.support.central import alembic, auth, central_cli, query, report, send
+from tests.support.central import assert_schema_matches_models, alembic, auth, central_cli, query, report, send
 from tests.support.workbench import add_officer, get_page, log_in, page_csrf, post_form
 
 _ROW_ID = re.compile(r'class="tid" href="/workbench/reports/([A-Z0-9]+)"')
@@ -221,13 +221,10 @@ def test_c0011_marks_the_reports_waiting_before_it_and_matches_the_models(backen
     answered by re-routing, an objection still waiting, one answered again WHEN the
     central migrates THEN only the waiting ones are marked (with their event's time), the
     inbox's tabs find them, and the schema is the models'; down and up again works."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
 
-    from central import inbox, search
+    from central import inbox
     from central.accounts import SignedIn
     from central.db import Database, migrate
-    from central.models import Base
 
     url = (f"sqlite:///{tmp_path / 'central.sqlite3'}" if backend == "sqlite"
            else servers.fresh_database(request.getfixturevalue("postgres_url"), "marks_mig"))
@@ -273,9 +270,7 @@ def test_c0011_marks_the_reports_waiting_before_it_and_matches_the_models(backen
         page = inbox.inbox(db, agency, inbox.Filters.from_query({"mark": "reroute"}))
         assert page.marks == {"objected": 1} and len(page.rows) == 5  # no such tab: everything of theirs
         assert all(r.reroute_requested_at is None for r in page.rows)
-        with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": search.outside_models})
-            assert compare_metadata(context, Base.metadata) == []
+        assert_schema_matches_models(db)
     finally:
         db.close()
     alembic(url, "c0010", "downgrade")

@@ -61,6 +61,21 @@ def query(url: str, sql: str, **params) -> list[tuple]:
         engine.dispose()
 
 
+def assert_schema_matches_models(db) -> None:
+    """The database ``db`` (a ``central.db.Database``) as its migrations left it holds what
+    ``central.models`` declares: tables, columns, types and indexes (search's own objects,
+    which no model declares, left out)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from central import search
+    from central.models import Base
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": search.outside_models})
+        assert compare_metadata(context, Base.metadata) == []
+
+
 def alembic(url: str, revision: str, action: str = "upgrade") -> None:
     """Move the central database at ``url`` to ``revision`` (``action``: upgrade, downgrade
     or stamp), as a test of a migration starts from a database made at an older one."""
