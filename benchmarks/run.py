@@ -150,6 +150,12 @@ def main() -> int:
     from benchmarks import forwarding
 
     forwarding_rows = forwarding.measure_all()
+    from benchmarks import open311_list
+
+    open311_rows = open311_list.measure_all(int(os.environ.get("BENCH_REPORTS", open311_list.REPORTS)))
+    from benchmarks import sms_intake
+
+    sms_rows = sms_intake.measure_all()
     from benchmarks import speech
 
     speech_results = speech.measure()
@@ -219,6 +225,8 @@ def main() -> int:
     lines += ["", *workbench_inbox.lines(inbox_rows)]
     lines += ["", *workbench_recap.lines(recap_rows)]
     lines += ["", *forwarding.lines(forwarding_rows)]
+    lines += ["", *open311_list.lines(open311_rows)]
+    lines += ["", *sms_intake.lines(sms_rows)]
     lines += ["", *speech.lines(speech_results)]
     lines += ["", *microphone.lines(microphone_results)]
     lines += [

@@ -3,9 +3,10 @@ kept in the database (``rate_buckets``), so every worker and machine of one cent
 against the same bucket: N workers allow the limit once, not N times.
 
 A lookup costs one statement: an upsert that refills the bucket for the time since its
-last use, takes a token when there is one, and returns what it did. Buckets that have
-refilled completely hold nothing worth keeping; each process deletes them at most once a
-minute.
+last use, takes a token when there is one, and returns what it did; in a transaction of
+its own, or in the caller's (the SMS desk takes a message's buckets in the transaction that
+stores it: one commit, not three). Buckets that have refilled completely hold nothing
+worth keeping; each process deletes them at most once a minute.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from typing import Callable
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from central.db import Database
 
@@ -36,8 +38,9 @@ def _take_statement() -> str:
         "RETURNING tokens, allowed")
 
 
-_TAKE = _take_statement()
-_PURGE = "DELETE FROM rate_buckets WHERE scope = :scope AND at < :before"
+#: Built once: reading the statement for its parameters took about 0.12 ms at every take.
+_TAKE = text(_take_statement())
+_PURGE = text("DELETE FROM rate_buckets WHERE scope = :scope AND at < :before")
 
 
 class RateLimiter:
@@ -51,23 +54,32 @@ class RateLimiter:
         self._purged_at = float("-inf")
         self._lock = threading.Lock()
 
-    def take(self, client: str, cost: int = 1) -> float:
+    def take(self, client: str, cost: int = 1, *, connection: Connection | None = None) -> float:
         """0 when allowed; otherwise the seconds until the next lookup is allowed. ``cost``:
         how many lookups one request makes at once (Open311's list of Tracking IDs), at
-        most ``burst``."""
+        most ``burst``. ``connection``: in the caller's transaction (committed or rolled back
+        with it; on SQLite a transaction of its own would wait for the caller's write lock),
+        else in one of its own."""
         cost = float(min(max(1, cost), self.burst))
         now = self.clock()
-        with self.db.engine.begin() as conn:
-            tokens, allowed = conn.execute(text(_TAKE), {
-                "scope": self.scope, "client": client[:64], "first": self.burst - cost, "now": now, "rate": self.rate,
-                "burst": self.burst, "yes": True, "cost": cost}).one()
-        self._purge(now)
+        values = {"scope": self.scope, "client": client[:64], "first": self.burst - cost, "now": now,
+                  "rate": self.rate, "burst": self.burst, "yes": True, "cost": cost}
+        if connection is not None:
+            tokens, allowed = connection.execute(_TAKE, values).one()
+        else:
+            with self.db.engine.begin() as conn:
+                tokens, allowed = conn.execute(_TAKE, values).one()
+        self._purge(now, connection)
         return 0.0 if allowed else (cost - tokens) / self.rate
 
-    def _purge(self, now: float) -> None:
+    def _purge(self, now: float, connection: Connection | None) -> None:
         with self._lock:
             if now - self._purged_at < PURGE_EVERY_S:
                 return
             self._purged_at = now
+        values = {"scope": self.scope, "before": now - self._full_after_s}
+        if connection is not None:
+            connection.execute(_PURGE, values)
+            return
         with self.db.engine.begin() as conn:
-            conn.execute(text(_PURGE), {"scope": self.scope, "before": now - self._full_after_s})
+            conn.execute(_PURGE, values)

@@ -256,40 +256,43 @@ class SmsDesk:
             is not None
 
     # -- intake --------------------------------------------------------------------------------
-    def _held(self, gateway: str, key: str) -> tuple[str | None] | None:
-        with self.db.session() as session:
-            row = session.execute(select(SmsMessage.tracking_id).where(
-                SmsMessage.gateway == gateway, SmsMessage.message_key == key)).first()
+    def _held(self, gateway: str, key: str, session=None) -> tuple[str | None] | None:
+        """``(tracking_id,)`` of the message taken before under ``key``, None for a new one;
+        in ``session`` (the transaction that would store it), else in a session of its own."""
+        if session is None:
+            with self.db.session() as own:
+                return self._held(gateway, key, own)
+        row = session.execute(select(SmsMessage.tracking_id).where(
+            SmsMessage.gateway == gateway, SmsMessage.message_key == key)).first()
         return None if row is None else (row[0],)
 
-    def _allowed(self, hashed: str, gateway: str) -> bool:
-        """The number's bucket first: a number over its limit takes nothing from its gateway's."""
-        return self._number_limit.take(hashed) == 0 and self._gateway_limit.take(gateway[:64]) == 0
+    def _allowed(self, connection, hashed: str, gateway: str) -> bool:
+        """The number's bucket first: a number over its limit takes nothing from its gateway's.
+        In the caller's transaction (``connection``): taken with the message, or not at all."""
+        return self._number_limit.take(hashed, connection=connection) == 0 and \
+            self._gateway_limit.take(gateway[:64], connection=connection) == 0
 
     def take(self, sms: IncomingSms, *, now: dt.datetime | None = None) -> Taken:
         """Take one message once: file, answer, stop or help, with its reply queued in the
-        same transaction; a message taken before is a ``repeat`` (nothing more is done)."""
+        same transaction; a message taken before is a ``repeat`` (nothing more is stored)."""
         if sms.gateway not in self.config.gateways:
             raise ValueError(f"no gateway {sms.gateway!r} in the SMS file {self.config.path}")
         now = _utc(now or utc_now())
         number = normalise_number(sms.sender)
         key = self._message_key(sms, number)
-        held = self._held(sms.gateway, key)
-        if held is not None:
-            return Taken(REPEAT, held[0], None)
         command = read_command(sms.text, self.config)
         if command.verb == FILED and not clean_input(command.rest, max_len=DESCRIPTION_MAX, multiline=True).text.strip():
             command = Command(HELP, rest="empty")  # nothing a report can keep (only emoji, say)
         hashed = self.number_hash(number or sms.sender.strip())
         words = self.config.words
-        if command.verb != STOPPED and not self._allowed(hashed, sms.gateway):
-            log.info("an SMS over its number's or gateway's limit: kept, not acted on")
-            return self._store(sms, key, number, hashed, now, LIMITED)
         if command.verb == FILED:
             return self._store(sms, key, number, hashed, now, FILED, report_text=command.rest)
         if command.verb == STATUS:
             if command.mistyped:
                 return self._store(sms, key, number, hashed, now, STATUS, reply=sms_text.mistyped(words))
+            held = self._held(sms.gateway, key)  # before the public page's reads: a repeat asks nothing
+            if held is not None:
+                return Taken(REPEAT, held[0], None)
             return self._store(sms, key, number, hashed, now, STATUS, tracking_id=command.tracking_id,
                                reply=self.status_reply(command.tracking_id))
         if command.verb == STOPPED:
@@ -312,43 +315,55 @@ class SmsDesk:
                tracking_id: str | None = None, reply: str | None = None, report_text: str | None = None,
                stop: bool = False) -> Taken:
         """The message's row, and what it leads to (its report, its reply, the opt-out), in
-        one transaction; a concurrent take of the same message finds the first's row."""
+        one transaction that first looks for the message (taken before: a ``repeat``, nothing
+        more), then takes its rate limits (all but STOP; over one, the row alone, as
+        ``limited``). One transaction a message, on SQLite one durable commit, where the
+        look-up and the two buckets took one each before. A CEK's answer is read before it
+        (the public page's reads open their own sessions). A concurrent take of the same
+        message finds the first's row."""
         received = _utc(sms.received_at)
         for _ in range(3):
-            body = None
+            done, done_id, answer, body = outcome, tracking_id, reply, None
             if report_text is not None:
                 body = self._report_body(report_text, received, now)
-                tracking_id = body["tracking_id"]
-                reply = sms_text.filed(tracking_id, self.config.words)
+                done_id = body["tracking_id"]
+                answer = sms_text.filed(done_id, self.config.words)
             try:
                 with self.db.session() as session, session.begin():
+                    held = self._held(sms.gateway, key, session)
+                    if held is not None:
+                        return Taken(REPEAT, held[0], None)
+                    if not stop and not self._allowed(session.connection(), hashed, sms.gateway):
+                        done, done_id, answer, body = LIMITED, None, None, None
                     if body is not None:
                         service.add_report(session, self.config.issuer, body, now, self.db.calendar, channel=CHANNEL,
                                            forwarding=self.db.forwarding)
                     if stop and number:
                         if self.opted_out(session, number):
-                            reply = None  # said once already
+                            answer = None  # said once already
                         else:
                             session.add(SmsOptOut(number_hash=hashed, number_sealed=self.box.seal(number), at=now))
                     message = SmsMessage(gateway=sms.gateway, message_key=key,
                                          sender_sealed=self.box.seal(number or sms.sender.strip()[:40]),
                                          sender_hash=hashed, text_sealed=self.box.seal(sms.text), received_at=received,
-                                         taken_at=now, outcome=outcome, tracking_id=tracking_id)
+                                         taken_at=now, outcome=done, tracking_id=done_id)
                     session.add(message)
                     session.flush()
-                    if reply is not None and number:
-                        self.queue(session, f"reply:{message.id}", "reply", sms.gateway, number, reply, now,
-                                    tracking_id=tracking_id, message_id=message.id)
+                    if answer is not None and number:
+                        self.queue(session, f"reply:{message.id}", "reply", sms.gateway, number, answer, now,
+                                    tracking_id=done_id, message_id=message.id)
                     else:
-                        reply = None  # no number a reply can go to
+                        answer = None  # no number a reply can go to
             except IntegrityError:
                 held = self._held(sms.gateway, key)
                 if held is not None:
                     return Taken(REPEAT, held[0], None)  # the same message taken at the same moment elsewhere
                 continue  # a Tracking ID drawn twice: another one
-            if outcome != LIMITED:
-                log.info("an SMS taken: %s", outcome)
-            return Taken(outcome, tracking_id, reply)
+            if done == LIMITED:
+                log.info("an SMS over its number's or gateway's limit: kept, not acted on")
+            else:
+                log.info("an SMS taken: %s", done)
+            return Taken(done, done_id, answer)
         raise RuntimeError("the SMS was neither stored nor found")
 
     def status_reply(self, tracking_id: str) -> str:

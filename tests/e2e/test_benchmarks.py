@@ -65,3 +65,33 @@ def test_the_forwarding_benchmark_forwards_every_report(tmp_path):
     assert row["forward_per_s"] > 0 and row["bare_per_s"] > 0
     section = forwarding.lines([row, row])
     assert section[0] == forwarding.START and section[-1] == forwarding.END
+
+
+def test_the_sms_benchmark_takes_every_message_once(tmp_path):
+    """The SMS intake benchmark posts signed Android webhooks and SMSSync forms to a real
+    central, one client and several, and checks afterwards that every distinct message has
+    its row and its one reply and every BARUT its report (it raises otherwise); its section
+    has its markers."""
+    from benchmarks import sms_intake
+
+    row = sms_intake.measure("SQLite", f"sqlite:///{tmp_path / 'central.sqlite3'}", count=40)
+    assert [run["clients"] for run in row["runs"]] == list(sms_intake.CLIENTS)
+    for run in row["runs"]:
+        assert run["mix"] == {"filed": 24, "status": 12, "repeat": 4}
+        assert run["sms"]["per_s"] > 0 and run["healthz"]["per_s"] > 0
+    section = sms_intake.lines([row, row])
+    assert section[0] == sms_intake.START and section[-1] == sms_intake.END
+
+
+def test_the_open311_listing_benchmark_checks_what_it_times(tmp_path):
+    """The Open311 listing benchmark, small: each answer it times is checked first (the
+    newest public requests, newest first, no confidential one, the closed ones of one
+    service, the IDs asked for), and its section is well formed."""
+    from benchmarks import open311_list
+
+    row = open311_list.measure("SQLite", f"sqlite:///{tmp_path / 'central.sqlite3'}", count=5000, requests_each=1)
+    assert row["confidential"] > 0 and all(result["count"] == 1 for result in row["results"].values())
+    listed = {name: size[0] for name, size in row["sizes"].items()}
+    assert listed["requests.json, no filters (newest 1,000 of 90 days)"] == 1000
+    section = open311_list.lines([row, row])
+    assert section[0] == open311_list.START and section[-1] == open311_list.END

@@ -77,6 +77,26 @@ def test_rate_limiter_refills_with_time(tmp_path):
     db.close()
 
 
+def test_a_bucket_taken_in_the_callers_transaction_goes_with_it(tmp_path):
+    """GIVEN a bucket with one token left WHEN it is taken in a transaction that rolls back
+    THEN the token is still there; taken in one that commits, it is gone (the SMS desk takes
+    a message's buckets in the transaction that stores the message)."""
+    from central.db import Database, migrate
+
+    db = Database(f"sqlite:///{tmp_path / 'central.sqlite3'}")
+    migrate(db.engine)
+    limiter = RateLimiter(db, "smsnum", per_minute=1, burst=2, clock=lambda: 1_800_000_000.0)
+    assert limiter.take("n") == 0
+    with db.engine.connect() as conn:
+        with conn.begin() as transaction:
+            assert limiter.take("n", connection=conn) == 0
+            transaction.rollback()
+        with conn.begin():
+            assert limiter.take("n", connection=conn) == 0
+    assert limiter.take("n") == 60.0
+    db.close()
+
+
 # -- hostile paths: the page never reflects them, and says what the browser may do ----------
 @pytest.fixture(scope="module")
 def own_url(tmp_path_factory):
