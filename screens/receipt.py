@@ -16,6 +16,7 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 
+from kiosk.core.receipt import sms_check_lines
 from kiosk.core.receipt_content import delivery_note, receipt_content
 from kiosk.core.speech_guide import Kind, Line
 from kiosk.kernel.i18n import N_
@@ -53,6 +54,7 @@ class ReceiptScreen(Screen):
     print_again_slot = BooleanProperty(False)  # a print failed here: "print again" has its place
     qr = ObjectProperty(None, allownone=True)
     sms_when_answered = BooleanProperty(False)  # the citizen agreed to one SMS when it is answered
+    sms_number = StringProperty("")  # the kabupaten's SMS number for CEK, as the receipt prints it
 
     _tracking_id: str | None = None
     _saved = None  # the SavedReport shown: "print again" lays it out in the language read then
@@ -69,6 +71,7 @@ class ReceiptScreen(Screen):
         self._content = receipt_content(saved, app.env, app.lang)
         self.qr = qr_texture(self._content.qr_text)
         self.sms_when_answered = self._content.sms_when_answered
+        self.sms_number = self._content.sms_number
         self._send()
         if self._check_event is None:
             self._check_event = Clock.schedule_interval(lambda _dt: self._check_printer(), CHECK_TICK_S)
@@ -146,6 +149,12 @@ class ReceiptScreen(Screen):
             return ""
         return tr(lang, delivery_note(App.get_running_app().env.reports, self._tracking_id))
 
+    def sms_check_text(self, lang: str, tracking_text: str, sms_number: str) -> str:
+        """How to check by SMS, as the receipt prints it; nothing without an SMS number."""
+        if not (tracking_text and sms_number):
+            return ""
+        return "\n".join(sms_check_lines(self._tracking_id, sms_number, lambda msgid: tr(lang, msgid)))
+
     def switch_language(self, language: str) -> None:
         """The language switch: the number, the print state and the wait stay as they are."""
         App.get_running_app().set_language(language)
@@ -168,4 +177,5 @@ class ReceiptScreen(Screen):
         self.can_print_again = False
         self.print_again_slot = False
         self.sms_when_answered = False
+        self.sms_number = ""
         self.qr = None

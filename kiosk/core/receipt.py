@@ -60,6 +60,7 @@ class ReceiptContent:
     status_address: str = ""  # this kiosk's public status page for the report, when one is configured
     printer_test: bool = False  # `kiosk print-test`: marked as a test at top and bottom, never "keep this"
     sms_when_answered: bool = False  # the citizen agreed to one SMS when the report is answered (issue 16)
+    sms_number: str = ""  # the kabupaten's SMS number for "CEK <Tracking ID>", when one is configured
 
     @property
     def qr_text(self) -> str:
@@ -207,6 +208,10 @@ def write_receipt(
         w.line(_(SMS_WHEN_ANSWERED))
     w.rule()
     w.line(_("Check the status at any LAPOR! kiosk: scan this QR code or type the report number."))
+    if content.sms_number:  # from any phone, a basic one too
+        where, what = sms_check_lines(content.tracking_id, content.sms_number, _)
+        w.line(where)
+        w.line(what)
     if content.status_address:
         # lapor.go.id cannot look up a kiosk's Tracking ID: point at the page that can.
         w.line(_("Or online, on a phone or computer:"))
@@ -220,6 +225,16 @@ def write_receipt(
         w.line(_("Keep this receipt"))
     w.style(align="left", bold=False)
     printer.cut()  # ESC d 6 (feed past the cutter), GS V 0
+
+
+def sms_check_lines(tracking_id: str, sms_number: str, _: Callable[[str], str]) -> tuple[str, str]:
+    """How to check the report by SMS from any phone, in two lines: where to ("Cek lewat SMS
+    ke 0812 3456 7890, ketik:") and exactly what to type ("CEK MT01-ABCDE-FGHJK"), which
+    then never breaks, even on 58 mm paper (the receipt and the receipt screen)."""
+    from kiosk.kernel.tracking_id import format_tracking_id
+
+    return (_("Check by SMS to {phone}, type:").format(phone=" ".join(sms_number.split())),
+            f"CEK {format_tracking_id(tracking_id)}")
 
 
 #: The receipt's line when the citizen agreed to one SMS when the report is answered (the

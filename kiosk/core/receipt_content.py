@@ -29,6 +29,7 @@ def receipt_content(saved: SavedReport, env, language: str, *, copy: bool = Fals
         qr_payload=status_url(env.config.status_base_url, saved.tracking_id),
         status_address=status_url(env.config.status_base_url, saved.tracking_id) if env.config.status_base_url else "",
         sms_when_answered=draft.sms_consent,
+        sms_number=env.config.sms_number,
     )
 
 

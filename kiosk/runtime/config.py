@@ -121,6 +121,7 @@ VARS: tuple[ConfigVar, ...] = (
     ConfigVar("microphone_limit_s", float, 180.0, "Longest spoken complaint in seconds; the recording stops by itself there.", _between(10, 600)),
     ConfigVar("microphone_bitrate_kbps", int, 20, "Ogg Opus bitrate of a spoken complaint (16 kHz mono): 20 kbit/s is about 150 kB a minute (docs/PERFORMANCE.md).", _between(8, 64)),
     ConfigVar("status_base_url", str, "", "Public status page base URL; receipts then carry <base>/<Tracking ID> in their QR code."),
+    ConfigVar("sms_number", str, "", "The kabupaten's SMS number for citizens (the SIM of the central's SMS gateway, docs/SMS.md), e.g. 0812 3456 7890; receipts then say how to check by SMS (CEK <Tracking ID>). Empty: receipts do not mention SMS checks."),
     ConfigVar("central_url", str, "", "Base URL of the central service, e.g. https://lapor.example.go.id; empty: offline only."),
     ConfigVar("central_token", str, "", "This kiosk's token from `python -m central kiosk add` (secret: never logged or shown)."),
     ConfigVar("heartbeat_interval_s", float, 300.0, "Seconds between heartbeats to the central (version, queue, printer, paper, camera, disk; no report content); keep it well under the central's `kiosks --silent-after`.", _between(30, 3600)),

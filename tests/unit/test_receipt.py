@@ -268,6 +268,29 @@ def test_the_receipt_prints_the_kiosks_own_status_address_when_one_is_configured
     assert "lapor.go.id, SMS 1708" in flat(plain)
 
 
+@pytest.mark.parametrize("width", [58, 80])
+def test_the_receipt_says_how_to_check_by_sms_when_the_kabupaten_has_a_number(tmp_path, width):
+    """GIVEN the kabupaten's SMS number (sms_number) WHEN a receipt is printed THEN it says
+    where to send it ("Cek lewat SMS ke ..., ketik:") and, on a line of its own, exactly what to
+    type ("CEK MT01-ABCDE-FGHJK"), on both paper widths; in English too; without a number,
+    no SMS check line."""
+    tracking_id = new_tracking_id("MT01")
+    grouped = format_tracking_id(tracking_id)
+    _, _, parsed = print_one(tmp_path / "id", content(tracking_id=tracking_id, sms_number=" 0812 3456 7890 "),
+                             paper_width_mm=width)
+    lines = [line.strip() for line in parsed.text.splitlines()]
+    at = lines.index("Cek lewat SMS ke 0812 3456 7890, ketik:") if width == 80 else None
+    assert "Cek lewat SMS ke 0812 3456 7890, ketik:" in flat(parsed)
+    assert f"CEK {grouped}" in lines  # exactly what to type, on a line of its own
+    assert at is None or lines[at + 1] == f"CEK {grouped}"
+    _, _, english = print_one(tmp_path / "en", content(tracking_id=tracking_id, sms_number="0812 3456 7890",
+                                                       language="en"), paper_width_mm=width)
+    assert "Check by SMS to 0812 3456 7890, type:" in flat(english)
+    assert f"CEK {grouped}" in [line.strip() for line in english.text.splitlines()]
+    _, _, plain = print_one(tmp_path / "none", content(tracking_id=tracking_id), paper_width_mm=width)
+    assert "CEK" not in plain.text
+
+
 def test_the_printer_test_is_marked_as_a_test_at_top_and_bottom(tmp_path):
     from kiosk.core.receipt import PRINTER_TEST_BANNER
 
