@@ -324,6 +324,34 @@ class Outbox:
             log.info("the central answers again: %d waiting outbox entries are due now", moved)
         return moved
 
+    # -- history -------------------------------------------------------------------------
+    @staticmethod
+    def sent_before(connection: Connection, cutoff: dt.datetime, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` entries confirmed (``sent``) before ``cutoff``, oldest first, as
+        (kind, key) — never the newest sent entry, which says when the central last
+        confirmed something (:meth:`figures`, the heartbeat). A report is only offered with
+        its recording's entry sent too (or none), so that nothing of it is still to go."""
+        newest = select(func.max(OutboxEntry.id)).where(OutboxEntry.state == OutboxState.SENT.value).scalar_subquery()
+        voice = aliased(OutboxEntry)
+        voice_waiting = exists().where(voice.voice_of == OutboxEntry.tracking_id, voice.state != OutboxState.SENT.value)
+        rows = connection.execute(
+            select(OutboxEntry.kind, _KEY)
+            .where(OutboxEntry.state == OutboxState.SENT.value, OutboxEntry.updated_at < cutoff,
+                   OutboxEntry.id != newest, ~voice_waiting)
+            .order_by(OutboxEntry.id).limit(limit)
+        ).all()
+        return [(kind or "report", key) for kind, key in rows]
+
+    @staticmethod
+    def forget_sent(connection: Connection, keys: list[str]) -> int:
+        """Delete these entries, inside the caller's transaction (the one that deletes what
+        they delivered), if they are ``sent``: a waiting entry is never forgotten. How many."""
+        if not keys:
+            return 0
+        return connection.execute(
+            OutboxEntry.__table__.delete().where(_keyed(keys), OutboxEntry.state == OutboxState.SENT.value)
+        ).rowcount
+
     # -- reads ---------------------------------------------------------------------------
     def next_due(self) -> dt.datetime | None:
         """When the earliest ``pending`` entry is due (None: nothing pending)."""

@@ -15,6 +15,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from kiosk.core import reference
+from kiosk.core.retention import HistoryRetention
 from kiosk.core.status_lookup import remember_remote_status
 from kiosk.core.store.db import Store
 from kiosk.core.store.models import Meta, RemoteStatus, Report
@@ -102,6 +103,8 @@ class StatusPull:
         self.pull()
 
 
-def housekeeping_tasks(store: Store, client: CentralClient, now: Callable[[], dt.datetime]) -> list[PeriodicTask]:
-    """The kiosk core's periodic tasks, in the order the worker runs them."""
-    return [ReferenceRefresh(store, client), StatusPull(store, client, now)]
+def housekeeping_tasks(store: Store, client: CentralClient, now: Callable[[], dt.datetime], *,
+                       retention_days: int) -> list[PeriodicTask]:
+    """The kiosk core's periodic tasks, in the order the worker runs them; delivered
+    history goes after ``retention_days`` (:mod:`kiosk.core.retention`)."""
+    return [ReferenceRefresh(store, client), StatusPull(store, client, now), HistoryRetention(store, now, retention_days)]

@@ -114,7 +114,8 @@ def reprint(config: Config, tracking_id: str) -> int:
                 print(f"kiosk: report {canonical} cannot be reprinted: {unreadable}. "
                       "`kiosk doctor` counts such reports; `kiosk queue` shows its entry.", file=sys.stderr)
                 return 1
-            print(f"kiosk: no report {canonical} on this kiosk", file=sys.stderr)
+            print(f"kiosk: no report {canonical} on this kiosk (a delivered report is kept "
+                  f"{config.delivered_retention_days} days: delivered_retention_days)", file=sys.stderr)
             return 2
         outcome = env.print_async(content, gettext_for(content.language)).result()
         if not outcome.ok:
