@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from central import lifecycle
+from central.cli_common import loop
 from central.db import Database
 from central.destinations import (Delivered, Destination, LookUpUnsupported, Outgoing, Refused, TryLater, Unknown,
                                   UpstreamEvent)
@@ -224,12 +225,5 @@ class Forwarder:
     def run(self, stop: threading.Event, poll_interval_s: float) -> None:
         """Until ``stop`` is set (SIGTERM): a pass, then, when nothing was due, a wait."""
         log.info("forwarding worker %s started: %s", self.name, ", ".join(self.config.destinations))
-        while not stop.is_set():
-            try:
-                handled = self.run_once()
-            except Exception as exc:  # the database away for a moment: the loop goes on
-                log.error("forwarding pass failed: %s", type(exc).__name__)
-                handled = 0
-            if not handled:
-                stop.wait(poll_interval_s)
+        loop(self.run_once, stop, poll_interval_s, log=log, what="forwarding")
         log.info("forwarding worker %s stopped", self.name)

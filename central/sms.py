@@ -39,6 +39,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from central import service, sms_text
+from central.cli_common import loop
 from central.crypto import SecretBox
 from central.db import Database
 from central.models import Report, ReportEvent, SmsMessage, SmsOptOut, SmsOutgoing
@@ -575,12 +576,5 @@ class SendWorker:
     def run(self, stop, poll_interval_s: float) -> None:
         """Until ``stop`` (a threading.Event) is set: a pass, then a wait when nothing was due."""
         log.info("SMS send worker started: %s", ", ".join(self.senders) or "no push gateway")
-        while not stop.is_set():
-            try:
-                handled = self.run_once()
-            except Exception as exc:  # the database away for a moment: the loop goes on
-                log.error("SMS send pass failed: %s", type(exc).__name__)
-                handled = 0
-            if not handled:
-                stop.wait(poll_interval_s)
+        loop(self.run_once, stop, poll_interval_s, log=log, what="SMS send")
         log.info("SMS send worker stopped")
