@@ -34,27 +34,10 @@ from kiosk.kernel.wire import FeedbackIn
 from tests.support import servers
 from tests.support.central import (alembic, assert_schema_matches_models, central_cli, query, report, running_central,
                                    secret_key_file, send)
+from tests.support.sms import a_number, sms_file
 
 STATUS_URL = "https://lapor.baritoutarakab.go.id/status"
 _GROUPED_ID = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{5}-[0-9A-Z]{5}\b")
-
-
-def sms_file(folder: Path, **limits) -> str:
-    path = folder / "sms.toml"
-    secret = folder / "smssync.secret"
-    secret.write_text("rahasia-kabupaten-barito-utara\n", encoding="utf-8")
-    per_number = limits.get("per_number_per_hour", 10)
-    path.write_text(f'keyword = "BARUT"\nissuer = "0767"\nretention_days = 90\nstatus_url = "{STATUS_URL}"\n'
-                    f'notify_gateway = "modem"\n[limits]\nper_number_per_hour = {per_number}\n'
-                    'per_gateway_per_minute = 5000\n'
-                    f'[gateways.modem]\ntype = "gammu"\n[gateways.hp]\ntype = "smssync"\nsecret_file = "{secret}"\n',
-                    encoding="utf-8")
-    return str(path)
-
-
-def a_number() -> str:
-    """A new Indonesian mobile number, as a gateway may write it (0812...)."""
-    return "0812" + "".join(random.choice("0123456789") for _ in range(8))
 
 
 @dataclasses.dataclass
@@ -93,7 +76,7 @@ def _world(backend: str, tmp_path_factory, request):
     folder = tmp_path_factory.mktemp(f"sms-{backend}")
     url = (f"sqlite:///{folder / 'central.sqlite3'}" if backend == "sqlite"
            else servers.fresh_database(request.getfixturevalue("postgres_url"), "sms"))
-    key, path = secret_key_file(), sms_file(folder)
+    key, path = secret_key_file(), sms_file(folder, status_url=STATUS_URL)
     with running_central(url, env={"CENTRAL_SMS_FILE": path, "CENTRAL_SECRET_KEY_FILE": key}) as base:
         token = central_cli(url, "kiosk", "add", "MT01", "--location", "Mal Pelayanan Publik").stdout.strip()
         db = Database(url)

@@ -37,6 +37,7 @@ from central.sms import IncomingSms, SmsDesk
 from tests.support import servers
 from tests.support.central import central_cli, query, report, send
 from tests.support.servers import ROOT
+from tests.support.sms import a_number, sms_file
 from tests.support.workbench import add_officer, csrf_of, get_page, log_in, post_form
 
 ADMIN, AGENCY, VIEWER = "Rina Admin", "Budi Dinkes", "Wati Pimpinan"
@@ -44,22 +45,6 @@ ADMIN, AGENCY, VIEWER = "Rina Admin", "Budi Dinkes", "Wati Pimpinan"
 MARKUP = '<b>x</b> & "y"'
 _FORM_ID = re.compile(r'name="sms_form" value="([0-9a-f]{32})"')
 _TEXTAREA = re.compile(r'<textarea id="sms-text"[^>]*>(.*?)</textarea>', re.S)
-
-
-def sms_file(folder: Path) -> str:
-    path = folder / "sms.toml"
-    secret = folder / "smssync.secret"
-    secret.write_text("rahasia-kabupaten-barito-utara\n", encoding="utf-8")
-    path.write_text('keyword = "BARUT"\nissuer = "0767"\nretention_days = 90\nnotify_gateway = "modem"\n'
-                    '[limits]\nper_number_per_hour = 50\nper_gateway_per_minute = 5000\n'
-                    f'[gateways.modem]\ntype = "gammu"\n[gateways.hp]\ntype = "smssync"\nsecret_file = "{secret}"\n',
-                    encoding="utf-8")
-    return str(path)
-
-
-def a_number() -> str:
-    return "0812" + "".join(random.choice("0123456789") for _ in range(8))
-
 
 
 @dataclasses.dataclass
@@ -111,7 +96,8 @@ class World:
 def world(tmp_path_factory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("sms-workbench")
     url = f"sqlite:///{folder / 'central.sqlite3'}"
-    key, path = os.environ["CENTRAL_SECRET_KEY_FILE"], sms_file(folder)  # the session's: the CLI seals TOTP with it
+    # The session's key: the CLI seals TOTP with it.
+    key, path = os.environ["CENTRAL_SECRET_KEY_FILE"], sms_file(folder, per_number_per_hour=50)
     with servers.central_keeping_its_log(url, {"CENTRAL_SMS_FILE": path, "CENTRAL_SECRET_KEY_FILE": key}) as (base, log):
         token = central_cli(url, "kiosk", "add", "MT01", "--location", "Mal Pelayanan Publik").stdout.strip()
         secret = add_officer(url, ADMIN, "admin", totp=True)
