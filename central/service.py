@@ -9,9 +9,10 @@ import hashlib
 import json
 import logging
 import secrets
+import types
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 import assets
@@ -150,24 +151,44 @@ def add_report(session, kiosk_code: str, body: dict, now: dt.datetime, calendar,
     first deadline, its public Open311 id), the ``received`` event, its search entry and,
     with ``forwarding`` (the process's forwarding file: ``Database.forwarding``), a
     forwarding entry for each destination its routes name (``central.forwarding``).
-    Every channel's intake goes through here, so every report enters the same lifecycle
-    and travels onward alike. Returns the row (flushed)."""
-    text, digest = body_digest(body)
-    tracking_id = body["tracking_id"]
-    report = Report(
-        tracking_id=tracking_id, kiosk_code=kiosk_code, body=text, body_sha256=digest,
-        kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
-        confidential=body["confidential"], anonymous=body["anonymous"], status="received",
-        received_at=now, kecamatan_code=body.get("kecamatan_code"), channel=channel, open311_id=new_open311_id(),
-    )
-    deadlines.follow(report, None, now, calendar)
-    session.add(report)
-    session.flush()
-    session.add(ReportEvent(tracking_id=tracking_id, status="received", at=now, actor="system", note=""))
-    search.index(session, tracking_id, body)
+    Every channel's intake goes through here (or :func:`add_reports`, its batch form, which
+    does the work), so every report enters the same lifecycle and travels onward alike.
+    Returns the row."""
+    add_reports(session, kiosk_code, [body], now, calendar, channel=channel, forwarding=forwarding)
+    return session.get(Report, body["tracking_id"])
+
+
+def add_reports(session, kiosk_code: str, bodies: list[dict], now: dt.datetime, calendar, *,
+                channel: str = KIOSK_CHANNEL, forwarding: ForwardingConfig | None = None) -> None:
+    """:func:`add_report` for many new reports at once, in the caller's transaction: one
+    multi-row INSERT per table (reports, their ``received`` events, search entries), not a
+    round trip per row. The events go in as plain rows: the ORM hooks on a new event
+    (``central.models._first_step``, ``_marks``) have nothing to do for a ``received`` event
+    of a report just inserted (no step taken, no mark set)."""
+    if not bodies:
+        return
+    reports, events = [], []
+    for body in bodies:
+        text, digest = body_digest(body)
+        # Every column (the ones not named here NULL), as a plain row: an ORM object per
+        # report would cost more than its INSERT.
+        report = types.SimpleNamespace(**{**dict.fromkeys(Report.__table__.columns.keys()), **dict(
+            tracking_id=body["tracking_id"], kiosk_code=kiosk_code, body=text, body_sha256=digest,
+            kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
+            confidential=body["confidential"], anonymous=body["anonymous"], status="received",
+            received_at=now, kecamatan_code=body.get("kecamatan_code"), channel=channel, open311_id=new_open311_id(),
+        )})
+        deadlines.follow(report, None, now, calendar)
+        reports.append(vars(report))
+        events.append({"tracking_id": report.tracking_id, "status": "received", "at": now, "actor": "system",
+                       "note": "", "kind": "status"})
+    session.execute(insert(Report), reports)
+    session.execute(insert(ReportEvent), events)
+    search.index_many(session, [(body["tracking_id"], body) for body in bodies])
     if forwarding is not None:
-        forwarding_outbox.enqueue(session, tracking_id, forwarding.route(report.category_code, report.agency_code), now)
-    return report
+        for report in reports:
+            forwarding_outbox.enqueue(session, report["tracking_id"],
+                                      forwarding.route(report["category_code"], report["agency_code"]), now)
 
 
 def take_report(db: Database, kiosk_code: str, body: dict, *, now: dt.datetime | None = None) -> IntakeResult:
@@ -193,6 +214,44 @@ def take_report(db: Database, kiosk_code: str, body: dict, *, now: dt.datetime |
             continue  # another worker stored it first: look again
         return IntakeResult(tracking_id, "created", now)
     raise RuntimeError("tracking id neither inserted nor found")
+
+
+def take_reports(db: Database, kiosk_code: str, bodies: list[dict], *,
+                 now: dt.datetime | None = None) -> list[IntakeResult]:
+    """:func:`take_report` for a kiosk's batch, in ONE transaction: one look-up of every
+    Tracking ID, the new ones inserted together (:func:`add_reports`), one commit (on
+    SQLite one durable commit instead of one per report). The same outcome per report, in
+    order. Raises what the database raised, the batch then stored nowhere: an
+    IntegrityError (another worker stored one of them meanwhile) or a DataError (a value it
+    cannot hold) tells the caller to take them one at a time (:func:`take_report`), where
+    the race becomes a duplicate and the bad report is refused alone."""
+    if not bodies:
+        return []
+    now = now or utc_now()
+    ids = [body["tracking_id"] for body in bodies]
+    if len(set(ids)) != len(ids):  # the same ID twice in one batch: the second is judged against the first
+        return [take_report(db, kiosk_code, body, now=now) for body in bodies]
+    results, new = [], []
+    with db.session() as session, session.begin():
+        held = {row.tracking_id: row for row in session.execute(
+            select(Report.tracking_id, Report.body_sha256, Report.received_at).where(Report.tracking_id.in_(ids)))}
+        for body in bodies:
+            tracking_id = body["tracking_id"]
+            existing = held.get(tracking_id)
+            if existing is None:
+                new.append(body)
+                results.append(IntakeResult(tracking_id, "created", now))
+                continue
+            text, digest = body_digest(body)
+            if existing.body_sha256 == digest:
+                results.append(IntakeResult(tracking_id, "duplicate", existing.received_at))
+                continue
+            session.add(IntakeConflict(tracking_id=tracking_id, kiosk_code=kiosk_code, body=text,
+                                       body_sha256=digest, received_at=now))
+            log.warning("conflicting body for an existing tracking id recorded")
+            results.append(IntakeResult(tracking_id, "conflict", existing.received_at))
+        add_reports(session, kiosk_code, new, now, db.calendar, forwarding=db.forwarding)
+    return results
 
 
 def current_reference(db: Database) -> tuple[str, str]:

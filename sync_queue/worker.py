@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Protocol
 from sqlalchemy.engine import Connection, Engine
 
 from kiosk.kernel.storage import UnreadableRecord
-from kiosk.kernel.wire import FeedbackIn, ReportIn, is_feedback_key
+from kiosk.kernel.wire import MAX_BATCH, FeedbackIn, ReportIn, is_feedback_key
 from sync_queue.client import CentralClient, CentralUnavailable, RateLimited, Rejected, TooLarge, Unauthorized
 from sync_queue.lock import APP_ROLE, DeliveryLock
 from sync_queue.outbox import Outbox, voice_of
@@ -44,7 +44,9 @@ from sync_queue.periodic import PeriodicTask, Schedule
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
+#: Reports a pass claims and sends in one POST: as many as the central takes at once, so a
+#: backlog goes in few round trips (a proxy's smaller body limit halves it, below).
+BATCH_SIZE = MAX_BATCH
 IDLE_POLL_S = 30.0
 HEARTBEAT_EVERY_S = 300.0
 #: The heartbeat task's name: ``send_heartbeat()`` and ``heartbeat_if_due()`` run it.
@@ -72,6 +74,11 @@ class ReportSource(Protocol):
         """The report as the central takes it (None: no such report on this kiosk). Raises
         :class:`~kiosk.kernel.storage.UnreadableRecord` for a report it holds but cannot
         read: that entry fails alone, with the exception's ``reason``."""
+
+    def payloads(self, tracking_ids: list[str]) -> dict[str, ReportIn | UnreadableRecord]:
+        """:meth:`payload` of a batch at once: each report held, as the central takes it, or
+        the :class:`~kiosk.kernel.storage.UnreadableRecord` that sets it aside alone; a
+        report not held is left out."""
 
     def feedback_payload(self, key: str) -> FeedbackIn | None:
         """An objection or rating as the central takes it (None: no such item). Raises
@@ -212,11 +219,18 @@ class SyncWorker:
         if not ids:
             return result
         payloads, unsendable = {}, {}
+        try:  # the batch's reports in one read, not a few queries each
+            reports = self.reports.payloads([tid for tid in ids if voice_of(tid) is None and not is_feedback_key(tid)])
+        except Exception as exc:  # e.g. the database busy: nothing stays claimed, try later
+            self.outbox.retry_later(ids, f"the reports could not be read ({type(exc).__name__})")
+            raise
         for tid in ids:
             if voice_of(tid) is not None:
                 continue  # a recording is read when it is sent, one at a time (hundreds of kB each)
             try:
-                body = self.reports.feedback_payload(tid) if is_feedback_key(tid) else self.reports.payload(tid)
+                body = self.reports.feedback_payload(tid) if is_feedback_key(tid) else reports.get(tid)
+                if isinstance(body, UnreadableRecord):
+                    raise body
             except UnreadableRecord as exc:  # damaged at rest: set aside alone, the others go
                 unsendable[tid] = exc.reason
                 continue

@@ -1,0 +1,59 @@
+"""The drain benchmark (`benchmarks/drain.py`) run small: it measures what it claims (every
+report of the kiosk's store arrives in the central exactly once, through the real sync
+worker, and the baseline posts the same reports), never how fast."""
+from __future__ import annotations
+
+import sqlite3
+
+from benchmarks import drain
+from tests.support.central import query
+
+
+def _outbox(data_dir) -> dict[str, str]:
+    with sqlite3.connect(data_dir / "kiosk.sqlite3") as con:
+        return dict(con.execute("SELECT tracking_id, state FROM outbox"))
+
+
+def test_one_kiosk_drains_every_report_once_and_the_baseline_posts_the_same(tmp_path):
+    """GIVEN a kiosk store of 300 reports filed through the kiosk's code WHEN the benchmark
+    drains it in batches of 100 into a SQLite central and runs its baseline THEN the central
+    holds each of the 300 once, the kiosk has them all sent, and the baseline posted the
+    same 300 in the same 3 bodies."""
+    template = drain.fill_store(tmp_path / "template", drain.CODE, 300)
+    filed = set(_outbox(template))
+    assert len(filed) == 300 and set(_outbox(template).values()) == {"pending"}
+    bodies = drain.batch_bodies(template, drain.CODE, 100)
+    url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+
+    row = drain.measure_one("SQLite", url, template, bodies, tmp_path, 100)
+
+    stored = [tid for (tid,) in query(url, "SELECT tracking_id FROM reports WHERE kiosk_code = :code", code=drain.CODE)]
+    assert sorted(stored) == sorted(filed)  # each once, none other
+    drained = _outbox(tmp_path / "kiosk-SQLite")
+    assert set(drained) == filed and set(drained.values()) == {"sent"}
+    assert row["drain"]["sent"] == row["stored"] == 300 and row["drain"]["per_s"] > 0
+    assert row["baseline"]["sent"] == 300 and len(bodies) == 3
+    section = drain.lines({"reports": 300, "batch": 100, "single": [row], "fleet": [], "frames": None})
+    assert section[0] == drain.START and section[-1] == drain.END
+
+
+def test_kiosks_at_once_each_deliver_their_own_reports_once(tmp_path):
+    """GIVEN three kiosk stores of 40 reports each WHEN their processes drain at once into one
+    central THEN it holds the 120 reports once each, every kiosk's under its own code, and
+    every batch POST was timed."""
+    from tests.support.servers import running_central
+
+    codes = ["K000", "K001", "K002"]
+    url = f"sqlite:///{tmp_path / 'central.sqlite3'}"
+    tokens = drain.register(url, codes)
+    stores = {code: (drain.fill_store(tmp_path / code, code, 40), tokens[code]) for code in codes}
+    filed = {code: set(_outbox(folder)) for code, (folder, _token) in stores.items()}
+
+    with running_central(url) as base:
+        run = drain.fleet(base, stores, 25)
+
+    assert run["sent"] == 120 and len(run["posts_ms"]) == 3 * 2  # 25 + 15 reports per kiosk
+    for code in codes:
+        stored = [tid for (tid,) in query(url, "SELECT tracking_id FROM reports WHERE kiosk_code = :c", c=code)]
+        assert sorted(stored) == sorted(filed[code])
+    assert drain.central_counts(url, codes) == (120, 120)
