@@ -51,6 +51,25 @@ bench: system-deps $(VENV)/.test-installed locale
 bundle: system-deps $(VENV)/.test-installed locale
 	$(BIN)/pyinstaller --noconfirm --clean kiosk.spec
 
+# Signed releases for `kiosk upgrade` (docs/DEPLOY.md, "Update"), into $(RELEASE_DIR):
+# `make release-key` once (keep the .key off the kiosks), then `make release VERSION=...`
+# (code only: under 1 MB) or `make release-full VERSION=...` (with the runtime: new
+# dependencies, or a kiosk's first install).
+# The private key lives outside the checkout, so it is never committed.
+RELEASE_KEY ?= $(HOME)/.config/lapor-kiosk/release.key
+RELEASE_DIR ?= dist/release
+RELEASE_ARGS = --key $(RELEASE_KEY) --out $(RELEASE_DIR) $(if $(VERSION),--version $(VERSION))
+.PHONY: release release-full release-key
+release: bundle
+	$(BIN)/python deploy/build_release.py build $(RELEASE_ARGS)
+
+release-full: bundle
+	$(BIN)/python deploy/build_release.py build $(RELEASE_ARGS) --with-runtime
+
+release-key: $(VENV)/.installed
+	@mkdir -p -m 0700 $(dir $(RELEASE_KEY))
+	$(BIN)/python deploy/build_release.py keygen --private $(RELEASE_KEY) --public $(RELEASE_KEY:.key=.pub)
+
 test-system-deps:
 	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(TEST_SYSTEM_PACKAGES)"
 

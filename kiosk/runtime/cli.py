@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     reprint = sub.add_parser("reprint", help="print a copy (SALINAN) of a receipt this kiosk issued")
     reprint.add_argument("tracking_id")
     reprint.add_argument("--data-dir", help="where the database lives")
+    upgrade = sub.add_parser("upgrade", help="install a signed release, switch to it, go back if it is not healthy "
+                                             "(as root; docs/DEPLOY.md, Update)")
+    upgrade.add_argument("source", help="release folder or http(s) URL: manifest.json, its signature, archives")
+    upgrade.add_argument("--root", type=Path, help="where releases live (default /opt/lapor-kiosk)")
+    upgrade.add_argument("--public-key", type=Path, help="release key (default /etc/lapor-kiosk/release.pub)")
+    upgrade.add_argument("--unit", help="the kiosk's systemd unit (default lapor-kiosk.service)")
+    upgrade.add_argument("--timeout", type=float, help="seconds the new release has to become healthy (default 60)")
     return parser
 
 
@@ -181,4 +188,9 @@ def main(argv: list[str] | None = None, *, run_ui: Callable[[Config, Path | None
         return technician.admin_config(config)
     if args.command == "reprint":
         return technician.reprint(config, args.tracking_id)
+    if args.command == "upgrade":
+        from kiosk.runtime import upgrade
+
+        return upgrade.run(args.source, database=config.database_file, root=args.root,
+                           public_key_file=args.public_key, unit=args.unit, timeout_s=args.timeout)
     return 1

@@ -30,19 +30,30 @@ PROFILE = "TM-T88III"  # in python-escpos's capabilities.json, not in its built-
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory) -> Path:
-    """``kiosk.spec`` built with the pinned PyInstaller into a temporary folder (not dist/)."""
-    work = tmp_path_factory.mktemp("bundle")
+def built_bundle(tmp_path_factory) -> Path:
+    """``kiosk.spec`` built with the pinned PyInstaller into the session's temporary folder
+    (not dist/), once per test run: this module and tests/e2e/test_upgrade.py share it."""
+    work = tmp_path_factory.getbasetemp() / "bundle"
+    executable = work / "dist" / "kiosk" / "kiosk"
+    if (work / "built").is_file():
+        return executable
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
     built = subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
          "--distpath", str(work / "dist"), "--workpath", str(work / "build"), str(ROOT / "kiosk.spec")],
         cwd=ROOT, capture_output=True, text=True, timeout=1800,
     )
     assert built.returncode == 0, f"PyInstaller failed:\n{built.stdout[-3000:]}\n{built.stderr[-6000:]}"
-    executable = work / "dist" / "kiosk" / "kiosk"
     assert executable.is_file() and os.access(executable, os.X_OK)
+    (work / "built").touch()
     return executable
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    """The bundle's executable, ``dist/kiosk/kiosk``."""
+    return built_bundle(tmp_path_factory)
 
 
 def _config(tmp_path: Path) -> Path:
@@ -126,7 +137,7 @@ def test_bundled_print_test_knows_the_escpos_profiles(bundle, tmp_path):
     assert all(p.with_suffix(".png").is_file() for p in receipts)
 
 
-def _bundled_modules(executable: Path) -> set[str]:
+def _frozen_modules(executable: Path) -> set[str]:
     """The Python modules inside the bundle's PYZ archive, read with PyInstaller's own
     archive reader (the PYZ is embedded in the executable's PKG archive)."""
     from PyInstaller.archive.readers import PKG_ITEM_PYZ, CArchiveReader
@@ -141,17 +152,27 @@ def _bundled_modules(executable: Path) -> set[str]:
 
 def test_bundle_carries_no_simulator_and_no_test_code(bundle):
     """GIVEN the bundle that goes onto a kiosk
-    WHEN its archive of Python modules is listed
-    THEN the product is there and no test code is: no module under ``tests`` and no
-    printer simulator (they live in tests/support), nor test files beside the modules."""
-    modules = _bundled_modules(bundle)
-    assert {"kiosk.launcher", "devices.printer.registry", "devices.printer.network", "devices.escpos_sim"} <= modules, \
-        "the archive was not read: the product's own modules are missing from it"
+    WHEN its runtime's archive of frozen modules and its app/ folder are listed
+    THEN the product's code is in app/ only (a code-only upgrade replaces app/ alone: the
+    runtime freezes none of it), compiled, and no test code is anywhere: no module under
+    ``tests`` and no printer simulator (they live in tests/support)."""
+    frozen = _frozen_modules(bundle)
+    assert {"kivy", "sqlalchemy", "alembic", "cryptography"} <= {m.split(".")[0] for m in frozen}, \
+        "the archive was not read: the runtime's packages are missing from it"
+    assert not [m for m in frozen if m.split(".")[0] in ("kiosk", "screens", "devices", "sync_queue", "assets")]
+    app = bundle.parent / "app"
+    own = {".".join(p.relative_to(app).with_suffix("").parts) for p in app.rglob("*.py")}
+    assert {"kiosk.launcher", "devices.printer.registry", "devices.printer.network", "devices.escpos_sim",
+            "kiosk.runtime.upgrade"} <= own
+    assert (app / "kiosk" / "__pycache__").is_dir() and (app / "screens" / "__pycache__").is_dir()
+    modules = frozen | own
     assert not [m for m in modules if m == "tests" or m.startswith("tests.")]
     assert not [m for m in modules if "printer_sim" in m]
-    internal = bundle.parent / "_internal"
-    assert not (internal / "tests").exists()
-    assert not [p for p in internal.rglob("*printer_sim*")]
+    for folder in (bundle.parent / "_internal", app):
+        assert not (folder / "tests").exists()
+        assert not [p for p in folder.rglob("*printer_sim*")]
+    runtime = json.loads((bundle.parent / "runtime.json").read_text(encoding="utf-8"))
+    assert re.fullmatch(r"[0-9a-f]{16}", runtime["runtime"])
 
 
 def _frames_for_each_decoder(tmp_path: Path) -> tuple[str, list[np.ndarray], list[np.ndarray]]:
@@ -229,3 +250,14 @@ def test_bundled_microphone_records_ogg_opus(bundle, tmp_path):
     doctor = _run([str(bundle), "--config", str(config), "doctor", "--json"], tmp_path)
     microphone = {c["check"]: c for c in json.loads(doctor.stdout)}["microphone"]
     assert microphone["ok"] and "Ogg Opus at 20 kbit/s encodes and decodes" in microphone["detail"], microphone
+
+
+def test_bundle_leaves_out_what_no_kiosk_session_loads(bundle):
+    """What kiosk.spec leaves out because no kiosk session ever opened it (measured with
+    strace: docs/DEPLOY.md, "What the kiosk loads") stays out, while what OpenCV's own
+    library links (FFmpeg, OpenBLAS) stays in: the other tests here run those sessions."""
+    internal = bundle.parent / "_internal"
+    assert not (internal / "numpy" / "random").exists() and not (internal / "numpy" / "fft").exists()
+    assert not list(internal.glob("python3.*/lib-dynload/_codecs_jp*"))
+    assert not list(internal.glob("kivy/graphics/svg*")) and not (internal / "kivy_install" / "modules").exists()
+    assert list(internal.glob("opencv_python_headless.libs/libavcodec-*")), "cv2.abi3.so links FFmpeg: keep it"
