@@ -133,9 +133,9 @@ def _pct(values: list[float], pct: int) -> float:
 def main() -> int:
     bare = measure_process("bare")
     kiosk = measure_process("kiosk")
-    from benchmarks.qr_decode import measure as measure_qr
+    from benchmarks import qr_decode
 
-    qr_rows = measure_qr(int(os.environ.get("BENCH_QR_FRAMES", "200")))
+    qr_rows = qr_decode.measure_detailed(int(os.environ.get("BENCH_QR_FRAMES", "200")))
     from benchmarks import scan_status, status_lookup
 
     central_rows = status_lookup.measure_all(
@@ -162,6 +162,10 @@ def main() -> int:
     from benchmarks import microphone
 
     microphone_results = microphone.measure()
+    from benchmarks import drain, soak
+
+    drain_rows = drain.measure_all()
+    soak_result = soak.measure()
     used_rss = measure_rss_after_session()
     submit = measure_submit()
     sqlite_floor = measure_sqlite_baseline()
@@ -187,13 +191,16 @@ def main() -> int:
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
     lines += [
         "",
-        "QR decoding of webcam-like frames of printed receipts (640x480: tilt, blur, glare, noise;",
-        "`benchmarks/qr_decode.py`, the same frames for each decoder):",
+        "QR decoding of webcam-like frames of printed receipts (640x480; `benchmarks/qr_decode.py`, the same",
+        "frames for each decoder, taking turns). Ordinary frames (tilt, blur, glare, noise), hard ones (more",
+        "of each) and \"photographed\" ones (`tests/support/photographed.py`: small code, perspective, defocus,",
+        "motion blur, low light, uneven light, glare, faded print, curved paper, JPEG), all synthetic: real",
+        "photographs of printed receipts were not available.",
         "",
-        "| decoder | read correctly | median | p95 |",
-        "|---|---|---|---|",
+        *qr_decode.lines(qr_rows),
+        "",
+        *qr_decode.trouble_lines(qr_rows),
     ]
-    lines += [f"| {name} | {share:.0%} | {median:.1f} ms | {p95:.1f} ms |" for name, share, median, p95 in qr_rows]
     scans = central_rows[0]["extra"]
     lines += [
         "",
@@ -229,6 +236,8 @@ def main() -> int:
     lines += ["", *sms_intake.lines(sms_rows)]
     lines += ["", *speech.lines(speech_results)]
     lines += ["", *microphone.lines(microphone_results)]
+    lines += ["", *soak.lines(soak_result, f"measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on the machine above")]
+    lines += ["", *drain.lines(drain_rows)]
     lines += [
         "",
         "How each is measured (`benchmarks/`):",
