@@ -158,17 +158,26 @@ def add_report(session, kiosk_code: str, body: dict, now: dt.datetime, calendar,
     return session.get(Report, body["tracking_id"])
 
 
+#: How far apart the reports of one batch are received (:func:`add_reports`).
+BATCH_STEP = dt.timedelta(microseconds=1)
+
+
 def add_reports(session, kiosk_code: str, bodies: list[dict], now: dt.datetime, calendar, *,
                 channel: str = KIOSK_CHANNEL, forwarding: ForwardingConfig | None = None) -> None:
     """:func:`add_report` for many new reports at once, in the caller's transaction: one
     multi-row INSERT per table (reports, their ``received`` events, search entries), not a
     round trip per row. The events go in as plain rows: the ORM hooks on a new event
     (``central.models._first_step``, ``_marks``) have nothing to do for a ``received`` event
-    of a report just inserted (no step taken, no mark set)."""
+    of a report just inserted (no step taken, no mark set).
+
+    The reports are received in the batch's order (a kiosk sends its oldest first), each
+    :data:`BATCH_STEP` after the one before it, so that the workbench's newest-first order
+    (received time, then Tracking ID) is the order they were filed, as when each came alone."""
     if not bodies:
         return
     reports, events = [], []
-    for body in bodies:
+    for position, body in enumerate(bodies):
+        at = now + position * BATCH_STEP
         text, digest = body_digest(body)
         # Every column (the ones not named here NULL), as a plain row: an ORM object per
         # report would cost more than its INSERT.
@@ -176,11 +185,11 @@ def add_reports(session, kiosk_code: str, bodies: list[dict], now: dt.datetime, 
             tracking_id=body["tracking_id"], kiosk_code=kiosk_code, body=text, body_sha256=digest,
             kind=body["kind"], category_code=body["category_code"], agency_code=body.get("agency_code"),
             confidential=body["confidential"], anonymous=body["anonymous"], status="received",
-            received_at=now, kecamatan_code=body.get("kecamatan_code"), channel=channel, open311_id=new_open311_id(),
+            received_at=at, kecamatan_code=body.get("kecamatan_code"), channel=channel, open311_id=new_open311_id(),
         )})
-        deadlines.follow(report, None, now, calendar)
+        deadlines.follow(report, None, at, calendar)
         reports.append(vars(report))
-        events.append({"tracking_id": report.tracking_id, "status": "received", "at": now, "actor": "system",
+        events.append({"tracking_id": report.tracking_id, "status": "received", "at": at, "actor": "system",
                        "note": "", "kind": "status"})
     session.execute(insert(Report), reports)
     session.execute(insert(ReportEvent), events)
@@ -238,9 +247,9 @@ def take_reports(db: Database, kiosk_code: str, bodies: list[dict], *,
         for body in bodies:
             tracking_id = body["tracking_id"]
             existing = held.get(tracking_id)
-            if existing is None:
+            if existing is None:  # received when add_reports says: in the batch's order
+                results.append(IntakeResult(tracking_id, "created", now + len(new) * BATCH_STEP))
                 new.append(body)
-                results.append(IntakeResult(tracking_id, "created", now))
                 continue
             text, digest = body_digest(body)
             if existing.body_sha256 == digest:
