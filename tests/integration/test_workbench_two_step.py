@@ -46,6 +46,18 @@ def _events(world: World, name: str) -> list[str]:
                                            "ORDER BY id", n=name)]
 
 
+def _code_a_moment_ago(secret: str) -> str:
+    """The phone's code of the step before this one (now's is for the login that follows).
+    The central takes a code of one step either side, so this one is refused once the next
+    step begins: with less than 5 s of this step left (a password check or two under load),
+    the next step is waited for, a boundary of the clock itself."""
+    totp = pyotp.TOTP(secret)
+    left = totp.interval - time.time() % totp.interval
+    if left < 5:
+        time.sleep(left)
+    return totp.at(int(time.time()) - totp.interval)
+
+
 def _turn_on(world: World, browser: requests.Session, name: str) -> str:
     """The officer follows the password page's link, reads the key from the QR code the
     central serves, and confirms one code; returns the secret their phone now holds."""
@@ -64,7 +76,7 @@ def _turn_on(world: World, browser: requests.Session, name: str) -> str:
     assert name in urllib.parse.unquote(uri)
     assert _get(requests.Session(), world, "/workbench/totp/qr.png").status_code == 404  # nobody else's
     csrf = csrf_of(page.text)
-    code = pyotp.TOTP(shown).at(int(time.time()) - 30)  # the phone's code of a moment ago: now's is for the login
+    code = _code_a_moment_ago(shown)
     assert 'name="password"' in page.text and 'autocomplete="current-password"' in page.text
     wrong = _post(browser, world, "/workbench/totp", csrf=csrf, action="on", password=PASSWORD,
                   code=f"{(int(code) + 1) % 1_000_000:06d}")
@@ -75,7 +87,8 @@ def _turn_on(world: World, browser: requests.Session, name: str) -> str:
     stolen = _post(browser, world, "/workbench/totp", csrf=csrf, action="on", password="bukan-sandinya", code=code)
     assert stolen.status_code == 400
     assert query(world.url, "SELECT totp_secret, failed_logins FROM officers WHERE name = :n", n=name) == [(None, 1)]
-    answer = _post(browser, world, "/workbench/totp", csrf=csrf, action="on", password=PASSWORD, code=code)
+    answer = _post(browser, world, "/workbench/totp", csrf=csrf, action="on", password=PASSWORD,
+                   code=_code_a_moment_ago(shown))
     assert answer.status_code == 303 and answer.headers["Location"] == "/workbench/totp?done=on"
     done = _get(browser, world, answer.headers["Location"])
     assert "Verifikasi dua langkah sudah aktif" in done.text and 'value="off"' in done.text
