@@ -205,8 +205,48 @@ class KioskKeyboard(VKeyboard):
             if isinstance(key, Label) and key.font_size != self.font_size:
                 key.font_size = self.font_size
 
+    def refresh(self, force=False):
+        """As VKeyboard's, but the keys' words stay: :meth:`draw_keys` changes them in place."""
+        if force:
+            self.refresh_keys_hint()
+        self.refresh_keys()
+        self.refresh_active_keys_layer()
+
     def draw_keys(self):
-        super().draw_keys()
+        """As VKeyboard's, but each key's word is the Label drawn before, changed in place.
+        VKeyboard makes a Label per key (about 40) at every redraw: every field, every
+        "Capitals" and every layout; a widget made and dropped so often left native memory
+        behind in the soak benchmark (``benchmarks/soak.py``)."""
+        from kivy.graphics import BorderImage, Color
+        from kivy.resources import resource_find
+
+        layout = self.available_layouts[self.layout]
+        geometry = self.layout_geometry
+        background = CoreImage(resource_find(self.background_disabled if self.disabled else self.background),
+                               mipmap=True).texture
+        key = CoreImage(resource_find(self.key_background_disabled_normal if self.disabled
+                                      else self.key_background_normal), mipmap=True).texture
+        self.background_key_layer.clear()
+        with self.background_key_layer:
+            Color(*self.background_color)
+            BorderImage(texture=background, size=self.size, border=self.background_border)
+            Color(*self.key_background_color)
+            for line in range(1, layout["rows"] + 1):
+                for pos, size in geometry[f"LINE_{line}"]:
+                    BorderImage(texture=key, pos=pos, size=size, border=self.key_border)
+        wanted = [(layout[f"{self.layout_mode}_{line}"][index][0], pos, size)
+                  for line in range(1, layout["rows"] + 1)
+                  for index, (pos, size) in enumerate(geometry[f"LINE_{line}"])]
+        words = [w for w in reversed(self.children) if isinstance(w, Label)]
+        for extra in words[len(wanted):]:
+            self.remove_widget(extra)
+        for index, (text, pos, size) in enumerate(wanted):
+            if index < len(words):
+                word = words[index]
+                word.text, word.pos, word.size, word.font_name = text, pos, size, self.font_name
+            else:
+                self.add_widget(Label(text=text, font_size=self.font_size, pos=pos, size=size,
+                                      font_name=self.font_name))
         # The kv rule of every Label binds its font size to the screens' text; a key's
         # word is drawn in the keyboard's own (scaled) coordinates.
         self._key_words()
@@ -302,6 +342,13 @@ class KioskScroll(ScrollView):
     def add_widget(self, widget, *args, **kwargs):
         super().add_widget(widget, *args, **kwargs)
         widget.fbind("height", self._settle)
+
+    def update_from_scroll(self, *largs):
+        """As ScrollView's, without its leak: Kivy 2.3 binds ``bar_color`` again at every
+        scroll and unbinds it once, half a second after the last, so scrolls closer together
+        than that each left a binding behind (the soak benchmark: 9 a filed report)."""
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*largs)
 
     def focused_field(self):
         return next((w for w in self.walk(restrict=True) if isinstance(w, KioskTextInput) and w.focus), None)
