@@ -13,7 +13,8 @@ after each, ``RECEIPT <tracking id>`` for each printed receipt and ``SAMPLE <jso
 session 0 and every ``EVERY`` sessions; ``DONE`` at the end. With ``SOAK_TRACEMALLOC``
 set to a file, tracemalloc runs and the file receives the 40 largest growths between the
 second sample and the last; with ``SOAK_TYPES`` set, ``TYPES <json>`` after each sample
-names the 15 object types that grew most since the one before.
+names the 15 object types that grew most since the one before; ``SOAK_KINDS`` (a comma-separated
+subset of ``KINDS``) makes every citizen one of those kinds, to see what each costs.
 """
 from __future__ import annotations
 
@@ -248,8 +249,9 @@ def main(config_path: str, sessions: int, every: int, tracking_ids: list[str]) -
         kiosk.wait_until(lambda: kiosk.current == "welcome", what="Welcome")
         _emit(sample(0, kiosk, driver.frame_ms, config.data_path))
         driver.frame_ms.clear()
+        kinds = [k for k in os.environ.get("SOAK_KINDS", ",".join(KINDS)).split(",") if k in KINDS] or list(KINDS)
         for n in range(1, sessions + 1):
-            kind = KINDS[(n - 1) % len(KINDS)]
+            kind = kinds[(n - 1) % len(kinds)]
             if kind == "file":
                 print(f"RECEIPT {file_report(kiosk)}", flush=True)
             elif kind == "scan":
