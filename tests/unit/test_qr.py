@@ -62,6 +62,33 @@ def test_no_camera_and_broken_sources_are_reported(tmp_path):
             open_source(spec)
 
 
+def test_a_folder_of_frames_is_shown_in_order_one_decoded_at_a_time(tmp_path):
+    """GIVEN a folder of webcam-sized frames with a broken file among them WHEN the camera
+    shows them THEN they come in name order, the broken one skipped, round and round; and
+    the folder is never held decoded at once (a long recording would fill the kiosk)."""
+    import tracemalloc
+
+    shades = [20, 60, 100, 140, 180, 220]
+    for n, shade in enumerate(shades):
+        cv2.imwrite(str(tmp_path / f"frame-{n}.png"), np.full((720, 1280, 3), shade, np.uint8))
+    (tmp_path / "frame-2b.png").write_bytes(b"not an image")
+    frame_bytes = 720 * 1280 * 3
+    tracemalloc.start()
+    try:
+        source = open_source(str(tmp_path))
+        seen = []
+        for _ in range(2 * len(shades)):
+            frame = source.read()
+            seen.append(int(frame[0, 0, 0]))
+            del frame
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    source.release()
+    assert seen == shades * 2
+    assert peak < 3 * frame_bytes, f"{peak / 2**20:.0f} MiB held for frames of {frame_bytes / 2**20:.1f} MiB"
+
+
 def test_reader_thread_finds_the_id_in_a_video_and_stops(receipt_png, tmp_path):
     import threading
 
