@@ -52,7 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     reprint.add_argument("--data-dir", help="where the database lives")
     upgrade = sub.add_parser("upgrade", help="install a signed release, switch to it, go back if it is not healthy "
                                              "(as root; docs/DEPLOY.md, Update)")
-    upgrade.add_argument("source", help="release folder or http(s) URL: manifest.json, its signature, archives")
+    what = upgrade.add_mutually_exclusive_group(required=True)
+    what.add_argument("source", nargs="?", help="release folder or http(s) URL: manifest.json, its signature, archives")
+    what.add_argument("--rollback", action="store_true",
+                      help="make the previous release current again (it must know the database's schema)")
+    what.add_argument("--recover", type=Path, metavar="PATH",
+                      help="copy the reports only a set-aside database (kiosk.sqlite3.from-<version>) holds into "
+                           "the kiosk's, then rename it PATH.recovered")
     upgrade.add_argument("--root", type=Path, help="where releases live (default /opt/lapor-kiosk)")
     upgrade.add_argument("--public-key", type=Path, help="release key (default /etc/lapor-kiosk/release.pub)")
     upgrade.add_argument("--unit", help="the kiosk's systemd unit (default lapor-kiosk.service)")
@@ -191,6 +197,11 @@ def main(argv: list[str] | None = None, *, run_ui: Callable[[Config, Path | None
     if args.command == "upgrade":
         from kiosk.runtime import upgrade
 
+        if args.rollback:
+            return upgrade.run_rollback(database=config.database_file, root=args.root, unit=args.unit,
+                                        timeout_s=args.timeout)
+        if args.recover:
+            return upgrade.run_recover(args.recover, database=config.database_file)
         return upgrade.run(args.source, database=config.database_file, root=args.root,
                            public_key_file=args.public_key, unit=args.unit, timeout_s=args.timeout)
     return 1

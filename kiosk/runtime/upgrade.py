@@ -18,12 +18,20 @@ starts with "ready" (the store is open). Otherwise ``current`` goes back, with t
 database copy if the failed release migrated the store, since the older code cannot open a
 schema it does not know.
 
-No Kivy here, and nothing but the standard library and ``cryptography``.
+The technician's two other commands: ``--rollback`` makes the previous release current
+again the same way (:func:`rollback`), and ``--recover PATH`` copies the reports a failed
+release's database holds alone (``kiosk.sqlite3.from-<version>``) into the kiosk's
+(:func:`recover_reports`).
+
+No Kivy here. Importing it takes nothing but the standard library (and ``cryptography``
+for signatures); the outbox's count and the recovery read the store's own definitions
+(SQLAlchemy models), imported when they run.
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
+import glob
 import hashlib
 import http.client
 import json
@@ -416,6 +424,8 @@ class Outcome:
     database_restored: bool = False
     back_healthy: bool | None = None  # after a rollback: the release gone back to is healthy
     reports_set_aside: int = 0  # filed under the failed release, in kiosk.sqlite3.from-<version>
+    switched_from: str | None = None  # the release that was current before
+    waiting: int | None = None  # waiting to be sent (``kiosk queue``'s count) when the service stopped
 
     @property
     def exit_code(self) -> int:
@@ -429,7 +439,7 @@ def upgrade(source: str, *, root: Path, public_key, service: Service, database: 
     layout = Layout(Path(root))
     raw, signature = read_small(source, MANIFEST), read_small(source, SIGNATURE)
     manifest = verify_manifest(raw, signature, public_key)
-    before, before_previous = layout.target(layout.current), layout.target(layout.previous)
+    before = layout.target(layout.current)
     if before is not None and before.name == manifest.version:
         raise UpgradeError(f"release {manifest.version} is already the current one")
     revision = schema_revision(database)
@@ -447,7 +457,20 @@ def upgrade(source: str, *, root: Path, public_key, service: Service, database: 
     code = fetch(source, manifest.archive("code"), layout.staging)
     release = build_release_dir(layout, manifest, code, raw, signature)
     log.info("release %s prepared in %s", manifest.version, release)
+    outcome = _switch_over(layout, release, manifest.version, service=service, database=database,
+                           revision=revision, health_timeout_s=health_timeout_s)
+    if outcome.healthy:
+        _prune(layout)
+    return outcome
 
+
+def _switch_over(layout: Layout, release: Path, version: str, *, service: Service, database: Path,
+                 revision: str | None, health_timeout_s: float) -> Outcome:
+    """Make ``release`` current and the current one ``previous``, around a stop and a start
+    of the service, with the database copied aside; then wait for health. Not healthy:
+    ``current`` and ``previous`` go back, with the database copy if the release migrated
+    the store (``revision``: the store's before), and the release before starts again."""
+    before, before_previous = layout.target(layout.current), layout.target(layout.previous)
     service.stop()
     try:
         if database.is_file():
@@ -463,29 +486,28 @@ def upgrade(source: str, *, root: Path, public_key, service: Service, database: 
         if before_previous is not None:
             _switch(layout.previous, before_previous)
         service.start()
-        raise UpgradeError(f"cannot switch to release {manifest.version} ({exc}): still on the release before") \
-            from None
+        raise UpgradeError(f"cannot switch to release {version} ({exc}): still on the release before") from None
+    waiting = _waiting_count(snapshot_path(database))
+    switched_from = before.name if before is not None else None
     service.start()
     if service.wait_healthy(health_timeout_s):
-        log.info("release %s is healthy", manifest.version)
+        log.info("release %s is healthy", version)
         snapshot_path(database).unlink(missing_ok=True)
         Path(f"{snapshot_path(database)}-wal").unlink(missing_ok=True)
-        _prune(layout)
-        return Outcome(manifest.version, healthy=True)
+        return Outcome(version, healthy=True, switched_from=switched_from, waiting=waiting)
 
-    log.error("release %s did not become healthy (it stopped, or %.0f s passed)", manifest.version,
-              health_timeout_s)
+    log.error("release %s did not become healthy (it stopped, or %.0f s passed)", version, health_timeout_s)
     if before is None:
-        return Outcome(manifest.version, healthy=False)
+        return Outcome(version, healthy=False, waiting=waiting)
     service.stop()
     restored, set_aside = False, 0
     if database.is_file() and schema_revision(database) != revision:
         # the failed release migrated the store: the older code cannot open it
-        set_aside = restore_database(database, manifest.version)
+        set_aside = restore_database(database, version)
         restored = True
         if set_aside:
-            log.error("%d reports filed under release %s are only in %s.from-%s", set_aside, manifest.version,
-                      database.name, manifest.version)
+            log.error("%d reports filed under release %s are only in %s.from-%s", set_aside, version,
+                      database.name, version)
     _switch(layout.current, before)
     if before_previous is not None:
         _switch(layout.previous, before_previous)
@@ -494,9 +516,32 @@ def upgrade(source: str, *, root: Path, public_key, service: Service, database: 
     service.start()
     back_healthy = service.wait_healthy(health_timeout_s)
     if not back_healthy:
-        log.error("the previous release %s is not healthy either", before.name)
-    return Outcome(manifest.version, healthy=False, rolled_back_to=before.name, database_restored=restored,
-                   back_healthy=back_healthy, reports_set_aside=set_aside)
+        log.error("the release before, %s, is not healthy either", before.name)
+    return Outcome(version, healthy=False, rolled_back_to=before.name, database_restored=restored,
+                   back_healthy=back_healthy, reports_set_aside=set_aside, switched_from=switched_from,
+                   waiting=waiting)
+
+
+def _waiting_count(db_file: Path) -> int | None:
+    """What the outbox counts as waiting (``kiosk queue``'s number), read from a copy of
+    ``db_file`` by the outbox's own query; None when there is no database or it is unreadable."""
+    if not db_file.is_file():
+        return None
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sync_queue.outbox import Outbox
+
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / db_file.name
+        _copy_database(db_file, copy)
+        engine = create_engine(f"sqlite:///{copy}")
+        try:
+            return Outbox(engine).count_waiting()
+        except SQLAlchemyError:
+            return None
+        finally:
+            engine.dispose()
 
 
 def _prune(layout: Layout) -> None:
@@ -513,29 +558,308 @@ def _prune(layout: Layout) -> None:
     shutil.rmtree(layout.staging, ignore_errors=True)
 
 
+# --- going back by hand -------------------------------------------------------------------
+
+def rollback(*, root: Path, service: Service, database: Path, health_timeout_s: float = HEALTH_TIMEOUT_S) -> Outcome:
+    """The technician's ``kiosk upgrade --rollback``: make ``previous`` current again, around
+    a stop and a start of the service, and wait for health as an upgrade does (not healthy:
+    back to where it was, the database copy included if that release migrated the store).
+
+    Refused (UpgradeError, nothing changed, the service untouched) when there is no
+    previous release, its folder is incomplete, or its manifest's ``schema_revisions`` do
+    not hold the store's revision: its code could not open the store, and the kiosk would
+    stay out of service. The store itself is not touched: every queued report is there
+    for the release gone back to.
+
+    Afterwards the release rolled back from becomes ``previous``: the two swap. Only two
+    releases are kept on a kiosk, so "back two releases" cannot exist anyway; keeping the
+    one left means a technician who went back by mistake, or once the problem is
+    understood, goes forward again with the same command, with no download, and the next
+    ``kiosk upgrade`` prunes it as usual."""
+    layout = Layout(Path(root))
+    current, target = layout.target(layout.current), layout.target(layout.previous)
+    if target is None:
+        raise UpgradeError(f"there is no previous release to go back to ({layout.previous} is missing)")
+    manifest = _manifest_of(target)
+    if manifest is None or not (target / "app" / "kiosk" / "launcher.py").is_file():
+        raise UpgradeError(f"the previous release's folder {target} is missing or incomplete")
+    if current is None or current == target:
+        raise UpgradeError(f"{layout.current} does not name a release other than {target.name}")
+    revision = schema_revision(database)
+    if revision is not None and revision not in manifest.schema_revisions:
+        raise UpgradeError(f"release {manifest.version} does not know the store's schema revision {revision} "
+                           f"(release {current.name} migrated it): its code could not open the database. Fix "
+                           "forward instead: `kiosk upgrade <folder or URL>` of a release that knows it "
+                           "(docs/DEPLOY.md, Update, Going back by hand)")
+    log.info("going back from release %s to release %s", current.name, manifest.version)
+    return _switch_over(layout, target, manifest.version, service=service, database=database, revision=revision,
+                        health_timeout_s=health_timeout_s)
+
+
+# --- reports kept only in a set-aside database ---------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Recovery:
+    """What ``recover_reports`` did."""
+
+    reports: int  # copied into the database, waiting to be sent
+    feedback: int  # objections and ratings copied, waiting to be sent
+    already_here: int  # reports in both files: left as the database has them
+    delivered: int  # reports only in the file, which the central had confirmed: not copied
+    renamed_to: Path
+
+
+def _recovery_tables() -> tuple[str, ...]:
+    """The tables whose rows hang on a report or an objection or rating, in the order they
+    are copied (each after what its foreign keys name): reports, voice_notes, remote_status,
+    feedback, outbox. Named by the store's own models."""
+    from kiosk.core.store.models import Feedback, RemoteStatus, Report, VoiceNote
+    from sync_queue.outbox import OutboxEntry
+
+    return (Report.__tablename__, VoiceNote.__tablename__, RemoteStatus.__tablename__, Feedback.__tablename__,
+            OutboxEntry.__tablename__)
+
+
+RECOVERED_SUFFIX = ".recovered"
+BUSY_TIMEOUT_S = 30.0
+
+
+def _columns(conn: sqlite3.Connection, schema: str, table: str) -> dict[str, tuple]:
+    """``table``'s columns in ``schema`` (main or aside): name -> PRAGMA table_info row."""
+    return {row[1]: row for row in conn.execute(f"PRAGMA {schema}.table_info({table})")}
+
+
+def _copyable(conn: sqlite3.Connection, table: str, *, skip: tuple[str, ...] = ()) -> list[str] | None:
+    """The columns of ``table`` the two files share (the set-aside one may have more, from
+    a newer schema, and they are left out); None when the file has no such table. An
+    UpgradeError when the database requires a column the file lacks (NOT NULL, no default)."""
+    here, there = _columns(conn, "main", table), _columns(conn, "aside", table)
+    if not there or not here:
+        return None
+    missing = [name for name, (_cid, _n, kind, notnull, default, pk) in here.items()
+               if name not in there and notnull and default is None and not (pk and kind.upper() == "INTEGER")]
+    if missing:
+        raise UpgradeError(f"the file's table {table} has no {', '.join(missing)}, which this release's database "
+                           "requires: nothing was copied (recover with a release whose schema the file has)")
+    return [name for name in here if name in there and name not in skip]
+
+
+def recover_reports(set_aside: Path, *, database: Path, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Recovery:
+    """Copy into ``database`` what only ``set_aside`` holds and is still to be delivered:
+    each report (by Tracking ID) with its outbox entry, recording and kept status, and each
+    objection or rating (by its key) with its entry. Never a duplicate: what both hold
+    stays as the database has it, so a second run copies nothing. Then ``set_aside`` is
+    renamed ``<name>.recovered``, so that it is not recovered again by accident (kept, not
+    deleted: it is the only copy of anything this got wrong).
+
+    Works with the kiosk running: one ``BEGIN IMMEDIATE`` transaction on the database (the
+    kiosk's writers wait for it, as it waits ``busy_timeout_s`` for theirs), all or nothing.
+    The file is read from a copy, never written. The file may be at a newer schema (a failed
+    release migrated it): only the columns the database has are copied. Sealed values are
+    copied as they are: both files use this kiosk's key.
+
+    Not copied: a report whose entry the central had confirmed (``sent``): the central has
+    it, and the kiosk may have forgotten it since on purpose (``delivered_retention_days``).
+    An entry the failed release was ``sending`` is ``pending`` again; ``failed`` ones stay
+    failed, with their reason, for ``kiosk admin retry-failed``."""
+    set_aside, database = Path(set_aside), Path(database)
+    if not set_aside.is_file():
+        done = _recovered_name(set_aside, existing=True)
+        raise UpgradeError(f"{set_aside} does not exist" + (f" (recovered already: {done.name})" if done else ""))
+    if not database.is_file():
+        raise UpgradeError(f"there is no database at {database} to recover into")
+    if set_aside.resolve() == database.resolve():
+        raise UpgradeError(f"{set_aside} is the kiosk's own database")
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch) / "set-aside.sqlite3"
+        _copy_database(set_aside, copy)
+        conn = sqlite3.connect(database, timeout=busy_timeout_s, isolation_level=None)
+        try:
+            for pragma in ("foreign_keys=ON", "synchronous=FULL", "secure_delete=ON",
+                           f"busy_timeout={int(busy_timeout_s * 1000)}"):
+                conn.execute(f"PRAGMA {pragma}")
+            conn.execute("ATTACH DATABASE ? AS aside", (str(copy),))
+            columns = _recovery_columns(conn, set_aside)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                reports, feedback, already, delivered = _copy_missing(conn, columns)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # SQLite may have rolled back by itself (a full disk)
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise UpgradeError(f"cannot recover from {set_aside} ({type(exc).__name__}: {exc}): nothing was copied") \
+                from None
+        finally:
+            conn.close()
+    _own_like(database)
+    renamed = _recovered_name(set_aside, existing=False)
+    if renamed != set_aside:
+        for suffix in ("-wal", ""):  # the log first, as restore_database does
+            if Path(f"{set_aside}{suffix}").is_file():
+                os.replace(f"{set_aside}{suffix}", f"{renamed}{suffix}")
+    log.info("recovered %d reports and %d objections or ratings from a set-aside database", reports, feedback)
+    return Recovery(reports=reports, feedback=feedback, already_here=already, delivered=delivered,
+                    renamed_to=renamed)
+
+
+def _recovery_columns(conn: sqlite3.Connection, set_aside: Path) -> dict[str, list[str] | None]:
+    """Each recovery table's columns to copy (``_copyable``), from the database ``main`` and
+    the file attached as ``aside``; an UpgradeError when the file is no kiosk database."""
+    tables = _recovery_tables()
+    try:
+        # the outbox's own id is not copied: a recovered entry queues after those here
+        columns = {table: _copyable(conn, table, skip=("id",) if table == tables[-1] else ()) for table in tables}
+    except sqlite3.DatabaseError as exc:
+        raise UpgradeError(f"{set_aside} is not a database SQLite can read ({exc})") from None
+    if columns[tables[0]] is None or columns[tables[-1]] is None:
+        raise UpgradeError(f"{set_aside} is not a kiosk database (no {tables[0]} or {tables[-1]} table)")
+    return columns
+
+
+def _copy_missing(conn: sqlite3.Connection, columns: dict[str, list[str] | None]) -> tuple[int, int, int, int]:
+    """Inside the caller's transaction: what ``aside`` holds, ``main`` does not and is still
+    waiting, copied table by table. (reports copied, objections and ratings copied, reports
+    both hold, reports only ``aside`` holds that were delivered)."""
+    from sync_queue.outbox import WAITING, OutboxState
+
+    reports, voice_notes, remote_status, feedback, outbox = _recovery_tables()
+    waiting = [state.value for state in WAITING]
+    marks = ", ".join("?" * len(waiting))
+    entry_columns = set(columns[outbox])
+    conn.execute("CREATE TEMP TABLE recovering (key TEXT PRIMARY KEY, kind TEXT NOT NULL)")
+    conn.execute(f"INSERT INTO temp.recovering SELECT r.tracking_id, 'reports' FROM aside.{reports} r "
+                 f"WHERE r.tracking_id NOT IN (SELECT tracking_id FROM main.{reports}) AND EXISTS (SELECT 1 "
+                 f"FROM aside.{outbox} o WHERE o.tracking_id = r.tracking_id AND o.state IN ({marks}))", waiting)
+    if columns[feedback] is not None and "feedback_key" in entry_columns:
+        conn.execute(f"INSERT INTO temp.recovering SELECT f.key, 'feedback' FROM aside.{feedback} f "
+                     f"WHERE f.key NOT IN (SELECT key FROM main.{feedback}) AND EXISTS (SELECT 1 "
+                     f"FROM aside.{outbox} o WHERE o.feedback_key = f.key AND o.state IN ({marks}))", waiting)
+    counts = dict(conn.execute("SELECT kind, count(*) FROM temp.recovering GROUP BY kind").fetchall())
+    both, only_aside = conn.execute(
+        f"SELECT count(*) FILTER (WHERE tracking_id IN (SELECT tracking_id FROM main.{reports})), "
+        f"count(*) FILTER (WHERE tracking_id NOT IN (SELECT tracking_id FROM main.{reports})) "
+        f"FROM aside.{reports}").fetchone()
+
+    picked = "(SELECT key FROM temp.recovering WHERE kind = '{}')".format
+    owned_by = {reports: f"tracking_id IN {picked('reports')}", voice_notes: f"tracking_id IN {picked('reports')}",
+                remote_status: f"tracking_id IN {picked('reports')}", feedback: f"key IN {picked('feedback')}"}
+    for table, which in owned_by.items():  # in this order: each after what its foreign keys name
+        if columns[table] is not None:
+            names = ", ".join(columns[table])
+            conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM aside.{table} WHERE {which}")
+    whose = [f"{key} IN {picked(kind)}" for key, kind in (
+        ("tracking_id", "reports"), ("voice_of", "reports"), ("feedback_key", "feedback")) if key in entry_columns]
+    names = ", ".join(columns[outbox])
+    values = ", ".join("CASE state WHEN ? THEN ? ELSE state END" if name == "state" else name
+                       for name in columns[outbox])  # what the failed release was sending waits again
+    conn.execute(f"INSERT INTO main.{outbox} ({names}) SELECT {values} FROM aside.{outbox} "
+                 f"WHERE {' OR '.join(whose)} ORDER BY id", (OutboxState.SENDING.value, OutboxState.PENDING.value))
+    conn.execute("DROP TABLE temp.recovering")
+    copied = counts.get("reports", 0)
+    return copied, counts.get("feedback", 0), both, only_aside - copied
+
+
+def _recovered_name(set_aside: Path, *, existing: bool) -> Path | None:
+    """With ``existing``: the name a recovered ``set_aside`` has now, or None. Without: the
+    name to give it (itself when it is named so already; never one that is taken)."""
+    if existing:
+        found = sorted(set_aside.parent.glob(glob.escape(set_aside.name + RECOVERED_SUFFIX) + "*"))
+        return next((p for p in found if not p.name.endswith(("-wal", "-shm"))), None)
+    if set_aside.name.endswith(RECOVERED_SUFFIX):
+        return set_aside
+    target, n = set_aside.with_name(set_aside.name + RECOVERED_SUFFIX), 1
+    while target.exists():
+        n += 1
+        target = set_aside.with_name(f"{set_aside.name}{RECOVERED_SUFFIX}-{n}")
+    return target
+
+
+def _own_like(db_file: Path) -> None:
+    """A log or shared-memory file left beside the database by this (root) process goes to
+    the database's owner: a root-owned one would lock the kiosk out."""
+    if os.geteuid() != 0:
+        return
+    stat = db_file.stat()
+    for suffix in ("-wal", "-shm"):
+        path = Path(f"{db_file}{suffix}")
+        if path.exists() and path.stat().st_uid != stat.st_uid:
+            os.chown(path, stat.st_uid, stat.st_gid)
+
+
+# --- the command --------------------------------------------------------------------------
+
+def _say_not_healthy(outcome: Outcome, database: Path) -> None:
+    """The lines for a release that did not become healthy (after an upgrade or a rollback)."""
+    if not outcome.rolled_back_to:
+        print(f"kiosk upgrade: release {outcome.version} did not become healthy, and there is no release "
+              "to go back to (see journalctl -u lapor-kiosk)")
+        return
+    print(f"kiosk upgrade: release {outcome.version} did not become healthy; back on release "
+          f"{outcome.rolled_back_to}" + (" with the database as it was before" if outcome.database_restored
+                                         else "") + ("" if outcome.back_healthy else ", which is not healthy "
+                                                     "either (see journalctl -u lapor-kiosk)"))
+    if outcome.reports_set_aside:
+        print(f"kiosk upgrade: {outcome.reports_set_aside} reports filed under release {outcome.version} are "
+              f"not in the database put back, only in {database.name}.from-{outcome.version}: bring them back "
+              f"with `kiosk upgrade --recover {database}.from-{outcome.version}`")
+
+
+def _defaults(root: Path | None, unit: str | None, timeout_s: float | None) -> tuple[Path, str, float]:
+    return root or DEFAULT_ROOT, unit or DEFAULT_UNIT, timeout_s or HEALTH_TIMEOUT_S
+
+
 def run(source: str, *, database: Path, root: Path | None = None, public_key_file: Path | None = None,
         unit: str | None = None, timeout_s: float | None = None) -> int:
     """``kiosk upgrade``: one line for the technician, exit code 0 (healthy), 1 (rolled back
     or failed), 2 (refused: nothing was replaced)."""
-    root, public_key_file = root or DEFAULT_ROOT, public_key_file or DEFAULT_PUBLIC_KEY
-    unit, timeout_s = unit or DEFAULT_UNIT, timeout_s or HEALTH_TIMEOUT_S
+    root, unit, timeout_s = _defaults(root, unit, timeout_s)
     try:
-        outcome = upgrade(source, root=root, public_key=load_public_key(public_key_file),
+        outcome = upgrade(source, root=root, public_key=load_public_key(public_key_file or DEFAULT_PUBLIC_KEY),
                           service=SystemdService(unit), database=database, health_timeout_s=timeout_s)
     except UpgradeError as exc:
         print(f"kiosk upgrade: {exc}")
         return 2
     if outcome.healthy:
         print(f"kiosk upgrade: release {outcome.version} is running and healthy")
-    elif outcome.rolled_back_to:
-        print(f"kiosk upgrade: release {outcome.version} did not become healthy; back on release "
-              f"{outcome.rolled_back_to}" + (" with the database as it was before" if outcome.database_restored
-                                             else "") + ("" if outcome.back_healthy else ", which is not healthy "
-                                                         "either (see journalctl -u lapor-kiosk)"))
-        if outcome.reports_set_aside:
-            print(f"kiosk upgrade: {outcome.reports_set_aside} reports filed under release {outcome.version} are "
-                  f"not in the database put back, only in {database.name}.from-{outcome.version}: keep that file")
     else:
-        print(f"kiosk upgrade: release {outcome.version} did not become healthy, and there is no release "
-              "to go back to (see journalctl -u lapor-kiosk)")
+        _say_not_healthy(outcome, database)
     return outcome.exit_code
+
+
+def run_rollback(*, database: Path, root: Path | None = None, unit: str | None = None,
+                 timeout_s: float | None = None, service: Service | None = None) -> int:
+    """``kiosk upgrade --rollback``: one line, exit code 0 (back and healthy), 1 (the release
+    gone back to was not healthy: on the release before again), 2 (refused: nothing changed).
+    ``service`` stands in for systemd in tests."""
+    root, unit, timeout_s = _defaults(root, unit, timeout_s)
+    try:
+        outcome = rollback(root=root, service=service or SystemdService(unit), database=database,
+                           health_timeout_s=timeout_s)
+    except UpgradeError as exc:
+        print(f"kiosk upgrade: {exc}: nothing was changed")
+        return 2
+    if outcome.healthy:
+        waiting = "" if outcome.waiting is None else f"; {outcome.waiting} waiting to be sent, as before"
+        print(f"kiosk upgrade: back on release {outcome.version} from {outcome.switched_from}, running and "
+              f"healthy{waiting}; `kiosk upgrade --rollback` again returns to {outcome.switched_from}")
+    else:
+        _say_not_healthy(outcome, database)
+    return outcome.exit_code
+
+
+def run_recover(set_aside: Path, *, database: Path) -> int:
+    """``kiosk upgrade --recover PATH``: one line, exit code 0 (done, maybe nothing to copy)
+    or 2 (refused: nothing was copied, the file kept its name)."""
+    try:
+        done = recover_reports(set_aside, database=database)
+    except UpgradeError as exc:
+        print(f"kiosk upgrade: {exc}")
+        return 2
+    feedback = f" and {done.feedback} objections or ratings" if done.feedback else ""
+    delivered = f", {done.delivered} delivered before and not copied" if done.delivered else ""
+    print(f"kiosk upgrade: recovered {done.reports} reports{feedback} from {Path(set_aside).name} into "
+          f"{database.name}, waiting to be sent; {done.already_here} were already there{delivered}; "
+          f"the file is now {done.renamed_to.name}")
+    return 0
