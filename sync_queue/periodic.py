@@ -120,12 +120,15 @@ class Schedule:
         slot = self._slots.get(name)
         return None if slot is None else slot.task
 
-    def run_due(self, *, online: bool) -> int:
+    def run_due(self, *, online: bool, stopping: Callable[[], bool] = lambda: False) -> int:
         """Run every due task, in the order they were added; ``online=False`` (the central
-        is known unreachable) leaves the online-only ones for later. How many worked."""
+        is known unreachable) leaves the online-only ones for later, and ``stopping()``
+        true (the worker was asked to stop) the ones not started yet. How many worked."""
         self.clock_watch.check()
         worked = 0
         for slot in self._slots.values():
+            if stopping():
+                break
             if slot.task.online_only and not online:
                 continue
             if self._take_if_due(slot):

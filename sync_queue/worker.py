@@ -430,6 +430,12 @@ class SyncWorker:
         self._supervisor = threading.Thread(target=self._supervise, name="sync-supervisor", daemon=True)
         self._supervisor.start()
 
+    @property
+    def stopping(self) -> bool:
+        """Has ``stop`` been asked? A long task checks it between its calls to the central,
+        so that quitting the kiosk does not wait for the rest of its work."""
+        return self._stop.is_set()
+
     def wake(self) -> None:
         """A new report was saved: try now rather than at the next poll."""
         self._wake.set()
@@ -505,6 +511,8 @@ class SyncWorker:
             self._passes += 1
             if result.sent or result.failed:
                 continue  # more may be due right away
+            if self._stop.is_set():
+                break  # asked to stop: no housekeeping on the way out
             try:
                 self._between_passes()
             except Exception as exc:  # noqa: BLE001 - nor may housekeeping stop deliveries
@@ -517,7 +525,7 @@ class SyncWorker:
         only when the central is not known to be offline, the heartbeat offline too (the
         central may be reachable again). When one of them found the central answering
         again, the backlog is due at once."""
-        self.tasks.run_due(online=self.client.reachable is not False)
+        self.tasks.run_due(online=self.client.reachable is not False, stopping=self._stop.is_set)
         if self.client.reachable is False:
             self._held_back = True
         elif self.client.reachable:

@@ -75,9 +75,11 @@ class StatusPull:
     online_only = True
 
     def __init__(self, store: Store, client: CentralClient, now: Callable[[], dt.datetime], *,
-                 interval_s: float = STATUS_EVERY_S, limit: int = STATUS_PULL_LIMIT):
+                 interval_s: float = STATUS_EVERY_S, limit: int = STATUS_PULL_LIMIT,
+                 stopping: Callable[[], bool] = lambda: False):
         self.store, self.client, self.now = store, client, now
         self.interval_s, self.limit = interval_s, limit
+        self.stopping = stopping  # the kiosk is quitting: the rest waits for the next run
 
     def pull(self) -> int:
         """How many statuses were refreshed (the central may not know some yet)."""
@@ -92,6 +94,8 @@ class StatusPull:
             ).all()
         pulled = 0
         for tid in ids:
+            if self.stopping():
+                break
             found = self.client.status(tid)
             if found is None:
                 continue
@@ -104,7 +108,9 @@ class StatusPull:
 
 
 def housekeeping_tasks(store: Store, client: CentralClient, now: Callable[[], dt.datetime], *,
-                       retention_days: int) -> list[PeriodicTask]:
+                       retention_days: int, stopping: Callable[[], bool] = lambda: False) -> list[PeriodicTask]:
     """The kiosk core's periodic tasks, in the order the worker runs them; delivered
-    history goes after ``retention_days`` (:mod:`kiosk.core.retention`)."""
-    return [ReferenceRefresh(store, client), StatusPull(store, client, now), HistoryRetention(store, now, retention_days)]
+    history goes after ``retention_days`` (:mod:`kiosk.core.retention`). ``stopping()``
+    true (the kiosk is quitting) ends the status pull between two of its requests."""
+    return [ReferenceRefresh(store, client), StatusPull(store, client, now, stopping=stopping),
+            HistoryRetention(store, now, retention_days)]

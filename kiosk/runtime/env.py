@@ -126,7 +126,8 @@ def build_env(config: Config, **overrides) -> KioskEnv:
         from sync_queue.worker import SyncWorker
 
         client = CentralClient(config.central_url, config.central_token)
-        tasks = housekeeping_tasks(store, client, now, retention_days=config.delivered_retention_days)
+        tasks = housekeeping_tasks(store, client, now, retention_days=config.delivered_retention_days,
+                                   stopping=lambda: worker.stopping)  # the worker made just below
         worker = SyncWorker(store, reports, client, now=now, tasks=tasks,
                             monotonic=env.monotonic, lock_path=data / LOCK_FILE)
         heartbeat = Heartbeat(config=config, store=store, printer=printer, now=now, on_printer_thread=env.on_printer_thread,

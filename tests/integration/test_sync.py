@@ -274,6 +274,52 @@ def test_status_pull_keeps_what_the_central_says_about_our_reports(central, toke
     assert all("Siti Aminah" not in json.dumps(b) for b in bodies)  # public status only
 
 
+def test_a_status_pull_ends_between_two_requests_when_the_kiosk_quits(central, token, store):
+    """GIVEN five delivered reports whose status the kiosk asks the central for, one
+    request each WHEN the kiosk is asked to quit after the second answer THEN no third
+    request is made (quitting waited for up to 200 of them, seconds against a slow
+    central), and what was asked is kept; the next pull asks for the rest."""
+    base, _url, _ = central
+    clock = FakeClock()
+    file_reports(store, clock, 5)
+    worker = worker_for(store, clock, base, token)
+    assert worker.run_once().sent == 5
+    asked: list[str] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda answer, *_a, **_k: asked.append(answer.url))
+    client = CentralClient(base, token, timeout=5, session=session)
+    pull = StatusPull(store, client, clock.now, stopping=lambda: len(asked) >= 2)
+    assert pull.pull() == 2 and len(asked) == 2
+    with sqlite3.connect(store.path) as con:
+        assert con.execute("SELECT COUNT(*) FROM remote_status").fetchone() == (2,)
+    clock.advance(60)
+    assert StatusPull(store, client, clock.now).pull() == 5 and len(asked) == 7
+
+
+def test_a_kiosk_quitting_starts_no_more_housekeeping(store):
+    """GIVEN three housekeeping tasks due WHEN the kiosk is asked to quit while the first
+    runs THEN the other two do not start (they run at the next start)."""
+    from sync_queue.periodic import Schedule
+
+    clock, quitting = FakeClock(), []
+
+    class _Task:
+        interval_s, online_only = 0.0, False
+
+        def __init__(self, name):
+            self.name, self.runs = name, 0
+
+        def run(self):
+            self.runs += 1
+            quitting.append(self.name)
+
+    tasks = [_Task("first"), _Task("second"), _Task("third")]
+    periodic = Schedule(clock.now, tasks, monotonic=clock.monotonic)
+    assert periodic.run_due(online=True, stopping=lambda: bool(quitting)) == 1
+    assert [t.runs for t in tasks] == [1, 0, 0]
+    assert periodic.run_due(online=True) == 3
+
+
 # -- periodic tasks beside the delivery loop ---------------------------------------------------
 class _Raising:
     """A periodic task that fails every time it runs, the way a bug would."""
