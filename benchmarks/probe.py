@@ -42,6 +42,23 @@ def run_bare() -> None:
     app.run()
 
 
+def _or_quit(app, step) -> None:
+    """Run ``step(app)``; when it fails, the probe says why and ends (its reader sees the
+    end instead of waiting for a marker that will not come)."""
+    try:
+        step(app)
+    except Exception as exc:  # noqa: BLE001 - reported, then the process ends
+        print(f"PROBE_FAILED {type(exc).__name__}: {exc}", flush=True)
+        app.stop()
+        os._exit(1)
+
+
+def _next(flow) -> None:
+    """The flow's next step, which must come (a question left unanswered stops the probe)."""
+    if not flow.next():
+        raise RuntimeError(f"the filing stopped on {flow.step}: {[e.field for e in flow.errors]}")
+
+
 def _file_one_report(app) -> None:
     """What one citizen does, without touches: every screen built, one report filed and
     printed, then back to Welcome. Prints SESSION_DONE when the receipt is out."""
@@ -59,13 +76,17 @@ def _file_one_report(app) -> None:
     flow, store = app.flow, app.env.store
     flow.choose_kind(ReportKind.PENGADUAN)
     flow.choose_category(reference.categories(store, "id")[0].code)
-    flow.next()
+    _next(flow)
+    flow.choose_agency(None)  # "Tidak tahu": the officer decides
+    _next(flow)
     flow.set_text("title", "Antrean pelayanan lama")
     flow.set_text("description", "Antrean di loket pelayanan sangat panjang dan tidak tertib.")
-    flow.next()
+    _next(flow)
     flow.choose_kecamatan(reference.kecamatan(store)[0].code)
-    flow.next()
-    flow.next()
+    _next(flow)
+    flow.set_flag("anonymous", False)  # the identity step asks both, Yes or No
+    flow.set_flag("confidential", False)
+    _next(flow)
     app.submitted(flow.submit(app.env.reports.submit))
     receipt = app.screen("receipt")
 
@@ -88,11 +109,17 @@ def run_kiosk(data_dir: str, used: bool = False) -> None:
     from kivy.core.window import Window
 
     app = build_app(config)
-    app.bind(on_start=lambda *_: _announce_first_frame(Window))
-    if used:
-        from kivy.clock import Clock
 
-        app.bind(on_start=lambda *_: Clock.schedule_once(lambda _dt: _file_one_report(app), 0.5))
+    # on_start handlers return None: a true value (a ClockEvent, a tuple) would end the
+    # event before KioskApp.on_start, and with it the kiosk's start (Kivy's dispatch rule)
+    def on_start(*_args) -> None:
+        _announce_first_frame(Window)
+        if used:
+            from kivy.clock import Clock
+
+            Clock.schedule_once(lambda _dt: _or_quit(app, _file_one_report), 0.5)
+
+    app.bind(on_start=on_start)
     app.run()
 
 
@@ -163,7 +190,10 @@ def run_scans(config_path: str, frame_paths: list[str]) -> None:
         app.screen("status").bind(result_kind=answered)
         next_scan()
 
-    app.bind(on_start=lambda *_: Clock.schedule_once(begin, 0.5))
+    def on_start(*_args) -> None:  # None: a true value would end the event before KioskApp.on_start
+        Clock.schedule_once(begin, 0.5)
+
+    app.bind(on_start=on_start)
     app.run()
     if app.env is not None:
         app.env.close()

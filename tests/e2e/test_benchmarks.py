@@ -95,3 +95,21 @@ def test_the_open311_listing_benchmark_checks_what_it_times(tmp_path):
     assert listed["requests.json, no filters (newest 1,000 of 90 days)"] == 1000
     section = open311_list.lines([row, row])
     assert section[0] == open311_list.START and section[-1] == open311_list.END
+
+
+def test_the_memory_probe_after_one_citizen_files_and_prints_one_report(tmp_path):
+    """`make bench`'s "memory after one report": the kiosk process builds every screen and
+    files one report through the real flow (its questions as they are today: a probe that
+    stops on an unanswered one says so and ends, instead of leaving make bench waiting)."""
+    import sqlite3
+
+    from benchmarks.run import _start, _stop
+
+    proc, first = _start("kiosk-used", str(tmp_path), marker="SESSION_DONE")
+    try:
+        assert first is not None and first > 0  # its first frame was announced, then the session
+        with sqlite3.connect(tmp_path / "kiosk.sqlite3") as con:
+            assert con.execute("SELECT COUNT(*) FROM reports").fetchone() == (1,)
+        assert len(list((tmp_path / "receipts").glob("*.bin"))) == 1
+    finally:
+        _stop(proc)
