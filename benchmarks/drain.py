@@ -23,15 +23,18 @@ second from the first claim to the last kiosk done, and the p50 / p95 of one bat
 (``requests``' own ``elapsed``: from sending to the answer's headers), checked the same way.
 
 And the kiosk's UI while it drains: a headless kiosk process (the real ``KioskApp``, its
-sync worker started by its environment) with the backlog, its window asked to redraw every
-frame (``idle_fps`` 60, so its cap stays 60 frames a second): the time between frames,
-draining against the same process without a central configured.
+sync worker started by the app once its environment is open) with the backlog, its window
+asked to redraw every frame (``idle_fps`` 60, so its cap stays 60 frames a second), each
+frame finished before the next (``frames_process``): the time between frames from the app
+ready to the last report sent, against the same kiosk without a central configured for as
+long; checked as above (every report in the central once, the outbox all ``sent``, names
+forgotten).
 
     python -m benchmarks.drain        # rewrites its section of docs/PERFORMANCE.md
 
 Sizes: ``BENCH_DRAIN_REPORTS`` (10,000), ``BENCH_DRAIN_KIOSKS`` (20),
 ``BENCH_DRAIN_WORKERS`` ("1,2,4"), ``BENCH_DRAIN_BATCH`` (the worker's own, 500),
-``BENCH_DRAIN_FRAMES`` ("0": skipped by default, the frames part is unfinished: its kiosk process does not end once a central is configured; "1": try it).
+``BENCH_DRAIN_FRAMES`` ("1"; "0" skips the frames, about a minute at 10,000 reports).
 """
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ from benchmarks.common import ROOT, kivy_process_env, run_alone
 REPORTS = int(os.environ.get("BENCH_DRAIN_REPORTS", "10000"))
 KIOSKS = int(os.environ.get("BENCH_DRAIN_KIOSKS", "20"))
 WORKERS = tuple(int(n) for n in os.environ.get("BENCH_DRAIN_WORKERS", "1,2,4").split(","))
-FRAMES = os.environ.get("BENCH_DRAIN_FRAMES", "0") == "1"  # not finished: see measure_frames
+FRAMES = os.environ.get("BENCH_DRAIN_FRAMES", "1") == "1"
 GOAL_PER_S = 2000
 START, END = "<!-- drain:start -->", "<!-- drain:end -->"
 #: Where the time went before the batch intake, and what the rows left show (written with the section).
@@ -358,91 +361,171 @@ def measure_fleet(server_url: str, folder: Path, count: int, kiosks: int, batch:
 
 
 # -- the kiosk's frames while it drains -------------------------------------------------------------
+#: A gap this long is a visible stutter (five frames missed at 60 a second).
+SLOW_GAP_MS = 100.0
+
+
 def frames_process(config_path: str, seconds: float) -> None:
-    """``python -m benchmarks.drain frames CONFIG SECONDS``: the real kiosk app, asked to redraw
-    every frame; from 1 s after its first frame, the time between frames for ``seconds`` (or,
-    with a central configured, until its outbox is empty), printed as JSON."""
+    """``python -m benchmarks.drain frames CONFIG SECONDS``: the real kiosk app (``build_app``:
+    Welcome first, its environment built by ``build_env`` after the first frame, the sync
+    worker started by the app), its window asked to redraw every frame. The time of each
+    frame from the moment the app is ready (environment open; with a central, the app starts
+    its sync worker in that same call) until, with a central configured, the worker's pass
+    that sent the last queued report returns (or ``seconds`` passed: ``drained_s`` null);
+    without one, for ``seconds``. Then the app is stopped and its environment closed as
+    ``kiosk run`` does (``screens.app.run_kiosk``); one JSON line, with how long quitting took.
+
+    Each frame is finished (``glFinish``) before it counts: headless (SDL's ``offscreen``
+    driver) the swap does not wait for the frame, and Mesa's llvmpipe draws the frames only
+    when something forces it. Without it the next texture upload (the Welcome line "N
+    menunggu dikirim" changing, every 5 s while the kiosk drains) paid for every frame since
+    the one before, up to 13 s in one gap (a label changed every 1 s: 0.6 s; every 3 s:
+    3.6 s; idle, no sync), while the other gaps showed only how fast frames were queued
+    (15 ms). A real screen's swap waits for its frame."""
+    import faulthandler
+
     from kiosk.runtime.config import load_config
     from screens.app import build_app, configure_kivy
 
+    # Should the kiosk not quit, every thread's stack goes to stderr and the process ends.
+    faulthandler.dump_traceback_later(seconds + 120, exit=True)
     config = load_config(Path(config_path), environ={})
     configure_kivy(config)
-    from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
+    from kivy.graphics.opengl import glFinish
 
     app = build_app(config)
     flips: list[float] = []
-    state = {"start": None, "drained_at": None}
+    state: dict[str, object] = {"start": None, "cpu": None, "drained_at": None, "stop_at": None, "cpu_s": None,
+                                "queued": None, "sent": 0, "error": None}
 
-    def on_flip(*_args):
-        now = time.perf_counter()
-        if state["start"] is not None:
-            flips.append(now)
+    def on_flip(*_args) -> None:
+        glFinish()  # this frame drawn, as a screen's swap waits for it (see above)
         Window.canvas.ask_update()  # the next frame draws too, as on a screen that moves
+        if state["start"] is not None:
+            flips.append(time.perf_counter())
+            if flips[-1] - state["start"] >= seconds:  # (Kivy's clock would count from the frame's start)
+                finish()
 
-    def finish(*_args):
+    def finish(*_args) -> None:
+        if state["stop_at"] is not None:
+            return
+        state["stop_at"] = time.perf_counter()
+        if state["cpu"] is not None:
+            state["cpu_s"] = time.process_time() - state["cpu"]
         Window.unbind(on_flip=on_flip)
-        gaps = [(b - a) * 1000 for a, b in zip(flips, flips[1:])]
-        print(json.dumps({"frames": len(flips), "gaps_ms": gaps, "drained_s": state["drained_at"]}), flush=True)
-        App.get_running_app().stop()
+        app.stop()
 
-    def watch_outbox() -> None:
+    def counted(run_once):
+        """The worker's own pass, counted on its thread: the pass that sends the last
+        queued report ends the drain."""
+        def run_and_count():
+            result = run_once()
+            state["sent"] += result.sent
+            if state["drained_at"] is None and state["sent"] >= state["queued"]:
+                state["drained_at"] = time.perf_counter()
+                Clock.schedule_once(finish, 0)  # Kivy's clock takes callbacks from any thread
+            return result
+        return run_and_count
+
+    def on_ready(_app, ready) -> None:
+        # Inside KioskApp.finish_start: the environment is open, the sync worker not yet started.
+        if not ready or state["start"] is not None:
+            return
         sync = app.env.sync
-        while sync.outbox.count_waiting():
-            if threading.Event().wait(0.2):
-                return
-        state["drained_at"] = time.perf_counter() - state["start"]
-        Clock.schedule_once(finish, 0)
+        if sync is not None:
+            state["queued"] = sync.outbox.count_waiting()
+            sync.run_once = counted(sync.run_once)
+        state["start"], state["cpu"] = time.perf_counter(), time.process_time()
 
-    def begin(_dt):
-        if app.out_of_service:
-            print(json.dumps({"error": "the kiosk's store could not be opened"}), flush=True)
-            App.get_running_app().stop()
-            return
-        if not app.ready:  # its environment (store, sync worker) is built after the first frame
-            Clock.schedule_once(begin, 0.1)
-            return
-        state["start"] = time.perf_counter()
-        if getattr(app.env, "sync", None) is not None:
-            threading.Thread(target=watch_outbox, name="bench-watch", daemon=True).start()
-        Clock.schedule_once(finish, seconds)
+    def on_out_of_service(_app, out) -> None:
+        if out:
+            state["error"] = "the kiosk's store could not be opened"
+            Clock.schedule_once(finish, 0)
 
-    app.bind(on_start=lambda *_: (Window.bind(on_flip=on_flip), Clock.schedule_once(begin, 1.0)))
-    app.run()
+    # Handlers only (returning None): a handler of on_start returning a true value (the
+    # tuple of a lambda, say) would stop the event before KioskApp.on_start, which opens
+    # the environment; the kiosk then never became ready and this process never ended.
+    Window.bind(on_flip=on_flip)
+    app.bind(ready=on_ready, out_of_service=on_out_of_service)
+    try:
+        app.run()
+    finally:
+        if app.env is not None:
+            app.env.close()  # stops the sync worker (joins its threads) and closes the store
+    gaps = [(b - a) * 1000 for a, b in zip(flips, flips[1:])]
+    start, stop = state["start"], state["stop_at"]
+    print(json.dumps({
+        "error": state["error"], "frames": len(flips), "gaps_ms": gaps,
+        "seconds": None if start is None or stop is None else stop - start,
+        "drained_s": None if state["drained_at"] is None else state["drained_at"] - start,
+        "queued": state["queued"], "sent": state["sent"], "cpu_s": state["cpu_s"],
+        "quit_s": None if stop is None else time.perf_counter() - stop}), flush=True)
 
 
 def _frames(template: Path, folder: Path, base: str | None, token: str | None, seconds: float) -> dict[str, object]:
+    """One frames process (``frames_process``) on a copy of ``template``, with or without a
+    central; its figures, and where its data directory is."""
     data = _copy(template, folder)
     values = {"data_dir": str(data), "kiosk_code": CODE, "idle_fps": 60.0}
     if base:
         values.update(central_url=base, central_token=token)
     config = folder.parent / f"{folder.name}.toml"
     config.write_text("[kiosk]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()), encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "benchmarks.drain", "frames", str(config), str(seconds)],
-                         cwd=ROOT, env=kivy_process_env(), capture_output=True, text=True, timeout=600)
+    env = kivy_process_env()
+    try:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.drain", "frames", str(config), str(seconds)],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 300)
+    finally:
+        shutil.rmtree(env["KIVY_HOME"], ignore_errors=True)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode or not lines:
-        raise RuntimeError(f"the kiosk's frames process failed ({out.returncode}): {out.stderr[-2000:]}")
+        raise RuntimeError(f"the kiosk's frames process failed ({out.returncode}): {out.stderr[-4000:]}")
     result = json.loads(lines[-1])
-    return {"frames": result["frames"], "p50_ms": _pct(result["gaps_ms"], 50), "p95_ms": _pct(result["gaps_ms"], 95),
-            "max_ms": max(result["gaps_ms"]), "drained_s": result["drained_s"]}
+    gaps = result["gaps_ms"]
+    if result["error"] or not gaps:
+        raise RuntimeError(f"the kiosk's frames process: {result['error'] or 'no frames'}: {out.stderr[-2000:]}")
+    return {"frames": result["frames"], "p50_ms": _pct(gaps, 50), "p95_ms": _pct(gaps, 95), "max_ms": max(gaps),
+            "slow": sum(gap > SLOW_GAP_MS for gap in gaps), "seconds": result["seconds"],
+            "drained_s": result["drained_s"], "sent": result["sent"], "cpu_s": result["cpu_s"],
+            "quit_s": result["quit_s"], "data_dir": str(data)}
 
 
-def measure_frames(template: Path, folder: Path, seconds: float = 60.0) -> dict[str, object]:
-    """Frames of the kiosk draining its backlog into a SQLite central, then of the same kiosk
-    idle (no central configured) for as long as the drain took."""
+def _kiosk_after(data_dir: Path) -> tuple[dict[str, int], int]:
+    """(outbox entries by state, reports still holding a reporter's name) of a kiosk's store."""
+    import sqlite3
+
+    con = sqlite3.connect(data_dir / "kiosk.sqlite3")
+    try:
+        states = dict(con.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"))
+        named = con.execute("SELECT COUNT(*) FROM reports WHERE reporter_name IS NOT NULL").fetchone()[0]
+        return states, named
+    finally:
+        con.close()
+
+
+def measure_frames(template: Path, folder: Path, deadline: float = 300.0) -> dict[str, object]:
+    """Frames of the kiosk draining its backlog (``template``'s) into a SQLite central, then
+    of the same kiosk idle (no central configured) for as long as the drain took (at least
+    3 s). Checked: every queued report stored in the central once, the kiosk's outbox all
+    ``sent``, every reporter's name forgotten."""
     from tests.support.servers import running_central
 
+    queued = _kiosk_after(template)[0].get("pending", 0)
     url = f"sqlite:///{folder / 'frames-central.sqlite3'}"
     token = register(url, [CODE])[CODE]
     with running_central(url) as base:
-        draining = _frames(template, folder / "frames-draining", base, token, seconds)
+        draining = _frames(template, folder / "frames-draining", base, token, deadline)
     if draining["drained_s"] is None:
-        raise RuntimeError(f"the kiosk did not drain its backlog within {seconds} s")
+        raise RuntimeError(f"the kiosk did not drain its backlog within {deadline} s ({draining['sent']} sent)")
     stored, distinct = central_counts(url, [CODE])
+    states, named = _kiosk_after(Path(draining["data_dir"]))
+    if not queued or not stored == distinct == draining["sent"] == queued or states != {"sent": queued} or named:
+        raise AssertionError(f"frames: {queued} queued, {draining['sent']} sent, {stored} stored, {distinct} "
+                             f"distinct, outbox {states}, {named} still named")
     idle = _frames(template, folder / "frames-idle", None, None, max(3.0, draining["drained_s"]))
-    return {"draining": draining, "idle": idle, "stored": stored, "distinct": distinct}
+    return {"queued": queued, "draining": draining, "idle": idle, "stored": stored, "distinct": distinct}
 
 
 # -- everything ---------------------------------------------------------------------------------
@@ -501,13 +584,25 @@ def lines(rows: dict[str, object], when: str | None = None) -> list[str]:
     if rows["frames"]:
         f = rows["frames"]
         d, i = f["draining"], f["idle"]
-        out += ["", "The kiosk's own frames while its sync worker drains the backlog into a SQLite central (the "
-                    "real `KioskApp`, headless, on Welcome, redrawing every frame at its 60 frames a second cap), "
-                    "against the same kiosk without a central:", "",
-                "| kiosk | frames | time between frames p50 / p95 | max |", "|---|---|---|---|",
-                f"| draining ({f['stored']:,} reports sent in {d['drained_s']:.1f} s) | {d['frames']} "
-                f"| {d['p50_ms']:.1f} / {d['p95_ms']:.1f} ms | {d['max_ms']:.0f} ms |",
-                f"| idle, no central | {i['frames']} | {i['p50_ms']:.1f} / {i['p95_ms']:.1f} ms | {i['max_ms']:.0f} ms |"]
+        counts = f"{f['queued']:,} / {f['stored']:,} / {f['distinct']:,}"
+        out += ["", f"The kiosk's own frames while its sync worker drains a backlog of {f['queued']:,} reports into a "
+                    "SQLite central (the real `KioskApp` on Welcome, headless on Mesa llvmpipe, redrawing every frame "
+                    "at its cap of 60 a second, each frame finished before the next one starts), from the app ready "
+                    "to the last report sent, against the same kiosk without a central for as long. Goal: the frames "
+                    "while it drains as without sync.", "",
+                "| kiosk | frames | seconds | time between frames p50 / p95 | max gap | gaps over "
+                f"{SLOW_GAP_MS:.0f} ms | reports queued / stored in the central / distinct | kiosk process CPU |",
+                "|---|---|---|---|---|---|---|---|",
+                f"| draining into a SQLite central | {d['frames']:,} | {d['drained_s']:.1f} s to drain "
+                f"| {d['p50_ms']:.1f} / {d['p95_ms']:.1f} ms | {d['max_ms']:.0f} ms | {d['slow']} | {counts} "
+                f"| {d['cpu_s']:.1f} s |",
+                f"| idle, no central | {i['frames']:,} | {i['seconds']:.1f} s | {i['p50_ms']:.1f} / {i['p95_ms']:.1f} ms "
+                f"| {i['max_ms']:.0f} ms | {i['slow']} | {f['queued']:,} / - / - (none sent) | {i['cpu_s']:.1f} s |",
+                "", f"Draining against idle: p50 {d['p50_ms'] / i['p50_ms']:.2f}x, p95 {d['p95_ms'] / i['p95_ms']:.2f}x, "
+                    f"max gap {d['max_ms'] / i['max_ms']:.2f}x. Asked to stop once the last report was sent, the "
+                    f"draining kiosk quit (app stopped, environment closed) in {d['quit_s']:.1f} s, the idle one in "
+                    f"{i['quit_s']:.2f} s: the sync worker first runs the housekeeping due after a drain (the status "
+                    "of up to 200 delivered reports, one request each, and a heartbeat)."]
     out += ["", *NOTE]
     out += ["", "Each run is checked: every report in the central once (`COUNT(*)` and `COUNT(DISTINCT "
                 "tracking_id)` against what the kiosks sent), every outbox entry `sent`, every reporter's name "

@@ -1,6 +1,7 @@
 """The drain benchmark (`benchmarks/drain.py`) run small: it measures what it claims (every
 report of the kiosk's store arrives in the central exactly once, through the real sync
-worker, and the baseline posts the same reports), never how fast."""
+worker, and the baseline posts the same reports; the kiosk app drawing frames while its own
+sync worker drains, then idle, each process ending by itself), never how fast."""
 from __future__ import annotations
 
 import sqlite3
@@ -57,3 +58,34 @@ def test_kiosks_at_once_each_deliver_their_own_reports_once(tmp_path):
         stored = [tid for (tid,) in query(url, "SELECT tracking_id FROM reports WHERE kiosk_code = :c", c=code)]
         assert sorted(stored) == sorted(filed[code])
     assert drain.central_counts(url, codes) == (120, 120)
+
+
+def test_the_kiosk_app_draws_frames_while_it_drains_then_idle_and_both_processes_end(tmp_path):
+    """GIVEN a kiosk store of 600 reports (two of the worker's batches) WHEN the benchmark's
+    frames part runs the real kiosk app with a SQLite central configured until its sync worker
+    has sent the last one, then the same kiosk without a central THEN both kiosk processes
+    end by themselves, both drew frames, the central holds each of the 600 once (stored ==
+    distinct == queued == sent), the draining kiosk has them all sent with the names
+    forgotten, the idle one sent nothing, and the section shows both rows."""
+    template = drain.fill_store(tmp_path / "template", drain.CODE, 600)
+    filed = set(_outbox(template))
+
+    frames = drain.measure_frames(template, tmp_path)
+
+    draining, idle = frames["draining"], frames["idle"]
+    assert frames["queued"] == frames["stored"] == frames["distinct"] == draining["sent"] == 600
+    url = f"sqlite:///{tmp_path / 'frames-central.sqlite3'}"
+    stored = [tid for (tid,) in query(url, "SELECT tracking_id FROM reports WHERE kiosk_code = :c", c=drain.CODE)]
+    assert sorted(stored) == sorted(filed)
+    drained = _outbox(tmp_path / "frames-draining")
+    assert set(drained) == filed and set(drained.values()) == {"sent"}
+    with sqlite3.connect(tmp_path / "frames-draining" / "kiosk.sqlite3") as con:
+        assert con.execute("SELECT COUNT(*) FROM reports WHERE reporter_name IS NOT NULL").fetchone() == (0,)
+    assert set(_outbox(tmp_path / "frames-idle").values()) == {"pending"} and idle["sent"] == 0
+    assert draining["drained_s"] > 0 and idle["drained_s"] is None and idle["seconds"] >= 3.0
+    for run in (draining, idle):
+        assert run["frames"] > 1 and 0 < run["p50_ms"] <= run["p95_ms"] <= run["max_ms"]
+        assert run["quit_s"] is not None  # stopped by the benchmark, not by the process's deadline
+    section = drain.lines({"reports": 600, "batch": 500, "single": [], "fleet": [], "frames": frames})
+    rows = [line for line in section if line.startswith(("| draining", "| idle"))]
+    assert len(rows) == 2 and "| 600 / 600 / 600 |" in rows[0] and section[-1] == drain.END
