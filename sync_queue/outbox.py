@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from kiosk.kernel.clock import utc_now
-from kiosk.kernel.storage import Base, UtcDateTime
+from kiosk.kernel.storage import Base, UtcDateTime, reading
 from sync_queue.lock import DeliveryLock, LockNotHeld
 
 log = logging.getLogger(__name__)
@@ -368,7 +368,7 @@ class Outbox:
         waiting = [s.value for s in WAITING]
         report = aliased(OutboxEntry)
         report_waiting = exists().where(report.tracking_id == OutboxEntry.voice_of, report.state.in_(waiting))
-        with self.engine.connect() as conn:
+        with reading(self.engine).connect() as conn:  # the UI's Welcome asks: never behind the worker's claim
             return conn.execute(
                 select(func.count()).select_from(OutboxEntry)
                 .where(OutboxEntry.state.in_(waiting), ~and_(OutboxEntry.voice_of.is_not(None), report_waiting))

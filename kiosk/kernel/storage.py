@@ -67,6 +67,19 @@ def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READING) else "BEGIN IMMEDIATE")
 
     return engine
+
+
+_READING = "read_only_snapshot"
+
+
+def reading(engine: Engine) -> Engine:
+    """The engine for a read that must not wait for a writer: its transaction begins
+    deferred, so under WAL it reads the last committed state at once, while the sync
+    worker's transaction (a claim of 500 reports, their text opened) holds the write lock.
+    For the UI thread's small reads (the count of reports waiting on Welcome): a frame
+    waited up to the writer's whole transaction. Never for a read followed by a write
+    in the same transaction (that could not upgrade under a writer)."""
+    return engine.execution_options(**{_READING: True})

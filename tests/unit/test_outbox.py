@@ -181,3 +181,28 @@ def test_the_sent_ids_query_lists_what_the_central_confirmed(store, clock, outbo
     outbox.mark_sent(ids[:1])
     with store.engine.connect() as conn:
         assert conn.execute(Outbox.sent_ids()).scalars().all() == ids[:1]
+
+
+def test_the_waiting_count_answers_while_the_worker_holds_the_write_lock(store, clock, outbox):
+    """GIVEN the sync worker in the middle of a claim (a write transaction open on its own
+    connection, as while it opens 500 reports' text) WHEN Welcome asks how many reports wait
+    THEN it gets the last committed count at once: before, the UI thread's frame waited for
+    the worker's whole transaction (a 100-250 ms stutter every 5 s of a drain), or for the
+    busy timeout and an error."""
+    import sqlite3
+
+    file_reports(store, clock, 3)
+    worker = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+    try:
+        worker.execute("BEGIN IMMEDIATE")
+        worker.execute("UPDATE outbox SET state = 'sending'")  # not committed yet
+        assert outbox.count_waiting() == 3  # the store's own engine, whose writes would wait up to 5 s
+        with pytest.raises(sqlite3.OperationalError):  # a writer would wait: the lock is really held
+            blocked = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+            try:
+                blocked.execute("BEGIN IMMEDIATE")
+            finally:
+                blocked.close()
+    finally:
+        worker.execute("ROLLBACK")
+        worker.close()
