@@ -332,7 +332,7 @@ class ReportService:
         if not tracking_ids:
             return {}
         found: dict[str, ReportIn | UnreadableReport] = {}
-        with self.store.session() as session:
+        with self.store.reading_session() as session:  # reads only: a citizen's Send never waits for it
             rows = session.scalars(select(Report).where(Report.tracking_id.in_(tracking_ids))).all()
             voices = {v.tracking_id: v for v in session.execute(
                 select(VoiceRow.tracking_id, VoiceRow.sha256, VoiceRow.duration_s)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.kernel.storage import durable_sqlite_engine
+from kiosk.kernel.storage import durable_sqlite_engine, reading
 from kiosk.core.store.crypto import SealError, Sealer, load_or_create_key
 
 log = logging.getLogger(__name__)
@@ -155,9 +155,16 @@ class Store:
         self.sealer = sealer
         self.path = path
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._reading = sessionmaker(reading(engine), expire_on_commit=False)
 
     def session(self) -> Session:
         return self._sessions()
+
+    def reading_session(self) -> Session:
+        """A session for reads only, which never waits for a writer (``reading``): the
+        sync worker's batch read, opening 500 reports' text, no longer holds the write lock
+        a citizen's report would wait for."""
+        return self._reading()
 
     def room_problem(self, reserve_bytes: int) -> str | None:
         """Why a report cannot be kept now (read-only, or less than ``reserve_bytes``
