@@ -375,8 +375,8 @@ class Outbox:
             ).scalar() or 0
 
     def state_of(self, tracking_id: str) -> OutboxState | None:
-        """Where one report's entry is; None when it has none."""
-        with self.engine.connect() as conn:
+        """Where one report's entry is; None when it has none (read without waiting for a writer)."""
+        with reading(self.engine).connect() as conn:
             value = conn.execute(_state_query(tracking_id)).scalar()
         return OutboxState(value) if value else None
 

@@ -218,7 +218,9 @@ class ReportService:
             return session.get(Report, tracking_id) is not None
 
     def find(self, tracking_id: str) -> LocalReportStatus | None:
-        with self.store.session() as session:
+        """What this kiosk holds of a report (the status screen, a reprint); read without
+        waiting for the sync worker's write lock."""
+        with self.store.reading_session() as session:
             row = session.execute(
                 select(Report.tracking_id, Report.created_at, Report.kind, Report.category_code, Report.confidential)
                 .where(Report.tracking_id == tracking_id)

@@ -185,18 +185,20 @@ def test_the_sent_ids_query_lists_what_the_central_confirmed(store, clock, outbo
 
 def test_the_waiting_count_answers_while_the_worker_holds_the_write_lock(store, clock, outbox):
     """GIVEN the sync worker in the middle of a claim (a write transaction open on its own
-    connection, as while it opens 500 reports' text) WHEN Welcome asks how many reports wait
-    THEN it gets the last committed count at once: before, the UI thread's frame waited for
+    connection) WHEN Welcome asks how many reports wait, or a citizen what the kiosk holds of
+    a report THEN each gets the last committed state at once: before, the UI thread's frame waited for
     the worker's whole transaction (a 100-250 ms stutter every 5 s of a drain), or for the
     busy timeout and an error."""
     import sqlite3
 
-    file_reports(store, clock, 3)
+    first, *_ = file_reports(store, clock, 3)
+    service = ReportService(store, kiosk_code="MT01", clock=clock.now)
     worker = sqlite3.connect(store.path, timeout=0, isolation_level=None)
     try:
         worker.execute("BEGIN IMMEDIATE")
         worker.execute("UPDATE outbox SET state = 'sending'")  # not committed yet
         assert outbox.count_waiting() == 3  # the store's own engine, whose writes would wait up to 5 s
+        assert service.find(first).outbox_state is P  # a citizen's status lookup, likewise
         with pytest.raises(sqlite3.OperationalError):  # a writer would wait: the lock is really held
             blocked = sqlite3.connect(store.path, timeout=0, isolation_level=None)
             try:
