@@ -189,11 +189,15 @@ def lines(result: dict, when: str) -> list[str]:
             f"| {s['receipt_files']} ({s['receipt_bytes'] // 1024}) | {s['outbox_waiting']} |")
     grew = [k for k in FLAT if change.get(k, 0) > 0]
     ratio = last["rss_mib"] / bare["rss_mib"]
+    fd_change = ""
+    if "fds" in grew and "fd_kinds" in base and "fd_kinds" in last:
+        moved = {k: last["fd_kinds"][k] - base["fd_kinds"].get(k, 0) for k in last["fd_kinds"]}
+        fd_change = " (file descriptors by kind: " + ", ".join(f"{k} {v:+d}" for k, v in moved.items() if v) + ")"
     out += [
         "",
         f"From session {base['session']} to {last['session']}: RSS {change['rss_mib']:+.1f} MiB, "
         f"USS {change['uss_mib']:+.1f} MiB (goal: under 5 MiB); "
-        + ("nothing else grew" if not grew else "grew: " + ", ".join(f"{k} {change[k]:+g}" for k in grew))
+        + ("nothing else grew" if not grew else "grew: " + ", ".join(f"{k} {change[k]:+g}" for k in grew) + fd_change)
         + f"; SQLite {change['db_bytes'] / 1024:+.0f} KiB, WAL {change['wal_bytes'] / 1024:+.0f} KiB, "
         f"receipts {change['receipt_files']:+d} files. "
         f"Memory at the end: RSS {last['rss_mib']:.0f} MiB against the bare Kivy app's {bare['rss_mib']:.0f} MiB "

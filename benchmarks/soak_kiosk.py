@@ -214,6 +214,22 @@ def _type_counts() -> dict[str, int]:
     return dict(collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects()))
 
 
+def fd_kinds() -> dict[str, int]:
+    """This process's open file descriptors by kind: the store's SQLite files (three a
+    pooled connection: the database, its WAL and, once, the shared memory), sockets (the
+    HTTP clients' kept-alive connections), fonts, anything else."""
+    kinds = {"sqlite": 0, "socket": 0, "font": 0, "other": 0}
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile (the one iterdir used)
+            continue
+        kind = ("sqlite" if ".sqlite3" in target else "socket" if target.startswith("socket:")
+                else "font" if target.endswith((".ttf", ".otf")) else "other")
+        kinds[kind] += 1
+    return kinds
+
+
 def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     import psutil
 
@@ -225,7 +241,7 @@ def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     files = list(receipts.iterdir()) if receipts.is_dir() else []
     return {
         "session": session, "rss_mib": memory.rss / 2**20, "uss_mib": memory.uss / 2**20,
-        "fds": proc.num_fds(), "threads": proc.num_threads(), **counts,
+        "fds": proc.num_fds(), "fd_kinds": fd_kinds(), "threads": proc.num_threads(), **counts,
         "frame_p95_ms": _pct(frame_ms, 95), "frames": len(frame_ms),
         "db_bytes": db.stat().st_size if db.exists() else 0,
         "wal_bytes": db.with_name(db.name + "-wal").stat().st_size if db.with_name(db.name + "-wal").exists() else 0,
