@@ -385,6 +385,16 @@ class KioskTextInput(TextInput):
         self._reveal = Clock.create_trigger(self.reveal, -1)
         self.fbind("focus", self._reveal)
         self.fbind("below", self._follow_below)
+        self.fbind("text", self._forget_history)
+
+    def _forget_history(self, _field, text: str) -> None:
+        """An emptied field forgets its undo history too. Kivy's TextInput keeps every
+        insert for Ctrl+Z until ``reset_undo``, so a field cleared at the end of a session
+        still held what the citizen typed (a name, a phone, a complaint): the next one
+        could bring it back with Ctrl+Z on a keyboard, and every session's typing stayed
+        in memory (the soak: about 2 KB a citizen, for good)."""
+        if not text:
+            self.reset_undo()
 
     def _follow_below(self, _field, below) -> None:
         if below is not None:

@@ -235,3 +235,40 @@ def test_frame_rate_drops_only_when_nobody_is_using_the_kiosk(kiosk, clock, env)
     clock.advance(5)
     kiosk.app._tick(0)  # noqa: SLF001
     assert Clock._max_fps == env.config.idle_fps  # noqa: SLF001
+
+
+def test_a_field_emptied_at_the_end_of_a_session_keeps_nothing_to_undo(kiosk, clock, env):
+    """GIVEN a citizen who typed a title on the on-screen keyboard and walked away WHEN the
+    next citizen, at the same field, presses Ctrl+Z and then Ctrl+R (Kivy's redo) on a
+    keyboard (a technician's USB keyboard left plugged in) THEN the field stays empty: the
+    first citizen's words are gone, not waiting in the field's undo history."""
+    from kivy.core.window import Window
+
+    kiosk.tap(kiosk.screen.ids.start)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    kiosk.tap(kiosk.screen.ids.categories.children[-1])
+    kiosk.tap(kiosk.bar("next"))
+    fill_agency(kiosk)
+    kiosk.focus(kiosk.screen.ids.title)
+    kiosk.type_keys(SECRET)
+    assert kiosk.app.flow.draft.title.lower() == SECRET
+    clock.advance(env.config.idle_timeout_s + 0.5)
+    wait_overlay(kiosk, True)
+    clock.advance(env.config.idle_warning_s + 1)
+    kiosk.wait_until(lambda: kiosk.current == "welcome", what="the session's end")
+    kiosk.frames(3)
+
+    kiosk.tap(kiosk.screen.ids.start)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    kiosk.tap(kiosk.screen.ids.categories.children[-1])
+    kiosk.tap(kiosk.bar("next"))
+    fill_agency(kiosk)
+    title = kiosk.screen.ids.title
+    kiosk.focus(title)
+    assert title.text == ""
+    for key, scancode in (("z", 29), ("r", 21)):  # undo every step, then redo every step
+        for _ in SECRET:
+            Window.dispatch("on_key_down", ord(key), scancode, key, ["ctrl"])
+            Window.dispatch("on_key_up", ord(key), scancode)
+        kiosk.frames(1)
+    assert title.text == "" and SECRET not in every_text_in_app(kiosk).lower()
