@@ -16,6 +16,15 @@ pytestmark = pytest.mark.ui
 SECRET = "rahasiabudi"
 
 
+def _to_the_title(kiosk) -> None:
+    """From Welcome to the describe step: Start, a kind, a category, Next, the agency."""
+    kiosk.tap(kiosk.screen.ids.start)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    kiosk.tap(kiosk.screen.ids.categories.children[-1])
+    kiosk.tap(kiosk.bar("next"))
+    fill_agency(kiosk)
+
+
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_idle_warning_then_reset_leaves_nothing_behind(kiosk, clock, env, lang):
     """GIVEN a citizen halfway through a report WHEN nobody touches the screen for the idle
@@ -23,11 +32,7 @@ def test_idle_warning_then_reset_leaves_nothing_behind(kiosk, clock, env, lang):
     Continue keeps the draft; letting it run out returns to Welcome with nothing left."""
     if lang == "en":
         kiosk.tap(kiosk.screen.ids.lang_en)
-    kiosk.tap(kiosk.screen.ids.start)
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    kiosk.tap(kiosk.screen.ids.categories.children[-1])
-    kiosk.tap(kiosk.bar("next"))
-    fill_agency(kiosk)
+    _to_the_title(kiosk)
     kiosk.focus(kiosk.screen.ids.title)
     kiosk.type_keys(SECRET)
     assert kiosk.app.flow.draft.title.lower() == SECRET
@@ -244,11 +249,7 @@ def test_a_field_emptied_at_the_end_of_a_session_keeps_nothing_to_undo(kiosk, cl
     first citizen's words are gone, not waiting in the field's undo history."""
     from kivy.core.window import Window
 
-    kiosk.tap(kiosk.screen.ids.start)
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    kiosk.tap(kiosk.screen.ids.categories.children[-1])
-    kiosk.tap(kiosk.bar("next"))
-    fill_agency(kiosk)
+    _to_the_title(kiosk)
     kiosk.focus(kiosk.screen.ids.title)
     kiosk.type_keys(SECRET)
     assert kiosk.app.flow.draft.title.lower() == SECRET
@@ -258,11 +259,7 @@ def test_a_field_emptied_at_the_end_of_a_session_keeps_nothing_to_undo(kiosk, cl
     kiosk.wait_until(lambda: kiosk.current == "welcome", what="the session's end")
     kiosk.frames(3)
 
-    kiosk.tap(kiosk.screen.ids.start)
-    kiosk.tap(kiosk.screen.ids.choices.children[-1])
-    kiosk.tap(kiosk.screen.ids.categories.children[-1])
-    kiosk.tap(kiosk.bar("next"))
-    fill_agency(kiosk)
+    _to_the_title(kiosk)
     title = kiosk.screen.ids.title
     kiosk.focus(title)
     assert title.text == ""
