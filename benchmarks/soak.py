@@ -178,15 +178,16 @@ def lines(result: dict, when: str) -> list[str]:
         f"{per_session:.1f} s a citizen, {when}:",
         "",
         "| session | RSS MiB | USS MiB | fds | threads | textures | instructions | widgets | KioskApps "
-        "| kv handlers | frame p95 ms | SQLite + WAL KiB | receipts files (KiB) | outbox waiting |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| kv handlers | frame p95 ms | SQLite + WAL KiB | receipts files (KiB) | outbox waiting | SQLite in memory MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in samples:
         out.append(
             f"| {s['session']} | {s['rss_mib']:.1f} | {s['uss_mib']:.1f} | {s['fds']} | {s['threads']} "
             f"| {s['textures']} | {s['instructions']} | {s['widgets']} | {s['kiosk_apps']} | {s['rule_handlers']} "
             f"| {s['frame_p95_ms']:.1f} | {s['db_bytes'] // 1024} + {s['wal_bytes'] // 1024} "
-            f"| {s['receipt_files']} ({s['receipt_bytes'] // 1024}) | {s['outbox_waiting']} |")
+            f"| {s['receipt_files']} ({s['receipt_bytes'] // 1024}) | {s['outbox_waiting']} "
+            f"| {'?' if s.get('sqlite_mib') is None else format(s['sqlite_mib'], '.1f')} |")
     grew = [k for k in FLAT if change.get(k, 0) > 0]
     ratio = last["rss_mib"] / bare["rss_mib"]
     fd_change = ""

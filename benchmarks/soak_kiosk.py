@@ -230,6 +230,24 @@ def fd_kinds() -> dict[str, int]:
     return kinds
 
 
+def sqlite_mib() -> float | None:
+    """What the SQLite library holds in this process (its page caches, per pooled connection:
+    ``sqlite3_memory_used``), read from the library Python's ``sqlite3`` is linked to; None
+    where that library cannot be loaded by name (a Python with SQLite built in)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("sqlite3")
+    try:
+        used = ctypes.CDLL(name).sqlite3_memory_used if name else None
+    except (OSError, AttributeError):
+        return None
+    if used is None:
+        return None
+    used.restype = ctypes.c_int64
+    return used() / 2**20
+
+
 def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     import psutil
 
@@ -246,7 +264,7 @@ def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
         "db_bytes": db.stat().st_size if db.exists() else 0,
         "wal_bytes": db.with_name(db.name + "-wal").stat().st_size if db.with_name(db.name + "-wal").exists() else 0,
         "receipt_files": len(files), "receipt_bytes": sum(p.stat().st_size for p in files),
-        "outbox_waiting": kiosk.env.reports.count_waiting(),
+        "outbox_waiting": kiosk.env.reports.count_waiting(), "sqlite_mib": sqlite_mib(),
         "time": time.time(),
     }
 

@@ -46,12 +46,15 @@ class UnreadableRecord(Exception):
         return str(self.args[0]) if self.args else type(self).__name__
 
 
-def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
+def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0, cache_kib: int | None = None) -> Engine:
     """A SQLite engine with WAL, ``synchronous=FULL``, foreign keys, ``secure_delete`` and
     ``BEGIN IMMEDIATE`` on every connection (shared by the kiosk store and the central
     service's SQLite mode). ``secure_delete`` overwrites deleted content (a delivered
     report's name and phone) instead of leaving it in free pages: set here, not left to
-    how the SQLite library happened to be built."""
+    how the SQLite library happened to be built.
+
+    ``cache_kib``: each connection's page cache (SQLite's default is 2,000 KiB, filled as
+    the file grows and kept for the connection's life: one per pooled connection)."""
     engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
     @event.listens_for(engine, "connect")
@@ -63,6 +66,8 @@ def durable_sqlite_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        if cache_kib is not None:
+            cursor.execute(f"PRAGMA cache_size={-int(cache_kib)}")  # negative: KiB, not pages
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -419,3 +419,28 @@ def test_a_read_only_key_file_outside_the_data_directory_is_only_read(tmp_path):
         assert not (tmp_path / "data" / "secret.key").exists()
     finally:
         credentials.chmod(0o700)
+
+
+def test_the_kiosks_connections_keep_small_page_caches_however_large_the_file(store):
+    """GIVEN a store file of 8 MiB WHEN three of its pooled connections (the UI's, the sync
+    worker's, the printer's) each read all of it THEN SQLite holds under 2 MiB more for
+    them (its default page cache is 2 MiB a connection, kept for the connection's life: a
+    kiosk's memory grew with its database, in ``benchmarks/soak.py``), and each still reads
+    every row."""
+    from benchmarks.soak_kiosk import sqlite_mib
+    from kiosk.kernel.storage import reading
+
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE filler (n INTEGER PRIMARY KEY, body BLOB)")
+        conn.exec_driver_sql("WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < 2048) "
+                             "INSERT INTO filler SELECT n, randomblob(4096) FROM k")
+    before = sqlite_mib()
+    assert before is not None, "the SQLite library Python uses cannot be loaded by name"
+    connections = [reading(store.engine).connect() for _ in range(3)]  # held at once
+    try:
+        for conn in connections:
+            assert conn.exec_driver_sql("SELECT count(*), sum(length(body)) FROM filler").one() == (2048, 2048 * 4096)
+        assert sqlite_mib() - before < 2.0
+    finally:
+        for conn in connections:
+            conn.close()

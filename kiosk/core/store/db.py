@@ -91,8 +91,17 @@ def _current_revision(conn) -> str | None:
     return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
+#: Each pooled connection's page cache on the kiosk. SQLite's default (2,000 KiB) fills as
+#: the database grows and stays for the connection's life, so three connections (the UI,
+#: the sync worker, the printer) came to hold up to 6 MiB more than at the start
+#: (``benchmarks/soak.py`` records SQLite's memory). The kiosk's reads are small (a claim
+#: of 500 reports is about 1 MiB of pages, read once) and the kernel's file cache keeps
+#: the file anyway.
+CACHE_KIB = 256
+
+
 def _make_engine(db_file: Path) -> Engine:
-    return durable_sqlite_engine(f"sqlite:///{db_file}")
+    return durable_sqlite_engine(f"sqlite:///{db_file}", cache_kib=CACHE_KIB)
 
 
 def _check_key(conn, sealer: Sealer, db_file: Path, key_file: Path) -> None:
