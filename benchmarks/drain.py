@@ -34,7 +34,8 @@ forgotten).
 
 Sizes: ``BENCH_DRAIN_REPORTS`` (10,000), ``BENCH_DRAIN_KIOSKS`` (20),
 ``BENCH_DRAIN_WORKERS`` ("1,2,4"), ``BENCH_DRAIN_BATCH`` (the worker's own, 500),
-``BENCH_DRAIN_FRAMES`` ("1"; "0" skips the frames, about a minute at 10,000 reports).
+``BENCH_DRAIN_FRAMES`` ("1"; "0" skips the frames, about two minutes at 10,000 reports),
+``BENCH_DRAIN_CITIZEN_S`` (20: the frames with a citizen at the screen).
 """
 from __future__ import annotations
 
@@ -363,9 +364,11 @@ def measure_fleet(server_url: str, folder: Path, count: int, kiosks: int, batch:
 # -- the kiosk's frames while it drains -------------------------------------------------------------
 #: A gap this long is a visible stutter (five frames missed at 60 a second).
 SLOW_GAP_MS = 100.0
+#: How long the frames are measured with a citizen at the screen (draining gently, and not).
+CITIZEN_S = float(os.environ.get("BENCH_DRAIN_CITIZEN_S", "20"))
 
 
-def frames_process(config_path: str, seconds: float) -> None:
+def frames_process(config_path: str, seconds: float, citizen: bool = False) -> None:
     """``python -m benchmarks.drain frames CONFIG SECONDS``: the real kiosk app (``build_app``:
     Welcome first, its environment built by ``build_env`` after the first frame, the sync
     worker started by the app), its window asked to redraw every frame. The time of each
@@ -374,6 +377,9 @@ def frames_process(config_path: str, seconds: float) -> None:
     that sent the last queued report returns (or ``seconds`` passed: ``drained_s`` null);
     without one, for ``seconds``. Then the app is stopped and its environment closed as
     ``kiosk run`` does (``screens.app.run_kiosk``); one JSON line, with how long quitting took.
+    With ``citizen``, a citizen is at the screen: the filing screen is opened once the app is
+    ready and the frames count from there (the worker then drains gently,
+    ``sync_queue.worker.GENTLE_BATCH``), until all is sent or ``seconds`` passed.
 
     Each frame is finished (``glFinish``) before it counts: headless (SDL's ``offscreen``
     driver) the swap does not wait for the frame, and Mesa's llvmpipe draws the frames only
@@ -429,6 +435,15 @@ def frames_process(config_path: str, seconds: float) -> None:
             return result
         return run_and_count
 
+    def begin(*_args) -> None:
+        if citizen:
+            app.start_filing()  # the describe-your-report screen, its idle watch armed
+            if not app.session.watched:
+                state["error"] = "the filing screen did not open"
+                Clock.schedule_once(finish, 0)
+                return
+        state["start"], state["cpu"] = time.perf_counter(), time.process_time()
+
     def on_ready(_app, ready) -> None:
         # Inside KioskApp.finish_start: the environment is open, the sync worker not yet started.
         if not ready or state["start"] is not None:
@@ -437,7 +452,7 @@ def frames_process(config_path: str, seconds: float) -> None:
         if sync is not None:
             state["queued"] = sync.outbox.count_waiting()
             sync.run_once = counted(sync.run_once)
-        state["start"], state["cpu"] = time.perf_counter(), time.process_time()
+        begin()  # (the filing screen opens before the worker starts: its first batch is gentle too)
 
     def on_out_of_service(_app, out) -> None:
         if out:
@@ -464,18 +479,23 @@ def frames_process(config_path: str, seconds: float) -> None:
         "quit_s": None if stop is None else time.perf_counter() - stop}), flush=True)
 
 
-def _frames(template: Path, folder: Path, base: str | None, token: str | None, seconds: float) -> dict[str, object]:
+def _frames(template: Path, folder: Path, base: str | None, token: str | None, seconds: float,
+            citizen: bool = False) -> dict[str, object]:
     """One frames process (``frames_process``) on a copy of ``template``, with or without a
-    central; its figures, and where its data directory is."""
+    central, with or without a citizen at the screen; its figures, and where its data
+    directory is."""
     data = _copy(template, folder)
     values = {"data_dir": str(data), "kiosk_code": CODE, "idle_fps": 60.0}
+    if citizen:
+        values["idle_timeout_s"] = 3600.0  # the citizen stays for the whole measure
     if base:
         values.update(central_url=base, central_token=token)
     config = folder.parent / f"{folder.name}.toml"
     config.write_text("[kiosk]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()), encoding="utf-8")
     env = kivy_process_env()
     try:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.drain", "frames", str(config), str(seconds)],
+        out = subprocess.run([sys.executable, "-m", "benchmarks.drain", "frames", str(config), str(seconds),
+                              *(["citizen"] if citizen else [])],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 300)
     finally:
         shutil.rmtree(env["KIVY_HOME"], ignore_errors=True)
@@ -505,7 +525,8 @@ def _kiosk_after(data_dir: Path) -> tuple[dict[str, int], int]:
         con.close()
 
 
-def measure_frames(template: Path, folder: Path, deadline: float = 300.0) -> dict[str, object]:
+def measure_frames(template: Path, folder: Path, deadline: float = 300.0,
+                   citizen_s: float = CITIZEN_S) -> dict[str, object]:
     """Frames of the kiosk draining its backlog (``template``'s) into a SQLite central, then
     of the same kiosk idle (no central configured) for as long as the drain took (at least
     3 s). Checked: every queued report stored in the central once, the kiosk's outbox all
@@ -525,7 +546,18 @@ def measure_frames(template: Path, folder: Path, deadline: float = 300.0) -> dic
         raise AssertionError(f"frames: {queued} queued, {draining['sent']} sent, {stored} stored, {distinct} "
                              f"distinct, outbox {states}, {named} still named")
     idle = _frames(template, folder / "frames-idle", None, None, max(3.0, draining["drained_s"]))
-    return {"queued": queued, "draining": draining, "idle": idle, "stored": stored, "distinct": distinct}
+    # A citizen at the screen (the filing screen) for ``citizen_s``: the worker drains gently.
+    url = f"sqlite:///{folder / 'frames-citizen-central.sqlite3'}"
+    token = register(url, [CODE])[CODE]
+    with running_central(url) as base:
+        gentle = _frames(template, folder / "frames-citizen-draining", base, token, citizen_s, citizen=True)
+    gentle_stored, gentle_distinct = central_counts(url, [CODE])
+    if not gentle["sent"] or not gentle_stored == gentle_distinct == gentle["sent"]:
+        raise AssertionError(f"frames with a citizen: {gentle['sent']} sent, {gentle_stored} stored, "
+                             f"{gentle_distinct} distinct")
+    watched = _frames(template, folder / "frames-citizen-idle", None, None, citizen_s, citizen=True)
+    return {"queued": queued, "draining": draining, "idle": idle, "stored": stored, "distinct": distinct,
+            "citizen_s": citizen_s, "citizen_draining": gentle, "citizen_idle": watched}
 
 
 # -- everything ---------------------------------------------------------------------------------
@@ -607,6 +639,25 @@ def lines(rows: dict[str, object], when: str | None = None) -> list[str]:
                     "130 ms of CPU per 500 reports), and llvmpipe's rasterizer shares the same 2 cores. The count of "
                     "waiting reports on Welcome no longer waits for the worker's write lock "
                     "(`kiosk.kernel.storage.reading`): it made a 100-250 ms gap every 5 s."]
+        if f.get("citizen_draining"):
+            from sync_queue.worker import GENTLE_BATCH, GENTLE_PAUSE_S
+
+            g, w = f["citizen_draining"], f["citizen_idle"]
+            out += ["", f"With a citizen at the screen (the filing screen open, its idle watch armed) for "
+                        f"{f['citizen_s']:.0f} s: the worker sends {GENTLE_BATCH} reports a batch with a "
+                        f"{GENTLE_PAUSE_S:.2f} s pause after each (`sync_queue.worker.GENTLE_BATCH`), and full "
+                        "batches again once the kiosk is left alone.", "",
+                    "| kiosk, a citizen at the screen | frames | time between frames p50 / p95 | max gap "
+                    f"| gaps over {SLOW_GAP_MS:.0f} ms | reports sent (stored once) | kiosk process CPU |",
+                    "|---|---|---|---|---|---|---|",
+                    f"| draining gently into a SQLite central | {g['frames']:,} | {g['p50_ms']:.1f} / "
+                    f"{g['p95_ms']:.1f} ms | {g['max_ms']:.0f} ms | {g['slow']} | {g['sent']:,} "
+                    f"({g['sent'] / g['seconds']:,.0f}/s) | {g['cpu_s']:.1f} s |",
+                    f"| no central | {w['frames']:,} | {w['p50_ms']:.1f} / {w['p95_ms']:.1f} ms | {w['max_ms']:.0f} ms "
+                    f"| {w['slow']} | - | {w['cpu_s']:.1f} s |",
+                    "", f"Draining gently against not at all, a citizen at the screen: p50 "
+                        f"{g['p50_ms'] / w['p50_ms']:.2f}x, p95 {g['p95_ms'] / w['p95_ms']:.2f}x, max gap "
+                        f"{g['max_ms'] / w['max_ms']:.2f}x."]
     out += ["", *NOTE]
     out += ["", "Each run is checked: every report in the central once (`COUNT(*)` and `COUNT(DISTINCT "
                 "tracking_id)` against what the kiosks sent), every outbox entry `sent`, every reporter's name "
@@ -622,6 +673,6 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "kiosk":
         kiosk_process(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
     elif len(sys.argv) > 1 and sys.argv[1] == "frames":
-        frames_process(sys.argv[2], float(sys.argv[3]))
+        frames_process(sys.argv[2], float(sys.argv[3]), citizen=sys.argv[4:] == ["citizen"])
     else:
         raise SystemExit(main())

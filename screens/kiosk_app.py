@@ -225,6 +225,8 @@ class KioskApp(App):
                                    lambda plugged: Clock.schedule_once(lambda _dt: self.headset_changed(plugged), 0))
             self._jack.start()
         if self.env.sync is not None:
+            # While someone uses the kiosk, a backlog goes gently (small batches, pauses).
+            self.env.sync.citizen_present = lambda: self.session.watched
             self.env.sync.start()
         self._sync_event = Clock.schedule_interval(lambda _dt: self.refresh_sync_status(), SYNC_STATUS_EVERY_S)
         self.refresh_sync_status()

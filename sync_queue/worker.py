@@ -12,7 +12,8 @@ and 401 -> pending again, later; so is an answer that is not the central's (a ca
 portal's login page, a proxy's or firewall's own error page). A 413 (a proxy's body
 limit) halves the batch, down to one report, before anything is failed. When the central
 answers again after an outage, everything waiting is due at once (not each entry on its
-own backoff).
+own backoff). While a citizen is at the screen a backlog goes in small batches with a
+pause after each (``GENTLE_BATCH``), so the UI's frames stay even.
 
 The thread cannot be killed by an answer: every pass and every idle step is guarded, and
 a supervisor starts the thread again should anything get past that (``restarts``,
@@ -47,6 +48,14 @@ log = logging.getLogger(__name__)
 #: Reports a pass claims and sends in one POST: as many as the central takes at once, so a
 #: backlog goes in few round trips (a proxy's smaller body limit halves it, below).
 BATCH_SIZE = MAX_BATCH
+#: While a citizen is at the screen (:attr:`SyncWorker.citizen_present`), a backlog goes in
+#: batches of this many with a pause after each: the worker's own Python work (opening the
+#: sealed text, building the JSON, settling the answers) takes the interpreter from the UI
+#: thread in turns, and batches of 500 back to back made the citizen's frames uneven
+#: (``benchmarks/drain.py``). About 80 reports a second then; full speed again once the
+#: kiosk is left alone.
+GENTLE_BATCH = 25
+GENTLE_PAUSE_S = 0.25
 IDLE_POLL_S = 30.0
 HEARTBEAT_EVERY_S = 300.0
 #: The heartbeat task's name: ``send_heartbeat()`` and ``heartbeat_if_due()`` run it.
@@ -129,6 +138,9 @@ class SyncWorker:
         self._pass_error: str | None = None  # the last pass crashed (a bug): its type
         self._passes = 0  # passes the thread finished (a restart loop's progress)
         self._send_limit = batch_size  # lowered by 413s: what a proxy lets through
+        #: Whether a citizen is using the kiosk now (the app sets it: its session's idle
+        #: watch); read on the sync thread, so it must only read.
+        self.citizen_present: Callable[[], bool] = lambda: False
         self._in_flight: list[str] = []  # claimed by the pass under way
         self._held_back = True  # entries may wait out a backoff: due at once when the central answers
         self._stop = threading.Event()
@@ -188,8 +200,17 @@ class SyncWorker:
     def claim(self) -> list[str]:
         """Mark up to ``batch_size`` due entries ``sending`` (fewer once a proxy refused
         bigger batches with 413); their Tracking IDs."""
-        self._in_flight = self.outbox.claim(min(self.batch_size, self._send_limit))
+        size = min(self.batch_size, self._send_limit)
+        self._in_flight = self.outbox.claim(min(size, GENTLE_BATCH) if self._gentle() else size)
         return self._in_flight
+
+    def _gentle(self) -> bool:
+        """A citizen is at the screen: small batches, a pause after each (:data:`GENTLE_BATCH`)."""
+        try:
+            return bool(self.citizen_present())
+        except Exception as exc:  # noqa: BLE001 - the app's state unreadable: deliver as usual
+            log.error("whether a citizen is present is unknown: %s", type(exc).__name__)
+            return False
 
     def next_due(self) -> dt.datetime | None:
         return self.outbox.next_due()
@@ -510,6 +531,8 @@ class SyncWorker:
                 result = PassResult(error=type(exc).__name__)
             self._passes += 1
             if result.sent or result.failed:
+                if self._gentle():
+                    self._stop.wait(GENTLE_PAUSE_S)  # the citizen's frames first; a stop ends the pause
                 continue  # more may be due right away
             if self._stop.is_set():
                 break  # asked to stop: no housekeeping on the way out

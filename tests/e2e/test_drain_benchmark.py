@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 
 from benchmarks import drain
+from sync_queue.worker import GENTLE_BATCH, GENTLE_PAUSE_S
 from tests.support.central import query
 
 
@@ -66,11 +67,12 @@ def test_the_kiosk_app_draws_frames_while_it_drains_then_idle_and_both_processes
     has sent the last one, then the same kiosk without a central THEN both kiosk processes
     end by themselves, both drew frames, the central holds each of the 600 once (stored ==
     distinct == queued == sent), the draining kiosk has them all sent with the names
-    forgotten, the idle one sent nothing, and the section shows both rows."""
+    forgotten, the idle one sent nothing; with a citizen at the filing screen the worker
+    sends whole gentle batches from the first one; the section shows all four rows."""
     template = drain.fill_store(tmp_path / "template", drain.CODE, 600)
     filed = set(_outbox(template))
 
-    frames = drain.measure_frames(template, tmp_path)
+    frames = drain.measure_frames(template, tmp_path, citizen_s=3.0)
 
     draining, idle = frames["draining"], frames["idle"]
     assert frames["queued"] == frames["stored"] == frames["distinct"] == draining["sent"] == 600
@@ -86,6 +88,15 @@ def test_the_kiosk_app_draws_frames_while_it_drains_then_idle_and_both_processes
     for run in (draining, idle):
         assert run["frames"] > 1 and 0 < run["p50_ms"] <= run["p95_ms"] <= run["max_ms"]
         assert run["quit_s"] is not None  # stopped by the benchmark, not by the process's deadline
+    # With a citizen at the screen: batches of GENTLE_BATCH (the first one too), each report stored once.
+    gentle, watched = frames["citizen_draining"], frames["citizen_idle"]
+    assert 0 < gentle["sent"] == len(set(query(f"sqlite:///{tmp_path / 'frames-citizen-central.sqlite3'}",
+                                                "SELECT tracking_id FROM reports")))
+    # a pause after each batch: at most one batch a pause in the 3 s, and one in flight (not a first batch of 500)
+    assert gentle["sent"] % GENTLE_BATCH == 0 and gentle["sent"] <= (3.0 / GENTLE_PAUSE_S + 2) * GENTLE_BATCH < 500
+    assert watched["sent"] == 0
+    for run in (gentle, watched):
+        assert run["frames"] > 1 and run["quit_s"] is not None
     section = drain.lines({"reports": 600, "batch": 500, "single": [], "fleet": [], "frames": frames})
-    rows = [line for line in section if line.startswith(("| draining", "| idle"))]
-    assert len(rows) == 2 and "| 600 / 600 / 600 |" in rows[0] and section[-1] == drain.END
+    rows = [line for line in section if line.startswith(("| draining", "| idle", "| no central"))]
+    assert len(rows) == 4 and "| 600 / 600 / 600 |" in rows[0] and section[-1] == drain.END

@@ -414,3 +414,40 @@ def test_housekeeping_waits_while_offline_and_the_heartbeat_does_not(store):
     clock.advance(3300)
     worker.tasks.run_due(online=True)
     assert ran[-2:] == ["reference", "heartbeat"]
+
+
+def test_while_a_citizen_is_at_the_screen_the_backlog_goes_gently_and_all_of_it(central, token, store):
+    """GIVEN 120 reports waiting WHEN a citizen is at the screen THEN a pass sends at most
+    GENTLE_BATCH of them (the UI's frames first) and, on the worker's thread, every report
+    still arrives once, with a pause after each batch; once the citizen has gone the rest
+    go in one batch again."""
+    import time
+
+    from sync_queue.worker import GENTLE_BATCH, GENTLE_PAUSE_S
+
+    base, _, db_file = central
+    clock = FakeClock()
+    ids = file_reports(store, clock, 120)
+    worker = worker_for(store, clock, base, token)
+    present = [True]
+    worker.citizen_present = lambda: present[0]
+    assert worker.run_once().sent == GENTLE_BATCH
+    present[0] = False
+    assert worker.run_once().sent == 120 - GENTLE_BATCH
+    assert set(ids) <= set(central_ids(db_file))  # (the module's central holds other tests' reports too)
+
+    more = file_reports(store, clock, 100)
+    present[0] = True
+    started = time.monotonic()
+    worker.start()
+    try:
+        polled = threading.Event()  # never set: a wait between two looks at the outbox
+        while worker.outbox.count_waiting() and time.monotonic() < started + 60:
+            polled.wait(0.05)
+        took = time.monotonic() - started
+    finally:
+        worker.stop()
+    assert worker.outbox.count_waiting() == 0
+    arrived = central_ids(db_file)
+    assert set(more) <= set(arrived) and len(arrived) == len(set(arrived))
+    assert took >= (100 // GENTLE_BATCH - 1) * GENTLE_PAUSE_S  # four batches, a pause after each of the first three
