@@ -52,6 +52,8 @@ class ShiftedClock:
 
 
 def _driver_class():
+    from kivy.graphics.opengl import glFinish
+
     from tests.support.ui_driver import KioskDriver
 
     class TimedDriver(KioskDriver):
@@ -66,8 +68,6 @@ def _driver_class():
         frame_ms: list[float] = []
 
         def _one_frame(self, *, paced: bool = True) -> None:
-            from kivy.graphics.opengl import glFinish
-
             t0 = time.perf_counter()
             super()._one_frame(paced=paced)
             glFinish()

@@ -57,32 +57,35 @@ def window_size(kiosk, size: tuple[int, int]):
 
 
 def picture(kiosk, name: str) -> Path:
-    """What the app shows, drawn into an image of the window's current size (the headless
+    """What the window shows (the app, its overlays and the docked keyboard, in the order
+    the window draws them), drawn into an image of the window's current size (the headless
     window's surface keeps the size it was made with, so its screenshot would not)."""
     target = ARTIFACTS / kiosk.app.lang / f"{name}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
     kiosk.frames(2)
-    root = kiosk.app.root
     fbo = Fbo(size=(int(Window.width), int(Window.height)), with_stencilbuffer=True)
     with fbo:
         ClearColor(*Window.clearcolor)
         ClearBuffers()
         Scale(1, -1, 1)
         Translate(0, -Window.height, 0)
-    # A canvas has one parent: take the app's out of the window's canvas while the Fbo
-    # draws it, and put it back where it was (as Kivy's Widget.export_as_image does).
-    # Left in both, the window went on drawing this app under every later test's.
-    index = Window.canvas.indexof(root.canvas)
-    if index > -1:
-        Window.canvas.remove(root.canvas)
+    # A canvas has one parent: take each out of the window's canvas while the Fbo draws
+    # it, and put it back where it was (as Kivy's Widget.export_as_image does). Left in
+    # both, the window went on drawing this app under every later test's.
+    drawn = sorted((Window.canvas.indexof(child.canvas), child.canvas) for child in Window.children
+                   if Window.canvas.indexof(child.canvas) > -1)
+    for _index, canvas in reversed(drawn):
+        Window.canvas.remove(canvas)
     try:
-        fbo.add(root.canvas)
+        for _index, canvas in drawn:
+            fbo.add(canvas)
         fbo.draw()
         fbo.texture.save(str(target), flipped=False)
-        fbo.remove(root.canvas)
+        for _index, canvas in drawn:
+            fbo.remove(canvas)
     finally:
-        if index > -1:
-            Window.canvas.insert(index, root.canvas)
+        for index, canvas in drawn:
+            Window.canvas.insert(index, canvas)
     return target
 
 
