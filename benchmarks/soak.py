@@ -164,6 +164,10 @@ def growth(result: dict) -> dict[str, float]:
     return {key: last[key] - base[key] for key in last if isinstance(last[key], (int, float)) and key != "time"}
 
 
+def _mib(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
+
+
 def lines(result: dict, when: str) -> list[str]:
     """The soak's section of docs/PERFORMANCE.md, between its markers."""
     samples, bare = result["samples"], result["bare"]
@@ -177,17 +181,18 @@ def lines(result: dict, when: str) -> list[str]:
         f"{result['delivered']} of {len(result['receipts'])} reports filed reached the local central), "
         f"{per_session:.1f} s a citizen, {when}:",
         "",
-        "| session | RSS MiB | USS MiB | fds | threads | textures | instructions | widgets | KioskApps "
+        "| session | RSS MiB | of it anonymous | USS MiB | fds | threads | textures | instructions | widgets | KioskApps "
         "| kv handlers | frame p95 ms | SQLite + WAL KiB | receipts files (KiB) | outbox waiting | SQLite in memory MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in samples:
         out.append(
-            f"| {s['session']} | {s['rss_mib']:.1f} | {s['uss_mib']:.1f} | {s['fds']} | {s['threads']} "
+            f"| {s['session']} | {s['rss_mib']:.1f} | {_mib(s.get('rss_anon_mib'))} | {s['uss_mib']:.1f} "
+            f"| {s['fds']} | {s['threads']} "
             f"| {s['textures']} | {s['instructions']} | {s['widgets']} | {s['kiosk_apps']} | {s['rule_handlers']} "
             f"| {s['frame_p95_ms']:.1f} | {s['db_bytes'] // 1024} + {s['wal_bytes'] // 1024} "
             f"| {s['receipt_files']} ({s['receipt_bytes'] // 1024}) | {s['outbox_waiting']} "
-            f"| {'?' if s.get('sqlite_mib') is None else format(s['sqlite_mib'], '.1f')} |")
+            f"| {_mib(s.get('sqlite_mib'))} |")
     grew = [k for k in FLAT if change.get(k, 0) > 0]
     ratio = last["rss_mib"] / bare["rss_mib"]
     fd_change = ""
@@ -196,8 +201,10 @@ def lines(result: dict, when: str) -> list[str]:
         fd_change = " (file descriptors by kind: " + ", ".join(f"{k} {v:+d}" for k, v in moved.items() if v) + ")"
     out += [
         "",
-        f"From session {base['session']} to {last['session']}: RSS {change['rss_mib']:+.1f} MiB, "
-        f"USS {change['uss_mib']:+.1f} MiB (goal: under 5 MiB); "
+        f"From session {base['session']} to {last['session']}: RSS {change['rss_mib']:+.1f} MiB "
+        + (f"(anonymous {change['rss_anon_mib']:+.1f}, file-backed {change['rss_file_mib']:+.1f}), "
+           if "rss_anon_mib" in change and "rss_file_mib" in change else "")
+        + f"USS {change['uss_mib']:+.1f} MiB (goal: under 5 MiB); "
         + ("nothing else grew" if not grew else "grew: " + ", ".join(f"{k} {change[k]:+g}" for k in grew) + fd_change)
         + f"; SQLite {change['db_bytes'] / 1024:+.0f} KiB, WAL {change['wal_bytes'] / 1024:+.0f} KiB, "
         f"receipts {change['receipt_files']:+d} files. "

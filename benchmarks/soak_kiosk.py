@@ -248,6 +248,19 @@ def sqlite_mib() -> float | None:
     return used() / 2**20
 
 
+def rss_split_mib() -> dict[str, float]:
+    """Resident memory by kind (``/proc/self/status``): anonymous (what the process itself
+    allocated: heaps, textures in a software renderer) and file-backed (pages of the
+    libraries and fonts mapped; their count also follows what other processes brought into
+    the page cache, as the kernel maps cached neighbours of a faulted page)."""
+    split = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile", "RssShmem"):
+            split[key.lower().replace("rss", "rss_") + "_mib"] = int(value.split()[0]) / 1024
+    return split
+
+
 def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     import psutil
 
@@ -258,7 +271,7 @@ def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     receipts = data_dir / "receipts"
     files = list(receipts.iterdir()) if receipts.is_dir() else []
     return {
-        "session": session, "rss_mib": memory.rss / 2**20, "uss_mib": memory.uss / 2**20,
+        "session": session, "rss_mib": memory.rss / 2**20, "uss_mib": memory.uss / 2**20, **rss_split_mib(),
         "fds": proc.num_fds(), "fd_kinds": fd_kinds(), "threads": proc.num_threads(), **counts,
         "frame_p95_ms": _pct(frame_ms, 95), "frames": len(frame_ms),
         "db_bytes": db.stat().st_size if db.exists() else 0,
