@@ -164,13 +164,15 @@ def drain(data_dir: Path, code: str, base: str, token: str, batch: int) -> dict[
                             batch_size=batch)
         sent, t0 = 0, time.perf_counter()
         while True:
-            result = worker.run_once()
+            result = worker.run_once(read_ahead=True)  # as the worker's thread runs it
             if result.failed or result.online is False:
                 raise RuntimeError(f"kiosk {code}: {result}")
             if not result.sent:
                 break
             sent += result.sent
         seconds = time.perf_counter() - t0
+        if worker.release_ahead():
+            raise AssertionError(f"kiosk {code}: a batch was still read ahead after the last pass")
         left = service.count_waiting()
         with store.engine.connect() as conn:
             named = conn.exec_driver_sql("SELECT COUNT(*) FROM reports WHERE reporter_name IS NOT NULL").scalar()
@@ -426,8 +428,8 @@ def frames_process(config_path: str, seconds: float, citizen: bool = False) -> N
     def counted(run_once):
         """The worker's own pass, counted on its thread: the pass that sends the last
         queued report ends the drain."""
-        def run_and_count():
-            result = run_once()
+        def run_and_count(**kwargs):
+            result = run_once(**kwargs)
             state["sent"] += result.sent
             if state["drained_at"] is None and state["sent"] >= state["queued"]:
                 state["drained_at"] = time.perf_counter()

@@ -272,6 +272,17 @@ class Outbox:
                     next_attempt_at=now + dt.timedelta(seconds=wait), last_error=error[:ERROR_MAX], updated_at=now))
         return len(rows)
 
+    def unclaim(self, keys: list[str]) -> int:
+        """Claimed but never tried (a batch read ahead, then not sent): ``sending`` ->
+        ``pending`` as they were, no attempt counted, due when they were. How many."""
+        if not keys:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(OutboxEntry).where(_keyed(keys), OutboxEntry.state == OutboxState.SENDING.value)
+                .values(state=OutboxState.PENDING.value)
+            ).rowcount
+
     def mark_failed(self, reasons: dict[str, str]) -> int:
         """Refused for a reason a retry cannot fix: ``sending`` -> ``failed``, the reason
         kept for the technician. How many were ``sending``."""

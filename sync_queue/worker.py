@@ -15,6 +15,12 @@ answers again after an outage, everything waiting is due at once (not each entry
 own backoff). While a citizen is at the screen a backlog goes in small batches with a
 pause after each (``GENTLE_BATCH``), so the UI's frames stay even.
 
+A backlog is read ahead: on the worker's own thread, while a full batch's POST is in
+flight (on a short-lived ``sync-post`` thread) the next batch is claimed and its reports
+read and opened, so the kiosk's work and the central's overlap instead of taking turns.
+A batch read ahead was never tried: whatever ends the drain first (the central not
+reached, a crash, the thread stopping) puts it back as it was (``Outbox.unclaim``).
+
 The thread cannot be killed by an answer: every pass and every idle step is guarded, and
 a supervisor starts the thread again should anything get past that (``restarts``,
 ``last_crash``, ``alive``); while it is down ``online`` is False.
@@ -114,6 +120,17 @@ class PassResult:
     error: str | None = None
 
 
+@dataclasses.dataclass
+class _Claimed:
+    """A claimed batch, its reports read: what is left to send (``ids``, each report's
+    body in ``payloads``) and what was settled while reading (damaged entries failed)."""
+
+    ids: list[str]
+    payloads: dict[str, ReportIn | FeedbackIn]
+    result: PassResult
+    full: bool  # as many as asked: more is likely waiting
+
+
 class SyncWorker:
     """Delivers the outbox on its own thread, and runs ``tasks`` (periodic tasks) when
     nothing is due. ``store`` gives the engine the outbox lives in; ``reports`` gives
@@ -142,6 +159,7 @@ class SyncWorker:
         #: watch); read on the sync thread, so it must only read.
         self.citizen_present: Callable[[], bool] = lambda: False
         self._in_flight: list[str] = []  # claimed by the pass under way
+        self._ahead: _Claimed | None = None  # claimed and read while the last POST was in flight
         self._held_back = True  # entries may wait out a backoff: due at once when the central answers
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -199,10 +217,14 @@ class SyncWorker:
 
     def claim(self) -> list[str]:
         """Mark up to ``batch_size`` due entries ``sending`` (fewer once a proxy refused
-        bigger batches with 413); their Tracking IDs."""
-        size = min(self.batch_size, self._send_limit)
-        self._in_flight = self.outbox.claim(min(size, GENTLE_BATCH) if self._gentle() else size)
+        bigger batches with 413; at most :data:`GENTLE_BATCH` while a citizen is at the
+        screen); their Tracking IDs."""
+        self._in_flight = self.outbox.claim(self._claim_size())
         return self._in_flight
+
+    def _claim_size(self) -> int:
+        size = min(self.batch_size, self._send_limit)
+        return min(size, GENTLE_BATCH) if self._gentle() else size
 
     def _gentle(self) -> bool:
         """A citizen is at the screen: small batches, a pause after each (:data:`GENTLE_BATCH`)."""
@@ -215,11 +237,16 @@ class SyncWorker:
     def next_due(self) -> dt.datetime | None:
         return self.outbox.next_due()
 
-    def run_once(self) -> PassResult:
+    def run_once(self, *, read_ahead: bool = False) -> PassResult:
         """Claim, send and settle one batch. Should anything fail in between, what it
-        claimed is put back (pending, later) before the error goes on."""
+        claimed is put back (pending, later) before the error goes on.
+
+        ``read_ahead`` (the worker's thread): while a full batch's POST is in flight, claim
+        and read the next one, which the next pass sends; :meth:`release_ahead` puts it back
+        when no pass follows. Without it a pass leaves nothing claimed behind it (``kiosk
+        sync --once``)."""
         try:
-            result = self._pass()
+            result = self._pass(read_ahead)
         except BaseException as exc:
             self._pass_error = f"sync pass crashed: {type(exc).__name__}"
             self._put_back(self._pass_error)
@@ -227,19 +254,30 @@ class SyncWorker:
         self._pass_error = None
         return result
 
+    def release_ahead(self) -> int:
+        """Put a batch read ahead back as it was (pending, due as before, no attempt
+        counted): it was never tried. How many entries."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or not ahead.ids:
+            return 0
+        try:
+            return self.outbox.unclaim(ahead.ids)
+        except Exception as exc:  # noqa: BLE001 - the database itself failing: recover() at the next start
+            log.error("could not put back the batch read ahead: %s", type(exc).__name__)
+            return 0
+
     def _put_back(self, error: str) -> None:
         claimed, self._in_flight = self._in_flight, []
         try:
             self.outbox.retry_later(claimed, error)  # only those still ``sending`` change
         except Exception as exc:  # noqa: BLE001 - the database itself failing: recover() at the next start
             log.error("could not put claimed entries back: %s", type(exc).__name__)
+        self.release_ahead()
 
-    def _pass(self) -> PassResult:
-        result = PassResult()
-        ids = self.claim()
-        if not ids:
-            return result
-        payloads, unsendable = {}, {}
+    def _read(self, ids: list[str], full: bool) -> _Claimed:
+        """The claimed ``ids`` with their bodies: each damaged or missing one failed alone at
+        once; on a read error (the database busy) all of them go back, later, and it raises."""
+        result, payloads, unsendable = PassResult(), {}, {}
         try:  # the batch's reports in one read, not a few queries each
             reports = self.reports.payloads([tid for tid in ids if voice_of(tid) is None and not is_feedback_key(tid)])
         except Exception as exc:  # e.g. the database busy: nothing stays claimed, try later
@@ -266,8 +304,32 @@ class SyncWorker:
         if unsendable:
             result.failed += self.outbox.mark_failed(unsendable)
             ids = [tid for tid in ids if tid not in unsendable]
+        return _Claimed(ids, payloads, result, full)
+
+    def _next_batch(self) -> _Claimed | None:
+        """The batch read ahead, or a newly claimed one; None when nothing was due. While a
+        citizen is at the screen, only the first :data:`GENTLE_BATCH` of a batch read ahead
+        go; the rest wait as they were."""
+        batch, self._ahead = self._ahead, None
+        if batch is not None and self._gentle() and len(batch.ids) > GENTLE_BATCH:
+            self.outbox.unclaim(batch.ids[GENTLE_BATCH:])
+            batch.ids = batch.ids[:GENTLE_BATCH]
+        if batch is None:
+            size = self._claim_size()
+            ids = self.claim()
             if not ids:
-                return result
+                return None
+            return self._read(ids, len(ids) == size)
+        self._in_flight = list(batch.ids)
+        return batch
+
+    def _pass(self, read_ahead: bool = False) -> PassResult:
+        batch = self._next_batch()
+        if batch is None:
+            return PassResult()
+        ids, payloads, result = batch.ids, batch.payloads, batch.result
+        if not ids:
+            return result
         # Objections and ratings first, then recordings (each after its report), then reports.
         for picks, deliver in ((is_feedback_key, lambda keys, res: self._deliver_feedback(keys, payloads, res)),
                                (lambda tid: voice_of(tid) is not None, self._deliver_voices)):
@@ -282,7 +344,7 @@ class SyncWorker:
             if result.online is False or not ids:
                 self._in_flight = []
                 return result
-        return self._deliver(ids, payloads, result)
+        return self._deliver(ids, payloads, result, read_ahead=read_ahead and batch.full)
 
     def _deliver_voices(self, keys: list[str], result: PassResult) -> PassResult:
         """Upload the claimed recordings one by one (each after its report, which the
@@ -354,16 +416,19 @@ class SyncWorker:
         self._central_answers()
         return result
 
-    def _deliver(self, ids: list[str], payloads: dict[str, ReportIn], result: PassResult) -> PassResult:
+    def _deliver(self, ids: list[str], payloads: dict[str, ReportIn], result: PassResult, *,
+                 read_ahead: bool = False) -> PassResult:
         """Send the claimed ``ids`` and settle each one: in one batch, or, while something
         refuses the body as too large (413), in halves down to single reports (the size
         that went through is kept for the next claims). A report refused alone fails with
-        the reason; when the central is not reached, what is left goes back to pending."""
+        the reason; when the central is not reached, what is left goes back to pending.
+        ``read_ahead``: the next batch is claimed and read while the last POST is in flight."""
         size, start, answered = len(ids), 0, False
         while start < len(ids):
             chunk = ids[start:start + size]
+            last = start + len(chunk) >= len(ids)
             try:
-                answers = self.client.send_reports([payloads[tid] for tid in chunk])
+                answers = self._send(chunk, payloads, read_ahead=read_ahead and last and self._ahead is None)
             except TooLarge:
                 if len(chunk) > 1:
                     size = self._send_limit = len(chunk) // 2
@@ -394,6 +459,37 @@ class SyncWorker:
         log.info("sync pass: %d sent, %d failed", result.sent, result.failed)
         return result
 
+    def _send(self, chunk: list[str], payloads: dict[str, ReportIn], *, read_ahead: bool) -> list:
+        """POST ``chunk``; with ``read_ahead``, the POST goes on a thread of its own while
+        this one claims and reads the next batch (kept for the next pass). The POST's
+        answer or error comes back here either way; a failure to read ahead is logged and
+        changes nothing (that batch is back to pending, later)."""
+        reports = [payloads[tid] for tid in chunk]
+        if not read_ahead or self._gentle():
+            return self.client.send_reports(reports)
+        outcome: dict[str, object] = {}
+
+        def post() -> None:
+            try:
+                outcome["answers"] = self.client.send_reports(reports)
+            except BaseException as exc:  # noqa: BLE001 - handed to the sync thread below
+                outcome["error"] = exc
+
+        poster = threading.Thread(target=post, name="sync-post", daemon=True)
+        poster.start()
+        try:
+            size = self._claim_size()
+            ahead_ids = self.outbox.claim(size)
+            if ahead_ids:
+                self._ahead = self._read(ahead_ids, len(ahead_ids) == size)
+        except Exception as exc:  # noqa: BLE001 - the POST under way matters more
+            log.error("the next batch could not be read ahead: %s", type(exc).__name__)
+        finally:
+            poster.join()  # the client's own timeout ends it
+        if "error" in outcome:
+            raise outcome["error"]  # type: ignore[misc]
+        return outcome["answers"]  # type: ignore[return-value]
+
     def _settle(self, ids: list[str], answers, result: PassResult) -> None:
         sent, failed = [], {}
         for tid, answer in zip(ids, answers):
@@ -410,6 +506,7 @@ class SyncWorker:
 
     def _offline(self, result: PassResult, error: str, count: int) -> PassResult:
         self._in_flight, self._held_back = [], True
+        self.release_ahead()  # the central is not reached: the next batch waits untried
         log.warning("sync pass failed: %s", error)
         result.online, result.error, result.retried = False, error, count
         return result
@@ -507,6 +604,7 @@ class SyncWorker:
             if self._wait_for_lock():
                 self._loop()
         finally:
+            self.release_ahead()  # stopped mid-backlog: what was read ahead waits, untried
             self.release_lock()
 
     def _wait_for_lock(self) -> bool:
@@ -525,7 +623,7 @@ class SyncWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                result = self.run_once()
+                result = self.run_once(read_ahead=True)
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug
                 log.error("sync pass crashed: %s", type(exc).__name__)
                 result = PassResult(error=type(exc).__name__)
