@@ -283,6 +283,10 @@ def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
 
 
 def main(config_path: str, sessions: int, every: int, tracking_ids: list[str]) -> None:
+    if os.environ.get("SOAK_MALLOC") != "as-is":  # as ``kiosk run`` starts (kiosk.launcher.run_ui)
+        from kiosk.runtime.memory import settle_malloc
+
+        settle_malloc()
     trace_to = os.environ.get("SOAK_TRACEMALLOC")
     if trace_to:
         tracemalloc.start(12)

@@ -7,7 +7,11 @@ from pathlib import Path
 
 
 def run_ui(config, screenshot: Path | None) -> int:
-    """``kiosk run``: the Kivy app (Kivy is imported only here)."""
+    """``kiosk run``: the Kivy app (Kivy is imported only here), its C heap set for weeks
+    of running first (:mod:`kiosk.runtime.memory`), before Kivy or SDL starts a thread."""
+    from kiosk.runtime.memory import settle_malloc
+
+    settle_malloc()
     from screens.app import run_kiosk
 
     return run_kiosk(config, screenshot=screenshot)

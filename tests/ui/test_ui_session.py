@@ -16,13 +16,18 @@ pytestmark = pytest.mark.ui
 SECRET = "rahasiabudi"
 
 
-def _to_the_title(kiosk) -> None:
-    """From Welcome to the describe step: Start, a kind, a category, Next, the agency."""
+def _to_the_title(kiosk, typed: str | None = None) -> None:
+    """From Welcome to the describe step: Start, a kind, a category, Next, the agency; with
+    ``typed``, that typed into the title on the keyboard and seen in the draft."""
     kiosk.tap(kiosk.screen.ids.start)
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
     kiosk.tap(kiosk.screen.ids.categories.children[-1])
     kiosk.tap(kiosk.bar("next"))
     fill_agency(kiosk)
+    if typed is not None:
+        kiosk.focus(kiosk.screen.ids.title)
+        kiosk.type_keys(typed)
+        assert kiosk.app.flow.draft.title.lower() == typed
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
@@ -32,10 +37,7 @@ def test_idle_warning_then_reset_leaves_nothing_behind(kiosk, clock, env, lang):
     Continue keeps the draft; letting it run out returns to Welcome with nothing left."""
     if lang == "en":
         kiosk.tap(kiosk.screen.ids.lang_en)
-    _to_the_title(kiosk)
-    kiosk.focus(kiosk.screen.ids.title)
-    kiosk.type_keys(SECRET)
-    assert kiosk.app.flow.draft.title.lower() == SECRET
+    _to_the_title(kiosk, typed=SECRET)
 
     clock.advance(env.config.idle_timeout_s + 0.5)
     wait_overlay(kiosk, True)
@@ -249,10 +251,7 @@ def test_a_field_emptied_at_the_end_of_a_session_keeps_nothing_to_undo(kiosk, cl
     first citizen's words are gone, not waiting in the field's undo history."""
     from kivy.core.window import Window
 
-    _to_the_title(kiosk)
-    kiosk.focus(kiosk.screen.ids.title)
-    kiosk.type_keys(SECRET)
-    assert kiosk.app.flow.draft.title.lower() == SECRET
+    _to_the_title(kiosk, typed=SECRET)
     clock.advance(env.config.idle_timeout_s + 0.5)
     wait_overlay(kiosk, True)
     clock.advance(env.config.idle_warning_s + 1)

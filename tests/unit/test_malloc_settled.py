@@ -1,0 +1,55 @@
+"""The kiosk's C heap gives large blocks back (kiosk.runtime.memory, issue 17 endurance).
+
+Each case runs in a fresh Python process, since glibc reads its settings once and
+``mallopt`` changes the process it runs in. The process frees one 8 MiB block (as a
+camera burst or a receipt preview might), then allocates and frees 48 blocks of 512 KiB
+(frames, previews) while a small object allocated last pins the heap's top, as a
+long-lived neighbour does in the kiosk. What stays resident afterwards is what a kiosk
+keeps for good."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from kiosk.runtime.memory import settle_malloc
+
+PROBE = r"""
+import json, sys
+from kiosk.runtime.memory import settle_malloc
+
+def rss_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+
+settled = settle_malloc() if sys.argv[1] == "settled" else {}
+big = bytearray(8 << 20)
+del big  # freed: glibc as it comes now cuts blocks up to 8 MiB from its heap
+before = rss_kib()
+blocks = [bytearray(512 << 10) for _ in range(48)]
+pin = [bytearray(600)]  # a small long-lived object above them
+del blocks
+print(json.dumps({"settled": settled, "kept_kib": rss_kib() - before}))
+"""
+
+
+def _kept(mode: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, env=env,
+                         timeout=60, check=True).stdout
+    return json.loads(out)
+
+
+def test_a_settled_kiosk_gives_freed_frames_back_and_glibc_as_it_comes_does_not():
+    as_is, settled = _kept("as-is"), _kept("settled")
+    assert settled["settled"] == {"M_ARENA_MAX": 2, "M_MMAP_THRESHOLD": 128 * 1024}
+    assert settled["kept_kib"] < 1024  # the 24 MiB went back
+    assert as_is["kept_kib"] > 4 * 1024  # without it, megabytes of them stay resident (8 MiB here)
+
+
+def test_what_the_environment_says_wins():
+    """A technician's MALLOC_ARENA_MAX (systemd's Environment=) is left as they set it."""
+    assert settle_malloc({"MALLOC_ARENA_MAX": "4"}) == {"M_MMAP_THRESHOLD": 128 * 1024}
+    assert settle_malloc({"MALLOC_ARENA_MAX": "4", "MALLOC_MMAP_THRESHOLD_": "65536"}) == {}
