@@ -152,7 +152,9 @@ class KioskApp(App):
     def build(self):
         """Only what the first frame needs: Welcome and the idle overlay."""
         from screens import idle_overlay, welcome
+        from screens.text_surfaces import drop_rendered_text_surfaces
 
+        drop_rendered_text_surfaces()  # before the first label renders
         _load_kv(FIRST_KV_FILES)
         # Module-wide, like the window: a previous app in this process may have left them.
         sizes.scale, theme.high_contrast = 1.0, False
