@@ -311,16 +311,17 @@ class SyncWorker:
         citizen is at the screen, only the first :data:`GENTLE_BATCH` of a batch read ahead
         go; the rest wait as they were."""
         batch, self._ahead = self._ahead, None
-        if batch is not None and self._gentle() and len(batch.ids) > GENTLE_BATCH:
-            self.outbox.unclaim(batch.ids[GENTLE_BATCH:])
-            batch.ids = batch.ids[:GENTLE_BATCH]
         if batch is None:
             size = self._claim_size()
             ids = self.claim()
             if not ids:
                 return None
             return self._read(ids, len(ids) == size)
-        self._in_flight = list(batch.ids)
+        self._in_flight = list(batch.ids)  # from here a crash puts them back (run_once)
+        if self._gentle() and len(batch.ids) > GENTLE_BATCH:
+            rest, batch.ids = batch.ids[GENTLE_BATCH:], batch.ids[:GENTLE_BATCH]
+            self.outbox.unclaim(rest)
+            self._in_flight = list(batch.ids)
         return batch
 
     def _pass(self, read_ahead: bool = False) -> PassResult:
