@@ -8,7 +8,6 @@ they hold to: every report arrives once, and a batch read ahead but never tried 
 pending again as it was (no attempt counted, due at once) whatever ends the drain."""
 from __future__ import annotations
 
-import http.server
 import sqlite3
 import threading
 import time
@@ -21,6 +20,7 @@ from kiosk.core.reports import ReportService
 from sync_queue.client import CentralClient
 from sync_queue.worker import GENTLE_BATCH, SyncWorker
 from tests.support.clock import FakeClock
+from tests.support.http_double import reply, serving
 from tests.support.reports import file_reports
 
 BATCH = 100
@@ -43,56 +43,39 @@ def central_ids(db_file) -> list[str]:
 
 
 class Gate:
-    """An HTTP server in front of the central. ``hold(n, until, answer)``: the n-th POST
-    (from 1) waits until ``until()`` is true (looked at every 20 ms, at most 20 s; what it
-    found is kept in ``held``), then is forwarded, or answered ``answer`` (status, body)
-    without reaching the central."""
+    """Stands in front of the central (:func:`~tests.support.http_double.serving`).
+    ``hold(n, until, answer)``: the n-th POST (from 1) waits until ``until()`` is true
+    (looked at every 20 ms, at most 20 s; what it found is kept in ``held``), then is
+    forwarded, or answered ``answer`` (status, body) without reaching the central."""
 
     def __init__(self, central: str):
-        self.central, self.posts, self.held = central, 0, {}
+        self.central, self.posts, self.held, self.url = central, 0, {}, ""
         self.rules: dict[int, tuple[Callable[[], bool], tuple[int, bytes] | None]] = {}
-        gate = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                gate.posts += 1
-                until, answer = gate.rules.get(gate.posts, (None, None))
-                if until is not None:
-                    deadline, looked = time.monotonic() + 20, threading.Event()  # never set: a pause between looks
-                    while not until() and time.monotonic() < deadline:
-                        looked.wait(0.02)
-                    gate.held[gate.posts] = until()
-                if answer is None:
-                    upstream = requests.post(gate.central + self.path, data=body, timeout=30, headers={
-                        "Authorization": self.headers["Authorization"], "Content-Type": "application/json"})
-                    answer = (upstream.status_code, upstream.content)
-                self.send_response(answer[0])
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer[1])))
-                self.end_headers()
-                self.wfile.write(answer[1])
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def hold(self, nth: int, until: Callable[[], bool], answer: tuple[int, bytes] | None = None) -> None:
         self.rules[nth] = (until, answer)
 
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def on_post(self, handler, body: bytes) -> None:
+        self.posts += 1
+        until, answer = self.rules.get(self.posts, (None, None))
+        if until is not None:
+            deadline, looked = time.monotonic() + 20, threading.Event()  # never set: a pause between looks
+            while not until() and time.monotonic() < deadline:
+                looked.wait(0.02)
+            self.held[self.posts] = until()
+        if answer is None:
+            upstream = requests.post(self.central + handler.path, data=body, timeout=30, headers={
+                "Authorization": handler.headers["Authorization"], "Content-Type": "application/json"})
+            answer = (upstream.status_code, upstream.content)
+        reply(handler, answer[0], answer[1], "application/json")
 
 
 @pytest.fixture
 def gate(central):
     opened = Gate(central[0])
-    yield opened
-    opened.close()
+    with serving("gate", on_post=opened.on_post) as url:
+        opened.url = url
+        yield opened
 
 
 def worker_for(store, clock, gate, token) -> SyncWorker:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import http.server
 import json
 import threading
 from typing import Iterator
 
-from tests.support.servers import free_port
+from tests.support.http_double import reply, serving
 
 USERNAME, PASSWORD = "sms", "Xq7-rT2p_Lw9"
 
@@ -56,48 +55,19 @@ class AndroidGatewayDouble:
 
     @contextlib.contextmanager
     def running(self) -> Iterator["AndroidGatewayDouble"]:
-        double = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                double._post(self, body)
-
-            def do_GET(self):
-                double._get(self)
-
-        class Server(http.server.ThreadingHTTPServer):
-            def handle_error(self, request, client_address):  # a client that gave up: quiet
-                pass
-
-        server = Server(("127.0.0.1", free_port()), Handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name="android-gateway-double", daemon=True).start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
-            yield self
-        finally:
-            self._release.set()
-            server.shutdown()
-            server.server_close()
+        with serving("android-gateway-double", on_post=self._post, on_get=self._get) as url:
+            self.url = url
+            try:
+                yield self
+            finally:
+                self._release.set()  # a held request ends before the server stops
 
     # -- answers ---------------------------------------------------------------------------------
     @staticmethod
     def _send(handler, status: int, document: dict | None = None) -> None:
         data = json.dumps(document if document is not None else {}).encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        if status == 401:
-            handler.send_header("WWW-Authenticate", 'Basic realm="Access to SMS Gateway"')
-        handler.end_headers()
-        handler.wfile.write(data)
+        challenge = {"WWW-Authenticate": 'Basic realm="Access to SMS Gateway"'} if status == 401 else {}
+        reply(handler, status, data, "application/json", challenge)
 
     def _authorized(self, handler) -> bool:
         expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import http.server
 import random
 import re
 import socket
@@ -27,7 +26,7 @@ import threading
 import xml.etree.ElementTree as ET
 from typing import Iterator
 
-from tests.support.servers import free_port
+from tests.support.http_double import reply, serving
 
 TOKEN = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 SUBMIT, LOOKUP, UPDATES = "/api/stream/addstream", "/api/stream/cari", "/api/stream/tindaklanjut"
@@ -96,45 +95,17 @@ class LaporDouble:
     # -- the server --------------------------------------------------------------------------
     @contextlib.contextmanager
     def running(self) -> Iterator["LaporDouble"]:
-        double = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
-
-            def log_message(self, *args):  # quiet
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                double.handle(self, body)
-
-        class Server(http.server.ThreadingHTTPServer):
-            def handle_error(self, request, client_address):  # a client that hung up (killed, timed out): quiet
-                pass
-
-        server = Server(("127.0.0.1", free_port()), Handler)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, name="lapor-double", daemon=True)
-        thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        try:
-            yield self
-        finally:
-            self._release.set()
-            server.shutdown()
-            server.server_close()
+        with serving("lapor-double", on_post=self.handle) as url:
+            self.url = url
+            try:
+                yield self
+            finally:
+                self._release.set()  # a held request ends before the server stops
 
     @staticmethod
     def _send(handler, status: int, xml: str, headers: dict[str, str] | None = None) -> None:
         data = ('<?xml version="1.0" encoding="UTF-8"?>' + xml).encode("utf-8")
-        handler.send_response(status)
-        handler.send_header("Content-Type", "text/xml; charset=utf-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        reply(handler, status, data, "text/xml; charset=utf-8", headers)
 
     @staticmethod
     def _drop(handler) -> None:
