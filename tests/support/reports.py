@@ -2,10 +2,15 @@
 older schema, for sync and upgrade tests."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
 
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.reports import ReportService
+
+T = TypeVar("T")
 
 
 def file_reports(store, clock, count: int, **changes) -> list[str]:
@@ -40,6 +45,28 @@ def store_at_revision(db_file, key_file, revision: str):
     else:
         reference.load_seed_if_empty(store)
     return store
+
+
+@contextlib.contextmanager
+def migrated_from(folder: Path, revision: str, before: Callable[[Any], T] = lambda _old: None) -> Iterator[tuple[Any, T]]:
+    """A kiosk store an older kiosk left at ``revision`` in ``folder``, holding what
+    ``before(old_store)`` put in it, then opened by this kiosk (every migration since run,
+    checked to reach the head); yields (the opened store, what ``before`` returned) and
+    closes it afterwards."""
+    from kiosk.core.store.db import SCHEMA_HEAD, open_store
+
+    db_file, key_file = folder / "kiosk.sqlite3", folder / "secret.key"
+    old = store_at_revision(db_file, key_file, revision)
+    try:
+        held = before(old)
+    finally:
+        old.close()
+    store = open_store(db_file, key_file=key_file)
+    try:
+        assert store.schema_revision() == SCHEMA_HEAD != revision
+        yield store, held
+    finally:
+        store.close()
 
 
 #: The seed's version before schema 0004 (what every kiosk seeded before it holds).

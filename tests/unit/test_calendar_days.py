@@ -7,9 +7,8 @@ import datetime as dt
 import pytest
 
 from kiosk.core import reference
-from kiosk.core.store.db import SCHEMA_HEAD, open_store
 from kiosk.kernel.workdays import NATIONAL, CalendarDay, CalendarFileError, WorkCalendar, parse_days
-from tests.support.reports import store_at_revision
+from tests.support.reports import migrated_from
 
 D = dt.date
 
@@ -112,16 +111,12 @@ def test_bad_calendar_days_from_a_central_change_nothing(store, days):
 def test_migration_0006_makes_a_kiosk_fetch_the_reference_data_again(tmp_path):
     """A kiosk that stored the central's data before 0006 ignored the days in it: its ETag
     is forgotten, so the next refresh is a full answer, not "not modified"."""
-    old = store_at_revision(tmp_path / "kiosk.sqlite3", tmp_path / "secret.key", "0003")
-    with old.engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('reference_etag', '\"2026-11-23.2\"')")
-    old.close()
-    store = open_store(tmp_path / "kiosk.sqlite3", key_file=tmp_path / "secret.key")
-    try:
-        assert store.schema_revision() == SCHEMA_HEAD  # 0006 and every migration after it
+    def fetched_before(old) -> None:
+        with old.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO meta (key, value) VALUES ('reference_etag', '\"2026-11-23.2\"')")
+
+    with migrated_from(tmp_path, "0003", fetched_before) as (store, _):  # 0006 and every migration after it
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'reference_etag'").all() == []
             assert conn.exec_driver_sql("SELECT count(*) FROM calendar_days").scalar() == 0
         assert reference.work_calendar(store) is NATIONAL
-    finally:
-        store.close()

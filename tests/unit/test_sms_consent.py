@@ -19,7 +19,7 @@ from kiosk.core.receipt import SMS_WHEN_ANSWERED, ReceiptLayout, print_receipt
 from kiosk.core.receipt_content import receipt_content
 from kiosk.core.reports import ReportService
 from kiosk.core.review import review_rows
-from kiosk.core.store.db import SCHEMA_HEAD, head_revision, open_store
+from kiosk.core.store.db import SCHEMA_HEAD, head_revision
 from kiosk.kernel.i18n import gettext_for
 from kiosk.kernel.tracking_id import format_tracking_id
 from kiosk.kernel.wire import ReportIn
@@ -197,16 +197,13 @@ def test_reports_kept_before_0008_go_without_consent_and_new_ones_carry_it(tmp_p
     """GIVEN a kiosk at schema 0007 holding a queued report (with a phone) WHEN the new
     kiosk opens it THEN the report says no SMS and is sent as before (no field); a report
     filed now with consent carries it."""
-    from tests.support.reports import store_at_revision
+    from tests.support.reports import migrated_from
 
-    db_file, key_file = tmp_path / "kiosk.sqlite3", tmp_path / "secret.key"
-    old = store_at_revision(db_file, key_file, "0007")
-    queued = ReportService(old, kiosk_code="MT01", clock=lambda: NOW).submit(draft()).tracking_id
-    old.close()
+    def queue_one(old) -> str:
+        return ReportService(old, kiosk_code="MT01", clock=lambda: NOW).submit(draft()).tracking_id
 
-    upgraded = open_store(db_file, key_file=key_file)
-    try:
-        assert upgraded.schema_revision() == SCHEMA_HEAD == head_revision() == "0008"
+    with migrated_from(tmp_path, "0007", queue_one) as (upgraded, queued):
+        assert SCHEMA_HEAD == head_revision() == "0008"
         service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
         assert service.load_draft(queued).sms_consent is False
         assert "sms_consent" not in body(service, queued)
@@ -215,8 +212,6 @@ def test_reports_kept_before_0008_go_without_consent_and_new_ones_carry_it(tmp_p
         with upgraded.engine.connect() as conn:
             assert dict(conn.execute(text("SELECT tracking_id, sms_consent FROM reports")).all()) == {
                 queued: False, agreed: True}
-    finally:
-        upgraded.close()
 
 
 def test_a_copy_of_the_draft_keeps_the_consent():

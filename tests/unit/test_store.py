@@ -274,33 +274,29 @@ def test_upgrade_from_the_previous_schema_keeps_every_report(tmp_path, central, 
     """GIVEN a database at schema 0001 holding queued and failed reports WHEN the new kiosk
     opens it THEN Alembic upgrades it, every report and outbox entry is still there, and
     after "retry failed" all of them reach a real central service."""
-    from tests.support.reports import store_at_revision
-
-    db_file, key_file = tmp_path / "kiosk.sqlite3", tmp_path / "secret.key"
-    old = store_at_revision(db_file, key_file, "0001")  # seeded: the service checks codes against it
-    service = ReportService(old, kiosk_code="MT01", clock=lambda: NOW)
-    queued = [service.submit(draft()).tracking_id for _ in range(3)]
-    with old.engine.begin() as conn:
-        conn.execute(text("UPDATE outbox SET state = 'failed', last_error = 'invalid: title' WHERE tracking_id = :t"),
-                     {"t": queued[0]})
-    old.close()
-
-    upgraded = open_store(db_file, key_file=key_file)
-    assert upgraded.schema_revision() == SCHEMA_HEAD != "0001"
-    service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
-    assert [service.find(t).outbox_state for t in queued] == [OutboxState.FAILED, OutboxState.PENDING, OutboxState.PENDING]
-    assert service.load_draft(queued[1]).reporter_name == SECRETS[0]
-
     from kiosk.runtime.admin import retry_failed
     from sync_queue.client import CentralClient
     from sync_queue.worker import SyncWorker
+    from tests.support.reports import migrated_from
 
-    assert retry_failed(upgraded, NOW) == 1
-    worker = SyncWorker(upgraded, service, CentralClient(central[0], token, timeout=5), now=lambda: NOW)
-    assert worker.run_once().sent == 3
-    assert [service.find(t).outbox_state for t in queued] == [OutboxState.SENT] * 3
-    assert service.count_waiting() == 0
-    upgraded.close()
+    def queue_three(old) -> list[str]:  # seeded: the service checks codes against it
+        service = ReportService(old, kiosk_code="MT01", clock=lambda: NOW)
+        queued = [service.submit(draft()).tracking_id for _ in range(3)]
+        with old.engine.begin() as conn:
+            conn.execute(text("UPDATE outbox SET state = 'failed', last_error = 'invalid: title' WHERE tracking_id = :t"),
+                         {"t": queued[0]})
+        return queued
+
+    with migrated_from(tmp_path, "0001", queue_three) as (upgraded, queued):
+        service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
+        assert [service.find(t).outbox_state for t in queued] == [OutboxState.FAILED, OutboxState.PENDING,
+                                                                  OutboxState.PENDING]
+        assert service.load_draft(queued[1]).reporter_name == SECRETS[0]
+        assert retry_failed(upgraded, NOW) == 1
+        worker = SyncWorker(upgraded, service, CentralClient(central[0], token, timeout=5), now=lambda: NOW)
+        assert worker.run_once().sent == 3
+        assert [service.find(t).outbox_state for t in queued] == [OutboxState.SENT] * 3
+        assert service.count_waiting() == 0
 
 
 def test_upgrade_from_0003_keeps_reports_and_takes_the_new_seed(tmp_path):
@@ -308,34 +304,32 @@ def test_upgrade_from_0003_keeps_reports_and_takes_the_new_seed(tmp_path):
     abbreviations, no usual agencies) WHEN the new kiosk opens it and loads its seed THEN
     the report is intact, the seed of this version replaces the old one (names spelled
     out, usual agencies first); a kiosk whose data came from the central keeps it."""
-    from tests.support.reports import SEED_BEFORE_0004, store_at_revision
+    from tests.support.reports import SEED_BEFORE_0004, migrated_from
 
     for central_sent_it in (False, True):
         folder = tmp_path / ("central" if central_sent_it else "seed")
         folder.mkdir()
-        db_file, key_file = folder / "kiosk.sqlite3", folder / "secret.key"
-        old = store_at_revision(db_file, key_file, "0003")
-        if central_sent_it:
-            with old.engine.begin() as conn:
-                conn.execute(text("UPDATE meta SET value = 'central-5' WHERE key = 'reference_version'"))
-        tracking_id = ReportService(old, kiosk_code="MT01", clock=lambda: NOW).submit(draft()).tracking_id
-        before = reference.agencies(old, "id")
-        old.close()
 
-        upgraded = open_store(db_file, key_file=key_file)
-        assert upgraded.schema_revision() == SCHEMA_HEAD == head_revision()
-        service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
-        assert service.find(tracking_id).outbox_state is OutboxState.PENDING
-        assert service.load_draft(tracking_id).title == SECRETS[2]
-        assert reference.agencies(upgraded, "id") == before  # the migration keeps what was held
-        assert reference.load_seed_if_empty(upgraded) is not central_sent_it
-        if central_sent_it:
-            assert reference.version(upgraded) == "central-5" and reference.agencies(upgraded, "id") == before
-        else:
-            assert reference.version(upgraded) not in (None, SEED_BEFORE_0004)
-            first = reference.agency_choices(upgraded, "id", "KEPENDUDUKAN")[0]
-            assert (first.label, first.usual) == ("Dinas Kependudukan dan Pencatatan Sipil (Disdukcapil)", True)
-        upgraded.close()
+        def file_one(old) -> tuple[str, list]:
+            if central_sent_it:
+                with old.engine.begin() as conn:
+                    conn.execute(text("UPDATE meta SET value = 'central-5' WHERE key = 'reference_version'"))
+            tracking_id = ReportService(old, kiosk_code="MT01", clock=lambda: NOW).submit(draft()).tracking_id
+            return tracking_id, reference.agencies(old, "id")
+
+        with migrated_from(folder, "0003", file_one) as (upgraded, (tracking_id, before)):
+            assert SCHEMA_HEAD == head_revision()
+            service = ReportService(upgraded, kiosk_code="MT01", clock=lambda: NOW)
+            assert service.find(tracking_id).outbox_state is OutboxState.PENDING
+            assert service.load_draft(tracking_id).title == SECRETS[2]
+            assert reference.agencies(upgraded, "id") == before  # the migration keeps what was held
+            assert reference.load_seed_if_empty(upgraded) is not central_sent_it
+            if central_sent_it:
+                assert reference.version(upgraded) == "central-5" and reference.agencies(upgraded, "id") == before
+            else:
+                assert reference.version(upgraded) not in (None, SEED_BEFORE_0004)
+                first = reference.agency_choices(upgraded, "id", "KEPENDUDUKAN")[0]
+                assert (first.label, first.usual) == ("Dinas Kependudukan dan Pencatatan Sipil (Disdukcapil)", True)
 
 
 # -- issue 11: a damaged value is set aside alone; deleted data is overwritten; the key kept private --
