@@ -24,23 +24,25 @@ def _rss_anon_bytes() -> int:
     raise AssertionError("no RssAnon in /proc/self/status")
 
 
-def test_rendered_labels_keep_their_pixels_once(kivy_window):
-    from kivy.uix.label import Label
+def _rendered(text: str):
+    """A label of the text provider (Kivy's core Label, which the widgets draw with; no kv
+    rule of the app sizes it), its texture drawn once, as a frame does."""
+    from kivy.core.text import Label as CoreLabel
 
+    label = CoreLabel(text=text, font_size=110)
+    label.refresh()
+    label.texture.bind()  # the text is rendered into the texture now
+    return label
+
+
+def test_rendered_labels_keep_their_pixels_once(kivy_window):
     from screens.text_surfaces import drop_rendered_text_surfaces
 
     assert drop_rendered_text_surfaces() is True  # the SDL2 provider is the one in use here
-    warm = Label(text="Laporan Anda sudah kami terima", font_size=110)
-    warm.texture_update()
-    warm.texture.bind()  # the font loaded, and one label drawn
+    _rendered("Laporan Anda sudah kami terima")  # the font loaded, and one label drawn
     gc.collect()
     before = _rss_anon_bytes()
-    labels = []
-    for n in range(LABELS):
-        label = Label(text=f"Laporan nomor {n:02d} sudah kami terima", font_size=110)
-        label.texture_update()
-        label.texture.bind()  # as drawing it does: the text is rendered into the texture now
-        labels.append(label)
+    labels = [_rendered(f"Laporan nomor {n:02d} sudah kami terima") for n in range(LABELS)]
     gc.collect()
     grown = _rss_anon_bytes() - before
     pixels = sum(label.texture.width * label.texture.height * 4 for label in labels)
