@@ -8,6 +8,7 @@ import math
 import weakref
 from pathlib import Path
 
+from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.event import EventDispatcher
@@ -349,6 +350,14 @@ class KioskScroll(ScrollView):
         than that each left a binding behind (the soak benchmark: 9 a filed report)."""
         self.funbind("bar_color", self._change_bar_color)
         super().update_from_scroll(*largs)
+
+    def _change_bar_color(self, inst, value):
+        """As ScrollView's, and a fade still running stops: half a second after a scroll
+        Kivy 2.3 fades the bar to the inactive colour it had then, and a theme switched
+        during that fade (high contrast tapped just after a scroll) was overwritten by the
+        old theme's colour when the fade ended (a grey bar on black, 3:1, in CI)."""
+        Animation.stop_all(self, "_bar_color")
+        self._bar_color = value
 
     def focused_field(self):
         return next((w for w in self.walk(restrict=True) if isinstance(w, KioskTextInput) and w.focus), None)

@@ -261,3 +261,41 @@ def test_an_inactive_button_differs_from_an_active_one_by_more_than_colour(kiosk
     kiosk.frames(3)
     fill, dashes = _fill_and_dashes(kiosk, send, "send-active")
     assert fill > 0.3 and dashes == 0, f"active Send: fill {fill:.2f}, {dashes} dashes"
+
+
+def test_a_scroll_bar_fading_when_high_contrast_is_tapped_takes_the_new_colours(kiosk, env):
+    """GIVEN the categories in large text (they scroll), just scrolled, its bar
+    fading to the inactive colour half a second later WHEN the citizen taps "Kontras
+    tinggi" during the fade THEN, once it has settled, the bar shows high contrast's
+    inactive colour and measures 3:1 against the black page (it kept the old theme's grey,
+    3.00:1, on Welcome in a CI run)."""
+    from screens.common import theme
+
+    from screens.common import KioskScroll
+
+    start_report(kiosk, "id", screenshot=False)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])  # the first kind: on to the categories
+    kiosk.tap(kiosk.bar("next"))
+    assert kiosk.current == "category"
+    kiosk.tap(kiosk.app.root.bar.ids.large_text)
+    scroll = next(w for w in kiosk.screen.walk() if isinstance(w, KioskScroll))
+    kiosk.wait_until(lambda: scroll.children[0].height > scroll.height + 1, what="the choices to scroll")
+    scroll.scroll_y = 0.5  # as a finger's drag ends
+    kiosk.frames(2)
+    assert list(scroll._bar_color) == list(scroll.bar_color)  # noqa: SLF001 - what the bar is drawn in
+    fading = lambda: list(scroll._bar_color) != list(scroll.bar_color)  # noqa: E731, SLF001
+    for _ in range(120):  # about four seconds at the kiosk's frame rate
+        if fading():
+            break
+        kiosk.frames(1, paced=True)  # the fade follows the wall clock, as on the kiosk
+    assert fading(), "the bar never faded"
+
+    contrast = kiosk.app.root.bar.ids.high_contrast
+    kiosk.tap_at(*contrast.to_window(*contrast.center))  # at once, as a citizen does: the tap guard is long past
+    assert theme.high_contrast
+    settled = lambda: list(scroll._bar_color) == list(theme.muted)  # noqa: E731, SLF001
+    for _ in range(60):  # past the half-second fade
+        kiosk.frames(1, paced=True)
+    assert settled(), f"the bar is drawn in {list(scroll._bar_color)}, high contrast's muted is {list(theme.muted)}"  # noqa: SLF001
+    short, _count = measure(kiosk, "category-bar-after-contrast")
+    assert not [line for line in short if "KioskScroll" in line], short
