@@ -18,7 +18,6 @@ from outside with ``MALLOC_ARENA_MAX`` and ``MALLOC_MMAP_THRESHOLD_``; those, wh
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 
@@ -44,8 +43,7 @@ def settle_malloc(environ: dict[str, str] | None = None) -> dict[str, int]:
     if "MALLOC_MMAP_THRESHOLD_" not in environ:
         wanted["M_MMAP_THRESHOLD"] = (M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the process runs on (no ldconfig run)
     except (OSError, AttributeError):
         log.info("this C library has no mallopt: its heap is left as it is")
         return {}

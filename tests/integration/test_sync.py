@@ -3,7 +3,6 @@ a tiny local server that answers what a bad day looks like (429, 500, nonsense).
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import logging
 import sqlite3
 import threading
@@ -20,6 +19,7 @@ from sync_queue.outbox import MAX_DELAY_S, backoff_seconds
 from sync_queue.worker import SyncWorker
 from tests.support.central import central_cli
 from tests.support.clock import FakeClock
+from tests.support.http_double import reply, serving
 from tests.support.reports import file_reports
 
 
@@ -114,36 +114,26 @@ def test_central_down_means_offline_and_a_later_attempt(store):
     assert worker.next_due() > clock.now()
 
 
-class _Scripted(http.server.BaseHTTPRequestHandler):
-    """Answers each POST with the next scripted (status, headers, body)."""
+class _Scripted:
+    """Answers each POST with the next scripted (status, headers, body); ``seen`` holds
+    the bodies it was sent."""
 
-    script: list = []
-    seen: list = []
+    def __init__(self):
+        self.script: list = []
+        self.seen: list = []
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
-        length = int(self.headers.get("Content-Length", 0))
-        self.seen.append(self.rfile.read(length))
-        status, headers, body = self.script.pop(0)
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+    def on_post(self, handler, body: bytes) -> None:
+        self.seen.append(body)
+        status, headers, answer = self.script.pop(0)
+        headers = dict(headers)
+        reply(handler, status, answer, headers.pop("Content-Type", "text/plain"), headers)
 
 
 @pytest.fixture
 def scripted_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
-    _Scripted.script, _Scripted.seen = [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", _Scripted
-    server.shutdown()
-    server.server_close()
+    scripted = _Scripted()
+    with serving("scripted-central", on_post=scripted.on_post) as base:
+        yield base, scripted
 
 
 def test_retry_after_is_honoured(scripted_server, store):
