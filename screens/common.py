@@ -483,7 +483,23 @@ class TapGuarded:
         return super().on_touch_up(touch)
 
 
-class ConfirmOverlay(TapGuarded, ModalView):
+class Overlay(ModalView):
+    """A ModalView the app keeps and opens again and again (the idle warning, the help
+    call, the question before discarding a report). Kivy 2.3's ``ModalView.open`` binds
+    the view's centre and size to its ``_align_center`` at every opening and never unbinds
+    them: each opening left two bindings behind, all run at every later resize (the soak
+    benchmark: two a citizen who walked away, found as ``kivy._event.BoundCallback``
+    growing). They are unbound as the view leaves the window."""
+
+    def _real_remove_widget(self):
+        was_open = self._is_open
+        super()._real_remove_widget()
+        if was_open:
+            self.funbind("center", self._align_center)
+            self.funbind("size", self._align_center)
+
+
+class ConfirmOverlay(TapGuarded, Overlay):
     """A plain question over the screen with two big answers ("Ya, buang" / "Tidak,
     lanjutkan"), low on the screen and far from the top bar, so the second tap of a
     double tap on Back cannot answer it. Its touches go through the app's tap guard as

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.modalview import ModalView
 
-from screens.common import TapGuarded
+from screens.common import Overlay, TapGuarded
 
 #: How often the open overlay looks at the call again (its age, whether it reached the central).
 REFRESH_EVERY_S = 0.5
 
 
-class HelpOverlay(TapGuarded, ModalView):
+class HelpOverlay(TapGuarded, Overlay):
     #: What may be said of the call (:class:`kiosk.core.help_call.Notice`'s value).
     notice = StringProperty("local")
     #: Whole minutes since the call.

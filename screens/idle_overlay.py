@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
-from kivy.uix.modalview import ModalView
+
+from screens.common import Overlay
 
 
-class IdleOverlay(ModalView):
+class IdleOverlay(Overlay):
     seconds = NumericProperty(0)
     is_open = BooleanProperty(False)
     saved = BooleanProperty(False)  # over the receipt: the report is kept, only the screen closes

@@ -17,7 +17,7 @@ import pytest
 from kivy.base import EventLoop
 
 from screens import common as C
-from tests.support.kiosk_ui import start_report
+from tests.support.kiosk_ui import start_report, wait_overlay
 from tests.support.ui_driver import KioskDriver
 
 pytestmark = pytest.mark.ui
@@ -63,3 +63,43 @@ def test_stopped_apps_do_not_pile_up_nor_keep_following_the_shared_sizes_and_col
     alive = [n for n, app in enumerate(stopped[:-1], 1) if app() is not None]
     assert not alive, f"stopped kiosk apps still alive: {alive} of {len(stopped)}"
     assert _observers() == after_two  # nothing of the stopped apps follows them
+
+
+def _followers(overlay) -> int:
+    """How many handlers follow the overlay's centre and size."""
+    return sum(len(overlay.get_property_observers(name)) for name in ("center", "size"))
+
+
+def test_overlays_opened_again_and_again_leave_no_bindings_behind(kiosk, clock, env):
+    """GIVEN a citizen halfway through a report WHEN the idle warning comes and "Continue"
+    is tapped, staff are called and come, and Back on the first question asks
+    "Discard this report?" and is answered "No", four times over THEN each overlay's
+    centre and size are followed by as many handlers as after the first time (Kivy 2.3's
+    ModalView left two more at every opening: a kiosk's idle warning alone, two a citizen
+    who walks away, for weeks)."""
+    app = kiosk.app
+    start_report(kiosk, "id", screenshot=False)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    kiosk.tap(kiosk.bar("back"))
+    assert kiosk.current == "kind" and app.flow is not None
+
+    def once() -> None:
+        clock.advance(env.config.idle_timeout_s + 0.5)
+        wait_overlay(kiosk, True)
+        kiosk.tap(app.idle_overlay.ids.continue_button)
+        wait_overlay(kiosk, False)
+        app.call_staff()  # the help button on every screen
+        kiosk.frames(2)
+        kiosk.tap(app.help_overlay.ids.arrived)  # "Petugas sudah datang": the call ends, the idle watch is as before
+        assert not app.help_overlay.is_open and not app.staff_called
+        kiosk.tap(kiosk.bar("back"))
+        assert app.confirm_leave.is_open
+        kiosk.tap(app.confirm_leave.ids.no)
+        assert not app.confirm_leave.is_open and kiosk.current == "kind"
+
+    overlays = {"idle warning": app.idle_overlay, "help call": app.help_overlay, "discard question": app.confirm_leave}
+    once()
+    first = {name: _followers(overlay) for name, overlay in overlays.items()}
+    for _ in range(3):
+        once()
+    assert {name: _followers(overlay) for name, overlay in overlays.items()} == first
