@@ -25,6 +25,7 @@ import os
 import sys
 import time
 import tracemalloc
+import weakref
 from pathlib import Path
 
 #: What each citizen does, in turn.
@@ -211,7 +212,17 @@ def _type_counts() -> dict[str, int]:
     import collections
 
     gc.collect()
-    return dict(collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects()))
+
+    def name(o) -> str:
+        kind = f"{type(o).__module__}.{type(o).__qualname__}"
+        if isinstance(o, weakref.ReferenceType):  # by what it refers to: a weak reference alone says little
+            target = o()
+            kind += f"->{type(target).__qualname__}"
+            if target is None:  # dead, yet kept: by whose callback it was made says whose list keeps it
+                kind += f" (callback {getattr(o.__callback__, '__qualname__', type(o.__callback__).__qualname__)})"
+        return kind
+
+    return dict(collections.Counter(name(o) for o in gc.get_objects()))
 
 
 def fd_kinds() -> dict[str, int]:
