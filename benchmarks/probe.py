@@ -145,6 +145,26 @@ class _HeldUpReceipt:
         pass
 
 
+def _camera_in_this_process() -> None:
+    """The scan screen reads the camera on a thread of this process instead of its own
+    process: the fake webcam (``devices.camera.open_source`` replaced) lives here, and the
+    figure is the scan path (decoding, the lookup, drawing). The camera process's start,
+    paid once as the screen opens, is not part of it."""
+    from devices.camera import CameraReader
+    from devices.camera_types import Frame
+    from screens.scan import ScanScreen
+
+    class InThreadCamera(CameraReader):
+        def __init__(self, spec, *, on_frame=None, **kwargs):
+            def as_frame(frame):
+                height, width = frame.shape[:2]
+                on_frame(Frame(frame.tobytes(), width, height, width, height))
+
+            super().__init__(spec, on_frame=as_frame if on_frame is not None else None, **kwargs)
+
+    ScanScreen.camera_class = InThreadCamera
+
+
 def run_scans(config_path: str, frame_paths: list[str]) -> None:
     """Open the scan screen once per frame; print the time from the receipt reaching the
     camera to the first frame drawn with its status (``SCAN_MS <ms>``)."""
@@ -160,6 +180,7 @@ def run_scans(config_path: str, frame_paths: list[str]) -> None:
     from kivy.core.window import Window
 
     frames = [cv2.imread(p) for p in frame_paths]
+    _camera_in_this_process()
     app = build_app(config)
     shown_at: list = []
     devices.camera.open_source = lambda _spec: _HeldUpReceipt(frames[0], shown_at)

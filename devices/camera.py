@@ -17,21 +17,14 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from devices.qr import ScanResult, scan
+from devices.camera_types import CameraError, CameraUnavailable, ScanResult
+from devices.qr import scan
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 #: Consecutive failed reads after which the camera counts as gone.
 MAX_FAILED_READS = 10
-
-
-class CameraError(Exception):
-    """No usable camera; the message is for the technician."""
-
-
-class CameraUnavailable(CameraError):
-    pass
 
 
 class _Images:

@@ -24,6 +24,7 @@ from urllib.parse import urlparse
 import cv2
 import numpy as np
 
+from devices.camera_types import ScanResult
 from kiosk.kernel.tracking_id import TrackingIdError, parse_tracking_id
 
 log = logging.getLogger(__name__)
@@ -252,12 +253,6 @@ def _use_bundled_zbar() -> None:
 
     system_find_library = zbar_library.find_library
     zbar_library.find_library = lambda name: str(bundled) if name == "zbar" else system_find_library(name)
-
-
-@dataclasses.dataclass(frozen=True)
-class ScanResult:
-    tracking_id: str | None  # ours, canonical
-    foreign: bool  # a QR code was read but it is not one of our receipts
 
 
 def tracking_id_from_payload(payload: str, status_base_url: str = "") -> str | None:

@@ -260,6 +260,8 @@ class KioskApp(App):
             if event is not None:
                 event.cancel()
         ExceptionManager.remove_handler(self._safety_net)
+        if self.root is not None and self.root.has_screen("scan"):
+            self.root.get_screen("scan").reset()  # a camera still reading ends with the app (its process too)
         Window.unbind(on_touch_down=self._on_activity, on_key_down=self._on_activity)
         Window.unbind(on_key_down=self._on_key, on_touch_up=self._spoken_tap, children=self._overlays_changed)
         self.ring.clear()

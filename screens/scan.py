@@ -10,7 +10,7 @@ from kivy.graphics.texture import Texture
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from devices.camera import CameraReader
+from devices.camera_process import CameraProcess
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,14 @@ FOREIGN_MESSAGE_S = 3.0
 class ScanScreen(Screen):
     preview = ObjectProperty(None, allownone=True)
     message = StringProperty("aim")  # aim, foreign, read, no_camera
+    #: What reads the camera: its own process (``devices.camera_process``), started as the
+    #: screen is entered and ended as it is left. A class with the same contract may stand
+    #: in (``benchmarks/probe.py`` times the scan path in one process with it).
+    camera_class = CameraProcess
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._reader: CameraReader | None = None
+        self._reader: CameraProcess | None = None
         self._texture: Texture | None = None
         self._frame = None
         self._handled = False
@@ -32,7 +36,7 @@ class ScanScreen(Screen):
     def on_pre_enter(self, *args):
         config = App.get_running_app().kiosk_config
         self.message, self._handled = "aim", False
-        self._reader = CameraReader(
+        self._reader = self.camera_class(
             config.camera_source, fps=config.camera_fps, status_base_url=config.status_base_url,
             on_frame=self._frame_arrived, on_result=lambda r: Clock.schedule_once(lambda _dt: self._result(r), 0),
             on_error=lambda e: Clock.schedule_once(lambda _dt: self._camera_failed(e), 0),
@@ -60,11 +64,11 @@ class ScanScreen(Screen):
         if frame is None:
             return
         self._frame = None
-        height, width = frame.shape[:2]
-        if self._texture is None or self._texture.size != (width, height):
-            self._texture = Texture.create(size=(width, height), colorfmt="bgr")  # one texture, reused
+        size = (frame.width, frame.height)
+        if self._texture is None or self._texture.size != size:
+            self._texture = Texture.create(size=size, colorfmt="bgr")  # one texture, reused
             self._texture.flip_vertical()
-        self._texture.blit_buffer(frame.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        self._texture.blit_buffer(frame.pixels, colorfmt="bgr", bufferfmt="ubyte")
         self.preview = self._texture
         self.ids.preview.canvas.ask_update()
 

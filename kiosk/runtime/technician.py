@@ -231,30 +231,45 @@ def _check_printer(config: Config, printer=None) -> tuple[bool, str, str]:
     return True, detail, ""
 
 
+#: The camera check reads as fast as the camera gives frames (up to this), for as long as this.
+CAMERA_CHECK_FPS = 60.0
+CAMERA_CHECK_S = 20.0
+
+
 def check_camera(config: Config) -> tuple[bool, str, str]:
-    """(ok, detail, fix) for the configured camera: opens it, reads ten frames, releases it.
-    Used by ``kiosk doctor`` and the admin screen's camera test."""
+    """(ok, detail, fix) for the configured camera: read as the scan screen reads it, in
+    the camera's own process (:mod:`devices.camera_process`), until ten frames came, then
+    ended. Used by ``kiosk doctor`` and the admin screen's camera test (which therefore
+    leaves no OpenCV in the kiosk's memory either)."""
+    import queue
     import time
 
-    from devices.camera import CameraUnavailable, open_source
+    from devices.camera_process import CameraProcess
+    from devices.camera_types import CameraError
 
     if not config.camera_source:
         return True, "no camera configured: citizens type the report number", ""
+    events: queue.Queue = queue.Queue()
+    camera = CameraProcess(config.camera_source, on_frame=events.put, on_result=lambda _result: None,
+                           on_error=events.put, fps=CAMERA_CHECK_FPS)
+    camera.start()
     try:
-        camera = open_source(config.camera_source)
-    except CameraUnavailable as exc:
-        return False, str(exc), "check camera_source, the USB cable, and that the kiosk user may open the device"
-    try:
-        started, frames, shape = time.monotonic(), 0, None
-        for _ in range(10):
-            frame = camera.read()
-            if frame is None:
+        frames, first_at, deadline = [], None, time.monotonic() + CAMERA_CHECK_S
+        while len(frames) < 10:
+            try:
+                item = events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
                 return False, "the camera opened but delivered no frame", "replug the camera or try another USB port"
-            frames, shape = frames + 1, frame.shape
-        rate = frames / max(1e-6, time.monotonic() - started)
+            if isinstance(item, CameraError):
+                opened = "cannot be opened" not in str(item) and "no readable image" not in str(item)
+                return False, str(item), ("replug the camera or try another USB port" if opened else
+                                          "check camera_source, the USB cable, and that the kiosk user may open the device")
+            frames.append(item)
+            first_at = first_at or time.monotonic()
+        rate = (len(frames) - 1) / max(1e-6, time.monotonic() - first_at)
     finally:
-        camera.release()
-    return True, f"{shape[1]}x{shape[0]} at about {rate:.0f} frames per second", ""
+        camera.stop(wait=True)
+    return True, f"{frames[-1].camera_width}x{frames[-1].camera_height} at about {rate:.0f} frames per second", ""
 
 
 def check_microphone(config: Config) -> tuple[bool, str, str]:

@@ -237,6 +237,23 @@ def test_bundled_scan_reads_receipts_with_zxing_and_the_bundled_zbar(bundle, tmp
     assert (internal / "escpos" / "capabilities.json").is_file()
 
 
+def test_bundled_doctor_reads_the_camera_in_its_own_process(bundle, tmp_path):
+    """GIVEN a camera showing the hall (1280x720 frames on file)
+    WHEN the bundled ``kiosk doctor`` checks it
+    THEN the camera line is OK: the bundle started the camera's process as itself
+    (``camera-serve``, handed on by main.py), which read the frames."""
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for n in range(3):
+        cv2.imwrite(str(folder / f"hall-{n}.png"), np.full((720, 1280, 3), 90, np.uint8))
+    config = _config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + f'camera_source = "{folder}"\n', encoding="utf-8")
+    run = _run([str(bundle), "--config", str(config), "doctor", "--json"], tmp_path)
+    camera = next((c for c in json.loads(run.stdout or "[]") if c["check"] == "camera"), None)
+    assert camera is not None, run.stdout + run.stderr[-3000:]
+    assert camera["ok"] and camera["detail"].startswith("1280x720 at about "), camera
+
+
 def test_bundled_microphone_records_ogg_opus(bundle, tmp_path):
     """libsndfile with Ogg Opus travels in the bundle (the soundfile wheel's copy): the
     doctor reads a WAV file as the microphone and puts it through the encoder and back."""

@@ -271,7 +271,7 @@ def test_scan_screen_switches_and_the_camera_reads_on(kivy_window, tmp_path, clo
         assert kiosk.current == "scan" and kiosk.screen._reader is reader
         says(kiosk, "Hold the QR code on your receipt up to the camera.")
         assert kiosk.screen.ids.type_instead.text == T(kiosk, "Type the report number instead")
-        assert reader._thread.is_alive() and not reader._stop.is_set()  # the camera was not restarted
+        assert reader.running  # the camera was not restarted
         kiosk.screenshot("43-scan-switched")
 
         kiosk.wait_until(lambda: kiosk.current == "status", max_frames=3000, what="the receipt to be read")
