@@ -7,7 +7,12 @@ is Monday to Friday that is neither a national public holiday nor a day of the
 government's collective leave (*cuti bersama*, set each year by the joint decree of three
 ministers). Both come from the well-kept ``holidays`` package (its ``public`` and
 ``government`` categories for Indonesia), so a new year's decree arrives with an upgrade
-of that package instead of an edit here. A kabupaten adds its own days off (its
+of that package instead of an edit here: its days for :data:`TABLE_YEARS` are kept in
+:mod:`kiosk.kernel.national_days`, written from the package by ``python -m
+kiosk.kernel.workdays`` (a test fails when the two differ, as after such an upgrade).
+Importing the package costs a process 17 MiB (it loads every country it knows, 250 of
+them, to find Indonesia's): the kiosk reads the table, and the package only for a year
+outside it. A kabupaten adds its own days off (its
 anniversary, a regional holiday) and days declared working with a small text file, one
 ``YYYY-MM-DD`` a line, ``-YYYY-MM-DD`` for a day that is worked after all, an optional
 ``# name`` after it. The central keeps these days in its database (``python -m central
@@ -27,7 +32,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from holidays.countries.indonesia import Indonesia
+from kiosk.kernel import national_days
 
 #: Working days each step of LAPOR!'s disposition chain may take, by the status that
 #: starts the wait.
@@ -98,9 +103,44 @@ def parse_days(text: str, source: str = "calendar") -> list[CalendarDay]:
     return sorted(entry for _, entry in days.values())
 
 
+#: The years whose national days :mod:`kiosk.kernel.national_days` keeps.
+TABLE_YEARS = range(2010, 2051)
+
+
+def national_days_from_package(year: int) -> frozenset[dt.date]:
+    """Indonesia's public holidays and collective leave in ``year``, as the ``holidays``
+    package computes them (imported here only: see the module)."""
+    from holidays.countries.indonesia import Indonesia
+
+    return frozenset(Indonesia(years=year, categories=Indonesia.supported_categories))
+
+
 @functools.lru_cache(maxsize=64)
 def _national(year: int) -> frozenset[dt.date]:
-    return frozenset(Indonesia(years=year, categories=Indonesia.supported_categories))
+    kept = national_days.DAYS.get(year)
+    if kept is not None:
+        return frozenset(dt.date.fromisoformat(day) for day in kept)
+    return national_days_from_package(year)
+
+
+def write_national_days(path: Path | None = None) -> Path:
+    """Write :mod:`kiosk.kernel.national_days` from the ``holidays`` package, for
+    :data:`TABLE_YEARS`."""
+    path = path or Path(national_days.__file__)
+    lines = ['"""Indonesia\'s public holidays and collective leave, :data:`kiosk.kernel.workdays.TABLE_YEARS`.',
+             "",
+             "Written by ``python -m kiosk.kernel.workdays`` from the ``holidays`` package (see",
+             ":mod:`kiosk.kernel.workdays`); do not edit by hand.",
+             '"""', "", "DAYS: dict[int, tuple[str, ...]] = {"]
+    for year in TABLE_YEARS:
+        days = sorted(day.isoformat() for day in national_days_from_package(year))
+        lines.append(f"    {year}: (")
+        for i in range(0, len(days), 6):
+            lines.append("        " + " ".join(f'"{day}",' for day in days[i:i + 6]))
+        lines.append("    ),")
+    lines.append("}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 class WorkCalendar:
@@ -160,3 +200,7 @@ class WorkCalendar:
 #: Indonesia's calendar with nothing local: what the kiosk uses until the kabupaten's own
 #: days reach it.
 NATIONAL = WorkCalendar()
+
+
+if __name__ == "__main__":
+    print(f"written: {write_national_days()}")

@@ -63,3 +63,39 @@ def test_the_timeline_expects_the_verification_after_the_holidays():
     assert "March 27, 2026" in next_text
     _lines, next_text = timeline_mod.timeline(status, "id", {})
     assert "27 Maret 2026" in next_text
+
+
+def test_the_kept_national_days_are_the_holidays_package_s():
+    """The table the kiosk reads (kiosk.kernel.national_days) says what the ``holidays``
+    package says, year by year: after an upgrade of the package brings a new decree, this
+    fails until ``python -m kiosk.kernel.workdays`` writes the table again."""
+    from kiosk.kernel import national_days, workdays
+
+    assert sorted(national_days.DAYS) == list(workdays.TABLE_YEARS)
+    for year in workdays.TABLE_YEARS:
+        kept = {D.fromisoformat(day) for day in national_days.DAYS[year]}
+        assert kept == workdays.national_days_from_package(year), \
+            f"{year}: the table differs from the holidays package: run python -m kiosk.kernel.workdays"
+
+
+def test_a_year_past_the_table_is_asked_of_the_holidays_package():
+    from kiosk.kernel import workdays
+
+    year = workdays.TABLE_YEARS[-1] + 10
+    assert not NATIONAL.is_working_day(D(year, 8, 17))  # Independence Day, a weekday or not
+    off = [day for day in workdays.national_days_from_package(year) if day.weekday() < 5]
+    assert off and all(not NATIONAL.is_working_day(day) for day in off)
+
+
+def test_working_days_are_counted_without_loading_the_holidays_package():
+    """The package loads all 250 countries it knows (17 MiB) to find Indonesia's days: a
+    kiosk counting this year's working days must not carry that."""
+    import subprocess
+    import sys
+
+    code = ("import datetime as dt, sys\n"
+            "from kiosk.kernel.workdays import NATIONAL\n"
+            "assert NATIONAL.add_working_days(dt.date(2026, 3, 17), 3) == dt.date(2026, 3, 27)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'holidays'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
