@@ -8,9 +8,13 @@ from pathlib import Path
 
 def run_ui(config, screenshot: Path | None) -> int:
     """``kiosk run``: the Kivy app (Kivy is imported only here), its C heap set for weeks
-    of running first (:mod:`kiosk.runtime.memory`), before Kivy or SDL starts a thread."""
+    of running first (:mod:`kiosk.runtime.memory`), before Kivy or SDL starts a thread;
+    before that, the database migrated in a process of its own when it needs to be
+    (:mod:`kiosk.core.store.migrate`: Alembic never stays in the kiosk's memory)."""
+    from kiosk.core.store.migrate import prepare
     from kiosk.runtime.memory import settle_malloc
 
+    prepare(config.database_file)
     settle_malloc()
     from screens.app import run_kiosk
 

@@ -6,6 +6,7 @@ after the receipt prints cannot lose the report). Transactions start with
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import logging
@@ -197,6 +198,48 @@ class Store:
         self.engine.dispose()
 
 
+def _upgrade(conn) -> None:
+    """Bring the schema to :data:`SCHEMA_HEAD` (Alembic is imported only when it is not there)."""
+    if _current_revision(conn) != SCHEMA_HEAD:
+        from alembic import command
+
+        log.info("migrating the kiosk database to schema %s", SCHEMA_HEAD)
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def migrate(db_file: Path) -> None:
+    """Create or migrate the database at ``db_file`` (its schema only: no key is read),
+    as :func:`open_store` would; a :class:`StoreError` says why not."""
+    db_file = Path(db_file)
+    try:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        engine = _make_engine(db_file)
+    except OSError as exc:
+        raise StoreError(f"cannot prepare {db_file.parent}: {exc}") from None
+    try:
+        with engine.begin() as conn:
+            _upgrade(conn)
+    except (SQLAlchemyError, DBAPIError, OSError) as exc:
+        raise StoreError(f"cannot migrate the database {db_file}: {getattr(exc, 'orig', None) or exc}") from None
+    finally:
+        engine.dispose()
+
+
+def schema_revision(db_file: Path) -> str | None:
+    """The schema revision the database at ``db_file`` is at, read with the standard
+    library only (None: no database, or none that can be read here)."""
+    if not Path(db_file).is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{Path(db_file).resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
 def open_store(db_file: Path, *, key_file: Path) -> Store:
     """Open (creating and migrating as needed) the database at ``db_file``."""
     db_file = Path(db_file)
@@ -212,13 +255,7 @@ def open_store(db_file: Path, *, key_file: Path) -> Store:
     engine = _make_engine(db_file)
     try:
         with engine.begin() as conn:
-            if _current_revision(conn) != SCHEMA_HEAD:
-                from alembic import command
-
-                log.info("migrating the kiosk database to schema %s", SCHEMA_HEAD)
-                cfg = _alembic_config()
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            _upgrade(conn)
             _check_key(conn, sealer, db_file, Path(key_file))
     except (SQLAlchemyError, DBAPIError, OSError) as exc:
         engine.dispose()

@@ -1,0 +1,84 @@
+"""Migrating the kiosk's store in a process of its own, before the kiosk's UI starts.
+
+Alembic, with Mako and the migration scripts, is 11 MiB of a process's memory once
+imported, and an import is not undone: a kiosk that migrated its database at start (its
+first start, the first after an upgrade) carried them until the next restart, weeks
+later (``benchmarks/soak.py``). ``kiosk run`` asks :func:`prepare` first: when the
+database is not at :data:`kiosk.core.store.db.SCHEMA_HEAD` (read with the standard
+library, :func:`kiosk.core.store.db.schema_revision`), a child (a fresh interpreter,
+:func:`child_command`) migrates it and ends, and the kiosk then finds it at the head and
+never imports Alembic. When the child cannot, the kiosk's own :func:`open_store` tries
+again and reports why as it always has (its screen, its log).
+
+    python -m kiosk.core.store.migrate DATABASE_FILE     (the bundle: kiosk store-migrate FILE)
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kiosk.core.store.db import SCHEMA_HEAD, StoreError, migrate, schema_revision
+
+log = logging.getLogger(__name__)
+
+#: The word that makes the bundled kiosk this child (``main.py``).
+CHILD_WORD = "store-migrate"
+#: How long a migration may take before the kiosk gives up on the child (and tries itself).
+TIMEOUT_S = 600
+
+
+def child_command(db_file: Path) -> list[str]:
+    """``python -m kiosk.core.store.migrate FILE``, or in the PyInstaller bundle (no ``-m``
+    there) the bundle itself with :data:`CHILD_WORD`, which ``main.py`` hands to :func:`main`."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, CHILD_WORD, str(db_file)]
+    return [sys.executable, "-m", "kiosk.core.store.migrate", str(db_file)]
+
+
+def prepare(db_file: Path) -> bool:
+    """Before the UI: the database at ``db_file`` at :data:`SCHEMA_HEAD`, migrated by a
+    child if it was not. True when it is there now (or was already)."""
+    found = schema_revision(db_file)
+    if found == SCHEMA_HEAD:
+        return True
+    started = time.monotonic()
+    # The child finds our packages where we found them (a kiosk started from any folder).
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        done = subprocess.run(child_command(db_file), stdin=subprocess.DEVNULL, env=environ,
+                              timeout=TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("the database migration in its own process did not finish (%s): the kiosk migrates it itself",
+                    exc)
+        return False
+    if done.returncode != 0 or schema_revision(db_file) != SCHEMA_HEAD:
+        log.warning("the database migration in its own process failed (exit %s): the kiosk migrates it itself",
+                    done.returncode)
+        return False
+    log.info("database migrated from schema %s to %s in its own process (%.1f s)", found or "none", SCHEMA_HEAD,
+             time.monotonic() - started)
+    return True
+
+
+def main(argv: list[str]) -> int:
+    """The child: migrate the database named by ``argv[0]``; 0 when done, 1 (and why on
+    standard error) when not."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # its set-up, not the steps
+    if len(argv) != 1:
+        print("usage: python -m kiosk.core.store.migrate DATABASE_FILE", file=sys.stderr)
+        return 2
+    try:
+        migrate(Path(argv[0]))
+    except StoreError as exc:
+        print(f"store-migrate: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
