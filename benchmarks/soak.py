@@ -181,13 +181,14 @@ def lines(result: dict, when: str) -> list[str]:
         f"{result['delivered']} of {len(result['receipts'])} reports filed reached the local central), "
         f"{per_session:.1f} s a citizen, {when}:",
         "",
-        "| session | RSS MiB | of it anonymous | USS MiB | fds | threads | textures | instructions | widgets | KioskApps "
+        "| session | RSS MiB | of it anonymous | highest RSS so far | USS MiB | fds | threads | textures | instructions | widgets | KioskApps "
         "| kv handlers | frame p95 ms | SQLite + WAL KiB | receipts files (KiB) | outbox waiting | SQLite in memory MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in samples:
         out.append(
-            f"| {s['session']} | {s['rss_mib']:.1f} | {_mib(s.get('rss_anon_mib'))} | {s['uss_mib']:.1f} "
+            f"| {s['session']} | {s['rss_mib']:.1f} | {_mib(s.get('rss_anon_mib'))} | {_mib(s.get('rss_peak_mib'))} "
+            f"| {s['uss_mib']:.1f} "
             f"| {s['fds']} | {s['threads']} "
             f"| {s['textures']} | {s['instructions']} | {s['widgets']} | {s['kiosk_apps']} | {s['rule_handlers']} "
             f"| {s['frame_p95_ms']:.1f} | {s['db_bytes'] // 1024} + {s['wal_bytes'] // 1024} "
@@ -211,6 +212,10 @@ def lines(result: dict, when: str) -> list[str]:
         f"Memory at the end: RSS {last['rss_mib']:.0f} MiB against the bare Kivy app's {bare['rss_mib']:.0f} MiB "
         f"({ratio:.2f}x; goal within 1.5x), USS {last['uss_mib']:.0f} against {bare['uss_mib']:.0f} MiB.",
         "",
+        "Each sample is taken on Welcome after the last citizen's screens were dropped and their memory",
+        "returned (`KioskApp.release_screens`, a second after a citizen is back on Welcome: the next citizen",
+        "comes after it); the highest RSS so far is the kernel's high-water mark (`VmHWM`), a citizen's",
+        "screens included.",
         "USS counts only the pages no other process shares, so it moves with whatever else runs (other Kivy",
         "processes share the same libraries); RSS is the figure to follow. The files: the WAL grows until",
         "SQLite's automatic checkpoint (1,000 pages, 4 MiB) and stays there; the database keeps delivered",

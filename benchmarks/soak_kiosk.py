@@ -113,6 +113,16 @@ def file_report(kiosk) -> str:
     return tracking_id
 
 
+def _next_citizen_comes_later(kiosk) -> None:
+    """A session that ended (a receipt taken, a citizen who walked away) lets the kiosk
+    drop its screens and return their memory a second later (``KioskApp.release_screens``);
+    the next citizen comes after that, as in a hall, not within the same second."""
+    app = kiosk.app
+    if app._release_event is not None:  # noqa: SLF001 - scheduled by end_session
+        done = app.releases
+        kiosk.wait_until(lambda: app.releases > done, max_frames=600, what="the screens released")
+
+
 def _fill_category(kiosk, fill_category) -> None:
     assert kiosk.current == "category", kiosk.current
     fill_category(kiosk)
@@ -269,6 +279,8 @@ def rss_split_mib() -> dict[str, float]:
         key, _, value = line.partition(":")
         if key in ("RssAnon", "RssFile", "RssShmem"):
             split[key.lower().replace("rss", "rss_") + "_mib"] = int(value.split()[0]) / 1024
+        elif key == "VmHWM":  # the highest RSS so far: with a citizen's screens, before they are dropped
+            split["rss_peak_mib"] = int(value.split()[0]) / 1024
     return split
 
 
@@ -338,6 +350,7 @@ def main(config_path: str, sessions: int, every: int, tracking_ids: list[str]) -
             else:
                 walk_away(kiosk)
             kiosk.frames(2)
+            _next_citizen_comes_later(kiosk)
             print(f"SESSION {n} {kind}", flush=True)
             if n % every == 0 or n == sessions:
                 _emit(sample(n, kiosk, driver.frame_ms, config.data_path))

@@ -163,6 +163,7 @@ class KioskKeyboard(VKeyboard):
         the app alive after the app stopped (``KioskApp.on_stop``)."""
         for keyboard in list(cls._built):
             keyboard.target = None
+            keyboard.callback = None  # the last field's "keyboard released" (FocusBehavior): the field too
 
     def __init__(self, **kwargs):
         KioskKeyboard._built.add(self)
@@ -392,9 +393,24 @@ class KioskTextInput(TextInput):
         super().__init__(**kwargs)
         self.cleaned = None  # a CleanResult describing what insert_text removed
         self._reveal = Clock.create_trigger(self.reveal, -1)
+        self._viewport_at = (0, 0)
+        self._viewport = Clock.create_trigger(self._adjust_viewport_now, -1)
         self.fbind("focus", self._reveal)
         self.fbind("below", self._follow_below)
         self.fbind("text", self._forget_history)
+
+    def _adjust_viewport(self, cc, cr):
+        """Keep the cursor in view, before the next frame, with a trigger of this field's
+        own. Kivy 2.3 decorates ``TextInput._adjust_viewport`` with ``kivy.clock.triggered``,
+        which keeps the arguments of the last call in the function itself, for the life of
+        the process: the last field typed in, and through it its whole screen, could never
+        be freed when the kiosk drops a citizen's screens (``KioskApp.release_screens``); and
+        of two fields moved in one frame, only the second was adjusted."""
+        self._viewport_at = (cc, cr)
+        self._viewport()
+
+    def _adjust_viewport_now(self, _dt) -> None:
+        TextInput._adjust_viewport.__wrapped__(self, *self._viewport_at)
 
     def _forget_history(self, _field, text: str) -> None:
         """An emptied field forgets its undo history too. Kivy's TextInput keeps every

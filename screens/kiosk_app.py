@@ -41,6 +41,9 @@ LATER_KV_FILES = ("filing.kv", "receipt.kv", "status.kv", "error.kv", "scan.kv",
 #: While staff are called, the idle time and its countdown are this many times longer (a
 #: citizen waits without touching anything; 60 s become 5 minutes before the warning).
 STAFF_CALL_PATIENCE = 5.0
+#: Seconds after a session ends before the screens it built are dropped and the heap they
+#: used goes back to the system (Welcome is drawn first; a new citizen by then keeps them).
+RELEASE_AFTER_S = 1.0
 #: The hidden way to the admin screen: this many taps in Welcome's top-left corner ...
 ADMIN_TAPS, ADMIN_TAPS_WITHIN_S, ADMIN_CORNER = 5, 4.0, 0.12  # ... within 4 s, in 12% of each side
 
@@ -143,6 +146,9 @@ class KioskApp(App):
         self.ring = access.FocusRing(scope=self._focus_scope, on_focus=self._say_focused,
                                      can_act=lambda: self.tap_guard.settle_left() == 0)
         self._announce_event = None
+        self._release_event = None  # dropping the last citizen's screens (release_screens)
+        #: How many times the screens were dropped and their memory returned (tests, the soak).
+        self.releases = 0
         self._overlay = None  # the overlay on top of the screens, if any (screens.access.top_overlay)
 
     # -- lifecycle ------------------------------------------------------------------
@@ -256,7 +262,7 @@ class KioskApp(App):
         return screen
 
     def on_stop(self):
-        for event in (getattr(self, "_sync_event", None), getattr(self, "_tidy_event", None)):
+        for event in (getattr(self, "_sync_event", None), getattr(self, "_tidy_event", None), self._release_event):
             if event is not None:
                 event.cancel()
         ExceptionManager.remove_handler(self._safety_net)
@@ -367,6 +373,7 @@ class KioskApp(App):
         self.session.leave_filing()
         self._reset_screens()
         self.root.current = "welcome"
+        self._release_soon()
 
     def back_to_welcome(self) -> None:
         """Back from the status or scan screen: Welcome in the citizen's language (what was
@@ -407,6 +414,40 @@ class KioskApp(App):
         self._reset_screens()
         self.lang = self.session.language
         self.root.current = "welcome"
+        self._release_soon()
+
+    def _release_soon(self) -> None:
+        if self._release_event is not None:
+            self._release_event.cancel()
+        self._release_event = Clock.schedule_once(lambda _dt: self.release_screens(), RELEASE_AFTER_S)
+
+    def release_screens(self) -> None:
+        """Between citizens: drop every screen but Welcome (each is built again when next
+        shown, in 5-30 ms) and give the memory they held back to the system. A kiosk that
+        kept every screen it had shown held them, their kv bindings and their textures for
+        weeks, and the heap they freed stayed resident (issue 17: about 20 MiB at Welcome
+        after each filing, ``benchmarks/soak.py``); nothing a citizen typed or saw stays
+        in a widget either. After a session's end, and after Back to Welcome (a draft
+        discarded, a status looked up). Only on Welcome: a citizen who has started again
+        keeps the screens."""
+        self._release_event = None
+        if self.root is None or self.root.current != "welcome" or not self.ready:
+            return
+        import gc
+
+        from kiosk.runtime.memory import return_free_heap
+
+        KioskKeyboard.forget_fields()  # the docked keyboard still aims at the last field: its screen
+        for screen in [s for s in self.manager.screens if s.name != "welcome"]:
+            self.manager.remove_widget(screen)
+        # The transition keeps the last screen it took out (not allowed None): a new one keeps none.
+        self.manager.transition = NoTransition()
+        gc.collect()  # screens hold reference cycles (kv rules, bindings)
+        # Their textures and buffers are deleted as the next frame starts: trim after it.
+        Clock.schedule_once(lambda _dt: self._returned(return_free_heap()), 0.2)
+
+    def _returned(self, _trimmed: bool) -> None:
+        self.releases += 1
 
     def _unfocus_all(self) -> None:
         """Drop focus from every field, which also hides the on-screen keyboard."""

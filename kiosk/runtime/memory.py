@@ -55,3 +55,20 @@ def settle_malloc(environ: dict[str, str] | None = None) -> dict[str, int]:
         else:
             log.warning("mallopt(%s, %d) was refused: the kiosk's memory may creep over weeks", name, value)
     return done
+
+
+def return_free_heap() -> bool:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim(0)``, which
+    also releases free pages in the middle of a heap, not only at its top). What a
+    citizen's session freed (its screens' objects, their textures in a software renderer,
+    the receipt's preview) otherwise stays resident as free space for the next session:
+    about 20 MiB at Welcome after each filing (``benchmarks/soak.py``). It takes a few
+    milliseconds; the kiosk calls it when a session has ended and its screens are gone
+    (``KioskApp``). False when the C library has no ``malloc_trim`` (musl)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
+    trim(0)
+    return True

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 FIELDS = ("session", "rss_mib", "uss_mib", "fds", "threads", "textures", "instructions", "widgets", "kiosk_apps",
           "rule_handlers", "rule_handler_widgets", "frame_p95_ms", "frames", "db_bytes", "wal_bytes",
-          "receipt_files", "receipt_bytes", "outbox_waiting", "gc_objects")
+          "receipt_files", "receipt_bytes", "outbox_waiting", "gc_objects", "rss_peak_mib")
 
 
 def test_a_short_soak_counts_real_sessions_receipts_and_objects():
@@ -45,7 +45,12 @@ def test_a_short_soak_counts_real_sessions_receipts_and_objects():
     assert last["frames"] > 0 and last["frame_p95_ms"] > 0
     assert last["receipt_files"] >= 2 and last["receipt_bytes"] > 0  # the file printer's receipts
     assert last["outbox_waiting"] == 0
-    assert samples[1]["widgets"] > samples[0]["widgets"]  # the screens behind Welcome, built on first use
+    # The screens behind Welcome were built for each citizen and dropped once they left
+    # (KioskApp.release_screens): each sample holds Welcome, its overlays and the docked
+    # keyboard (about 50 widgets of its own), not the 500 of every screen shown; the
+    # high-water mark holds the screens a citizen had.
+    assert all(s["widgets"] < samples[0]["widgets"] + 60 for s in samples), [s["widgets"] for s in samples]
+    assert all(s["rss_peak_mib"] >= s["rss_mib"] for s in samples)
     assert result["bare"]["rss_mib"] > 0
 
     section = soak.lines(result, "in a test")

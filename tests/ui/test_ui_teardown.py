@@ -103,3 +103,57 @@ def test_overlays_opened_again_and_again_leave_no_bindings_behind(kiosk, clock, 
     for _ in range(3):
         once()
     assert {name: _followers(overlay) for name, overlay in overlays.items()} == first
+
+
+def _file_and_take_the_receipt(kiosk, title: str) -> dict[str, weakref.ref]:
+    """A citizen files a report on the on-screen keyboard and taps Done on the receipt;
+    weak references to every screen they were shown."""
+    from tests.support.kiosk_ui import fill_to_review, send
+
+    fill_to_review(kiosk, "id", title, "Antrean panjang sejak pagi di loket dua", screenshot=False)
+    send(kiosk)
+    kiosk.wait_until(lambda: kiosk.current == "receipt", what="the receipt")
+    receipt = kiosk.screen
+    kiosk.wait_until(lambda: receipt.print_state != "printing", what="printing")
+    seen = {screen.name: weakref.ref(screen) for screen in kiosk.app.root.screens}
+    kiosk.tap(receipt.ids.done)
+    assert kiosk.current == "welcome"
+    return seen
+
+
+def test_a_citizen_s_screens_are_dropped_and_freed_once_they_have_left(kiosk):
+    """GIVEN a citizen who filed a report and took the receipt WHEN the kiosk has been on
+    Welcome for a moment THEN every screen they were shown is gone from the kiosk and freed
+    (nothing they typed stays in a widget; their memory goes back), and the next citizen
+    files on screens built anew, empty."""
+    app = kiosk.app
+    seen = _file_and_take_the_receipt(kiosk, "Loket dua tutup")
+    assert {"kind", "describe", "identity", "review", "receipt"} <= set(seen)
+    kiosk.wait_until(lambda: app.releases == 1, what="the screens released")
+    assert app.manager.screen_names == ["welcome"]
+    gc.collect()
+    assert [name for name, ref in seen.items() if ref() is not None and name != "welcome"] == []
+    assert "Loket dua tutup" not in kiosk.all_text()
+
+    kiosk.tap(kiosk.screen.ids.start)
+    kiosk.tap(kiosk.screen.ids.choices.children[-1])
+    from tests.support.kiosk_ui import fill_category
+
+    fill_category(kiosk)
+    assert kiosk.current == "describe" and kiosk.screen.ids.title.text == "" and kiosk.screen.ids.description.text == ""
+    assert kiosk.screen is not seen["describe"]()
+
+
+def test_a_citizen_who_starts_at_once_keeps_the_screens(kiosk):
+    """GIVEN a report just taken WHEN the next citizen taps Start before the kiosk has let
+    go of the screens THEN nothing is dropped under them: the screens stay until that
+    citizen's session ends too."""
+    app = kiosk.app
+    _file_and_take_the_receipt(kiosk, "Loket dua tutup")
+    kiosk.tap(kiosk.screen.ids.start)
+    kind = kiosk.screen
+    assert kiosk.current == "kind"
+    assert app._release_event is not None  # noqa: SLF001 - the release the session's end asked for
+    kiosk.wait_until(lambda: app._release_event is None, what="the moment the screens would go")  # noqa: SLF001
+    kiosk.frames(3)
+    assert app.releases == 0 and kiosk.screen is kind and app.root.has_screen("receipt")

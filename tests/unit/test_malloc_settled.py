@@ -56,3 +56,43 @@ def test_what_the_environment_says_wins():
          "settle_malloc({'MALLOC_ARENA_MAX': '4', 'MALLOC_MMAP_THRESHOLD_': '65536'})]))"],
         capture_output=True, text=True, timeout=60, check=True).stdout
     assert json.loads(said) == [{"M_MMAP_THRESHOLD": 128 * 1024}, {}]
+
+
+TRIM_PROBE = r"""
+import json, sys
+from kiosk.runtime.memory import return_free_heap, settle_malloc
+
+def rss_kib():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+
+settle_malloc()
+before = rss_kib()
+# A citizen's session: many small blocks (widgets, label textures, shader state), under
+# the mmap threshold, so cut from the heap; every other one stays (what the kiosk keeps),
+# so the freed ones are holes in the middle of the heap, not at its top.
+blocks = [bytearray(24 << 10) for _ in range(2000)]
+kept = blocks[::2]
+del blocks
+trimmed = return_free_heap() if sys.argv[1] == "trim" else False
+print(json.dumps({"trimmed": trimmed, "resident_kib": rss_kib() - before, "kept_kib": len(kept) * 24}))
+"""
+
+
+def _after_session(mode: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", TRIM_PROBE, mode], capture_output=True, text=True, env=env,
+                         timeout=60, check=True).stdout
+    return json.loads(out)
+
+
+def test_the_heap_a_session_freed_goes_back_when_the_kiosk_returns_it():
+    """GIVEN a heap with ~24 MiB freed in holes between blocks still in use (a session's
+    screens dropped, Welcome and its caches kept) WHEN the kiosk returns the free heap
+    (KioskApp.release_screens) THEN what stays resident is about what is still in use;
+    without it, the holes stay resident too."""
+    kept, trimmed = _after_session("keep"), _after_session("trim")
+    assert trimmed["trimmed"] is True
+    assert trimmed["resident_kib"] < kept["resident_kib"] - 16 * 1024  # most of the 24 MiB of holes went back
+    assert trimmed["resident_kib"] < trimmed["kept_kib"] * 1.3  # little more than the blocks in use
