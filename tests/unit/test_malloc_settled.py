@@ -33,9 +33,10 @@ print(json.dumps({"settled": settled, "kept_kib": rss_kib() - before}))
 """
 
 
-def _kept(mode: str) -> dict:
+def _kept(mode: str, probe: str = PROBE) -> dict:
+    """What ``probe`` prints, run in a fresh process with glibc as it comes (no MALLOC_ variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    out = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, env=env,
+    out = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, env=env,
                          timeout=60, check=True).stdout
     return json.loads(out)
 
@@ -80,19 +81,12 @@ print(json.dumps({"trimmed": trimmed, "resident_kib": rss_kib() - before, "kept_
 """
 
 
-def _after_session(mode: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
-    out = subprocess.run([sys.executable, "-c", TRIM_PROBE, mode], capture_output=True, text=True, env=env,
-                         timeout=60, check=True).stdout
-    return json.loads(out)
-
-
 def test_the_heap_a_session_freed_goes_back_when_the_kiosk_returns_it():
     """GIVEN a heap with ~24 MiB freed in holes between blocks still in use (a session's
     screens dropped, Welcome and its caches kept) WHEN the kiosk returns the free heap
     (KioskApp.release_screens) THEN what stays resident is about what is still in use;
     without it, the holes stay resident too."""
-    kept, trimmed = _after_session("keep"), _after_session("trim")
+    kept, trimmed = _kept("keep", TRIM_PROBE), _kept("trim", TRIM_PROBE)
     assert trimmed["trimmed"] is True
     assert trimmed["resident_kib"] < kept["resident_kib"] - 16 * 1024  # most of the 24 MiB of holes went back
     assert trimmed["resident_kib"] < trimmed["kept_kib"] * 1.3  # little more than the blocks in use
