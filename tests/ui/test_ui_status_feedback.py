@@ -28,12 +28,16 @@ def _show(kiosk, widget) -> None:
     _visible(kiosk, widget)
 
 
-def _visible(kiosk, widget) -> None:
-    """``widget`` lies inside the answer's visible part."""
+def _in_view(kiosk, widget) -> bool:
     scroll = kiosk.screen.ids.result_scroll
     view_bottom, view_top = scroll.to_window(scroll.x, scroll.y)[1], scroll.to_window(scroll.x, scroll.top)[1]
     bottom, top = widget.to_window(widget.x, widget.y)[1], widget.to_window(widget.x, widget.top)[1]
-    assert view_bottom - 1 <= bottom and top <= view_top + 1, f"{widget!r} not in view"
+    return view_bottom - 1 <= bottom and top <= view_top + 1
+
+
+def _visible(kiosk, widget) -> None:
+    """``widget`` lies inside the answer's visible part."""
+    assert _in_view(kiosk, widget), f"{widget!r} not in view"
 
 
 def _keyboard_top(kiosk) -> float:
@@ -252,7 +256,11 @@ def test_the_answer_to_the_answer_fits_at_both_kiosk_sizes(kivy_window, offline_
         kiosk.focus(ids.objection)
         for size in KIOSK_SIZES:
             with window_size(kiosk, size):
-                kiosk.frames(5)
+                # The panel is laid out again for the new size and brought above the keyboard
+                # over a few frames (more when the machine is busy): wait for it, then look.
+                objection = (ids.objection_hint, ids.objection, ids.cancel_objection, ids.send_objection)
+                kiosk.wait_until(lambda: all(_in_view(kiosk, w) for w in objection), max_frames=120,
+                                 what=f"the objection in view above the keyboard at {size}")
                 assert ids.objection.focus
                 assert not any(_on_screen(kiosk, key) for key in _keys(kiosk))
                 # Without scrolling: the words, the field and its buttons, all above the keyboard.
