@@ -21,7 +21,6 @@ the camera sees. This module imports neither OpenCV nor NumPy; only the child do
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from multiprocessing.connection import Connection
 from typing import Callable
 
 from devices.camera_types import CameraError, CameraUnavailable, Frame, ScanResult
+from kiosk.kernel import children
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,8 @@ CHILD_WORD = "camera-serve"
 
 
 def child_command() -> list[str]:
-    """How this program starts the camera's process: ``python -m devices.camera_process``,
-    or, in the PyInstaller bundle (no ``-m`` there), the bundle itself with the
-    ``camera-serve`` word that ``main.py`` hands to :func:`main`."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, CHILD_WORD]
-    return [sys.executable, "-m", "devices.camera_process"]
+    """How this program starts the camera's process (:func:`kiosk.kernel.children.command`)."""
+    return children.command("devices.camera_process", CHILD_WORD)
 
 
 class CameraProcess:
@@ -75,14 +71,12 @@ class CameraProcess:
 
     def start(self) -> None:
         ours, theirs = socket.socketpair()
-        # The child finds our packages where we found them (a kiosk started from any folder).
-        environ = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             with theirs:
                 self._process = subprocess.Popen(
                     [*child_command(), str(theirs.fileno()), self.spec, str(self.fps), self.status_base_url,
                      str(self.preview_width)],
-                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=environ)
+                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=children.environ())
         except OSError as exc:  # no memory or no process left to start it: a camera fault like any other
             ours.close()
             self._process = None

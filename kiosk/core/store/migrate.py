@@ -15,13 +15,13 @@ again and reports why as it always has (its screen, its log).
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from kiosk.core.store.db import SCHEMA_HEAD, StoreError, migrate, schema_revision
+from kiosk.kernel import children
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,8 @@ TIMEOUT_S = 600
 
 
 def child_command(db_file: Path) -> list[str]:
-    """``python -m kiosk.core.store.migrate FILE``, or in the PyInstaller bundle (no ``-m``
-    there) the bundle itself with :data:`CHILD_WORD`, which ``main.py`` hands to :func:`main`."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, CHILD_WORD, str(db_file)]
-    return [sys.executable, "-m", "kiosk.core.store.migrate", str(db_file)]
+    """The child that migrates ``db_file`` (:func:`kiosk.kernel.children.command`)."""
+    return [*children.command("kiosk.core.store.migrate", CHILD_WORD), str(db_file)]
 
 
 def prepare(db_file: Path) -> bool:
@@ -46,10 +43,8 @@ def prepare(db_file: Path) -> bool:
     if found == SCHEMA_HEAD:
         return True
     started = time.monotonic()
-    # The child finds our packages where we found them (a kiosk started from any folder).
-    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
-        done = subprocess.run(child_command(db_file), stdin=subprocess.DEVNULL, env=environ,
+        done = subprocess.run(child_command(db_file), stdin=subprocess.DEVNULL, env=children.environ(),
                               timeout=TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.warning("the database migration in its own process did not finish (%s): the kiosk migrates it itself",
