@@ -7,6 +7,7 @@ environment's services. The session methods here forward to it and move the scre
 """
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import traceback
@@ -433,10 +434,6 @@ class KioskApp(App):
         self._release_event = None
         if self.root is None or self.root.current != "welcome" or not self.ready:
             return
-        import gc
-
-        from kiosk.runtime.memory import return_free_heap
-
         KioskKeyboard.forget_fields()  # the docked keyboard still aims at the last field: its screen
         for screen in [s for s in self.manager.screens if s.name != "welcome"]:
             self.manager.remove_widget(screen)
@@ -444,9 +441,12 @@ class KioskApp(App):
         self.manager.transition = NoTransition()
         gc.collect()  # screens hold reference cycles (kv rules, bindings)
         # Their textures and buffers are deleted as the next frame starts: trim after it.
-        Clock.schedule_once(lambda _dt: self._returned(return_free_heap()), 0.2)
+        Clock.schedule_once(self._return_heap, 0.2)
 
-    def _returned(self, _trimmed: bool) -> None:
+    def _return_heap(self, _dt) -> None:
+        from kiosk.runtime.memory import return_free_heap
+
+        return_free_heap()
         self.releases += 1
 
     def _unfocus_all(self) -> None:
