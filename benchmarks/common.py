@@ -24,11 +24,18 @@ REPORTS = 100_000
 PASSWORD = "kata sandi benchmark panjang"
 
 
+#: The Kivy homes handed to child processes; each is removed when this process ends.
+_KIVY_HOMES: list[tempfile.TemporaryDirectory] = []
+
+
 def kivy_process_env() -> dict[str, str]:
-    """This process's environment plus a headless, hermetic Kivy (its own KIVY_HOME)."""
+    """This process's environment plus a headless, hermetic Kivy: a KIVY_HOME of its own
+    (Kivy writes its config and icons there), removed when this process exits."""
     env = dict(os.environ)
     env.update(KIVY_NO_ARGS="1", KIVY_LOG_MODE="PYTHON", KIVY_NO_FILELOG="1")
-    env["KIVY_HOME"] = tempfile.mkdtemp(prefix="bench-kivy-")
+    home = tempfile.TemporaryDirectory(prefix="bench-kivy-")
+    _KIVY_HOMES.append(home)
+    env["KIVY_HOME"] = home.name
     return env
 
 

@@ -113,3 +113,22 @@ def test_the_memory_probe_after_one_citizen_files_and_prints_one_report(tmp_path
         assert len(list((tmp_path / "receipts").glob("*.bin"))) == 1
     finally:
         _stop(proc)
+
+
+def test_a_benchmark_leaves_no_kivy_home_behind():
+    """Each kiosk process a benchmark starts gets a Kivy home of its own, and the benchmark
+    removes them when it ends: `make bench` had left a directory in /tmp per process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from benchmarks.common import ROOT
+
+    script = ("import os\nfrom benchmarks.common import kivy_process_env\n"
+              "homes = [kivy_process_env()['KIVY_HOME'] for _ in range(3)]\n"
+              "assert all(os.path.isdir(h) for h in homes) and len(set(homes)) == 3\n"
+              "print('\\n'.join(homes))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    homes = done.stdout.split()
+    assert len(homes) == 3 and not any(Path(home).exists() for home in homes)
