@@ -1,7 +1,6 @@
 """Widgets and helpers shared by the kiosk's screens (thin: no business logic)."""
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -12,6 +11,7 @@ from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.core.image import Image as CoreImage
 from kivy.event import EventDispatcher
+from kivy.graphics.texture import Texture
 from kivy.metrics import dp
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.scrollview import ScrollView
@@ -89,18 +89,22 @@ def tr(language: str, msgid: str, **params: object) -> str:
     return text.format(**params) if params else text
 
 
-def qr_texture(payload: str, box_size: int = 10):
-    """A Kivy texture of a QR code (for the receipt screen)."""
+def qr_texture(payload: str):
+    """A Kivy texture of a QR code (for the receipt screen), one texel a module, kept sharp
+    when the screen scales it up. Drawn from qrcode's matrix: going through a Pillow image
+    and a PNG loaded all 40 of Pillow's format plugins into the kiosk on the first receipt
+    (issue 17)."""
     import qrcode
 
-    qr = qrcode.QRCode(border=2, box_size=box_size, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
     qr.add_data(payload)
     qr.make(fit=True)
-    img = qr.make_image(fill_color="black", back_color="white").convert("RGB")
-    buf = io.BytesIO()
-    img.save(buf, format="png")
-    buf.seek(0)
-    texture = CoreImage(buf, ext="png").texture
+    rows = qr.get_matrix()  # True where a module is dark; the border included
+    # RGBA: four bytes a texel keep every row aligned for OpenGL, whatever the code's size.
+    dark, light = b"\x00\x00\x00\xff", b"\xff\xff\xff\xff"
+    pixels = b"".join(dark if module else light for row in reversed(rows) for module in row)  # GL: bottom row first
+    texture = Texture.create(size=(len(rows), len(rows)), colorfmt="rgba")
+    texture.blit_buffer(pixels, colorfmt="rgba", bufferfmt="ubyte")
     texture.mag_filter = "nearest"
     return texture
 

@@ -22,7 +22,7 @@ from kiosk.core.flow import Step
 from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.core.labels import KIND_EXPLANATIONS, KIND_LABELS
 from kiosk.kernel.durations import duration_words
-from kiosk.kernel.i18n import long_date
+from kiosk.kernel.i18n import long_date, month_year, weekday_names
 from screens.icons import CATEGORY_ICONS, KIND_ICONS, OTHER_CATEGORY
 from screens.common import icon_markup, tr
 
@@ -483,14 +483,12 @@ class WhenWhereScreen(StepScreen):
 
     def _show_date(self):
         """The chosen date in words, and the calendar's month (the flow says which days count)."""
-        from babel.dates import format_date, get_day_names
-
-        flow, locale = self.flow, ("id" if self.app.lang == "id" else "en")
+        flow = self.flow
         date = flow.draft.incident_date
         self.date_text = long_date(date, self.app.lang) if date else ""
-        self.month_text = format_date(flow.calendar_month, "LLLL y", locale=locale)
+        self.month_text = month_year(flow.calendar_month, self.app.lang)
         self.can_earlier, self.can_later = flow.can_turn_calendar(-1), flow.can_turn_calendar(1)
-        names = get_day_names("abbreviated", locale=locale)
+        names = weekday_names(self.app.lang)
         for weekday, label in enumerate(refill(self.ids.weekdays, [None] * 7, lambda _k: Factory.WeekdayName())):
             label.text = names[weekday]  # Monday first, as the grid
         days = [day for week in flow.calendar_weeks() for day in week]

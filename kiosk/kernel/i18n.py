@@ -57,11 +57,43 @@ def ngettext_for(language: str):
     return translations(language).ngettext
 
 
-def long_date(value: dt.date, language: str) -> str:
-    """``23 November 2026`` in Indonesian or English."""
-    from babel.dates import format_date  # loads locale data: not at start-up
+# -- dates in words ---------------------------------------------------------------------------
+# CLDR's words for the two languages, as Babel gives them (``babel.dates``): a test compares
+# every day of a year with Babel's ``format_date``. Babel itself is not asked at run time:
+# loading its locale data for two languages kept 5 MiB in the kiosk for the process's life,
+# after the first citizen saw a date (issue 17); these are sixty words.
+_MONTHS = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+#: Abbreviated day names, Monday first (as the kiosk's calendar and ``date.weekday()``).
+_WEEKDAYS = {
+    "id": ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
 
-    return format_date(value, format="long", locale="id" if language == "id" else "en")
+
+def _date_language(language: str) -> str:
+    return "id" if language == "id" else "en"
+
+
+def long_date(value: dt.date, language: str) -> str:
+    """``23 November 2026`` in Indonesian, ``November 23, 2026`` in English (CLDR's long
+    date, Babel's ``format_date(value, "long")``)."""
+    month = _MONTHS[_date_language(language)][value.month - 1]
+    return f"{value.day} {month} {value.year}" if language == "id" else f"{month} {value.day}, {value.year}"
+
+
+def month_year(value: dt.date, language: str) -> str:
+    """``November 2026``: a calendar's heading (Babel's ``format_date(value, "LLLL y")``)."""
+    return f"{_MONTHS[_date_language(language)][value.month - 1]} {value.year}"
+
+
+def weekday_names(language: str) -> tuple[str, ...]:
+    """Abbreviated day names, Monday first (Babel's ``get_day_names("abbreviated")``)."""
+    return _WEEKDAYS[_date_language(language)]
 
 
 @functools.lru_cache(maxsize=None)

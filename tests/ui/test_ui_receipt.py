@@ -169,3 +169,20 @@ def test_welcome_says_when_the_printer_cannot_print(kivy_window, env, clock, lan
     finally:
         kiosk.close()
         sim.close()
+
+
+def test_the_receipt_screen_s_qr_code_reads_as_the_receipt_s(kiosk, env):
+    """GIVEN a saved report on the receipt screen THEN the QR code on the screen, as the
+    window draws it, reads (zxing-cpp, as a phone would) as the printed receipt's: upright
+    and not mirrored (the texture is made from the code's modules, bottom row first)."""
+    import cv2
+    import zxingcpp
+
+    from tests.support.text_fit import picture
+
+    saved = show_receipt_for_saved_report(kiosk, env)
+    kiosk.wait_until(lambda: kiosk.screen.print_state == "printed", what="printing")
+    image = cv2.imread(str(picture(kiosk, "receipt-qr")))
+    [code] = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    assert code.text == kiosk.screen._content.qr_text and saved.tracking_id in code.text.replace("-", "")
+    assert code.orientation == 0 and not code.extra.get("IsMirrored"), code.extra  # upside down reads at -90
