@@ -440,7 +440,16 @@ class KioskApp(App):
         # The transition keeps the last screen it took out (not allowed None): a new one keeps none.
         self.manager.transition = NoTransition()
         gc.collect()  # screens hold reference cycles (kv rules, bindings)
-        # Their textures and buffers are deleted as the next frame starts: trim after it.
+        Clock.schedule_once(self._collect_late, 0.2)
+
+    def _collect_late(self, _dt) -> None:
+        # What the frames since let go of: widgets that the screens' pending clock events
+        # and layout triggers still held at the first collection (tens of thousands of
+        # objects), which would otherwise wait for Python's rare full collection.
+        gc.collect()
+        # A dead widget's textures and buffers are deleted when the window next draws, and
+        # Welcome, unchanged, would not draw until the next citizen: draw once, then trim.
+        Window.canvas.ask_update()
         Clock.schedule_once(self._return_heap, 0.2)
 
     def _return_heap(self, _dt) -> None:
