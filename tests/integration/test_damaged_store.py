@@ -145,7 +145,10 @@ def test_the_worker_thread_sets_the_damaged_report_aside_and_delivers_the_rest(p
     watch = _PassWatch(GOOD + 1)
     logger = logging.getLogger("sync_queue.worker")
     logger.addHandler(watch)
-    level, logger.level = logger.level, logging.INFO
+    # setLevel, not the attribute: logging caches each logger's "is INFO on?" answer, and
+    # only setLevel clears it (a worker that logged before, at WARNING, kept it False).
+    level = logger.level
+    logger.setLevel(logging.INFO)
     env = build_env(config)
     try:
         env.sync.start()
