@@ -17,7 +17,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from devices.camera_types import CameraError, CameraUnavailable, ScanResult
+from devices.camera_types import CameraError, CameraNotOpened, CameraUnavailable, ScanResult
 from devices.qr import scan
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class _Images:
         self._next = 0
         self._first = self._decode_next()
         if self._first is None:
-            raise CameraUnavailable("no readable image in the configured camera source")
+            raise CameraNotOpened("no readable image in the configured camera source")
 
     def _decode_next(self) -> np.ndarray | None:
         for _ in range(len(self.paths)):
@@ -69,7 +69,7 @@ class _Capture:
             self.cap, self.loops = cv2.VideoCapture(spec), Path(spec).is_file()
         if not self.cap.isOpened():
             self.cap.release()
-            raise CameraUnavailable(f"camera source {spec!r} cannot be opened")
+            raise CameraNotOpened(f"camera source {spec!r} cannot be opened")
 
     def read(self) -> np.ndarray | None:
         ok, frame = self.cap.read()
@@ -86,7 +86,7 @@ def open_source(spec: str):
     """The frame source for a ``camera_source`` setting (raises CameraUnavailable)."""
     spec = (spec or "").strip()
     if not spec:
-        raise CameraUnavailable("no camera configured (camera_source is empty)")
+        raise CameraNotOpened("no camera configured (camera_source is empty)")
     path = Path(spec)
     if path.is_dir():
         return _Images(sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))

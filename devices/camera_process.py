@@ -28,7 +28,7 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Callable
 
-from devices.camera_types import CameraError, CameraUnavailable, Frame, ScanResult
+from devices.camera_types import CameraError, CameraUnavailable, Frame, ScanResult, error_from_wire
 from kiosk.kernel import children
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class CameraProcess:
                     self.on_result(ScanResult(*message[1:]))
                 elif kind == "error":
                     reported = True
-                    self.on_error(CameraUnavailable(message[1]))
+                    self.on_error(error_from_wire(message[1], message[2]))
         except Exception as exc:  # noqa: BLE001 - a callback's bug must not leave the child running
             log.error("camera listener failed: %s", type(exc).__name__)
             self._stopping.set()
@@ -167,7 +167,7 @@ def serve(conn, spec: str, fps: float, status_base_url: str, preview_width: int)
         send(("frame", frame.tobytes(), width, height, camera_width, camera_height))
 
     def on_error(error: CameraError) -> None:
-        send(("error", str(error)))
+        send(("error", type(error).__name__, str(error)))
         finished.set()
 
     reader = CameraReader(spec, fps=fps, status_base_url=status_base_url, on_frame=on_frame,

@@ -30,4 +30,21 @@ class CameraError(Exception):
 
 
 class CameraUnavailable(CameraError):
-    pass
+    """The camera was there and stopped: it delivers no more frames, or its process ended."""
+
+
+class CameraNotOpened(CameraUnavailable):
+    """The configured source could not be opened at all (no such device, no permission, no
+    readable image): the technician checks ``camera_source``, the cable and the rights."""
+
+
+#: The errors that cross from the camera's process to the kiosk, by name (the pipe carries
+#: the name and the message; the kiosk raises the same kind).
+ERRORS_BY_NAME: dict[str, type[CameraError]] = {
+    kind.__name__: kind for kind in (CameraError, CameraUnavailable, CameraNotOpened)}
+
+
+def error_from_wire(name: str, message: str) -> CameraError:
+    """The error the camera's process reported: its kind, or CameraUnavailable for a name
+    this kiosk does not know."""
+    return ERRORS_BY_NAME.get(name, CameraUnavailable)(message)

@@ -245,7 +245,7 @@ def check_camera(config: Config) -> tuple[bool, str, str]:
     import time
 
     from devices.camera_process import CameraProcess
-    from devices.camera_types import CameraError
+    from devices.camera_types import CameraError, CameraNotOpened
 
     if not config.camera_source:
         return True, "no camera configured: citizens type the report number", ""
@@ -261,9 +261,9 @@ def check_camera(config: Config) -> tuple[bool, str, str]:
             except queue.Empty:
                 return False, "the camera opened but delivered no frame", "replug the camera or try another USB port"
             if isinstance(item, CameraError):
-                opened = "cannot be opened" not in str(item) and "no readable image" not in str(item)
-                return False, str(item), ("replug the camera or try another USB port" if opened else
-                                          "check camera_source, the USB cable, and that the kiosk user may open the device")
+                return False, str(item), ("check camera_source, the USB cable, and that the kiosk user may open the device"
+                                          if isinstance(item, CameraNotOpened) else
+                                          "replug the camera or try another USB port")
             frames.append(item)
             first_at = first_at or time.monotonic()
         rate = (len(frames) - 1) / max(1e-6, time.monotonic() - first_at)

@@ -22,7 +22,7 @@ import cv2
 import pytest
 
 from devices.camera_process import CameraProcess
-from devices.camera_types import CameraUnavailable
+from devices.camera_types import CameraNotOpened, CameraUnavailable
 from devices.printer.file import FilePrinter
 from kiosk.core.receipt import ReceiptContent, print_receipt
 from kiosk.kernel.i18n import gettext_for
@@ -102,7 +102,9 @@ def test_a_camera_that_cannot_be_opened_is_one_clear_error(tmp_path):
     camera = heard.camera("/dev/video99")
     camera.start()
     kind, error = heard.events.get(timeout=WAIT_S)
-    assert kind == "error" and isinstance(error, CameraUnavailable) and "cannot be opened" in str(error)
+    # Its kind crosses the pipe with it: the technician is told to check the setting and
+    # the device's rights, not to replug a camera that works.
+    assert kind == "error" and isinstance(error, CameraNotOpened) and "cannot be opened" in str(error)
     camera._listener.join(WAIT_S)  # noqa: SLF001 - the listener ends with the child
     assert _gone(camera) and heard.events.empty()  # one error, not a second for the child's end
 
@@ -118,7 +120,7 @@ def test_a_child_that_dies_mid_scan_is_reported_and_nothing_else_breaks(camera_f
     heard.next("frame")
     os.kill(camera.pid, signal.SIGKILL)
     error = heard.next("error")
-    assert isinstance(error, CameraUnavailable) and "ended" in str(error)
+    assert isinstance(error, CameraUnavailable) and not isinstance(error, CameraNotOpened) and "ended" in str(error)
     camera.stop(wait=True)
 
     again = _Heard()
@@ -182,3 +184,16 @@ def test_the_doctor_reads_the_camera_through_its_process(camera_folder, tmp_path
     camera = next(c for c in json.loads(run.stdout) if c["check"] == "camera")
     assert camera["ok"], camera
     assert camera["detail"].startswith("1280x720 at about ") and camera["detail"].endswith(" frames per second")
+
+
+def test_the_doctor_tells_a_camera_it_cannot_open_from_one_that_stopped(tmp_path):
+    """GIVEN a camera_source naming no device WHEN the technician runs ``kiosk doctor``
+    THEN the camera line fails with the source's error and says to check the setting, the
+    cable and the rights (by the error's kind, which crosses from the camera's process)."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'data_dir = "{tmp_path / "data"}"\ncamera_source = "/dev/video99"\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "kiosk", "--config", str(config), "doctor", "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=WAIT_S * 2)
+    camera = next(c for c in json.loads(run.stdout) if c["check"] == "camera")
+    assert not camera["ok"] and "cannot be opened" in camera["detail"], camera
+    assert camera["fix"].startswith("check camera_source"), camera
