@@ -162,6 +162,9 @@ def main() -> int:
     from benchmarks import microphone
 
     microphone_results = microphone.measure()
+    from benchmarks import camera_start
+
+    camera_start_result = camera_start.measure()
     from benchmarks import drain, soak
 
     drain_rows = drain.measure_all()
@@ -236,6 +239,7 @@ def main() -> int:
     lines += ["", *sms_intake.lines(sms_rows)]
     lines += ["", *speech.lines(speech_results)]
     lines += ["", *microphone.lines(microphone_results)]
+    lines += ["", *camera_start.lines(camera_start_result)]
     lines += ["", *soak.lines(soak_result, f"measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on the machine above")]
     lines += ["", *drain.lines(drain_rows)]
     lines += [

@@ -132,3 +132,17 @@ def test_a_benchmark_leaves_no_kivy_home_behind():
     assert done.returncode == 0, done.stderr
     homes = done.stdout.split()
     assert len(homes) == 3 and not any(Path(home).exists() for home in homes)
+
+
+def test_the_camera_start_benchmark_times_real_first_frames():
+    """The camera-start benchmark starts the real camera process and the in-process reader
+    on the same source and times each to a real first frame; its section names both."""
+    from benchmarks import camera_start
+
+    result = camera_start.measure(runs=2)
+    assert len(result["child"]) == len(result["baseline"]) == 2
+    assert all(0 < s < camera_start.WAIT_S for s in result["child"] + result["baseline"])
+    section = camera_start.lines(result)
+    assert section[0] == camera_start.START and section[-1] == camera_start.END
+    assert any(line.startswith("| in its own process") for line in section)
+    assert any(line.startswith("| baseline: in the kiosk's process") for line in section)
