@@ -202,10 +202,10 @@ def lines(result: dict, when: str) -> list[str]:
         fd_change = " (file descriptors by kind: " + ", ".join(f"{k} {v:+d}" for k, v in moved.items() if v) + ")"
     out += [
         "",
-        f"From session {base['session']} to {last['session']}: RSS {change['rss_mib']:+.1f} MiB "
-        + (f"(anonymous {change['rss_anon_mib']:+.1f}, file-backed {change['rss_file_mib']:+.1f}), "
+        f"From session {base['session']} to {last['session']}: RSS {change['rss_mib']:+.1f} MiB (goal: under 5 MiB"
+        + (f"; anonymous {change['rss_anon_mib']:+.1f}, file-backed {change['rss_file_mib']:+.1f}"
            if "rss_anon_mib" in change and "rss_file_mib" in change else "")
-        + f"USS {change['uss_mib']:+.1f} MiB (goal: under 5 MiB); "
+        + f"), USS {change['uss_mib']:+.1f} MiB (it follows the other processes sharing its pages); "
         + ("nothing else grew" if not grew else "grew: " + ", ".join(f"{k} {change[k]:+g}" for k in grew) + fd_change)
         + f"; SQLite {change['db_bytes'] / 1024:+.0f} KiB, WAL {change['wal_bytes'] / 1024:+.0f} KiB, "
         f"receipts {change['receipt_files']:+d} files. "
