@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import machine, write_section
+from benchmarks.common import machine, percentile, write_section
 
 RUNS = int(os.environ.get("BENCH_CAMERA_RUNS", "10"))
 WAIT_S = 30.0
@@ -37,10 +37,16 @@ def _source(folder: Path) -> str:
     return str(folder)
 
 
-def _first_frame_s(make_camera) -> float:
-    """Seconds from ``start()`` to the first frame handed on; the camera stopped afterwards."""
+def _first_frame_s(in_own_process: bool, spec: str) -> float:
+    """Seconds from starting a camera on ``spec`` to the first frame it hands on; the camera
+    stopped afterwards (the child gone before the next run)."""
+    from devices.camera import CameraReader
+    from devices.camera_process import CameraProcess
+
     events: queue.Queue = queue.Queue()
-    camera, stop = make_camera(events)
+    callbacks = {"on_frame": lambda f: events.put(("frame", f)), "on_result": lambda _r: None,
+                 "on_error": lambda e: events.put(("error", e))}
+    camera = CameraProcess(spec, **callbacks) if in_own_process else CameraReader(spec, **callbacks)
     started = time.perf_counter()
     camera.start()
     try:
@@ -49,42 +55,27 @@ def _first_frame_s(make_camera) -> float:
             raise RuntimeError(f"the camera failed: {item}")
         return time.perf_counter() - started
     finally:
-        stop()
+        if in_own_process:
+            camera.stop(wait=True)
+        else:
+            camera.stop()
 
 
 def measure(runs: int = RUNS) -> dict:
-    from devices.camera import CameraReader
-    from devices.camera_process import CameraProcess
-
-    def in_child(spec):
-        def make(events):
-            camera = CameraProcess(spec, on_frame=lambda f: events.put(("frame", f)), on_result=lambda _r: None,
-                                   on_error=lambda e: events.put(("error", e)))
-            return camera, lambda: camera.stop(wait=True)  # the child gone before the next run
-        return make
-
-    def in_process(spec):
-        def make(events):
-            camera = CameraReader(spec, on_frame=lambda f: events.put(("frame", f)), on_result=lambda _r: None,
-                                  on_error=lambda e: events.put(("error", e)))
-            return camera, camera.stop
-        return make
-
     with tempfile.TemporaryDirectory(prefix="camera-start-") as folder:
         spec = _source(Path(folder))
-        _first_frame_s(in_process(spec))  # OpenCV's first use in this process: not the baseline's
+        _first_frame_s(False, spec)  # OpenCV's first use in this process: not the baseline's
         child, baseline = [], []
         for _ in range(runs):  # alternated, so that other work on the machine weighs on both
-            child.append(_first_frame_s(in_child(spec)))
-            baseline.append(_first_frame_s(in_process(spec)))
+            child.append(_first_frame_s(True, spec))
+            baseline.append(_first_frame_s(False, spec))
     return {"child": child, "baseline": baseline, "machine": machine(),
             "when": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
             "load": os.getloadavg()[2]}
 
 
 def _ms(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+    return 1000 * percentile(values, pct)
 
 
 def lines(result: dict) -> list[str]:

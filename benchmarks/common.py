@@ -24,6 +24,16 @@ REPORTS = 100_000
 PASSWORD = "kata sandi benchmark panjang"
 
 
+def percentile(values: list[float], pct: int, *, empty: float | None = None) -> float:
+    """The ``pct``-th percentile of ``values`` by nearest rank (the value at ``pct`` per cent
+    of the sorted list's last index); ``empty`` when there are none (an IndexError if not
+    given)."""
+    ordered = sorted(values)
+    if not ordered and empty is not None:
+        return empty
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
 #: The Kivy homes handed to child processes; each is removed when this process ends.
 _KIVY_HOMES: list[tempfile.TemporaryDirectory] = []
 

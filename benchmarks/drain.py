@@ -52,7 +52,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from benchmarks.common import ROOT, kivy_process_env, run_alone
+from benchmarks.common import ROOT, kivy_process_env, percentile, run_alone
 
 REPORTS = int(os.environ.get("BENCH_DRAIN_REPORTS", "10000"))
 KIOSKS = int(os.environ.get("BENCH_DRAIN_KIOSKS", "20"))
@@ -88,11 +88,6 @@ def batch_size() -> int:
     from sync_queue.worker import BATCH_SIZE
 
     return int(os.environ.get("BENCH_DRAIN_BATCH", BATCH_SIZE))
-
-
-def _pct(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 # -- the kiosk's store --------------------------------------------------------------------
@@ -274,8 +269,8 @@ def baseline(base: str, bodies: list[bytes]) -> dict[str, object]:
 
 
 def _rate(run: dict[str, object]) -> dict[str, float]:
-    return {"per_s": run["sent"] / run["seconds"], "p50_ms": _pct(run["posts_ms"], 50),
-            "p95_ms": _pct(run["posts_ms"], 95), "sent": run["sent"], "seconds": run["seconds"]}
+    return {"per_s": run["sent"] / run["seconds"], "p50_ms": percentile(run["posts_ms"], 50, empty=float("nan")),
+            "p95_ms": percentile(run["posts_ms"], 95, empty=float("nan")), "sent": run["sent"], "seconds": run["seconds"]}
 
 
 # -- one kiosk, each database --------------------------------------------------------------------
@@ -513,7 +508,8 @@ def _frames(template: Path, folder: Path, base: str | None, token: str | None, s
     gaps = result["gaps_ms"]
     if result["error"] or not gaps:
         raise RuntimeError(f"the kiosk's frames process: {result['error'] or 'no frames'}: {out.stderr[-2000:]}")
-    return {"frames": result["frames"], "p50_ms": _pct(gaps, 50), "p95_ms": _pct(gaps, 95), "max_ms": max(gaps),
+    return {"frames": result["frames"], "p50_ms": percentile(gaps, 50, empty=float("nan")),
+            "p95_ms": percentile(gaps, 95, empty=float("nan")), "max_ms": max(gaps),
             "slow": sum(gap > SLOW_GAP_MS for gap in gaps), "seconds": result["seconds"],
             "drained_s": result["drained_s"], "sent": result["sent"], "cpu_s": result["cpu_s"],
             "quit_s": result["quit_s"], "data_dir": str(data)}

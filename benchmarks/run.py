@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import ROOT, kivy_process_env, machine
+from benchmarks.common import ROOT, kivy_process_env, machine, percentile
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "10"))
@@ -104,7 +104,7 @@ def measure_submit() -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as data:
         latencies = submit_latencies(Path(data), SUBMITS)
-    return {"p50_ms": _pct(latencies, 50), "p95_ms": _pct(latencies, 95), "max_ms": max(latencies)}
+    return {"p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95), "max_ms": max(latencies)}
 
 
 def measure_sqlite_baseline() -> dict[str, float]:
@@ -122,12 +122,7 @@ def measure_sqlite_baseline() -> dict[str, float]:
             con.execute("COMMIT")
             latencies.append((time.perf_counter() - t0) * 1000)
         con.close()
-    return {"p50_ms": _pct(latencies, 50), "p95_ms": _pct(latencies, 95)}
-
-
-def _pct(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+    return {"p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
 
 
 def main() -> int:
@@ -227,10 +222,10 @@ def main() -> int:
         "",
         "| what | p50 | p95 | max |",
         "|---|---|---|---|",
-        f"| kiosk: camera frame with the receipt -> status screen drawn | {_pct(scans['kiosk'], 50):.0f} ms "
-        f"| {_pct(scans['kiosk'], 95):.0f} ms | {max(scans['kiosk']):.0f} ms |",
-        f"| baseline: zxing-cpp on the same frame + one `requests.get` of the status | {_pct(scans['baseline'], 50):.0f} ms "
-        f"| {_pct(scans['baseline'], 95):.0f} ms | {max(scans['baseline']):.0f} ms |",
+        f"| kiosk: camera frame with the receipt -> status screen drawn | {percentile(scans['kiosk'], 50):.0f} ms "
+        f"| {percentile(scans['kiosk'], 95):.0f} ms | {max(scans['kiosk']):.0f} ms |",
+        f"| baseline: zxing-cpp on the same frame + one `requests.get` of the status | {percentile(scans['baseline'], 50):.0f} ms "
+        f"| {percentile(scans['baseline'], 95):.0f} ms | {max(scans['baseline']):.0f} ms |",
     ]
     lines += ["", *workbench_inbox.lines(inbox_rows)]
     lines += ["", *workbench_recap.lines(recap_rows)]

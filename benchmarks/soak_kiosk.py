@@ -28,6 +28,8 @@ import tracemalloc
 import weakref
 from pathlib import Path
 
+from benchmarks.common import percentile
+
 #: What each citizen does, in turn.
 KINDS = ("file", "scan", "keypad", "walk-away")
 TITLE = "Jalan rusak"
@@ -178,11 +180,6 @@ def walk_away(kiosk) -> None:
 
 # -- measuring --------------------------------------------------------------------------------
 
-def _pct(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else 0.0
-
-
 def live_counts() -> dict[str, int]:
     """Live objects by kind, after a full collection: textures, graphics instructions,
     widgets, KioskApps, kv rule handlers (Builder's bound callbacks, by widget)."""
@@ -296,7 +293,7 @@ def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     return {
         "session": session, "rss_mib": memory.rss / 2**20, "uss_mib": memory.uss / 2**20, **rss_split_mib(),
         "fds": proc.num_fds(), "fd_kinds": fd_kinds(), "threads": proc.num_threads(), **counts,
-        "frame_p95_ms": _pct(frame_ms, 95), "frames": len(frame_ms),
+        "frame_p95_ms": percentile(frame_ms, 95, empty=0.0), "frames": len(frame_ms),
         "db_bytes": db.stat().st_size if db.exists() else 0,
         "wal_bytes": db.with_name(db.name + "-wal").stat().st_size if db.with_name(db.name + "-wal").exists() else 0,
         "receipt_files": len(files), "receipt_bytes": sum(p.stat().st_size for p in files),
