@@ -139,6 +139,10 @@ def measure(sessions: int = SESSIONS, every: int = EVERY, *, trace_to: str | Non
                         done = int(line.split()[1])
                         kinds[line.split()[2]] = kinds.get(line.split()[2], 0) + 1
                 proc.wait()
+                loaded = sorted({name for s in samples for name in s.get("harness_modules", ())})
+                if loaded:
+                    raise RuntimeError(f"the soak's kiosk process loaded the test harness ({', '.join(loaded)}): "
+                                       "its memory would not be a kiosk's")
                 if proc.returncode or done != sessions:
                     errors.seek(0)
                     raise RuntimeError(f"soak kiosk exited with {proc.returncode} after {done} sessions:\n"

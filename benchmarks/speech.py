@@ -194,10 +194,10 @@ def drive(kiosk, env, wav: Path, runs: int) -> dict:
     tap and a key: the handlers of each event, the frame between finger down and up, the
     player after the last handler returned."""
     from kivy.core.window import Window
-    from kivy.tests.common import UnitTestTouch
 
     from devices.voice import read_wav_pcm
     from screens import access
+    from tests.support.finger import Finger
 
     app, player = kiosk.app, env.player
     probe = FirstSample(player.sink)
@@ -249,13 +249,13 @@ def drive(kiosk, env, wav: Path, runs: int) -> dict:
         silent()
         assert app.root.current == "welcome" and listen.get_root_window() is not None, "Dengarkan is not on screen"
         said_before = len(app.speech.said)
-        touch = UnitTestTouch(*listen.to_window(*listen.center))
+        finger = Finger(*listen.to_window(*listen.center))
         down = time.monotonic()
-        touch.touch_down()
+        finger.down()
         down_done = time.monotonic()
         kiosk.frames(1)  # as KioskDriver.tap_at: one frame between finger down and up
         up = time.monotonic()
-        touch.touch_up()  # on_release: app.listen()
+        finger.up()  # on_release: app.listen()
         up_done = time.monotonic()
         first = first_sample('the tap on "Dengarkan"', said_before)
         return {"tap": first - down, "tap_down": down_done - down, "tap_frame": up - down_done,

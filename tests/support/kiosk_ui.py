@@ -5,7 +5,6 @@ from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.tap_guard import REVIEW_READ_S
 from kiosk.kernel.tracking_id import format_tracking_id
 from screens.common import tr
-from tests.support.central import env_synced_to  # noqa: F401 - the UI tests' kiosk with a central
 
 
 def T(kiosk, msgid, **params):

@@ -1,7 +1,7 @@
 """Drive the real Kivy kiosk with real touch events, frame by frame, headless.
 
 The window is Kivy's own (SDL2 on an offscreen EGL surface when there is no display);
-touches go through Kivy's input pipeline (``UnitTestTouch``), keys through the docked
+touches go through Kivy's input pipeline (:class:`tests.support.finger.Finger`), keys through the docked
 on-screen keyboard's own key geometry.
 """
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Callable
 from kivy.base import EventLoop, ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.tests.common import UnitTestTouch
 from kivy.uix.vkeyboard import VKeyboard
+
+from tests.support.finger import Finger
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -146,10 +147,10 @@ class KioskDriver:
         self.tap_at(x, y)
 
     def tap_at(self, x: float, y: float) -> None:
-        touch = UnitTestTouch(x, y)
-        self._guarded(touch.touch_down)
+        finger = Finger(x, y)
+        self._guarded(finger.down)
         self.frames(1)
-        self._guarded(touch.touch_up)
+        self._guarded(finger.up)
         self.frames(2)
 
     def tap_text(self, text: str, root=None) -> None:

@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from kiosk.core.help_call import Notice
-from tests.support.kiosk_ui import T, env_synced_to, fill_category, wait_overlay
+from tests.support.central import env_synced_to
+from tests.support.kiosk_ui import T, fill_category, wait_overlay
 from tests.support.ui_driver import KioskDriver
 
 pytestmark = pytest.mark.ui

@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.support.fault_proxy import FaultProxy
-from tests.support.kiosk_ui import T, env_synced_to, show_receipt_for_saved_report
+from tests.support.central import env_synced_to
+from tests.support.kiosk_ui import T, show_receipt_for_saved_report
 
 pytestmark = pytest.mark.ui
 
