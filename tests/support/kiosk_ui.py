@@ -82,16 +82,17 @@ def go_next(kiosk):
         kiosk.tap(kiosk.bar("next"))
 
 
-def fill_category(kiosk):
+def fill_category(kiosk, *, screenshot: bool = True):
     """The category step (the first category), then the agency step (the first office
-    offered: one that usually handles that category)."""
+    offered: one that usually handles that category); a screenshot of each unless told."""
     assert kiosk.current == "category"
     assert T(kiosk, "Step {n} of {total}", n=2, total=6) in kiosk.all_text()
     categories = kiosk.screen.ids.categories.children[::-1]
     kiosk.tap(categories[0])
-    kiosk.screenshot("03-category")
+    if screenshot:
+        kiosk.screenshot("03-category")
     go_next(kiosk)
-    fill_agency(kiosk)
+    fill_agency(kiosk, screenshot=screenshot)
 
 
 def agency_buttons(kiosk) -> list:
@@ -101,14 +102,15 @@ def agency_buttons(kiosk) -> list:
     return [ids.unknown, *ids.usual.children[::-1], *ids.agencies.children[::-1]]
 
 
-def fill_agency(kiosk, *, unknown: bool = False):
+def fill_agency(kiosk, *, unknown: bool = False, screenshot: bool = True):
     """On the agency step: the first office offered, or "I don't know"; then Next."""
     assert kiosk.current == "agency"
     assert T(kiosk, "Step {n} of {total}", n=3, total=6) in kiosk.all_text()
     choice = agency_buttons(kiosk)[0 if unknown else 1]
     kiosk.tap(choice)
     assert choice.state == "down" and kiosk.app.flow.draft.agency_answered
-    kiosk.screenshot("03-agency")
+    if screenshot:
+        kiosk.screenshot("03-agency")
     go_next(kiosk)
 
 
