@@ -22,6 +22,17 @@ def _announce_first_frame(window) -> None:
         print(f"FIRST_FRAME {time.time():.6f}", flush=True)
 
     window.bind(on_flip=on_flip)
+    _finish_every_frame(window)
+
+
+def _finish_every_frame(window) -> None:
+    """Each frame finished (``glFinish``) before the next, as a real screen's swap waits for
+    it: headless, SDL's offscreen swap waits for nothing and Mesa's llvmpipe keeps up to 64
+    scenes in flight, for good (``benchmarks/soak_kiosk.py``), which would be measured as
+    the app's memory. Both apps, the bare one and the kiosk, alike."""
+    from kivy.graphics.opengl import glFinish
+
+    window.bind(on_flip=lambda *_args: glFinish())
 
 
 def run_bare() -> None:
@@ -101,10 +112,16 @@ def _file_one_report(app) -> None:
 
 
 def run_kiosk(data_dir: str, used: bool = False) -> None:
+    from kiosk.core.store.migrate import prepare
     from kiosk.runtime.config import load_config
+    from kiosk.runtime.memory import settle_malloc
     from screens.app import build_app, configure_kivy
 
     config = load_config(_empty_config(data_dir), environ={})
+    # As ``kiosk run`` starts (kiosk.launcher.run_ui): the database migrated in a process of
+    # its own (Alembic never in the kiosk's memory), the C heap set before any thread.
+    prepare(config.database_file)
+    settle_malloc()
     configure_kivy(config)
     from kivy.core.window import Window
 
