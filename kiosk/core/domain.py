@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-# ReportKind and the upper limits are the wire contract's (kiosk.kernel.wire): the
-# central checks the same numbers, the filing screen's max_chars too. Re-exported here
-# because the domain is where the kiosk's code looks for them.
-from kiosk.kernel.wire import (  # noqa: F401 - re-exported
+# ReportKind and the upper limits are the wire contract's (kiosk.kernel.limits, which
+# kiosk.kernel.wire re-exports): the central checks the same numbers, the filing screen's
+# max_chars too. Re-exported here because the domain is where the kiosk's code looks for them.
+from kiosk.kernel.limits import (  # noqa: F401 - re-exported
     DESCRIPTION_MAX,
     LOCATION_MAX,
     NAME_MAX,

@@ -2,15 +2,15 @@
 
 The kiosk's client builds its requests from these models and reads the answers through
 them; the central's routes take and give the same models, so ``/openapi.json`` is what
-both sides really speak (docs/ARCHITECTURE.md, "HTTP contract"). Field limits live here
-and nowhere else: the kiosk's screens and validation import them.
+both sides really speak (docs/ARCHITECTURE.md, "HTTP contract"). Field limits live in
+:mod:`kiosk.kernel.limits`, re-exported here, and nowhere else: the kiosk's screens and
+validation import them.
 
 Only pydantic and the kernel: the kiosk (below its UI) and the central may both import it.
 """
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import re
 from typing import Annotated, Callable, Literal
 
@@ -18,28 +18,22 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, PlainSeria
 
 from kiosk.kernel.clock import utc_now
 from kiosk.kernel.printer_kinds import PrinterKindName
+# The limits and the kinds of report are the contract's; they live in kiosk.kernel.limits,
+# which the kiosk's screens read without pydantic.
+from kiosk.kernel.limits import (  # noqa: F401 - re-exported
+    CODE_MAX,
+    DESCRIPTION_MAX,
+    KECAMATAN_OUTSIDE,
+    KECAMATAN_UNKNOWN,
+    LOCATION_MAX,
+    MAX_BATCH,
+    NAME_MAX,
+    NOTE_MAX,
+    PHONE_MAX,
+    TITLE_MAX,
+    ReportKind,
+)
 from kiosk.kernel.tracking_id import ALPHABET, CANONICAL_LEN, KIOSK_CODE_LEN, TrackingIdError, parse_tracking_id
-
-# -- limits ---------------------------------------------------------------------------
-#: Upper bounds on what a citizen may type. The description limit is the product's; the
-#: others keep a receipt and a review screen readable.
-TITLE_MAX = 150
-DESCRIPTION_MAX = 4000
-LOCATION_MAX = 200
-NAME_MAX = 100
-PHONE_MAX = 20
-#: Codes of categories, agencies and kecamatan.
-CODE_MAX = 64
-#: Kecamatan answers beside the reference list's codes: the citizen does not know where, or
-#: the matter lies outside the kabupaten (No Wrong Door: an officer sorts it out). Every
-#: channel's report may carry them: the kiosk offers both, Open311 and SMS default to
-#: "don't know".
-KECAMATAN_UNKNOWN = "TIDAK_TAHU"
-KECAMATAN_OUTSIDE = "LUAR_KABUPATEN"
-#: Reports in one ``POST /api/v1/reports``.
-MAX_BATCH = 500
-#: What an officer may write in a note or a reply.
-NOTE_MAX = 4000
 
 #: The most JSON one character of a text field can take: a character outside the Basic
 #: Multilingual Plane written as two ``\uXXXX`` escapes (``requests`` and ``json.dumps``
@@ -105,14 +99,6 @@ def _iso(value: dt.datetime) -> str:
 #: pydantic's ``Z``): the status and heartbeat answers have always been written so, and
 #: stored status answers on kiosks are too. Intake results keep pydantic's form.
 IsoDatetime = Annotated[dt.datetime, PlainSerializer(_iso, return_type=str, when_used="json")]
-
-
-class ReportKind(str, enum.Enum):
-    """LAPOR!'s classification of a report."""
-
-    PENGADUAN = "pengaduan"  # complaint
-    ASPIRASI = "aspirasi"  # aspiration / suggestion
-    PERMINTAAN_INFORMASI = "permintaan_informasi"  # request for information
 
 
 # -- a recorded complaint: PUT /api/v1/reports/{id}/voice ----------------------------------

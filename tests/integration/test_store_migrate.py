@@ -39,6 +39,22 @@ def test_a_new_kiosk_s_database_is_made_by_a_child_and_alembic_never_loads_in_th
     assert f"database migrated from schema none to {SCHEMA_HEAD} in its own process" in out.stderr
 
 
+def test_a_database_at_the_head_is_checked_before_the_first_frame_without_sqlalchemy(tmp_path):
+    """GIVEN a database already at the newest schema WHEN ``kiosk run`` prepares it (before
+    Kivy's first frame) THEN neither SQLAlchemy nor Alembic is imported for it: the store
+    opens after Welcome is drawn, and SQLAlchemy's import (about 200 ms) had come first."""
+    db = tmp_path / "kiosk.sqlite3"
+    assert migrate.prepare(db)  # made by the child
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "from kiosk.core.store.migrate import prepare\n"
+            f"assert prepare(Path({str(db)!r}))\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_a_database_at_the_head_starts_no_child(tmp_path, caplog):
     db = tmp_path / "kiosk.sqlite3"
     with caplog.at_level(logging.INFO, logger="kiosk.core.store.migrate"):

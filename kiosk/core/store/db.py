@@ -6,7 +6,6 @@ after the receipt prints cannot lose the report). Transactions start with
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import errno
 import logging
@@ -23,13 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.kernel.storage import durable_sqlite_engine, reading
 from kiosk.core.store.crypto import SealError, Sealer, load_or_create_key
+from kiosk.core.store.schema import SCHEMA_HEAD, schema_revision  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-#: The newest migration. Start-up compares the database with it and loads Alembic only
-#: when they differ (Alembic costs ~100 ms to import); a test keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0008"
 #: ``meta`` key holding a token sealed with the store's key, to recognise the right key file.
 KEY_CHECK = "key_check"
 
@@ -225,19 +222,6 @@ def migrate(db_file: Path) -> None:
         raise StoreError(f"cannot migrate the database {db_file}: {getattr(exc, 'orig', None) or exc}") from None
     finally:
         engine.dispose()
-
-
-def schema_revision(db_file: Path) -> str | None:
-    """The schema revision the database at ``db_file`` is at, read with the standard
-    library only (None: no database, or none that can be read here)."""
-    if not Path(db_file).is_file():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"{Path(db_file).resolve().as_uri()}?mode=ro", uri=True)) as conn:
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
 
 
 def open_store(db_file: Path, *, key_file: Path) -> Store:

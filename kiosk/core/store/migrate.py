@@ -4,8 +4,9 @@ Alembic, with Mako and the migration scripts, is 11 MiB of a process's memory on
 imported, and an import is not undone: a kiosk that migrated its database at start (its
 first start, the first after an upgrade) carried them until the next restart, weeks
 later (``benchmarks/soak.py``). ``kiosk run`` asks :func:`prepare` first: when the
-database is not at :data:`kiosk.core.store.db.SCHEMA_HEAD` (read with the standard
-library, :func:`kiosk.core.store.db.schema_revision`), a child (a fresh interpreter,
+database is not at :data:`kiosk.core.store.schema.SCHEMA_HEAD` (read with the standard
+library, :func:`kiosk.core.store.schema.schema_revision`: SQLAlchemy is not imported
+before the first frame either), a child (a fresh interpreter,
 :func:`child_command`) migrates it and ends, and the kiosk then finds it at the head and
 never imports Alembic. When the child cannot, the kiosk's own :func:`open_store` tries
 again and reports why as it always has (its screen, its log).
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.core.store.db import SCHEMA_HEAD, StoreError, migrate, schema_revision
+from kiosk.core.store.schema import SCHEMA_HEAD, schema_revision
 from kiosk.kernel import children
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m kiosk.core.store.migrate DATABASE_FILE", file=sys.stderr)
         return 2
+    from kiosk.core.store.db import StoreError, migrate
+
     try:
         migrate(Path(argv[0]))
     except StoreError as exc:
