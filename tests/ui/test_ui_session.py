@@ -6,8 +6,9 @@ import pytest
 
 from kiosk.kernel.tracking_id import format_tracking_id
 from sync_queue.outbox import OutboxState
+from tests.support.central import env_synced_to
 from tests.support.kiosk_ui import (
-    T, assert_out_of_service, assert_print_failed_shows_the_number, env_synced_to, every_text_in_app, fill_agency,
+    T, assert_out_of_service, assert_print_failed_shows_the_number, every_text_in_app, fill_agency,
     mistype, saved_report, show_receipt_for_saved_report, type_on_keypad, wait_overlay,
 )
 
