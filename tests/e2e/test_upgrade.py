@@ -162,13 +162,16 @@ def _broken_bundle(bundle_dir: Path, work: Path) -> Path:
     app = broken / "app"
     (app / "kiosk/core/store/migrations/versions/0099_upgrade_probe.py").write_text(
         BROKEN_MIGRATION.format(head=SCHEMA_HEAD), encoding="utf-8")
+    schema = app / "kiosk/core/store/schema.py"
+    head = f'SCHEMA_HEAD = "{SCHEMA_HEAD}"'
+    assert head in schema.read_text(encoding="utf-8")
+    schema.write_text(schema.read_text(encoding="utf-8").replace(head, 'SCHEMA_HEAD = "0099"'), encoding="utf-8")
     db = app / "kiosk/core/store/db.py"
     source = db.read_text(encoding="utf-8")
     opened = '    log.info("store open at schema revision %s", SCHEMA_HEAD)\n'
     assert opened in source
     dies = '    __import__("os")._exit(70)  # the broken release: dies once it migrated\n'
-    db.write_text(source.replace(f'SCHEMA_HEAD = "{SCHEMA_HEAD}"', 'SCHEMA_HEAD = "0099"').replace(opened, opened + dies),
-                  encoding="utf-8")
+    db.write_text(source.replace(opened, opened + dies), encoding="utf-8")
     return broken
 
 
