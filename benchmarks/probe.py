@@ -22,7 +22,6 @@ def _announce_first_frame(window) -> None:
         print(f"FIRST_FRAME {time.time():.6f}", flush=True)
 
     window.bind(on_flip=on_flip)
-    _finish_every_frame(window)
 
 
 def _finish_every_frame(window) -> None:
@@ -48,8 +47,12 @@ def run_bare() -> None:
         def build(self):
             return Button(text="Bare Kivy")
 
+    def on_start(*_args) -> None:  # None: a true value would end the event's dispatch
+        _finish_every_frame(Window)
+        _announce_first_frame(Window)
+
     app = Bare()
-    app.bind(on_start=lambda *_: _announce_first_frame(Window))
+    app.bind(on_start=on_start)
     app.run()
 
 
@@ -130,6 +133,7 @@ def run_kiosk(data_dir: str, used: bool = False) -> None:
     # on_start handlers return None: a true value (a ClockEvent, a tuple) would end the
     # event before KioskApp.on_start, and with it the kiosk's start (Kivy's dispatch rule)
     def on_start(*_args) -> None:
+        _finish_every_frame(Window)
         _announce_first_frame(Window)
         if used:
             from kivy.clock import Clock

@@ -17,10 +17,11 @@ AFTER_THE_FIRST_FRAME = ("sqlalchemy", "pydantic", "requests", "cryptography", "
 
 
 def test_the_modules_before_the_first_frame_load_no_store_or_network_library(tmp_path):
-    """GIVEN a database already at the newest schema WHEN a fresh process does what
-    ``kiosk run`` does before Welcome is drawn (prepare the store, load the config, set
-    Kivy up, import the app and its Welcome screen) THEN none of the store's
-    or the network's libraries has been imported."""
+    """GIVEN a new kiosk's data directory WHEN a fresh process does what ``kiosk run``
+    does before Welcome is drawn (load the config, prepare the store: its child makes the
+    database, set Kivy up, import the app and its Welcome screen) THEN none of the store's
+    or the network's libraries has been imported. (A database already at the head:
+    test_store_migrate.)"""
     config_file = tmp_path / "kiosk.toml"
     config_file.write_text(f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
     code = (
@@ -32,7 +33,7 @@ def test_the_modules_before_the_first_frame_load_no_store_or_network_library(tmp
         f"config = load_config(Path({str(config_file)!r}), environ={{}})\n"
         "assert prepare(config.database_file)  # made at the head by its child\n"
         "settle_malloc()\n"
-        "from screens.app import build_app, configure_kivy\n"
+        "from screens.app import configure_kivy\n"
         "configure_kivy(config)\n"
         "import screens.kiosk_app, screens.welcome\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(AFTER_THE_FIRST_FRAME)!r}))\n"

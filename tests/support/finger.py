@@ -25,7 +25,7 @@ def _relative(x: float, y: float) -> dict[str, float]:
 
 
 class Finger(MotionEvent):
-    """One finger: :meth:`down` at (x, y) in window pixels, :meth:`move`, :meth:`up`."""
+    """One finger at (x, y) in window pixels: :meth:`down`, then :meth:`up` (a tap)."""
 
     def __init__(self, x: float, y: float):
         super().__init__("kiosk-finger", next(_IDS), _relative(x, y), is_touch=True, type_id="touch")
@@ -37,10 +37,6 @@ class Finger(MotionEvent):
 
     def down(self) -> None:
         EventLoop.post_dispatch_input("begin", self)
-
-    def move_to(self, x: float, y: float) -> None:
-        self.move(_relative(x, y))
-        EventLoop.post_dispatch_input("update", self)
 
     def up(self) -> None:
         EventLoop.post_dispatch_input("end", self)
