@@ -115,6 +115,7 @@ def _file_one_report(app) -> None:
 
 
 def run_kiosk(data_dir: str, used: bool = False) -> None:
+    from devices.printer.capabilities import keep_printer_database
     from kiosk.core.store.migrate import prepare
     from kiosk.runtime.config import load_config
     from kiosk.runtime.memory import settle_malloc
@@ -122,8 +123,10 @@ def run_kiosk(data_dir: str, used: bool = False) -> None:
 
     config = load_config(_empty_config(data_dir), environ={})
     # As ``kiosk run`` starts (kiosk.launcher.run_ui): the database migrated in a process of
-    # its own (Alembic never in the kiosk's memory), the C heap set before any thread.
+    # its own (Alembic never in the kiosk's memory), the printer database cached, the C
+    # heap set before any thread.
     prepare(config.database_file)
+    keep_printer_database(config.cache_path)
     settle_malloc()
     configure_kivy(config)
     from kivy.core.window import Window

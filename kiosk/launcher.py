@@ -10,11 +10,15 @@ def run_ui(config, screenshot: Path | None) -> int:
     """``kiosk run``: the Kivy app (Kivy is imported only here), its C heap set for weeks
     of running first (:mod:`kiosk.runtime.memory`), before Kivy or SDL starts a thread;
     before that, the database migrated in a process of its own when it needs to be
-    (:mod:`kiosk.core.store.migrate`: Alembic never stays in the kiosk's memory)."""
+    (:mod:`kiosk.core.store.migrate`: Alembic never stays in the kiosk's memory), and
+    python-escpos's printer database cached in the data directory
+    (:mod:`devices.printer.capabilities`)."""
+    from devices.printer.capabilities import keep_printer_database
     from kiosk.core.store.migrate import prepare
     from kiosk.runtime.memory import settle_malloc
 
     prepare(config.database_file)
+    keep_printer_database(config.cache_path)
     settle_malloc()
     from screens.app import run_kiosk
 

@@ -186,6 +186,12 @@ class Config:
     def receipts_path(self) -> Path:
         return self.data_path / "receipts"
 
+    @property
+    def cache_path(self) -> Path:
+        """What the kiosk can make again but keeps between starts (python-escpos's printer
+        database, :mod:`devices.printer.capabilities`)."""
+        return self.data_path / "cache"
+
 
 def default_config_file() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "kiosk.toml"
