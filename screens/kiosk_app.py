@@ -14,6 +14,7 @@ import traceback
 
 from kivy.app import App
 from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.cache import Cache
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
@@ -439,6 +440,11 @@ class KioskApp(App):
             self.manager.remove_widget(screen)
         # The transition keeps the last screen it took out (not allowed None): a new one keeps none.
         self.manager.transition = NoTransition()
+        # Kivy's text inputs keep every line they drew (a texture) and every width they
+        # measured for a minute, in caches keyed by the text itself: what a citizen typed
+        # goes with their screens, not a minute after.
+        Cache.remove("textinput.label")
+        Cache.remove("textinput.width")
         gc.collect()  # screens hold reference cycles (kv rules, bindings)
         Clock.schedule_once(self._collect_late, 0.2)
 

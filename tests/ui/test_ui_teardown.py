@@ -135,6 +135,12 @@ def test_a_citizen_s_screens_are_dropped_and_freed_once_they_have_left(kiosk):
     # held by the screens' pending clock events at the kiosk's first collection).
     assert [name for name, ref in seen.items() if ref() is not None and name != "welcome"] == []
     assert "Loket dua tutup" not in kiosk.all_text()
+    # Nor in Kivy's caches of the lines a text input drew and the widths it measured, whose
+    # keys are the text (they kept it a minute, past the next citizen's arrival).
+    from kivy.cache import Cache
+
+    cached = [key for category in ("textinput.label", "textinput.width") for key in Cache._objects.get(category, {})]
+    assert [key for key in cached if "Loket" in key or "Antrean" in key] == []
 
     kiosk.tap(kiosk.screen.ids.start)
     kiosk.tap(kiosk.screen.ids.choices.children[-1])
