@@ -58,14 +58,14 @@ def keep_printer_database(directory: Path, environ: dict[str, str] | None = None
     if "escpos.capabilities" in sys.modules or "ESCPOS_CAPABILITIES_FILE" in environ \
             or PICKLE_DIR_VARIABLE in environ:
         return False
-    source = database_file()
-    if source is None:
-        return False
     target = pickle_file(directory)
     # The stamp: the digests of the database the pickle was made from and of the pickle
     # itself, so neither a new python-escpos nor a damaged file is ever taken for it.
     stamp = target.with_name(target.name + ".sha256")
     try:
+        source = database_file()
+        if source is None:
+            return False
         text = source.read_bytes()
         source_mtime = source.stat().st_mtime
         made = stamp.read_text(encoding="ascii").split() if stamp.exists() else []
@@ -80,7 +80,7 @@ def keep_printer_database(directory: Path, environ: dict[str, str] | None = None
             # so too under a clock that is behind (no RTC battery, no network time yet).
             os.utime(target, (max(source_mtime, target.stat().st_mtime),) * 2)
             _write_whole(stamp, f"{_digest(text)} {_digest(data)}\n".encode("ascii"))
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a cache never stops a kiosk's start
         log.warning("the printer database cannot be cached in %s (%s): python-escpos parses it at "
                     "the first receipt", directory, type(exc).__name__)
         return False
