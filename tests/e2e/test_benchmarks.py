@@ -146,3 +146,15 @@ def test_the_camera_start_benchmark_times_real_first_frames():
     assert section[0] == camera_start.START and section[-1] == camera_start.END
     assert any(line.startswith("| in its own process") for line in section)
     assert any(line.startswith("| baseline: in the kiosk's process") for line in section)
+
+
+def test_the_draw_cost_benchmark_tells_drawn_instructions_from_kept_ones():
+    """A rectangle drawn costs the process many times what the same rectangle kept out of
+    the canvas does (the renderer's buffers), and a Line without points, what the kiosk's
+    hidden check marks and dashed outlines are now, costs far less drawn than a rectangle."""
+    from benchmarks.draw_cost import measure
+
+    rows = {row["kind"]: row for row in measure(count=1000, kinds=("rectangle", "line without points"))}
+    rectangle, nothing = rows["rectangle"], rows["line without points"]
+    assert rectangle["drawn_kib"] > 5 * rectangle["kept_kib"] > 0
+    assert nothing["drawn_kib"] < rectangle["drawn_kib"] / 4
