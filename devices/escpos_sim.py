@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import sys
 from pathlib import Path
 from typing import BinaryIO, Union
 
@@ -496,3 +497,36 @@ def _text_block(line: PrintedLine, font, width: int, line_height: int) -> Image.
     if block.width > width:  # a proportional font can run wider than the printer's cells
         block = block.resize((width, block.height), Image.LANCZOS)
     return block
+
+
+#: The word that makes the bundled kiosk this module's child (``kiosk.launcher.CHILDREN``):
+#: the file printer draws each receipt's preview in a child of its own, so this renderer,
+#: its fonts and its pictures never load into the kiosk's UI process.
+CHILD_WORD = "receipt-preview"
+
+
+def main(argv: list[str]) -> int:
+    """The child: draw the ESC/POS bytes in ``argv[0]`` as the PNG ``argv[1]`` (written and
+    flushed to disk; the parent renames it into place), in code page ``argv[2]`` on paper
+    ``argv[3]`` mm wide. 0 when drawn; 1, with the reason's name on standard error, when not."""
+    import os
+
+    if len(argv) != 4:
+        print(f"usage: python -m devices.escpos_sim RECEIPT.bin OUT.png ENCODING PAPER_MM ({CHILD_WORD})",
+              file=sys.stderr)
+        return 2
+    source, target, encoding, paper = argv
+    try:
+        parsed = parse_escpos(Path(source).read_bytes(), encoding=encoding)
+        with open(target, "wb") as out:
+            render_png(parsed, out, paper_width_mm=int(paper))
+            out.flush()
+            os.fsync(out.fileno())
+    except Exception as exc:  # noqa: BLE001 - the parent logs the preview as not written
+        print(f"receipt-preview: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

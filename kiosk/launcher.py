@@ -3,7 +3,17 @@ that knows every layer. It hands the runtime's command line the way to start the
 nothing below ``screens/`` imports it; technician commands never load Kivy."""
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+
+#: The kiosk's children by their word (``kiosk.kernel.children``: a bundle has no
+#: ``python -m``, so it runs itself with the word), and the module whose ``main`` each runs.
+#: Here, in the kiosk's code, not in ``main.py``, which a bundle freezes into its runtime: a
+#: code-only upgrade can add a child, and a runtime's older ``main.py`` hands any word it
+#: does not know to :func:`main`, which knows them all.
+CHILDREN = {"camera-serve": "devices.camera_process",  # the camera's process
+            "store-migrate": "kiosk.core.store.migrate",  # the database's migration, before the UI
+            "receipt-preview": "devices.escpos_sim"}  # the file printer's picture of a receipt
 
 
 def run_ui(config, screenshot: Path | None) -> int:
@@ -26,6 +36,8 @@ def run_ui(config, screenshot: Path | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] in CHILDREN:  # only the module of that child is imported
+        return importlib.import_module(CHILDREN[argv[0]]).main(argv[1:])
     from kiosk.runtime.cli import main as cli_main
 
     return cli_main(argv, run_ui=run_ui)

@@ -2,7 +2,8 @@
 
 The ``.bin`` holds exactly the ESC/POS bytes a real printer would get (``cat x.bin >
 /dev/usb/lp0`` prints it); the ``.png`` is what the paper would show, drawn by
-:mod:`devices.escpos_sim`. Both appear atomically (temporary file, fsync, rename).
+:mod:`devices.escpos_sim` in a child process. Both appear atomically (temporary file, fsync,
+rename).
 
 A receipt carries the report's title, in plain: the folder is a technician's preview, not
 an archive. With a retention (``receipt_retention_days``), receipts older than that are
@@ -15,6 +16,7 @@ import datetime as dt
 import logging
 import os
 import re
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -22,15 +24,24 @@ from typing import Any, Callable, Mapping
 from devices.paper import check_paper_width
 from devices.printer.base import PrinterStatus, ReceiptPrinter
 from devices.printer.errors import PrinterUnavailable
+from kiosk.kernel import children
 from kiosk.kernel.clock import utc_now
 
 log = logging.getLogger(__name__)
 
 WRITABLE_HINT = "make the data directory writable by the kiosk's user"
+#: ``devices.escpos_sim.CHILD_WORD`` (not imported here: it would load the renderer).
+PREVIEW_CHILD_WORD = "receipt-preview"
+#: A preview takes about 0.1 s; a child that hangs is ended, and the receipt stands.
+PREVIEW_TIMEOUT_S = 30
 _STAMP_FORMAT = "%Y%m%dT%H%M%S"
 #: A receipt this printer wrote (or the temporary file of one a crash left): the job's
 #: name, then the time it was printed. Nothing else in the folder is ever deleted.
 _RECEIPT_NAME = re.compile(r"^\.?[^-/]+-(\d{8}T\d{6})(?:[-.][^/]*)?\.(?:bin|png)(?:\.tmp)?$")
+
+
+class PreviewNotDrawn(Exception):
+    """The preview's child ended without a picture (its reason's name as the message)."""
 
 
 class FilePrinter(ReceiptPrinter):
@@ -137,20 +148,28 @@ class FilePrinter(ReceiptPrinter):
             raise PrinterUnavailable(f"cannot write receipts to {self.directory}: {exc.strerror or exc}",
                                      hint=WRITABLE_HINT) from None
         try:
-            self._write_preview(data, target.with_suffix(".png"))
+            self._write_preview(target, target.with_suffix(".png"))
         except Exception as exc:  # the receipt itself is written; a missing preview is not a failed print
-            log.warning("receipt preview not written: %s: %s", type(exc).__name__, getattr(exc, "strerror", ""))
+            log.warning("receipt preview not written: %s: %s", type(exc).__name__,
+                        getattr(exc, "strerror", "") or (exc if isinstance(exc, PreviewNotDrawn) else ""))
         return target
 
-    def _write_preview(self, data: bytes, png: Path) -> None:
-        from devices.escpos_sim import parse_escpos, render_png  # Pillow: only when printing
-
+    def _write_preview(self, receipt: Path, png: Path) -> None:
+        """Draw ``receipt`` as ``png`` in a child process (``devices.escpos_sim``): the
+        renderer, its fonts and the pictures it draws are 2-3 MiB that a kiosk's UI process
+        would otherwise carry for good after its first receipt, for a picture only a
+        technician looks at. About 0.1 s a receipt, on the printer's thread."""
         fd, tmp = tempfile.mkstemp(dir=png.parent, prefix=f".{png.stem}-", suffix=".png.tmp")
+        os.close(fd)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                render_png(parse_escpos(data, encoding=self.encoding), fh, paper_width_mm=self.paper_width_mm)
-                fh.flush()
-                os.fsync(fh.fileno())
+            done = subprocess.run(
+                [*children.command("devices.escpos_sim", PREVIEW_CHILD_WORD), str(receipt), tmp, self.encoding,
+                 str(self.paper_width_mm)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                env=children.environ(), timeout=PREVIEW_TIMEOUT_S, check=False)
+            if done.returncode != 0:
+                raise PreviewNotDrawn(done.stderr.strip().splitlines()[-1] if done.stderr.strip()
+                                      else f"exit {done.returncode}")
             os.replace(tmp, png)
         except BaseException:
             _unlink_quietly(tmp)

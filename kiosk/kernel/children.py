@@ -1,10 +1,11 @@
 """How the kiosk starts a child of its own: a fresh interpreter running one module.
 
 From source that is ``python -m MODULE``; a PyInstaller bundle has no ``-m``, so the
-bundle runs itself with the module's word, which ``main.py`` (its ``CHILDREN``) hands to
-that module's ``main``. The child finds our packages where the parent found them, so a
-kiosk started from any folder starts its children too. Used by the camera's process
-(``devices.camera_process``) and the database's migration (``kiosk.core.store.migrate``).
+bundle runs itself with the module's word, which ``kiosk.launcher.main`` (its
+``CHILDREN``) hands to that module's ``main``. The child finds our packages where the
+parent found them, so a kiosk started from any folder starts its children too. Used by the
+camera's process (``devices.camera_process``), the database's migration
+(``kiosk.core.store.migrate``) and the file printer's preview (``devices.escpos_sim``).
 """
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import main as entry
 from devices import camera_process
+from kiosk import launcher
 from kiosk.core.store import migrate
 from kiosk.core.store.db import SCHEMA_HEAD, StoreError, open_store, schema_revision
 
@@ -102,6 +102,12 @@ def test_a_child_that_cannot_migrate_leaves_the_kiosk_to_say_why(tmp_path, caplo
 
 
 def test_the_bundle_s_child_words_are_the_modules_own():
-    """main.py starts the bundle as each child by the word its module names."""
-    assert entry.CHILDREN == {camera_process.CHILD_WORD: "devices.camera_process",
-                              migrate.CHILD_WORD: "kiosk.core.store.migrate"}
+    """The kiosk starts the bundle as each child by the word its module names, and the
+    file printer asks for its preview's child by that child's own word."""
+    from devices import escpos_sim
+    from devices.printer.file import PREVIEW_CHILD_WORD
+
+    assert launcher.CHILDREN == {camera_process.CHILD_WORD: "devices.camera_process",
+                                 migrate.CHILD_WORD: "kiosk.core.store.migrate",
+                                 escpos_sim.CHILD_WORD: "devices.escpos_sim"}
+    assert PREVIEW_CHILD_WORD == escpos_sim.CHILD_WORD
