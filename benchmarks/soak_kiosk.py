@@ -335,9 +335,8 @@ def main(config_path: str, sessions: int, every: int, tracking_ids: list[str]) -
     from screens.app import configure_kivy
 
     config = load_config(config_path, environ={})
-    from kiosk.core.store.migrate import prepare
-
     from devices.printer.capabilities import keep_printer_database
+    from kiosk.core.store.migrate import prepare
 
     prepare(config.database_file)  # as ``kiosk run`` starts (kiosk.launcher.run_ui)
     keep_printer_database(config.cache_path)

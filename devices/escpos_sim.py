@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import BinaryIO, Union
@@ -509,8 +510,6 @@ def main(argv: list[str]) -> int:
     """The child: draw the ESC/POS bytes in ``argv[0]`` as the PNG ``argv[1]`` (written and
     flushed to disk; the parent renames it into place), in code page ``argv[2]`` on paper
     ``argv[3]`` mm wide. 0 when drawn; 1, with the reason's name on standard error, when not."""
-    import os
-
     if len(argv) != 4:
         print(f"usage: python -m devices.escpos_sim RECEIPT.bin OUT.png ENCODING PAPER_MM ({CHILD_WORD})",
               file=sys.stderr)

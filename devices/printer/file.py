@@ -41,7 +41,12 @@ _RECEIPT_NAME = re.compile(r"^\.?[^-/]+-(\d{8}T\d{6})(?:[-.][^/]*)?\.(?:bin|png)
 
 
 class PreviewNotDrawn(Exception):
-    """The preview's child ended without a picture (its reason's name as the message)."""
+    """The preview's child ended without a picture; ``strerror``: why, as the child said it
+    (the reason's name, never the receipt's text), as an OSError's would be logged."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.strerror = reason
 
 
 class FilePrinter(ReceiptPrinter):
@@ -150,8 +155,7 @@ class FilePrinter(ReceiptPrinter):
         try:
             self._write_preview(target, target.with_suffix(".png"))
         except Exception as exc:  # the receipt itself is written; a missing preview is not a failed print
-            log.warning("receipt preview not written: %s: %s", type(exc).__name__,
-                        getattr(exc, "strerror", "") or (exc if isinstance(exc, PreviewNotDrawn) else ""))
+            log.warning("receipt preview not written: %s: %s", type(exc).__name__, getattr(exc, "strerror", ""))
         return target
 
     def _write_preview(self, receipt: Path, png: Path) -> None:
