@@ -38,7 +38,6 @@ def frames_of(kind: str, count: int) -> tuple[list, list[str], list[tuple[str, .
     """``count`` frames of one class, 10 per printed receipt: frames, expected IDs, troubles."""
     from devices.printer.file import FilePrinter
     from kiosk.core.receipt import ReceiptContent, print_receipt
-    from kiosk.kernel.i18n import gettext_for
     from kiosk.kernel.tracking_id import new_tracking_id
     from tests.support.photographed import photographed_frames
     from tests.support.webcam import webcam_frames
@@ -49,7 +48,7 @@ def frames_of(kind: str, count: int) -> tuple[list, list[str], list[tuple[str, .
             tid = new_tracking_id("MT01")
             content = ReceiptContent(tid, dt.datetime.now(dt.timezone.utc), "Pemkab Barito Utara", "MPP", "Pengaduan",
                                      "Kesehatan", "Antrean", False, "id")
-            png = print_receipt(FilePrinter(Path(folder)), content, gettext=gettext_for("id")).path.with_suffix(".png")
+            png = print_receipt(FilePrinter(Path(folder)), content).path.with_suffix(".png")
             if kind == "photographed":
                 made = photographed_frames(cv2.imread(str(png)), 10, seed)
                 frames += [f for f, _ in made]

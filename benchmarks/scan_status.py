@@ -31,7 +31,6 @@ def receipt_frames(ids: list[str], status_base_url: str, folder: Path) -> list[P
 
     from kiosk.runtime.config import load_config
     from kiosk.runtime.env import build_env
-    from kiosk.kernel.i18n import gettext_for
     from kiosk.core.receipt import ReceiptContent
     from kiosk.core.receipt_content import status_url
     from tests.support.webcam import webcam_frames
@@ -48,7 +47,7 @@ def receipt_frames(ids: list[str], status_base_url: str, folder: Path) -> list[P
                 institution="Pemerintah Kabupaten Barito Utara", kiosk_location="Bench hall",
                 kind_label="Pengaduan", category_label="Infrastruktur", title="Jalan rusak",
                 confidential=False, language="id", qr_payload=status_url(status_base_url, tracking_id))
-            printed = env.print_async(content, gettext_for("id")).result()
+            printed = env.print_async(content).result()
             frame = webcam_frames(printed.path.with_suffix(".png"), 1, seed=n)[0]
             path = folder / f"frame-{n:03d}.png"
             cv2.imwrite(str(path), frame)

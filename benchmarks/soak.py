@@ -41,7 +41,7 @@ EMPTY_FRAMES = 20
 KIOSK_CODE = "SK01"
 START, END = "<!-- soak:start -->", "<!-- soak:end -->"
 #: What must not grow at all between the first sample after warm-up and the last.
-FLAT = ("fds", "threads", "textures", "instructions", "widgets", "kiosk_apps", "rule_handlers", "rule_handler_widgets")
+FLAT = ("fds", "threads", "children", "textures", "instructions", "widgets", "kiosk_apps", "rule_handlers", "rule_handler_widgets")
 
 
 def _seed_central(base: str, token: str) -> list[str]:
@@ -185,15 +185,15 @@ def lines(result: dict, when: str) -> list[str]:
         f"{result['delivered']} of {len(result['receipts'])} reports filed reached the local central), "
         f"{per_session:.1f} s a citizen, {when}:",
         "",
-        "| session | RSS MiB | of it anonymous | highest RSS so far | USS MiB | fds | threads | textures | instructions | widgets | KioskApps "
+        "| session | RSS MiB | of it anonymous | highest RSS so far | USS MiB | fds | threads | child processes | textures | instructions | widgets | KioskApps "
         "| kv handlers | frame p95 ms | SQLite + WAL KiB | receipts files (KiB) | outbox waiting | SQLite in memory MiB |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in samples:
         out.append(
             f"| {s['session']} | {s['rss_mib']:.1f} | {_mib(s.get('rss_anon_mib'))} | {_mib(s.get('rss_peak_mib'))} "
             f"| {s['uss_mib']:.1f} "
-            f"| {s['fds']} | {s['threads']} "
+            f"| {s['fds']} | {s['threads']} | {s.get('children', '?')} "
             f"| {s['textures']} | {s['instructions']} | {s['widgets']} | {s['kiosk_apps']} | {s['rule_handlers']} "
             f"| {s['frame_p95_ms']:.1f} | {s['db_bytes'] // 1024} + {s['wal_bytes'] // 1024} "
             f"| {s['receipt_files']} ({s['receipt_bytes'] // 1024}) | {s['outbox_waiting']} "

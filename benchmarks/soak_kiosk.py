@@ -311,7 +311,9 @@ def sample(session: int, kiosk, frame_ms: list[float], data_dir: Path) -> dict:
     files = list(receipts.iterdir()) if receipts.is_dir() else []
     return {
         "session": session, "rss_mib": memory.rss / 2**20, "uss_mib": memory.uss / 2**20, **split,
-        "fds": proc.num_fds(), "fd_kinds": fd_kinds(), "threads": proc.num_threads(), **counts,
+        "fds": proc.num_fds(), "fd_kinds": fd_kinds(), "threads": proc.num_threads(),
+        "children": len(proc.children()),  # the receipt's layout, the camera: none between citizens
+        **counts,
         "frame_p95_ms": percentile(frame_ms, 95, empty=0.0), "frames": len(frame_ms),
         "db_bytes": db.stat().st_size if db.exists() else 0,
         "wal_bytes": db.with_name(db.name + "-wal").stat().st_size if db.with_name(db.name + "-wal").exists() else 0,

@@ -13,7 +13,8 @@ from pathlib import Path
 #: does not know to :func:`main`, which knows them all.
 CHILDREN = {"camera-serve": "devices.camera_process",  # the camera's process
             "store-migrate": "kiosk.core.store.migrate",  # the database's migration, before the UI
-            "receipt-preview": "devices.escpos_sim"}  # the file printer's picture of a receipt
+            "receipt-preview": "devices.escpos_sim",  # the file printer's picture of a receipt
+            "receipt-layout": "kiosk.core.receipt"}  # a receipt's ESC/POS bytes, python-escpos kept out of the UI
 
 
 def run_ui(config, screenshot: Path | None) -> int:

@@ -147,7 +147,7 @@ class AdminScreen(Screen):
         if content is None:
             self.message = tr(app.lang, "This receipt cannot be reprinted: its details have left this kiosk.")
             return
-        future = app.env.print_async(content, app.gettext)
+        future = app.env.print_async(content)
         future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._printed(f), 0))
 
     def _printed(self, future) -> None:

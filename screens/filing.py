@@ -640,6 +640,7 @@ class ReviewScreen(StepScreen):
         super().on_pre_enter(*args)
         self.send_ready = False
         self._read_event = Clock.schedule_interval(self._check_read, 0.1)
+        self.app.env.prepare_receipt()  # its layout's child, while the citizen reads
 
     def on_leave(self, *args):
         super().on_leave(*args)

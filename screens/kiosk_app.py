@@ -435,6 +435,7 @@ class KioskApp(App):
         self._release_event = None
         if self.root is None or self.root.current != "welcome" or not self.ready:
             return
+        self.env.forget_receipt()  # a receipt's layout child started for a review never sent
         KioskKeyboard.forget_fields()  # the docked keyboard still aims at the last field: its screen
         for screen in [s for s in self.manager.screens if s.name != "welcome"]:
             self.manager.remove_widget(screen)

@@ -80,7 +80,7 @@ class ReceiptScreen(Screen):
         app = App.get_running_app()
         tracking_id = self._tracking_id
         self._show_state()
-        future = app.env.print_async(self._content, app.gettext)
+        future = app.env.print_async(self._content)
         future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._printed(tracking_id, f), 0))
 
     def _printed(self, tracking_id: str, future) -> None:

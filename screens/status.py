@@ -252,7 +252,7 @@ class StatusScreen(Screen):
         app = App.get_running_app()
         tracking_id = self.lookup.printing()
         self._show()
-        future = app.env.print_async(content, app.gettext)
+        future = app.env.print_async(content)
         future.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._printed(tracking_id, f), 0))
 
     def _printed(self, tracking_id: str, future) -> None:

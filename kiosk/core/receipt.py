@@ -9,21 +9,35 @@ to the printer. For the same reason the image QR code is rasterised here rather 
 with ``qr(native=False)``, which writes its newlines through that encoder (a hidden
 ``ESC t 0``) and prints a warning on stdout.
 
-python-escpos is imported only when a receipt is laid out, on the printer thread (it
-costs ~150 ms at start-up).
+A kiosk lays every receipt out in a child process of its own (``receipt-layout``,
+:func:`main`, :class:`LayoutChild`): python-escpos and what it imports (Pillow,
+python-barcode, PyYAML, its 2.4 MiB printer database) are about 9 MiB that the kiosk's UI
+process would otherwise carry for weeks after its first receipt, for a few milliseconds of
+work a citizen. The review screen starts the child while the citizen reads (it needs about
+0.25 s to import), so "Kirim" to the printer stays a matter of milliseconds; a reprint or a
+status slip starts its own. The child writes the bytes; the printer's transport, in the
+kiosk's process, sends them.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
+import os
+import select
+import subprocess
+import sys
 import textwrap
+import traceback
 from typing import TYPE_CHECKING, Callable
 
 from devices.paper import CHARS_PER_LINE, DOTS_PER_LINE, check_paper_width
 from devices.printer.base import PrintOutcome, ReceiptPrinter
+from devices.printer.errors import PrinterError
+from kiosk.kernel import children
 from kiosk.kernel.clock import LOCAL_TZ
-from kiosk.kernel.i18n import N_
+from kiosk.kernel.i18n import N_, gettext_for
 from kiosk.kernel.textclean import clean_for_printer
 from kiosk.kernel.tracking_id import format_tracking_id
 
@@ -39,6 +53,19 @@ QR_SIZE = {80: 8, 58: 6}
 QR_MODES = ("native", "image")
 _QR_EC_M = 1  # python-escpos QR_ECLEVEL_M: survives a crease or a smudge
 _QUIET_ZONE = 4  # modules of white around the image QR code
+#: The word that starts the layout's child (``kiosk.launcher.CHILDREN``).
+LAYOUT_CHILD_WORD = "receipt-layout"
+#: What the layout's child writes first, once python-escpos is imported (``wait_ready``).
+READY = b"R"
+#: How long a receipt's layout may take in its child before the receipt counts as not
+#: printed: ~0.25 s normally, a few seconds on a small PC's first receipt after boot.
+LAYOUT_TIMEOUT_S = 30.0
+
+
+class ReceiptNotLaidOut(PrinterError):
+    """The receipt's layout process failed or did not finish; nothing reached the printer."""
+
+    technician_hint = "the receipt's layout process failed: see the kiosk's log, then `kiosk print-test`"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +102,18 @@ class ReceiptContent:
     def __post_init__(self) -> None:
         if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
             raise ValueError("created_at must be timezone-aware (a naive time would print in the PC's zone)")
+
+    def to_wire(self) -> dict:
+        """As JSON-ready values, for the layout's child (:meth:`from_wire` reads them back)."""
+        values = dataclasses.asdict(self)
+        values["created_at"] = self.created_at.isoformat()
+        values["status_lines"] = list(self.status_lines)
+        return values
+
+    @classmethod
+    def from_wire(cls, values: dict) -> "ReceiptContent":
+        return cls(**{**values, "created_at": dt.datetime.fromisoformat(values["created_at"]),
+                      "status_lines": tuple(values["status_lines"])})
 
 
 class _Writer:
@@ -132,12 +171,125 @@ class ReceiptLayout:
                       paper_width_mm=self.paper_width_mm, encoding=self.encoding)
         return dummy.output
 
+    def render_in_child(self, content: ReceiptContent, child: "LayoutChild | None" = None) -> bytes:
+        """:meth:`render` in a child process (``receipt-layout``), in the receipt's own
+        language (``content.language``): ``child`` when one was started ahead (it has
+        imported python-escpos by now), else a new one. A child started ahead that fails
+        gets one more chance in a new child. Raises :class:`ReceiptNotLaidOut` when the
+        child fails, hangs or cannot start; its reason names an exception type, never text."""
+        request = json.dumps({"layout": dataclasses.asdict(self), "content": content.to_wire()}).encode("utf-8")
+        if child is not None:
+            try:
+                return child.lay_out(request)
+            except ReceiptNotLaidOut as exc:
+                log.warning("receipt layout started ahead failed (%s); laying it out again", exc)
+        return LayoutChild().lay_out(request)
 
-def print_receipt(printer: ReceiptPrinter, content: ReceiptContent, *, gettext: Callable[[str], str],
-                  layout: ReceiptLayout = ReceiptLayout()) -> PrintOutcome:
-    """Lay out one receipt and send it to ``printer``; every failure, of the layout or of
-    the printer, comes back in the outcome. Run it on the printer's thread."""
-    return printer.print_job(lambda: layout.render(content, gettext=gettext), job=content.job_name)
+
+class LayoutChild:
+    """One ``receipt-layout`` child: started (:meth:`__init__` returns at once) before the
+    receipt it will lay out, so that python-escpos is imported while the citizen reads the
+    review, and "Kirim" to the printer stays a matter of milliseconds. It lays out one
+    receipt and ends; :meth:`discard` ends one that was not needed."""
+
+    def __init__(self):
+        self._ready = False  # its READY byte read (wait_ready)
+        try:
+            self._proc = subprocess.Popen([*children.command("kiosk.core.receipt", LAYOUT_CHILD_WORD)],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          env=children.environ())
+        except OSError as exc:
+            self._proc, self._error = None, exc.strerror or type(exc).__name__
+
+    def wait_ready(self, timeout: float = LAYOUT_TIMEOUT_S) -> bool:
+        """Wait until the child has imported what a layout needs; False if it did not say
+        so in ``timeout`` (it may still lay the receipt out, or fail then)."""
+        if self._proc is None or self._ready:
+            return self._ready
+        ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
+        if ready:
+            self._ready = self._proc.stdout.read(1) == READY
+        return self._ready
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        """None while the child runs (or never started), else how it ended."""
+        return self._proc.poll() if self._proc is not None else None
+
+    def lay_out(self, request: bytes, timeout: float = LAYOUT_TIMEOUT_S) -> bytes:
+        """The receipt's bytes for one request (:meth:`ReceiptLayout.render_in_child`)."""
+        proc = self._proc
+        if proc is None:
+            raise ReceiptNotLaidOut(f"the receipt's layout process did not start: {self._error}")
+        try:
+            out, err = proc.communicate(request, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise ReceiptNotLaidOut(f"the receipt's layout took more than {timeout:.0f} s") from None
+        except OSError:  # the child died before it read the request (a broken pipe)
+            proc.kill()
+            out, err = proc.communicate()
+        if not self._ready:
+            if out[:1] == READY:
+                out = out[1:]
+            elif proc.returncode == 0:
+                raise ReceiptNotLaidOut("the receipt's layout process did not start as expected")
+        if proc.returncode != 0:
+            said = err.decode("utf-8", "replace").strip().splitlines()
+            reason = said[-1] if said and said[-1].isidentifier() else f"exit {proc.returncode}"
+            raise ReceiptNotLaidOut(f"the receipt's layout process failed: {reason}")
+        if not out:
+            raise ReceiptNotLaidOut("the receipt's layout process wrote nothing")
+        return out
+
+    def discard(self) -> None:
+        """End a child that no receipt needed: it reads an empty request and exits."""
+        if self._proc is not None and self._proc.returncode is None:
+            try:
+                self._proc.communicate(b"", timeout=LAYOUT_TIMEOUT_S)
+            except (subprocess.TimeoutExpired, OSError):
+                self._proc.kill()
+                self._proc.communicate()
+
+
+def print_receipt(printer: ReceiptPrinter, content: ReceiptContent, *,
+                  layout: ReceiptLayout = ReceiptLayout(), child: LayoutChild | None = None) -> PrintOutcome:
+    """Lay out one receipt (in its child, in the receipt's language; ``child`` when one was
+    started ahead) and send it to ``printer``; every failure, of the layout or of the
+    printer, comes back in the outcome. Run it on the printer's thread."""
+    return printer.print_job(lambda: layout.render_in_child(content, child), job=content.job_name)
+
+
+def main(argv: list[str]) -> int:
+    """The layout's child (``receipt-layout``): a layout and a receipt's content as JSON on
+    stdin, :data:`READY` then the receipt's ESC/POS bytes on stdout; nothing on stdin, nothing to do (a child
+    started ahead that no receipt needed). On a failure: the frames and, as the last line
+    of stderr, the exception's type (its message may quote the receipt), exit 1."""
+    del argv
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the receipt's bytes
+    try:
+        from escpos.printer import Dummy  # noqa: F401 - imported while the citizen reads the review
+
+        out.write(READY)
+        out.flush()
+        raw = sys.stdin.buffer.read()
+        if not raw:
+            return 0
+        request = json.loads(raw)
+        content = ReceiptContent.from_wire(request["content"])
+        data = ReceiptLayout(**request["layout"]).render(content, gettext=gettext_for(content.language))
+    except Exception as exc:  # noqa: BLE001 - the parent reads the type; the message may hold text
+        sys.stderr.write("".join(traceback.format_tb(exc.__traceback__)) + type(exc).__name__ + "\n")
+        return 1
+    out.write(data)
+    out.close()
+    return 0
 
 
 def write_receipt(
@@ -272,3 +424,7 @@ def qr_raster(payload: str, *, module: int, paper_dots: int) -> bytes:
         rows.append(bits.to_bytes(width_bytes, "big") * module)
     header = b"\x1dv0\x00" + width_bytes.to_bytes(2, "little") + side.to_bytes(2, "little")
     return header + b"".join(rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

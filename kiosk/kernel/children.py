@@ -5,7 +5,8 @@ bundle runs itself with the module's word, which ``kiosk.launcher.main`` (its
 ``CHILDREN``) hands to that module's ``main``. The child finds our packages where the
 parent found them, so a kiosk started from any folder starts its children too. Used by the
 camera's process (``devices.camera_process``), the database's migration
-(``kiosk.core.store.migrate``) and the file printer's preview (``devices.escpos_sim``).
+(``kiosk.core.store.migrate``), the file printer's preview (``devices.escpos_sim``) and the
+receipt's layout (``kiosk.core.receipt``).
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from devices.printer.registry import build_printer
 from kiosk.kernel.clock import local_date, utc_now
 from kiosk.runtime.background import BackgroundRunner
 from kiosk.runtime.config import Config
-from kiosk.core.receipt import ReceiptContent, ReceiptLayout, print_receipt
+from kiosk.core.receipt import LayoutChild, ReceiptContent, ReceiptLayout, print_receipt
 from kiosk.core.help_call import HelpCall
 from kiosk.core.reports import ReportService
 from kiosk.core.store.db import Store, open_store
@@ -48,6 +48,7 @@ class KioskEnv:
     #: "Minta bantuan petugas": the kiosk's help call, which the heartbeat carries (build_env).
     help_call: HelpCall | None = None
     _player: object = None  # the audio player, once made (``player``)
+    _layout_child: LayoutChild | None = None  # started ahead of the next receipt; the printer thread's
 
     def __post_init__(self) -> None:
         if self.help_call is None:  # no central (or one added by build_env below): local only
@@ -57,10 +58,38 @@ class KioskEnv:
         """The kiosk's local date (WIB)."""
         return local_date(self.now())
 
-    def print_async(self, content: ReceiptContent, gettext: Callable[[str], str]) -> Future[PrintOutcome]:
-        """Lay out and print on the printer's worker thread; the caller gets a future at once."""
+    def print_async(self, content: ReceiptContent) -> Future[PrintOutcome]:
+        """Lay out (in its child, in the receipt's language: the one started ahead by
+        :meth:`prepare_receipt`, else a new one) and print on the printer's worker thread;
+        the caller gets a future at once."""
         printer, layout = self.printer, receipt_layout(self.config)
-        return self._print_pool.submit(lambda: print_receipt(printer, content, gettext=gettext, layout=layout))
+
+        def job() -> PrintOutcome:
+            child, self._layout_child = self._layout_child, None
+            return print_receipt(printer, content, layout=layout, child=child)
+
+        return self._print_pool.submit(job)
+
+    def prepare_receipt(self) -> Future[bool]:
+        """Start the receipt's layout child now (the citizen is on the review), so that the
+        receipt after "Kirim" is laid out in milliseconds (kiosk.core.receipt); the future
+        says when it is ready (the UI does not wait for it)."""
+        def start() -> bool:
+            if self._layout_child is None:
+                self._layout_child = LayoutChild()
+            return self._layout_child.wait_ready()
+
+        return self._print_pool.submit(start)
+
+    def forget_receipt(self) -> None:
+        """End a layout child started for a receipt that was not printed (the citizen went
+        back or away): between citizens, no child waits."""
+        def end() -> None:
+            child, self._layout_child = self._layout_child, None
+            if child is not None:
+                child.discard()
+
+        self._print_pool.submit(end)
 
     def on_printer_thread(self, work: Callable[[], T]) -> Future[T]:
         """Run ``work`` on the printer's worker thread, after any receipt before it (so
@@ -92,6 +121,7 @@ class KioskEnv:
         if self.sync is not None:
             self.sync.stop()
         self.background.close()  # before the printer thread and the store its jobs may use
+        self.forget_receipt()
         self._print_pool.shutdown(wait=True)
         self.printer.close()
         self.store.close()

@@ -117,7 +117,7 @@ def reprint(config: Config, tracking_id: str) -> int:
             print(f"kiosk: no report {canonical} on this kiosk (a delivered report is kept "
                   f"{config.delivered_retention_days} days: delivered_retention_days)", file=sys.stderr)
             return 2
-        outcome = env.print_async(content, gettext_for(content.language)).result()
+        outcome = env.print_async(content).result()
         if not outcome.ok:
             print(f"kiosk: not printed: {outcome.error} ({type(outcome.error).__name__})", file=sys.stderr)
             return 1
@@ -488,7 +488,7 @@ def print_test_receipts(config: Config, printer=None) -> list[tuple[str, object]
                 printer_test=True,
             )
             layout = dataclasses.replace(receipt_layout(config), qr_mode=qr_mode)
-            outcomes.append((qr_mode, print_receipt(printer, content, gettext=gettext_for("id"), layout=layout)))
+            outcomes.append((qr_mode, print_receipt(printer, content, layout=layout)))
     finally:
         if own:
             printer.close()

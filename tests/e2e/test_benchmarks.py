@@ -158,3 +158,17 @@ def test_the_draw_cost_benchmark_tells_drawn_instructions_from_kept_ones():
     rectangle, nothing = rows["rectangle"], rows["line without points"]
     assert rectangle["drawn_kib"] > 5 * rectangle["kept_kib"] > 0
     assert nothing["drawn_kib"] < rectangle["drawn_kib"] / 4
+
+
+def test_the_submit_benchmark_files_and_prints_each_report(tmp_path):
+    """The "Kirim -> printer" benchmark walks today's filing path to the review (it had
+    stopped at the agency step since that step came) and times a receipt per submit, laid
+    out by the child the review starts."""
+    from benchmarks.submit import submit_latencies
+    from devices.escpos_sim import parse_escpos
+
+    latencies = submit_latencies(tmp_path, 3)
+    assert len(latencies) == 3 and all(ms > 0 for ms in latencies)
+    receipts = sorted((tmp_path / "receipts").glob("*.bin"))
+    assert len(receipts) == 3
+    assert all("Antrean pelayanan nomor" in parse_escpos(p.read_bytes()).text for p in receipts)

@@ -184,7 +184,6 @@ def _frames_for_each_decoder(tmp_path: Path) -> tuple[str, list[np.ndarray], lis
     from pyzbar.pyzbar import ZBarSymbol, decode
 
     from devices.printer.file import FilePrinter
-    from kiosk.kernel.i18n import gettext_for
     from kiosk.core.receipt import ReceiptContent, print_receipt
     from kiosk.kernel.tracking_id import new_tracking_id
     from tests.support.webcam import webcam_frames
@@ -193,7 +192,7 @@ def _frames_for_each_decoder(tmp_path: Path) -> tuple[str, list[np.ndarray], lis
     content = ReceiptContent(tid, dt.datetime(2026, 11, 23, 3, 42, tzinfo=dt.timezone.utc),
                              "Pemerintah Kabupaten Barito Utara", "MPP Muara Teweh", "Pengaduan", "Kesehatan",
                              "Antrean lama", False, "id")
-    png = print_receipt(FilePrinter(tmp_path / "printed"), content, gettext=gettext_for("id")).path.with_suffix(".png")
+    png = print_receipt(FilePrinter(tmp_path / "printed"), content).path.with_suffix(".png")
 
     def by_zxing(frame):
         return [r.text for r in zxingcpp.read_barcodes(frame, formats=zxingcpp.BarcodeFormat.QRCode)]

@@ -30,7 +30,6 @@ from kiosk.runtime.cli import setup_logging
 from kiosk.runtime.config import load_config
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.runtime.env import build_env
-from kiosk.kernel.i18n import gettext_for
 from kiosk.core.receipt import print_receipt
 from kiosk.core.receipt_content import receipt_content
 from kiosk.core.status_lookup import look_up
@@ -55,8 +54,8 @@ for r in job["reports"]:
         anonymous=False, confidential=r["confidential"], language="id"))
     ids.append(saved.tracking_id)
     content = receipt_content(saved, env, "id")
-    assert env.print_async(content, gettext_for("id")).result().ok
-    assert not print_receipt(absent_printer, content, gettext=gettext_for("id")).ok
+    assert env.print_async(content).result().ok
+    assert not print_receipt(absent_printer, content).ok
 while env.reports.count_waiting():
     assert env.sync.run_once().online
 unreachable = CentralClient(f"http://127.0.0.1:{port}", config.central_token, timeout=1.0)

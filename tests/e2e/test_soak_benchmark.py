@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 FIELDS = ("session", "rss_mib", "uss_mib", "fds", "threads", "textures", "instructions", "widgets", "kiosk_apps",
           "rule_handlers", "rule_handler_widgets", "frame_p95_ms", "frames", "db_bytes", "wal_bytes",
-          "receipt_files", "receipt_bytes", "outbox_waiting", "gc_objects", "rss_peak_mib", "harness_modules")
+          "receipt_files", "receipt_bytes", "outbox_waiting", "gc_objects", "rss_peak_mib", "harness_modules",
+          "children")
 
 
 def test_a_short_soak_counts_real_sessions_receipts_and_objects():
@@ -42,6 +43,7 @@ def test_a_short_soak_counts_real_sessions_receipts_and_objects():
         assert 0 < s["uss_mib"] <= s["rss_mib"] and s["fds"] > 3 and s["threads"] >= 2
         assert s["db_bytes"] > 0
         assert s["harness_modules"] == []  # the kiosk's own memory, without pytest's
+        assert s["children"] == 0  # between citizens: no receipt layout or camera process waits
     last = samples[-1]
     assert last["frames"] > 0 and last["frame_p95_ms"] > 0
     assert last["receipt_files"] >= 2 and last["receipt_bytes"] > 0  # the file printer's receipts

@@ -11,7 +11,6 @@ import pytest
 from kiosk.runtime.config import load_config
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.runtime.env import build_env
-from kiosk.kernel.i18n import gettext_for
 from kiosk.core.receipt_content import receipt_content
 from kiosk.core.sync_tasks import StatusPull
 from tests.support.central import central_cli
@@ -39,7 +38,7 @@ def filed_at_kiosk_a(central, token, tmp_path, clock):
             kind=ReportKind.PENGADUAN, category_code="KESEHATAN", title="Antrean puskesmas lama",
             description="Antrean di puskesmas sangat panjang setiap pagi.", incident_date=env_a.today(),
             kecamatan_code="LAHEI", reporter_name="Siti Aminah"))
-        printed = env_a.print_async(receipt_content(saved, env_a, "id"), gettext_for("id")).result()
+        printed = env_a.print_async(receipt_content(saved, env_a, "id")).result()
         assert env_a.sync.run_once().sent == 1
     finally:
         env_a.close()

@@ -14,7 +14,6 @@ from kiosk.core.reports import ReportService
 from kiosk.core.status_lookup import _last_known, look_up
 from kiosk.core.store.db import SCHEMA_HEAD, open_store
 from kiosk.core.sync_tasks import StatusPull
-from kiosk.kernel.i18n import gettext_for
 from tests.support.central import central_cli
 from tests.support.clock import FakeClock
 from tests.support.reports import kiosk_env
@@ -61,7 +60,7 @@ def test_nothing_a_citizen_wrote_sits_in_plain_at_rest(central, token, tmp_path)
             incident_date=env.today(), kecamatan_code="TEWEH_TENGAH", location_text=LOCATION,
             reporter_name=NAME, reporter_phone=PHONE, confidential=False))
         tid = saved.tracking_id
-        printed = env.print_async(receipt_content(saved, env, "id"), gettext_for("id")).result()
+        printed = env.print_async(receipt_content(saved, env, "id")).result()
         assert printed.ok, printed.error
         assert env.sync.run_once().sent == 1
         for action, *extra in (("verify",), ("forward", "--agency", "DISDUKCAPIL"), ("answer", "--reply", REPLY)):

@@ -25,7 +25,6 @@ from devices.camera_process import CameraProcess
 from devices.camera_types import CameraNotOpened, CameraUnavailable
 from devices.printer.file import FilePrinter
 from kiosk.core.receipt import ReceiptContent, print_receipt
-from kiosk.kernel.i18n import gettext_for
 from kiosk.kernel.tracking_id import new_tracking_id
 from tests.support.webcam import webcam_frames
 
@@ -40,7 +39,7 @@ def camera_folder(tmp_path) -> tuple[str, Path]:
     content = ReceiptContent(tid, dt.datetime(2026, 11, 23, 3, 42, tzinfo=dt.timezone.utc),
                              "Pemerintah Kabupaten Barito Utara", "MPP Muara Teweh", "Pengaduan", "Kesehatan",
                              "Antrean lama", False, "id")
-    png = print_receipt(FilePrinter(tmp_path / "receipts"), content, gettext=gettext_for("id")).path.with_suffix(".png")
+    png = print_receipt(FilePrinter(tmp_path / "receipts"), content).path.with_suffix(".png")
     folder = tmp_path / "camera"
     folder.mkdir()
     frames = webcam_frames(png, 6, size=(1280, 720))

@@ -9,7 +9,6 @@ from devices.escpos_sim import parse_escpos
 from devices.printer.errors import PrinterCoverOpen, PrinterOutOfPaper, PrinterTimeout, PrinterUnavailable
 from devices.printer.network import NetworkPrinter
 from tests.support.printer_sims import TcpPrinterSimulator
-from kiosk.kernel.i18n import gettext_for
 from kiosk.core.receipt import ReceiptContent, print_receipt
 from kiosk.kernel.tracking_id import new_tracking_id
 
@@ -31,7 +30,7 @@ def sim():
 
 def print_to(sim, **kwargs):
     printer = NetworkPrinter("127.0.0.1", sim.port, timeout=kwargs.pop("timeout", 2.0), **kwargs)
-    return print_receipt(printer, receipt := content(), gettext=gettext_for("id")), receipt
+    return print_receipt(printer, receipt := content()), receipt
 
 
 def test_online_printer_receives_the_whole_receipt(sim):
@@ -65,7 +64,7 @@ def test_connection_dropped_mid_receipt(sim):
 
 
 def test_unplugged_printer():
-    outcome = print_receipt(NetworkPrinter("127.0.0.1", 9, timeout=1), content(), gettext=gettext_for("id"))
+    outcome = print_receipt(NetworkPrinter("127.0.0.1", 9, timeout=1), content())
     assert not outcome.ok and isinstance(outcome.error, PrinterUnavailable)
 
 
@@ -108,7 +107,7 @@ def test_serial_printer_through_a_pseudo_terminal(state, error):
 
     sim = SerialPrinterSimulator(state=state)
     try:
-        outcome = print_receipt(SerialPrinter(sim.device, 9600, timeout=1.0), receipt := content(), gettext=gettext_for("id"))
+        outcome = print_receipt(SerialPrinter(sim.device, 9600, timeout=1.0), receipt := content())
         if error is None:
             assert outcome.ok, outcome.error
             assert parse_escpos(bytes(sim.received)).qr_payloads == [receipt.tracking_id]
@@ -125,7 +124,7 @@ def test_hung_serial_printer_times_out():
 
     sim = SerialPrinterSimulator(hang=True)
     try:
-        outcome = print_receipt(SerialPrinter(sim.device, 9600, timeout=0.5), content(), gettext=gettext_for("id"))
+        outcome = print_receipt(SerialPrinter(sim.device, 9600, timeout=0.5), content())
         assert isinstance(outcome.error, PrinterTimeout)
     finally:
         sim.close()
@@ -134,14 +133,14 @@ def test_hung_serial_printer_times_out():
 def test_missing_serial_device():
     from devices.printer.serial import SerialPrinter
 
-    outcome = print_receipt(SerialPrinter("/dev/ttyUSB99"), content(), gettext=gettext_for("id"))
+    outcome = print_receipt(SerialPrinter("/dev/ttyUSB99"), content())
     assert isinstance(outcome.error, PrinterUnavailable)
 
 
 def test_usb_printer_that_is_not_plugged_in():
     from devices.printer.usb import UsbPrinter
 
-    outcome = print_receipt(UsbPrinter(0x0416, 0x5011, timeout=1), content(), gettext=gettext_for("id"))
+    outcome = print_receipt(UsbPrinter(0x0416, 0x5011, timeout=1), content())
     assert not outcome.ok and isinstance(outcome.error, PrinterUnavailable)
     assert "0416:5011" in str(outcome.error)
 
@@ -155,10 +154,10 @@ def test_device_file_printer_with_a_reader_and_without(tmp_path):
 
     fifo = tmp_path / "lp0"
     os.mkfifo(fifo)
-    assert not print_receipt(DevicePrinter(str(fifo), timeout=0.5), content(), gettext=gettext_for("id")).ok  # no reader
+    assert not print_receipt(DevicePrinter(str(fifo), timeout=0.5), content()).ok  # no reader
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the "printer" end, open before printing
     try:
-        outcome = print_receipt(DevicePrinter(str(fifo), timeout=2), receipt := content(), gettext=gettext_for("id"))
+        outcome = print_receipt(DevicePrinter(str(fifo), timeout=2), receipt := content())
         got = os.read(reader, 1 << 20)  # the whole receipt sits in the pipe's buffer
     finally:
         os.close(reader)

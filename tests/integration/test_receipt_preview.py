@@ -23,11 +23,10 @@ import datetime as dt, json, sys
 from pathlib import Path
 from devices.printer.file import FilePrinter
 from kiosk.core.receipt import ReceiptContent, print_receipt
-from kiosk.kernel.i18n import gettext_for
 content = ReceiptContent(tracking_id="MT01WG2ACGFQ1A", created_at=dt.datetime(2026, 12, 4, 3, 0, tzinfo=dt.timezone.utc),
     institution="Pemerintah Kabupaten Barito Utara", kiosk_location="MPP Muara Teweh", kind_label="Pengaduan",
     category_label="Kesehatan", title="Antrean puskesmas lama", confidential=False, language="id")
-outcome = print_receipt(FilePrinter(Path(sys.argv[1])), content, gettext=gettext_for("id"))
+outcome = print_receipt(FilePrinter(Path(sys.argv[1])), content)
 loaded = [m for m in ("devices.escpos_sim",) if m in sys.modules]
 print(json.dumps({"ok": outcome.ok, "path": str(outcome.path), "loaded": loaded}))
 """

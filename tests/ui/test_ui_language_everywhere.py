@@ -15,7 +15,6 @@ from kivy.uix.scrollview import ScrollView
 from devices.escpos_sim import parse_escpos
 from kiosk.core.domain import Draft, ReportKind
 from kiosk.core.receipt_content import receipt_content
-from kiosk.kernel.i18n import gettext_for
 from devices.printer.network import NetworkPrinter
 from kiosk.core.printer_watch import FAILED_RECEIPT_CHECK_EVERY_S
 from kiosk.core.status_text import group_typed
@@ -252,7 +251,7 @@ def test_scan_screen_switches_and_the_camera_reads_on(kivy_window, tmp_path, clo
         kind=ReportKind.PENGADUAN, category_code=first_category(env), title="Lampu jalan padam",
         description="Lampu jalan di depan pasar padam.", incident_date=env.today(),
         kecamatan_code=first_kecamatan(env)))
-    printed = env.print_async(receipt_content(saved, env, "id"), gettext_for("id")).result()
+    printed = env.print_async(receipt_content(saved, env, "id")).result()
     kiosk = None
     try:
         frames = webcam_frames(printed.path.with_suffix(".png"), 20)

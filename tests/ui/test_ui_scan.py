@@ -24,7 +24,6 @@ def _env_with_camera(tmp_path, clock, camera_source: str):
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_printed_receipt_scanned_shows_its_status(kivy_window, tmp_path, clock, lang):
     from kiosk.core.domain import Draft, ReportKind
-    from kiosk.kernel.i18n import gettext_for
     from kiosk.core.receipt_content import receipt_content
 
     video = tmp_path / "webcam.avi"
@@ -33,7 +32,7 @@ def test_printed_receipt_scanned_shows_its_status(kivy_window, tmp_path, clock, 
         kind=ReportKind.PENGADUAN, category_code=first_category(env), title="Lampu jalan padam",
         description="Lampu jalan di depan pasar padam sejak minggu lalu.", incident_date=env.today(),
         kecamatan_code=first_kecamatan(env)))
-    printed = env.print_async(receipt_content(saved, env, "id"), gettext_for("id")).result()
+    printed = env.print_async(receipt_content(saved, env, "id")).result()
     frames = webcam_frames(printed.path.with_suffix(".png"), 20)
     empty_hall = [(frames[0] * 0 + 90).astype(frames[0].dtype)] * 15  # before the receipt is held up
     write_video(empty_hall + frames, video)

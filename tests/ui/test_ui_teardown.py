@@ -164,3 +164,48 @@ def test_a_citizen_who_starts_at_once_keeps_the_screens(kiosk):
     kiosk.wait_until(lambda: app._release_event is None, what="the moment the screens would go")  # noqa: SLF001
     kiosk.frames(3)
     assert app.releases == 0 and kiosk.screen is kind and app.root.has_screen("receipt")
+
+
+def _layout_children() -> list:
+    """The kiosk's receipt-layout children still running (kiosk.core.receipt)."""
+    import psutil
+
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and (
+                    "kiosk.core.receipt" in child.cmdline() or "receipt-layout" in child.cmdline()):
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
+
+
+def test_the_receipt_s_layout_child_starts_on_the_review_and_nothing_waits_at_welcome(kiosk):
+    """GIVEN a citizen on the review WHEN they send, take the receipt, and the next one
+    walks away from the review THEN each review started one layout child (python-escpos
+    loads there, never in the kiosk), the first laid the receipt out, and at Welcome no
+    child is left: between citizens the kiosk holds only itself."""
+    from tests.support.kiosk_ui import fill_to_review, send
+
+    app = kiosk.app
+    fill_to_review(kiosk, "id", "Loket dua tutup", "Antrean panjang sejak pagi di loket dua", screenshot=False)
+    kiosk.wait_until(lambda: len(_layout_children()) == 1, what="the layout child started on the review")
+    started = _layout_children()[0]
+    send(kiosk)
+    kiosk.wait_until(lambda: kiosk.current == "receipt", what="the receipt")
+    receipt = kiosk.screen
+    kiosk.wait_until(lambda: receipt.print_state != "printing", what="printing")
+    assert receipt.print_state == "printed"
+    assert not started.is_running() or started.status() == "zombie"  # it laid this receipt out and ended
+    kiosk.tap(receipt.ids.done)
+    kiosk.wait_until(lambda: app.releases == 1, what="the screens released")
+
+    fill_to_review(kiosk, "id", "Loket tiga tutup", "Tidak ada petugas di loket tiga sejak pagi", screenshot=False)
+    kiosk.wait_until(lambda: len(_layout_children()) == 1, what="the next review's layout child")
+    config = kiosk.env.config
+    kiosk.advance_clock(config.idle_timeout_s + 1)
+    kiosk.wait_until(lambda: app.idle_overlay.is_open, what="the idle warning")
+    kiosk.advance_clock(config.idle_warning_s + 1)
+    kiosk.wait_until(lambda: kiosk.current == "welcome" and app.releases == 2, what="the session's end and release")
+    kiosk.wait_until(lambda: _layout_children() == [], what="the unused layout child gone")

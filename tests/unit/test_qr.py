@@ -11,7 +11,6 @@ import qrcode
 from devices.camera import CameraReader, CameraUnavailable, open_source
 from devices.printer.file import FilePrinter
 from devices.qr import scan, tracking_id_from_payload
-from kiosk.kernel.i18n import gettext_for
 from kiosk.core.receipt import ReceiptContent, print_receipt
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 from tests.support.webcam import webcam_frames, write_video
@@ -22,7 +21,7 @@ def receipt_png(tmp_path):
     tid = new_tracking_id("MT01")
     content = ReceiptContent(tid, dt.datetime(2026, 11, 23, 3, 42, tzinfo=dt.timezone.utc), "Pemerintah Kabupaten Barito Utara",
                              "MPP Muara Teweh", "Pengaduan", "Kesehatan", "Antrean lama", False, "id")
-    outcome = print_receipt(FilePrinter(tmp_path / "receipts"), content, gettext=gettext_for("id"))
+    outcome = print_receipt(FilePrinter(tmp_path / "receipts"), content)
     return tid, outcome.path.with_suffix(".png")
 
 
@@ -143,7 +142,7 @@ def test_receipt_qr_holds_the_status_url_when_configured_and_reads_back(tmp_path
     base = "https://lapor.baritoutarakab.go.id/status"
     content = ReceiptContent(tid, dt.datetime(2026, 11, 23, 3, 42, tzinfo=dt.timezone.utc), "Pemkab", "MPP",
                              "Pengaduan", "Kesehatan", "Antrean", False, "id", qr_payload=status_url(base, tid))
-    outcome = print_receipt(FilePrinter(tmp_path), content, gettext=gettext_for("id"))
+    outcome = print_receipt(FilePrinter(tmp_path), content)
     from devices.escpos_sim import parse_escpos
 
     assert parse_escpos(outcome.path.read_bytes()).qr_payloads == [f"{base}/{tid}"]

@@ -20,7 +20,6 @@ from devices.printer.errors import (
     PrinterUnavailable,
 )
 from devices.printer.file import FilePrinter
-from kiosk.kernel.i18n import gettext_for
 from kiosk.core.receipt import ReceiptContent, ReceiptLayout, print_receipt
 from kiosk.kernel.tracking_id import format_tracking_id, new_tracking_id
 
@@ -44,7 +43,7 @@ def content(**changes) -> ReceiptContent:
 def print_one(tmp_path: Path, receipt: ReceiptContent, **layout_options) -> tuple[PrintOutcome, bytes, ParsedReceipt]:
     layout = ReceiptLayout(**layout_options)
     printer = FilePrinter(tmp_path / "receipts", paper_width_mm=layout.paper_width_mm, encoding=layout.encoding)
-    outcome = print_receipt(printer, receipt, gettext=gettext_for(receipt.language), layout=layout)
+    outcome = print_receipt(printer, receipt, layout=layout)
     assert outcome.ok, outcome.error
     data = outcome.path.read_bytes()
     return outcome, data, parse_escpos(data, encoding=printer.encoding)
@@ -178,9 +177,9 @@ def test_receipt_files_are_written_lazily_and_atomically(tmp_path):
     printer = FilePrinter(target, now=lambda: PRINTED_AT)
     assert not target.exists(), "nothing is created before the first print"
     receipt = content()
-    first = print_receipt(printer, receipt, gettext=gettext_for("id"))
-    again = print_receipt(printer, receipt, gettext=gettext_for("id"))  # same second: a new file, not a replacement
-    copy = print_receipt(printer, content(tracking_id=receipt.tracking_id, copy=True), gettext=gettext_for("id"))
+    first = print_receipt(printer, receipt)
+    again = print_receipt(printer, receipt)  # same second: a new file, not a replacement
+    copy = print_receipt(printer, content(tracking_id=receipt.tracking_id, copy=True))
     assert first.ok and again.ok and copy.ok
     names = sorted(p.name for p in target.iterdir())
     stem = f"{receipt.tracking_id}-20261123T045007"
@@ -194,7 +193,7 @@ def test_unwritable_receipts_directory_is_an_outcome_not_a_crash(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     printer = FilePrinter(blocker / "receipts")
-    outcome = print_receipt(printer, content(), gettext=gettext_for("id"))
+    outcome = print_receipt(printer, content())
     assert outcome == PrintOutcome(ok=False, path=None, error=outcome.error, bytes_sent=0)
     assert isinstance(outcome.error, PrinterUnavailable)
     assert str(blocker) in str(outcome.error)
@@ -214,7 +213,7 @@ class _BrokenPrinter(ReceiptPrinter):
 @pytest.mark.parametrize("error", [PrinterOutOfPaper(), PrinterCoverOpen(), PrinterTimeout(), RuntimeError("bug")])
 def test_every_failure_comes_back_as_an_outcome(error, caplog):
     receipt = content(title="Rahasia sekali")
-    outcome = print_receipt(_BrokenPrinter(error), receipt, gettext=gettext_for("id"))
+    outcome = print_receipt(_BrokenPrinter(error), receipt)
     assert not outcome.ok and isinstance(outcome.error, PrinterError)
     if isinstance(error, PrinterError):
         assert outcome.error is error
@@ -246,7 +245,7 @@ def test_configured_code_page_reaches_the_printer(tmp_path):
     config_file.write_text(f'data_dir = "{tmp_path / "data"}"\nprinter_code_page = "cp858"\n', encoding="utf-8")
     env = build_env(load_config(config_file, environ={}))
     try:
-        outcome = env.print_async(content(category_label="Biaya 5 \u20ac"), gettext_for("id")).result()
+        outcome = env.print_async(content(category_label="Biaya 5 \u20ac")).result()
     finally:
         env.close()
     parsed = parse_escpos(outcome.path.read_bytes(), encoding="cp858")

@@ -9,7 +9,6 @@ import pytest
 from devices.printer.file import FilePrinter
 from devices.printer.registry import build_printer
 from kiosk.core.receipt import ReceiptContent, print_receipt
-from kiosk.kernel.i18n import gettext_for
 from kiosk.kernel.tracking_id import new_tracking_id
 from kiosk.runtime.config import ConfigError, load_config
 from tests.support.clock import FakeClock
@@ -26,7 +25,7 @@ def content(title: str = TITLE) -> ReceiptContent:
 
 
 def print_one(printer: FilePrinter, receipt: ReceiptContent) -> Path:
-    outcome = print_receipt(printer, receipt, gettext=gettext_for("id"))
+    outcome = print_receipt(printer, receipt)
     assert outcome.ok, outcome.error
     return outcome.path
 

@@ -168,7 +168,7 @@ def test_the_review_says_it_under_the_name_and_phone_only_when_it_was_offered(st
 def printed(tmp_path, content, width: int = 80) -> list[str]:
     layout = ReceiptLayout(paper_width_mm=width)
     printer = FilePrinter(tmp_path / f"receipts-{width}", paper_width_mm=width, encoding=layout.encoding)
-    outcome = print_receipt(printer, content, gettext=gettext_for(content.language), layout=layout)
+    outcome = print_receipt(printer, content, layout=layout)
     assert outcome.ok, outcome.error
     return [line.text.strip() for line in parse_escpos(outcome.path.read_bytes()).lines]
 
