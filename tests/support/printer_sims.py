@@ -17,6 +17,15 @@ DLE_EOT = b"\x10\x04"
 _FIXED = 0x12  # bits 1 and 4 are always set in DLE EOT answers
 
 
+def dle_eot_answer(state: str, n: int) -> int:
+    """What a printer in ``state`` (``online``, ``paper_out``, ``cover_open``) answers to DLE EOT n."""
+    if n == 2:
+        return _FIXED | (0x04 if state == "cover_open" else 0) | (0x20 if state == "paper_out" else 0)
+    if n == 4:
+        return _FIXED | (0x60 if state == "paper_out" else 0)
+    return _FIXED | (0x08 if state != "online" else 0)  # n == 1: offline bit
+
+
 class TcpPrinterSimulator:
     def __init__(self, *, state: str = "online", hang: bool = False, drop_after: int | None = None):
         self.state, self.hang, self.drop_after = state, hang, drop_after
@@ -31,11 +40,7 @@ class TcpPrinterSimulator:
         self._thread.start()
 
     def status_byte(self, n: int) -> int:
-        if n == 2:
-            return _FIXED | (0x04 if self.state == "cover_open" else 0) | (0x20 if self.state == "paper_out" else 0)
-        if n == 4:
-            return _FIXED | (0x60 if self.state == "paper_out" else 0)
-        return _FIXED | (0x08 if self.state != "online" else 0)  # n == 1: offline bit
+        return dle_eot_answer(self.state, n)
 
     def _serve(self) -> None:
         while not self._closed.is_set():
