@@ -27,7 +27,7 @@ content = ReceiptContent(tracking_id="MT01WG2ACGFQ1A", created_at=dt.datetime(20
     institution="Pemerintah Kabupaten Barito Utara", kiosk_location="MPP Muara Teweh", kind_label="Pengaduan",
     category_label="Kesehatan", title="Antrean puskesmas lama", confidential=False, language="id")
 outcome = print_receipt(FilePrinter(Path(sys.argv[1])), content)
-loaded = [m for m in ("devices.escpos_sim",) if m in sys.modules]
+loaded = [m for m in ("devices.escpos_sim", "escpos.printer", "PIL.ImageDraw") if m in sys.modules]
 print(json.dumps({"ok": outcome.ok, "path": str(outcome.path), "loaded": loaded}))
 """
 
@@ -36,8 +36,8 @@ def test_the_preview_is_drawn_but_the_renderer_stays_out_of_the_kiosk(tmp_path):
     """GIVEN a kiosk process on the file printer
     WHEN it prints a receipt
     THEN the preview next to the bytes shows the receipt's QR code, and the renderer (with
-    the fonts and pictures it keeps) was never loaded into that process. (Pillow's drawing
-    is there all the same: python-escpos imports it.)"""
+    the fonts and pictures it keeps) was never loaded into that process, nor Pillow's
+    drawing (python-escpos, which imports it, lays receipts out in a child too)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", PRINT_ONE, str(tmp_path / "receipts")], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
