@@ -106,8 +106,10 @@ def test_the_bundle_s_child_words_are_the_modules_own():
     file printer asks for its preview's child by that child's own word."""
     from devices import escpos_sim
     from devices.printer.file import PREVIEW_CHILD_WORD
+    from kiosk.core import receipt
 
     assert launcher.CHILDREN == {camera_process.CHILD_WORD: "devices.camera_process",
                                  migrate.CHILD_WORD: "kiosk.core.store.migrate",
-                                 escpos_sim.CHILD_WORD: "devices.escpos_sim"}
+                                 escpos_sim.CHILD_WORD: "devices.escpos_sim",
+                                 receipt.LAYOUT_CHILD_WORD: "kiosk.core.receipt"}
     assert PREVIEW_CHILD_WORD == escpos_sim.CHILD_WORD
