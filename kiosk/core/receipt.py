@@ -207,7 +207,8 @@ class LayoutChild:
         if self._proc is None or self._ready:
             return self._ready
         ready, _, _ = select.select([self._proc.stdout], [], [], timeout)
-        if ready:
+        if ready:  # safe to read through the buffered reader: the child writes nothing more
+            # until it has its request, and communicate() later reads the pipe's fd directly
             self._ready = self._proc.stdout.read(1) == READY
         return self._ready
 

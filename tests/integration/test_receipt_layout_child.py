@@ -18,11 +18,11 @@ import pytest
 from devices.escpos_sim import parse_escpos
 from devices.printer.file import FilePrinter
 from kiosk.core.receipt import READY, LayoutChild, ReceiptContent, ReceiptLayout, print_receipt
+from tests.support.fresh_print import TITLE, print_in_a_fresh_process
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-TITLE = "Antrean puskesmas lama"
 
 
 def _content(**changes) -> ReceiptContent:
@@ -36,32 +36,14 @@ def _text(path: Path) -> str:
     return parse_escpos(path.read_bytes()).text
 
 
-#: A kiosk process printing one receipt on the file printer, then saying what it loaded.
-PRINT_ONE = """
-import datetime as dt, json, sys
-from pathlib import Path
-from devices.printer.file import FilePrinter
-from kiosk.core.receipt import ReceiptContent, print_receipt
-content = ReceiptContent(tracking_id="MT01WG2ACGFQ1A", created_at=dt.datetime(2026, 12, 4, 3, 0, tzinfo=dt.timezone.utc),
-    institution="Pemerintah Kabupaten Barito Utara", kiosk_location="MPP Muara Teweh", kind_label="Keluhan",
-    category_label="Kesehatan", title="Antrean puskesmas lama", confidential=False, language=sys.argv[2])
-outcome = print_receipt(FilePrinter(Path(sys.argv[1])), content)
-heavy = ("escpos", "PIL", "yaml", "barcode", "usb", "serial")
-print(json.dumps({"ok": outcome.ok, "path": str(outcome.path), "loaded": [m for m in heavy if m in sys.modules]}))
-"""
-
-
 @pytest.mark.parametrize("language, says", [("id", "Simpan struk ini"), ("en", "Keep this receipt")])
 def test_a_kiosk_process_prints_a_receipt_without_loading_python_escpos(tmp_path, language, says):
     """GIVEN a kiosk process on the file printer
     WHEN it prints a receipt in the citizen's language
     THEN the receipt reads back whole, in that language, and python-escpos, Pillow,
-    python-barcode, PyYAML, pyusb and pyserial never loaded into that process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", PRINT_ONE, str(tmp_path / "receipts"), language], env=env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    python-barcode, PyYAML, pyusb, pyserial and the preview's renderer never loaded into
+    that process."""
+    printed = print_in_a_fresh_process(tmp_path / "receipts", language)
     assert printed["ok"] and printed["loaded"] == []
     text = _text(Path(printed["path"]))
     assert "MT01-WG2AC-GFQ1A" in text and TITLE in text and says in text

@@ -3,7 +3,6 @@
 process, and a preview that cannot be drawn costs the receipt nothing."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
@@ -14,22 +13,9 @@ import zxingcpp
 from PIL import Image
 
 from devices.printer.file import FilePrinter
+from tests.support.fresh_print import print_in_a_fresh_process
 
 ROOT = Path(__file__).resolve().parents[2]
-
-#: A kiosk process printing one receipt on the file printer, then saying what it loaded.
-PRINT_ONE = """
-import datetime as dt, json, sys
-from pathlib import Path
-from devices.printer.file import FilePrinter
-from kiosk.core.receipt import ReceiptContent, print_receipt
-content = ReceiptContent(tracking_id="MT01WG2ACGFQ1A", created_at=dt.datetime(2026, 12, 4, 3, 0, tzinfo=dt.timezone.utc),
-    institution="Pemerintah Kabupaten Barito Utara", kiosk_location="MPP Muara Teweh", kind_label="Pengaduan",
-    category_label="Kesehatan", title="Antrean puskesmas lama", confidential=False, language="id")
-outcome = print_receipt(FilePrinter(Path(sys.argv[1])), content)
-loaded = [m for m in ("devices.escpos_sim", "escpos.printer", "PIL.ImageDraw") if m in sys.modules]
-print(json.dumps({"ok": outcome.ok, "path": str(outcome.path), "loaded": loaded}))
-"""
 
 
 def test_the_preview_is_drawn_but_the_renderer_stays_out_of_the_kiosk(tmp_path):
@@ -38,11 +24,7 @@ def test_the_preview_is_drawn_but_the_renderer_stays_out_of_the_kiosk(tmp_path):
     THEN the preview next to the bytes shows the receipt's QR code, and the renderer (with
     the fonts and pictures it keeps) was never loaded into that process, nor Pillow's
     drawing (python-escpos, which imports it, lays receipts out in a child too)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", PRINT_ONE, str(tmp_path / "receipts")], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    printed = json.loads(done.stdout.strip().splitlines()[-1])
+    printed = print_in_a_fresh_process(tmp_path / "receipts")
     assert printed["ok"] and printed["loaded"] == []
     png = Path(printed["path"]).with_suffix(".png")
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(png))] == ["MT01WG2ACGFQ1A"]
