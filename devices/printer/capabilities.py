@@ -7,17 +7,22 @@ whose freed space stays in the kiosk's heap. It skips the parse when it finds a 
 database, newer than the database, in ``ESCPOS_CAPABILITIES_PICKLE_DIR``; without that
 variable it writes the pickle into a new temporary directory of each start (``mkdtemp``),
 which the next start does not find. (It makes that directory, empty, even when the variable
-is set: the default argument is evaluated first. Under systemd's ``PrivateTmp`` it goes
-with the service.)
+is set: the default argument is evaluated first. See :func:`importing_escpos`.)
 
 :func:`keep_printer_database` gives it a directory that lasts (the kiosk's data directory),
 with the pickle already in it, written whole: python-escpos writes its own pickle in place,
 so a power cut in the middle would leave a torn file that every later start fails to
 import, and with it every receipt. Call it once at start-up, before python-escpos is
 imported (``kiosk run`` does).
+
+Only the receipt's layout child imports python-escpos (``kiosk.core.receipt``), inside
+:func:`importing_escpos`, so that the directory it makes goes with the child. What a
+technician's check asks of the database (is this profile known, has it a native QR code)
+:func:`printer_profiles` reads without python-escpos, in any process.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.resources
 import importlib.util
@@ -27,12 +32,64 @@ import os
 import pickle
 import platform
 import sys
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 log = logging.getLogger(__name__)
 
 #: The variable python-escpos reads for its pickle's directory (escpos/capabilities.py).
 PICKLE_DIR_VARIABLE = "ESCPOS_CAPABILITIES_PICKLE_DIR"
+#: The variable python-escpos reads for another database than its own.
+DATABASE_FILE_VARIABLE = "ESCPOS_CAPABILITIES_FILE"
+
+
+@contextlib.contextmanager
+def importing_escpos() -> Iterator[None]:
+    """Import python-escpos inside this, in a process of one thread: the directory its
+    import makes (``mkdtemp()``, even when :data:`PICKLE_DIR_VARIABLE` names another) is
+    made in a scratch directory removed on the way out. Without it a layout child left an
+    empty directory in ``/tmp`` at every receipt, for as long as the kiosk ran. It points
+    ``tempfile`` at the scratch directory while it lasts, for the whole process: never
+    in one with other threads."""
+    with tempfile.TemporaryDirectory(prefix="escpos-import-") as scratch:
+        saved, tempfile.tempdir = tempfile.tempdir, scratch
+        try:
+            yield
+        finally:
+            tempfile.tempdir = saved
+
+
+def printer_profiles(environ: dict[str, str] | None = None) -> dict[str, dict] | None:
+    """python-escpos's printer profiles by name (each with its ``features``, ``codePages``,
+    ...), read from the database python-escpos reads (its own, or
+    :data:`DATABASE_FILE_VARIABLE`'s), without importing python-escpos: the running
+    kiosk's technician checks ask it, and that import would stay in its process for good
+    (about 9 MiB). None when there is no database to read."""
+    environ = os.environ if environ is None else environ
+    named = environ.get(DATABASE_FILE_VARIABLE)
+    source = Path(named) if named else database_file()
+    if source is None:
+        return None
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        log.warning("the printer database %s cannot be read (%s)", source, type(exc).__name__)
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:  # another database may be YAML, as python-escpos reads it
+        import yaml
+
+        data = yaml.safe_load(text)
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    return profiles if isinstance(profiles, dict) else None
+
+
+def profile_supports(profiles: dict[str, dict], name: str, feature: str) -> bool:
+    """Whether profile ``name`` has ``feature`` (``qrCode``, ``graphics``...), as
+    python-escpos's ``Profile.supports`` answers it."""
+    return bool((profiles.get(name) or {}).get("features", {}).get(feature))
 
 
 def database_file() -> Path | None:
@@ -55,7 +112,7 @@ def keep_printer_database(directory: Path, environ: dict[str, str] | None = None
     is already imported, reads another database (``ESCPOS_CAPABILITIES_FILE``), the
     environment already names a directory, or the directory cannot be written."""
     environ = os.environ if environ is None else environ
-    if "escpos.capabilities" in sys.modules or "ESCPOS_CAPABILITIES_FILE" in environ \
+    if "escpos.capabilities" in sys.modules or DATABASE_FILE_VARIABLE in environ \
             or PICKLE_DIR_VARIABLE in environ:
         return False
     target = pickle_file(directory)

@@ -275,7 +275,10 @@ def main(argv: list[str]) -> int:
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the receipt's bytes
     try:
-        from escpos.printer import Dummy  # noqa: F401 - imported while the citizen reads the review
+        from devices.printer.capabilities import importing_escpos
+
+        with importing_escpos():  # this child has one thread
+            from escpos.printer import Dummy  # noqa: F401 - imported while the citizen reads the review
 
         out.write(READY)
         out.flush()

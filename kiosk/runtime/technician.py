@@ -204,13 +204,16 @@ def _check_printer(config: Config, printer=None) -> tuple[bool, str, str]:
     """(ok, detail, fix): the profile is one python-escpos knows, and the printer, whatever
     its kind, says it is ready (``status()``). ``printer``: the running kiosk's own (asked,
     never closed); without it one is made from the config for this check and closed."""
-    from escpos.capabilities import CAPABILITIES
-
+    from devices.printer.capabilities import printer_profiles
     from kiosk.runtime.env import make_printer
 
-    if config.printer_profile not in CAPABILITIES["profiles"]:
+    profiles = printer_profiles()  # never python-escpos itself: this runs in the kiosk's process too
+    if profiles is None:
+        return False, "python-escpos's printer database cannot be read", \
+            "reinstall the kiosk (or correct ESCPOS_CAPABILITIES_FILE)"
+    if config.printer_profile not in profiles:
         return False, f"unknown printer_profile {config.printer_profile!r}", \
-            "use one of: " + ", ".join(sorted(CAPABILITIES["profiles"]))
+            "use one of: " + ", ".join(sorted(profiles))
 
     own = printer is None
     printer = make_printer(config) if own else printer
@@ -504,9 +507,9 @@ def print_test(config: Config) -> int:
         else:
             failures += 1
             print(f"QR {qr_mode}: NOT printed: {type(outcome.error).__name__}: {outcome.error}")
-    from escpos.capabilities import get_profile
+    from devices.printer.capabilities import printer_profiles, profile_supports
 
-    if not get_profile(config.printer_profile).supports("qrCode"):
+    if not profile_supports(printer_profiles() or {}, config.printer_profile, "qrCode"):
         print(f"Profile {config.printer_profile} has no native QR code: set printer_qr = \"image\".")
     print("If the native QR code did not appear on paper, set printer_qr = \"image\".")
     return 1 if failures else 0

@@ -12,42 +12,42 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devices.printer.capabilities import database_file, keep_printer_database, pickle_file
+from devices.printer.capabilities import (database_file, keep_printer_database, pickle_file, printer_profiles,
+                                          profile_supports)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 #: A kiosk start, as far as the printer goes: the database kept in CACHE (unless "-"),
-#: then python-escpos imported as the first receipt imports it; prints what it loaded.
+#: then python-escpos imported as a receipt's layout child imports it (inside
+#: ``importing_escpos``; "bare": without it); prints what it loaded.
 START = """
-import json, sys
+import contextlib, json, sys
 from pathlib import Path
-from devices.printer.capabilities import keep_printer_database
+from devices.printer.capabilities import importing_escpos, keep_printer_database
 import os
 kept = sys.argv[1] != "-" and keep_printer_database(Path(sys.argv[1]))
 variable = os.environ.get("ESCPOS_CAPABILITIES_PICKLE_DIR")
-from escpos.capabilities import CAPABILITIES, full_load
+with (contextlib.nullcontext() if sys.argv[2] == "bare" else importing_escpos()):
+    from escpos.capabilities import CAPABILITIES, full_load
 print(json.dumps({"kept": kept, "parsed": full_load, "profiles": sorted(CAPABILITIES["profiles"]),
                   "variable": variable}))
 """
 
 
-def _start(cache: Path | str, tmp: Path, **environ: str) -> dict:
+def _start(cache: Path | str, tmp: Path, how: str = "child", **environ: str) -> dict:
     """One kiosk start's printer database; ``tmp`` is its TMPDIR."""
     tmp.mkdir(exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("ESCPOS_")}
     env.update(TMPDIR=str(tmp), PYTHONPATH=str(ROOT), **environ)
-    result = subprocess.run([sys.executable, "-c", START, str(cache)], env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", START, str(cache), how], env=env, capture_output=True, text=True,
                             timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _files_in(tmp: Path) -> list[Path]:
-    """The files under ``tmp``. Directories are not counted: python-escpos 3.1 makes an
-    empty one at every import whatever it is told (its default argument, ``mkdtemp()``,
-    is made before the variable is read); under systemd's PrivateTmp it goes with the
-    service."""
-    return sorted(path for path in tmp.rglob("*") if not path.is_dir())
+    """Everything under ``tmp``, directories too."""
+    return sorted(tmp.rglob("*"))
 
 
 def _profiles() -> list[str]:
@@ -59,8 +59,10 @@ def test_a_kiosk_start_leaves_nothing_in_tmp_and_parses_the_database_once(tmp_pa
     WHEN the kiosk starts twice and prints each time
     THEN the first start writes the database's pickle into the data directory, the second
     reads it without parsing, the profiles are python-escpos's own, and nothing is written
-    to TMPDIR (python-escpos alone writes its pickle there, into a new directory each start,
-    so that no start finds the last one's)."""
+    to TMPDIR, not even a directory (python-escpos alone writes its pickle there, into a new
+    directory each start, so that no start finds the last one's; and it makes that directory
+    at every import whatever it is told, which a layout child, one per receipt, would leave
+    behind for as long as the kiosk runs)."""
     cache = tmp_path / "data" / "cache"
     first = _start(cache, tmp_path / "tmp1")
     second = _start(cache, tmp_path / "tmp2")
@@ -76,9 +78,76 @@ def test_without_it_python_escpos_parses_and_leaves_a_directory_every_start(tmp_
     """The finding itself, so that a python-escpos that stops doing this is noticed: each
     start without the kept database parses it and writes its pickle into a new directory."""
     for n in (1, 2):
-        started = _start("-", tmp_path / "tmp")
+        started = _start("-", tmp_path / "tmp", "bare")
         assert started["parsed"]
-        assert len(_files_in(tmp_path / "tmp")) == n
+        assert len([path for path in _files_in(tmp_path / "tmp") if path.is_dir()]) == n
+
+
+def test_python_escpos_makes_a_directory_at_import_even_when_told_where_its_pickle_is(tmp_path):
+    """The finding behind ``importing_escpos``, so that a python-escpos that stops doing it
+    is noticed: told where its pickle is, it still makes an empty directory in TMPDIR at
+    every import (``mkdtemp()`` is its default argument, evaluated first)."""
+    cache = tmp_path / "data" / "cache"
+    for n in (1, 2):
+        _start(cache, tmp_path / "tmp", "bare")
+        made = _files_in(tmp_path / "tmp")
+        assert len(made) == n and all(path.is_dir() and not any(path.iterdir()) for path in made)
+
+
+def test_the_technicians_view_of_the_database_is_python_escpos_own():
+    """The running kiosk's technician checks read the profiles without python-escpos
+    (``printer_profiles``): the same profiles, each with the same native QR code answer."""
+    from escpos.capabilities import CAPABILITIES, get_profile
+
+    profiles = printer_profiles()
+    assert sorted(profiles) == sorted(CAPABILITIES["profiles"])
+    answers = {name: profile_supports(profiles, name, "qrCode") for name in profiles}
+    assert answers == {name: bool(get_profile(name).supports("qrCode")) for name in profiles}
+    assert set(answers.values()) == {True, False}  # both kinds exist, so both are compared
+    assert not profile_supports(profiles, "NO-SUCH-PRINTER", "qrCode")
+
+
+#: The admin screen's checks, as the running kiosk runs them; prints the printer's row and
+#: which heavy modules the process loaded.
+ADMIN_CHECKS = """
+import json, sys
+from kiosk.runtime.config import load_config
+from kiosk.runtime.env import build_env
+from kiosk.runtime.technician import env_checks
+# python-escpos's package itself (its version) is how its database is found: the rest is heavy.
+HEAVY = ("escpos.capabilities", "escpos.printer", "escpos.escpos", "yaml", "PIL", "barcode", "qrcode.image.pil")
+env = build_env(load_config(sys.argv[1], environ={}))
+try:
+    rows = {name: (ok, detail) for name, ok, detail, _fix in env.background.submit(lambda: env_checks(env)).result(60)}
+finally:
+    env.close()
+print(json.dumps({"printer": rows["printer"], "loaded": [m for m in HEAVY if m in sys.modules]}))
+"""
+
+
+def test_the_admin_screens_checks_never_load_python_escpos_into_the_kiosk(tmp_path):
+    """GIVEN a running kiosk (its process never lays a receipt out: its layout child does)
+    WHEN a technician opens the admin screen, whose checks ask whether the printer profile
+    is one python-escpos knows
+    THEN the printer's row is answered, and python-escpos, PyYAML and Pillow did not load
+    into the kiosk's process, where they would have stayed until its next restart."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n', encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("KIOSK_", "ESCPOS_"))}
+    done = subprocess.run([sys.executable, "-c", ADMIN_CHECKS, str(config)], env={**env, "PYTHONPATH": str(ROOT)},
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    checked = json.loads(done.stdout.strip().splitlines()[-1])
+    assert checked["printer"][0] and checked["printer"][1].startswith("file printer"), checked
+    assert checked["loaded"] == []
+
+
+def test_another_database_as_yaml_is_read_as_python_escpos_reads_it(tmp_path):
+    named = tmp_path / "printers.yml"
+    named.write_text("profiles:\n  KIOSK-58:\n    features:\n      qrCode: false\n", encoding="utf-8")
+    profiles = printer_profiles({"ESCPOS_CAPABILITIES_FILE": str(named)})
+    assert list(profiles) == ["KIOSK-58"] and not profile_supports(profiles, "KIOSK-58", "qrCode")
+    assert printer_profiles({"ESCPOS_CAPABILITIES_FILE": str(tmp_path / "missing.json")}) is None
 
 
 def test_a_torn_or_damaged_pickle_is_made_again_and_printing_still_works(tmp_path):

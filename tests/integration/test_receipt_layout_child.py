@@ -84,6 +84,24 @@ def test_a_child_started_ahead_that_died_gets_a_second_chance(tmp_path, caplog):
     assert "receipt layout started ahead failed" in caplog.text
 
 
+def test_layout_children_leave_nothing_in_tmp(tmp_path, monkeypatch):
+    """GIVEN a kiosk that prints for weeks, one layout child per receipt
+    WHEN two receipts are laid out and a child started ahead is discarded unused
+    THEN its temporary directory holds nothing: python-escpos's import makes a directory
+    there whatever it is told, and each child left one behind until ``importing_escpos``."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    for _ in range(2):
+        outcome = print_receipt(FilePrinter(tmp_path / "receipts"), _content())
+        assert outcome.ok, outcome.error
+    child = LayoutChild()
+    assert child.wait_ready()
+    child.discard()
+    assert child.returncode == 0
+    assert list(tmp.iterdir()) == []
+
+
 def test_a_layout_that_fails_is_an_outcome_naming_its_reason_not_the_receipt(tmp_path, caplog):
     """GIVEN a layout the child cannot do (a printer profile python-escpos does not know)
     WHEN a receipt is printed
