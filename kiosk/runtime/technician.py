@@ -509,7 +509,10 @@ def print_test(config: Config) -> int:
             print(f"QR {qr_mode}: NOT printed: {type(outcome.error).__name__}: {outcome.error}")
     from devices.printer.capabilities import printer_profiles, profile_supports
 
-    if not profile_supports(printer_profiles() or {}, config.printer_profile, "qrCode"):
+    profiles = printer_profiles() or {}
+    if config.printer_profile not in profiles:
+        print(f"Profile {config.printer_profile} is not one python-escpos knows: `kiosk doctor` lists them.")
+    elif not profile_supports(profiles, config.printer_profile, "qrCode"):
         print(f"Profile {config.printer_profile} has no native QR code: set printer_qr = \"image\".")
     print("If the native QR code did not appear on paper, set printer_qr = \"image\".")
     return 1 if failures else 0

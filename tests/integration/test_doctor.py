@@ -79,6 +79,17 @@ def test_doctor_rejects_an_unknown_printer_profile(tmp_path):
     assert run.returncode == 1 and "unknown printer_profile" in run.stdout and "TM-T88III" in run.stdout
 
 
+def test_print_test_with_an_unknown_profile_says_so(tmp_path, sim):
+    """A profile python-escpos does not know: nothing prints (the layout cannot), and the
+    technician is told which setting is wrong, not that the profile lacks a QR code."""
+    config = write_config(tmp_path, printer="network", printer_host="127.0.0.1", printer_port=sim.port,
+                          printer_profile="NO-SUCH-PRINTER")
+    run = kiosk(config, "print-test")
+    assert run.returncode == 1 and "NOT printed" in run.stdout
+    assert "Profile NO-SUCH-PRINTER is not one python-escpos knows" in run.stdout
+    assert "has no native QR code" not in run.stdout and "Traceback" not in run.stdout + run.stderr
+
+
 def test_print_test_with_a_profile_without_native_qr_says_use_image(tmp_path, sim):
     from escpos.capabilities import CAPABILITIES, get_profile
 
