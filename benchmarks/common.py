@@ -226,16 +226,19 @@ def page_table(sqlite: dict, postgres: dict, goal: Callable[[str], str], *, digi
     return out
 
 
+def put_section(text: str, section: list[str], start: str, end: str) -> str:
+    """``text`` with the block between ``start`` and ``end`` (markers included) replaced by
+    ``section`` (which carries them), or ``section`` added at the end."""
+    block = "\n".join(section)
+    if start in text and end in text:
+        return text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
 def write_section(section: list[str], start: str, end: str) -> None:
     """Replace (or append) a benchmark's section of docs/PERFORMANCE.md, between its markers."""
     out = ROOT / "docs" / "PERFORMANCE.md"
-    text = out.read_text(encoding="utf-8")
-    block = "\n".join(section)
-    if start in text and end in text:
-        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    out.write_text(text, encoding="utf-8")
+    out.write_text(put_section(out.read_text(encoding="utf-8"), section, start, end), encoding="utf-8")
 
 
 def run_alone(measure_all: Callable[[int], list], lines: Callable[..., list[str]], start: str, end: str) -> int:

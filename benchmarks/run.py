@@ -21,12 +21,16 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.common import ROOT, kivy_process_env, machine, percentile
+from benchmarks.common import ROOT, kivy_process_env, machine, percentile, put_section
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 #: Issue 17's goal for the memory a kiosk holds between citizens; the soak below measures it
 #: over many sessions, this table after one.
 MEMORY_IN_USE_GOAL = "within 1.5x (steady state: the soak)"
+#: The markers of run.py's own sections of docs/PERFORMANCE.md (each benchmark module has its own).
+QR_START, QR_END = "<!-- qr-decode:start -->", "<!-- qr-decode:end -->"
+LOOKUP_START, LOOKUP_END = "<!-- status-lookup:start -->", "<!-- status-lookup:end -->"
+HOW_START, HOW_END = "<!-- how-measured:start -->", "<!-- how-measured:end -->"
 IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "10"))
 SUBMITS = int(os.environ.get("BENCH_SUBMITS", "200"))
 #: What the status-lookup rate limit in the database cost, measured once (docs/PERFORMANCE.md).
@@ -216,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
 
     drain_rows = drain.measure_all()
     soak_result = soak.measure()
-    lines += [
+    sections = []  # (lines, start marker, end marker), each put in its place on the page
+    sections.append(([
+        QR_START,
         "",
         "QR decoding of webcam-like frames of printed receipts (640x480; `benchmarks/qr_decode.py`, the same",
         "frames for each decoder, taking turns). Ordinary frames (tilt, blur, glare, noise), hard ones (more",
@@ -227,9 +233,12 @@ def main(argv: list[str] | None = None) -> int:
         *qr_decode.lines(qr_rows),
         "",
         *qr_decode.trouble_lines(qr_rows),
-    ]
+        "",
+        QR_END,
+    ], QR_START, QR_END))
     scans = central_rows[0]["extra"]
-    lines += [
+    lookups = [
+        LOOKUP_START,
         "",
         f"Status lookups on the central service with {central_rows[0]['reports']:,} reports stored (one uvicorn",
         f"worker on 127.0.0.1, {status_lookup.THREADS} client threads for {status_lookup.SECONDS:.0f} s each;",
@@ -238,13 +247,13 @@ def main(argv: list[str] | None = None) -> int:
         "| database | status lookups | p50 / p95 | baseline: `GET /healthz` (same server) | p50 / p95 |",
         "|---|---|---|---|---|",
     ]
-    lines += [
+    lookups += [
         f"| {row['backend']} | {row['lookups']['per_s']:.0f}/s | {row['lookups']['p50_ms']:.1f} / {row['lookups']['p95_ms']:.1f} ms "
         f"| {row['healthz']['per_s']:.0f}/s | {row['healthz']['p50_ms']:.1f} / {row['healthz']['p95_ms']:.1f} ms |"
         for row in central_rows
     ]
-    lines += ["", *RATE_LIMIT_COST]
-    lines += [
+    lookups += ["", *RATE_LIMIT_COST]
+    lookups += [
         "",
         f"Scanning a receipt's QR code to its status drawn on the kiosk's screen ({len(scans['kiosk'])} scans, the",
         "SQLite central above on 127.0.0.1; `benchmarks/scan_status.py`), goal p95 under 300 ms:",
@@ -255,18 +264,18 @@ def main(argv: list[str] | None = None) -> int:
         f"| {percentile(scans['kiosk'], 95):.0f} ms | {max(scans['kiosk']):.0f} ms |",
         f"| baseline: zxing-cpp on the same frame + one `requests.get` of the status | {percentile(scans['baseline'], 50):.0f} ms "
         f"| {percentile(scans['baseline'], 95):.0f} ms | {max(scans['baseline']):.0f} ms |",
+        "",
+        LOOKUP_END,
     ]
-    lines += ["", *workbench_inbox.lines(inbox_rows)]
-    lines += ["", *workbench_recap.lines(recap_rows)]
-    lines += ["", *forwarding.lines(forwarding_rows)]
-    lines += ["", *open311_list.lines(open311_rows)]
-    lines += ["", *sms_intake.lines(sms_rows)]
-    lines += ["", *speech.lines(speech_results)]
-    lines += ["", *microphone.lines(microphone_results)]
-    lines += ["", *camera_start.lines(camera_start_result)]
-    lines += ["", *soak.lines(soak_result, f"measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on the machine above")]
-    lines += ["", *drain.lines(drain_rows)]
-    lines += [
+    sections.append((lookups, LOOKUP_START, LOOKUP_END))
+    sections += [_marked(section) for section in (
+        workbench_inbox.lines(inbox_rows), workbench_recap.lines(recap_rows), forwarding.lines(forwarding_rows),
+        open311_list.lines(open311_rows), sms_intake.lines(sms_rows), speech.lines(speech_results),
+        microphone.lines(microphone_results), camera_start.lines(camera_start_result),
+        soak.lines(soak_result, f"measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on the machine above"),
+        drain.lines(drain_rows))]
+    sections.append(([
+        HOW_START,
         "",
         "How each is measured (`benchmarks/`):",
         "",
@@ -304,10 +313,30 @@ def main(argv: list[str] | None = None) -> int:
         "  first preview frame on 2 loaded cores) comes once, as the screen opens, before any",
         "  receipt is held up.",
         "",
-    ]
-    out.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+        HOW_END,
+    ], HOW_START, HOW_END))
+    out.write_text(compose(out.read_text(encoding="utf-8") if out.exists() else "", lines, sections), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
     return 0
+
+
+def _marked(section: list[str]) -> tuple[list[str], str, str]:
+    """A benchmark's section with its own markers (its first and last lines but blank ones)."""
+    kept = [line for line in section if line.strip()]
+    start, end = kept[0], kept[-1]
+    if not (start.startswith("<!-- ") and start.endswith(":start -->") and end.endswith(":end -->")):
+        raise ValueError(f"a section without its markers: {start!r} ... {end!r}")
+    return section, start, end
+
+
+def compose(page: str, headline_lines: list[str], sections: list[tuple[list[str], str, str]]) -> str:
+    """docs/PERFORMANCE.md after a full run: the table at the top and each benchmark's section
+    (between its markers) measured again, in place; what was written between them by hand
+    (analyses, dated runs) stays. A section the page does not have yet is added at the end."""
+    text = replace_headline(page, headline_lines) if page.strip() else "\n".join(headline_lines) + "\n"
+    for section, start, end in sections:
+        text = put_section(text, section, start, end)
+    return text
 
 
 if __name__ == "__main__":

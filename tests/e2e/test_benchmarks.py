@@ -173,12 +173,3 @@ def test_the_submit_benchmark_files_and_prints_each_report(tmp_path):
     assert len(receipts) == 3
     assert all("Antrean pelayanan nomor" in parse_escpos(p.read_bytes()).text for p in receipts)
 
-
-def test_the_table_alone_replaces_only_the_head_of_the_performance_page():
-    """``python -m benchmarks.run table``: the measured table and the lines above it are
-    new; every section below it, written by other benchmarks or by hand, stays."""
-    from benchmarks.run import replace_headline
-
-    page = "# Performance\n\nMeasured long ago.\n\n| what | kiosk |\n|---|---|\n| old | 1 |\n\nQR decoding...\n| a |\n"
-    new = replace_headline(page, ["# Performance", "", "Measured now.", "", "| what | kiosk |", "|---|---|", "| new | 2 |"])
-    assert new == "# Performance\n\nMeasured now.\n\n| what | kiosk |\n|---|---|\n| new | 2 |\n\nQR decoding...\n| a |\n"
