@@ -172,4 +172,3 @@ def test_the_submit_benchmark_files_and_prints_each_report(tmp_path):
     receipts = sorted((tmp_path / "receipts").glob("*.bin"))
     assert len(receipts) == 3
     assert all("Antrean pelayanan nomor" in parse_escpos(p.read_bytes()).text for p in receipts)
-

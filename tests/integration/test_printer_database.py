@@ -14,6 +14,7 @@ from pathlib import Path
 
 from devices.printer.capabilities import (database_file, keep_printer_database, pickle_file, printer_profiles,
                                           profile_supports)
+from tests.support.fresh_print import json_from_a_fresh_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +39,8 @@ def _start(cache: Path | str, tmp: Path, how: str = "child", **environ: str) -> 
     """One kiosk start's printer database; ``tmp`` is its TMPDIR."""
     tmp.mkdir(exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("ESCPOS_")}
-    env.update(TMPDIR=str(tmp), PYTHONPATH=str(ROOT), **environ)
-    result = subprocess.run([sys.executable, "-c", START, str(cache), how], env=env, capture_output=True, text=True,
-                            timeout=60, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    env.update(TMPDIR=str(tmp), **environ)
+    return json_from_a_fresh_process(START, str(cache), how, environ=env, timeout=60)
 
 
 def _files_in(tmp: Path) -> list[Path]:
@@ -134,10 +132,7 @@ def test_the_admin_screens_checks_never_load_python_escpos_into_the_kiosk(tmp_pa
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nkiosk_code = "MT01"\n', encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if not key.startswith(("KIOSK_", "ESCPOS_"))}
-    done = subprocess.run([sys.executable, "-c", ADMIN_CHECKS, str(config)], env={**env, "PYTHONPATH": str(ROOT)},
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    checked = json.loads(done.stdout.strip().splitlines()[-1])
+    checked = json_from_a_fresh_process(ADMIN_CHECKS, str(config), environ=env)
     assert checked["printer"][0] and checked["printer"][1].startswith("file printer"), checked
     assert checked["loaded"] == []
 

@@ -29,10 +29,17 @@ print(json.dumps({{"ok": outcome.ok, "path": str(outcome.path), "loaded": [m for
 """
 
 
-def print_in_a_fresh_process(receipts: Path, language: str = "id") -> dict:
-    """``ok``, ``path`` (the receipt's bytes) and ``loaded`` (of :data:`HEAVY`)."""
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(receipts), language],
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+def json_from_a_fresh_process(script: str, *args: str, environ: dict[str, str] | None = None,
+                              timeout: float = 120) -> dict:
+    """Run ``script`` in a new Python process (``environ``, this one's by default, with the
+    project on its path) and return the JSON object it printed last; the process must succeed."""
+    env = {**(os.environ if environ is None else environ), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_in_a_fresh_process(receipts: Path, language: str = "id") -> dict:
+    """``ok``, ``path`` (the receipt's bytes) and ``loaded`` (of :data:`HEAVY`)."""
+    return json_from_a_fresh_process(_SCRIPT, str(receipts), language)
